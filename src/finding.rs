@@ -1,0 +1,153 @@
+//! What a scan reports, and the two things every output must get right: the
+//! secret is redacted unless asked for, and the fingerprint identifies the
+//! token without revealing it or depending on where it was found.
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::Confidence;
+
+/// A found token's value. `Debug` and `Display` redact it, so a stray log
+/// line, `{:?}` or panic message cannot print it; only [`Secret::expose`]
+/// gives the raw text, for `--show-secrets`, live checks and hashing.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A short, non-secret stand-in: the first characters (usually the
+    /// public prefix such as `ghp_`) and the length.
+    pub fn redacted(&self) -> String {
+        let shown: String = self.0.chars().take(REDACTED_PREFIX_CHARS).collect();
+        format!("{shown}…[{} chars]", self.len())
+    }
+
+    /// SHA-256 of the secret, hex. Used for baselines: stable across runs,
+    /// never the secret itself.
+    pub fn sha256_hex(&self) -> String {
+        hex(&Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+/// Four characters: the public prefix of most formats, 20 bits of a
+/// prefix-less one. Enough to tell tokens apart by eye, too few to matter.
+const REDACTED_PREFIX_CHARS: usize = 4;
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Where a finding was found.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Origin {
+    /// A file in the scanned tree.
+    File,
+    /// Standard input.
+    Stdin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub confidence: Confidence,
+    /// `checksum` when the issuer checksum verified it, `entropy` otherwise.
+    pub validation: &'static str,
+    /// The path as reached from the scanned PATH argument.
+    pub path: String,
+    pub origin: Origin,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters, of the token's first character.
+    pub column: usize,
+    /// 1-based column one past the token's last character (as in SARIF).
+    pub end_column: usize,
+    pub secret: Secret,
+    /// The line around the token, with every token on it already masked
+    /// (or left as is under `--show-secrets`).
+    pub snippet: String,
+}
+
+impl Finding {
+    /// Identifies the token, not its position: `sha256(rule_id ":" secret)`,
+    /// shortened. The same token in another file or line has the same one.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.rule_id, &self.secret)
+    }
+
+    /// The secret as it may be shown: redacted unless `show` is set.
+    pub fn display_secret(&self, show: bool) -> String {
+        if show {
+            self.secret.expose().to_string()
+        } else {
+            self.secret.redacted()
+        }
+    }
+}
+
+pub fn fingerprint(rule_id: &str, secret: &Secret) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update(b":");
+    hasher.update(secret.expose().as_bytes());
+    hex(&hasher.finalize()[..8])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_secret() {
+        let secret = Secret::new("ghp_0123456789abcdefghijklmnopqrstuvwxyz".into());
+        let debug = format!("{secret:?}");
+        let display = format!("{secret}");
+        assert!(!debug.contains("0123456789"));
+        assert!(!display.contains("0123456789"));
+        assert_eq!(display, "ghp_…[40 chars]");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = Secret::new("abc".into());
+        assert_eq!(fingerprint("r", &a), fingerprint("r", &a));
+        assert_ne!(fingerprint("r", &a), fingerprint("s", &a));
+        assert_eq!(fingerprint("r", &a).len(), 16);
+    }
+}

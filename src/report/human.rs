@@ -1,0 +1,109 @@
+//! The default format, for a terminal or a CI log.
+
+use std::io::{self, Write};
+
+use super::RenderOptions;
+use crate::scan::ScanReport;
+use crate::size::format_bytes;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn path(&self, text: &str) -> String {
+        self.wrap("35", text)
+    }
+    fn rule(&self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
+pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: options.color };
+    for finding in &report.findings {
+        writeln!(
+            out,
+            "{}:{}:{}: {} {}",
+            paint.path(&finding.path),
+            finding.line,
+            finding.column,
+            paint.rule(&finding.rule_id),
+            paint.dim(&format!(
+                "({}; {} confidence, {} verified)",
+                finding.rule_name,
+                finding.confidence,
+                if finding.validation == "checksum" {
+                    "checksum"
+                } else {
+                    "entropy"
+                }
+            )),
+        )?;
+        writeln!(out, "    {}", finding.snippet.trim())?;
+        if options.show_secrets {
+            writeln!(out, "    secret: {}", finding.secret.expose())?;
+        }
+        writeln!(
+            out,
+            "    {}",
+            paint.dim(&format!("fingerprint: {}", finding.fingerprint()))
+        )?;
+        writeln!(out)?;
+    }
+    write_summary(report, &paint, out)
+}
+
+fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let summary = &report.summary;
+    let count = summary.findings;
+    let headline = match count {
+        0 => "no tokens found".to_string(),
+        1 => "1 token found".to_string(),
+        n => format!("{n} tokens found"),
+    };
+    let mut extras = Vec::new();
+    if summary.binary_files_skipped > 0 {
+        extras.push(format!("{} binary skipped", summary.binary_files_skipped));
+    }
+    if summary.large_files_skipped > 0 {
+        extras.push(format!("{} over size limit", summary.large_files_skipped));
+    }
+    if summary.problems > 0 {
+        extras.push(format!(
+            "{} unreadable or skipped (see warnings)",
+            summary.problems
+        ));
+    }
+    let extras = if extras.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", extras.join(", "))
+    };
+    let headline = if count > 0 {
+        paint.rule(&headline)
+    } else {
+        headline
+    };
+    writeln!(
+        out,
+        "{headline}: scanned {} files, {} in {:.2}s{extras}",
+        summary.files_scanned,
+        format_bytes(summary.bytes_scanned),
+        summary.duration_seconds,
+    )?;
+    for (rule, n) in &summary.findings_by_rule {
+        writeln!(out, "  {n:>5}  {rule}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `--format json`: one document with every finding and the summary.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::RenderOptions;
+use crate::finding::Finding;
+use crate::scan::{Problem, ScanReport, Summary};
+
+/// A finding as JSON shows it. Built from [`Finding`] so the secret goes
+/// through the redaction choice exactly once, here.
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub path: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub secret: String,
+    pub fingerprint: String,
+    pub confidence: &'a str,
+    pub validation: &'a str,
+    pub snippet: &'a str,
+}
+
+impl<'a> JsonFinding<'a> {
+    pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
+        JsonFinding {
+            rule_id: &finding.rule_id,
+            rule_name: &finding.rule_name,
+            path: &finding.path,
+            line: finding.line,
+            column: finding.column,
+            end_line: finding.line,
+            end_column: finding.end_column,
+            secret: finding.display_secret(options.show_secrets),
+            fingerprint: finding.fingerprint(),
+            confidence: finding.confidence.as_str(),
+            validation: finding.validation,
+            snippet: &finding.snippet,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    findings: Vec<JsonFinding<'a>>,
+    problems: &'a [Problem],
+    summary: &'a Summary,
+}
+
+pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let document = Document {
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding::new(f, options))
+            .collect(),
+        problems: &report.problems,
+        summary: &report.summary,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}

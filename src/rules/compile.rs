@@ -1,0 +1,197 @@
+//! Turns rule specs into one matcher: a single Aho-Corasick automaton over
+//! every rule's keywords, plus each rule's confirming regex.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_automata::{meta, util::syntax};
+
+use super::spec::{BareScan, RuleSpec};
+use crate::error::RuleError;
+
+/// Longest token a rule may describe. Chunked reads of large files keep this
+/// much overlap, so it bounds memory per thread as well as regex work.
+pub const MAX_TOKEN_LENGTH: usize = 2048;
+/// Longest pattern text accepted, and the compiled-size cap: a rule (a custom
+/// one especially) must not be able to make the scan slow or huge.
+const MAX_PATTERN_LENGTH: usize = 4096;
+const MAX_COMPILED_REGEX_BYTES: usize = 4 << 20;
+
+pub struct CompiledRule {
+    pub spec: RuleSpec,
+    pub regex: meta::Regex,
+    /// Index of the `secret` capture group, if the pattern names one.
+    pub secret_group: Option<usize>,
+}
+
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    keywords: Option<AhoCorasick>,
+    /// For each keyword pattern of the automaton, the rules that use it.
+    keyword_rules: Vec<Vec<usize>>,
+    bare_rules: Vec<(usize, BareScan)>,
+    max_token_length: usize,
+}
+
+impl RuleSet {
+    pub fn compile(specs: Vec<RuleSpec>) -> Result<RuleSet, RuleError> {
+        let mut seen = HashSet::new();
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut keyword_texts: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut bare_rules = Vec::new();
+        let mut max_token_length = 0;
+
+        for spec in specs {
+            let index = rules.len();
+            check_spec(&spec)?;
+            if !seen.insert(spec.id.clone()) {
+                return Err(RuleError::Invalid {
+                    rule: spec.id.clone(),
+                    message: "duplicate rule id".into(),
+                });
+            }
+            for keyword in &spec.keywords {
+                match keyword_texts.iter().position(|k| k == keyword) {
+                    Some(existing) => keyword_rules[existing].push(index),
+                    None => {
+                        keyword_texts.push(keyword.clone());
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+            if let Some(bare) = spec.bare {
+                bare_rules.push((index, bare));
+            }
+            max_token_length = max_token_length.max(spec.max_length);
+            let regex = compile_pattern(&spec)?;
+            let secret_group = regex
+                .group_info()
+                .to_index(regex_automata::PatternID::ZERO, "secret");
+            rules.push(CompiledRule {
+                spec,
+                regex,
+                secret_group,
+            });
+        }
+
+        let keywords = if keyword_texts.is_empty() {
+            None
+        } else {
+            let automaton = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&keyword_texts)
+                .map_err(|e| RuleError::Invalid {
+                    rule: "(keywords)".into(),
+                    message: e.to_string(),
+                })?;
+            Some(automaton)
+        };
+
+        Ok(RuleSet {
+            rules,
+            keywords,
+            keyword_rules,
+            bare_rules,
+            max_token_length,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn get(&self, index: usize) -> &CompiledRule {
+        &self.rules[index]
+    }
+
+    pub fn keywords(&self) -> Option<&AhoCorasick> {
+        self.keywords.as_ref()
+    }
+
+    pub fn rules_for_keyword(&self, pattern: usize) -> &[usize] {
+        &self.keyword_rules[pattern]
+    }
+
+    pub fn bare_rules(&self) -> &[(usize, BareScan)] {
+        &self.bare_rules
+    }
+
+    /// The longest token any rule can match: the overlap between chunks.
+    pub fn max_token_length(&self) -> usize {
+        self.max_token_length
+    }
+}
+
+fn invalid(spec: &RuleSpec, message: impl Into<String>) -> RuleError {
+    RuleError::Invalid {
+        rule: spec.id.clone(),
+        message: message.into(),
+    }
+}
+
+fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
+    let id_ok = !spec.id.is_empty()
+        && spec
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !id_ok {
+        return Err(invalid(
+            spec,
+            "rule id must be non-empty lowercase letters, digits, '-' or '.'",
+        ));
+    }
+    if spec.keywords.is_empty() && spec.bare.is_none() {
+        return Err(invalid(
+            spec,
+            "a rule needs at least one keyword (the literal prefilter runs the regex only near them)",
+        ));
+    }
+    if spec.keywords.iter().any(|k| k.len() < 3) {
+        return Err(invalid(
+            spec,
+            "keywords must be at least 3 bytes long, or the prefilter would fire everywhere",
+        ));
+    }
+    if spec.max_length == 0 || spec.max_length > MAX_TOKEN_LENGTH {
+        return Err(invalid(
+            spec,
+            format!("max_length must be between 1 and {MAX_TOKEN_LENGTH}"),
+        ));
+    }
+    if spec.pattern.len() > MAX_PATTERN_LENGTH {
+        return Err(invalid(
+            spec,
+            format!("pattern is longer than {MAX_PATTERN_LENGTH} bytes"),
+        ));
+    }
+    if let Some(entropy) = spec.min_entropy {
+        if !(0.0..=8.0).contains(&entropy) {
+            return Err(invalid(spec, "min_entropy must be between 0 and 8"));
+        }
+    }
+    Ok(())
+}
+
+fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError> {
+    meta::Regex::builder()
+        // Bytes, not text: files may hold invalid UTF-8, and ASCII classes
+        // are all a token alphabet needs.
+        .syntax(
+            syntax::Config::new()
+                .utf8(false)
+                .unicode(false)
+                .nest_limit(50),
+        )
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(MAX_COMPILED_REGEX_BYTES))
+                .dfa_size_limit(Some(MAX_COMPILED_REGEX_BYTES))
+                .hybrid_cache_capacity(2 << 20),
+        )
+        .build(&spec.pattern)
+        .map_err(|e| invalid(spec, format!("invalid pattern: {e}")))
+}

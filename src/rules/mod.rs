@@ -1,0 +1,58 @@
+//! Rules are data: one TOML file per provider under `rules/`, embedded in the
+//! binary at build time, parsed and compiled once per run.
+//!
+//! A rule says how to find a token (literal keywords for the prefilter, or a
+//! bare scan for prefix-less formats), how to confirm it (a regex whose
+//! `secret` group is the token) and how to validate it (an issuer checksum, or
+//! an entropy floor plus placeholder filters when the format has none).
+
+mod compile;
+pub mod examples;
+mod spec;
+pub mod validate;
+
+pub use compile::{CompiledRule, RuleSet};
+pub use spec::{BareScan, ChecksumKind, Confidence, RuleFile, RuleSpec};
+
+use crate::error::RuleError;
+
+/// The built-in rule files, embedded so the binary needs nothing on disk.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    (
+        "azure-devops.toml",
+        include_str!("../../rules/azure-devops.toml"),
+    ),
+    ("github.toml", include_str!("../../rules/github.toml")),
+    ("gitlab.toml", include_str!("../../rules/gitlab.toml")),
+    ("npm.toml", include_str!("../../rules/npm.toml")),
+    ("pypi.toml", include_str!("../../rules/pypi.toml")),
+    ("nuget.toml", include_str!("../../rules/nuget.toml")),
+    (
+        "huggingface.toml",
+        include_str!("../../rules/huggingface.toml"),
+    ),
+    ("atlassian.toml", include_str!("../../rules/atlassian.toml")),
+    ("slack.toml", include_str!("../../rules/slack.toml")),
+    ("dockerhub.toml", include_str!("../../rules/dockerhub.toml")),
+    (
+        "databricks.toml",
+        include_str!("../../rules/databricks.toml"),
+    ),
+    ("openai.toml", include_str!("../../rules/openai.toml")),
+    ("anthropic.toml", include_str!("../../rules/anthropic.toml")),
+];
+
+/// Parses every built-in rule file. The files ship inside the binary, so an
+/// error here is a packaging bug, but it is still reported, not unwrapped.
+pub fn builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
+    let mut specs = Vec::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        specs.extend(RuleFile::parse(name, text)?.rules);
+    }
+    Ok(specs)
+}
+
+/// The compiled built-in rule set.
+pub fn builtin() -> Result<RuleSet, RuleError> {
+    RuleSet::compile(builtin_specs()?)
+}

@@ -1,0 +1,214 @@
+//! One scan from start to end: check the inputs, run the sources, gather
+//! findings in a stable order and count what happened.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::error::ScanError;
+use crate::finding::{Finding, Origin};
+use crate::rules::RuleSet;
+use crate::scanner::{Outcome, Scanner};
+use crate::source;
+
+/// Default `--max-file-size`: large enough for any source file, log or
+/// bundle people commit; bigger files are usually data dumps.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Paths to scan; `-` is standard input. Empty means the current folder.
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore and friends exclude.
+    pub include_ignored: bool,
+    pub follow_links: bool,
+    pub max_file_size: u64,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+    /// Keep secrets unmasked in snippets (`--show-secrets`).
+    pub show_secrets: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: Vec::new(),
+            include_ignored: false,
+            follow_links: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            threads: 0,
+            show_secrets: false,
+        }
+    }
+}
+
+/// Something that could not be scanned. The scan goes on without it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: &str, message: &str) -> Problem {
+        Problem {
+            path: path.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    pub(crate) fn from_walk_error(err: &ignore::Error) -> Problem {
+        let path = walk_error_path(err).unwrap_or_default();
+        let message = match err.io_error() {
+            Some(io) => io.to_string(),
+            None => strip_path_from(&err.to_string(), &path),
+        };
+        Problem { path, message }
+    }
+}
+
+fn walk_error_path(err: &ignore::Error) -> Option<String> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.to_string_lossy().into_owned()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.to_string_lossy().into_owned()),
+        _ => None,
+    }
+}
+
+fn strip_path_from(message: &str, path: &str) -> String {
+    message
+        .strip_prefix(path)
+        .map(|rest| rest.trim_start_matches(':').trim().to_string())
+        .unwrap_or_else(|| message.to_string())
+}
+
+/// Counters and problems shared by the scanning threads.
+#[derive(Default)]
+pub struct Tally {
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub binary_skipped: AtomicU64,
+    pub large_skipped: AtomicU64,
+    problems: Mutex<Vec<Problem>>,
+}
+
+impl Tally {
+    pub fn scanned(&self, bytes: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn problem(&self, problem: Problem) {
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(problem);
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub binary_files_skipped: u64,
+    pub large_files_skipped: u64,
+    /// Files and folders that could not be read (see the warnings).
+    pub problems: usize,
+    pub findings: usize,
+    pub findings_by_rule: BTreeMap<String, usize>,
+    pub duration_seconds: f64,
+}
+
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    /// Sorted by path, then message, so output is stable across runs.
+    pub problems: Vec<Problem>,
+    pub summary: Summary,
+}
+
+/// Runs a scan. Only a setup failure (a PATH that does not exist) is an
+/// error; anything unreadable during the scan becomes a [`Problem`].
+pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let started = Instant::now();
+    let defaulted = options.paths.is_empty();
+    let paths = if defaulted {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let (stdin_requested, roots): (Vec<_>, Vec<_>) =
+        paths.into_iter().partition(|p| p.as_os_str() == "-");
+    for root in &roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            return Err(ScanError::PathNotFound(root.clone()));
+        }
+    }
+
+    let tally = Tally::default();
+    let mut findings = source::fs::scan_paths(rules, &roots, defaulted, options, &tally);
+    if !stdin_requested.is_empty() {
+        scan_stdin(rules, options, &tally, &mut findings)?;
+    }
+
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+    let mut problems = tally
+        .problems
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    problems.sort();
+    problems.dedup();
+
+    let mut findings_by_rule = BTreeMap::new();
+    for finding in &findings {
+        *findings_by_rule.entry(finding.rule_id.clone()).or_insert(0) += 1;
+    }
+    let summary = Summary {
+        files_scanned: tally.files.load(Ordering::Relaxed),
+        bytes_scanned: tally.bytes.load(Ordering::Relaxed),
+        binary_files_skipped: tally.binary_skipped.load(Ordering::Relaxed),
+        large_files_skipped: tally.large_skipped.load(Ordering::Relaxed),
+        problems: problems.len(),
+        findings: findings.len(),
+        findings_by_rule,
+        duration_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(ScanReport {
+        findings,
+        problems,
+        summary,
+    })
+}
+
+fn scan_stdin(
+    rules: &RuleSet,
+    options: &ScanOptions,
+    tally: &Tally,
+    findings: &mut Vec<Finding>,
+) -> Result<(), ScanError> {
+    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let stdin = std::io::stdin();
+    let mut handle = stdin.lock().take(options.max_file_size);
+    match scanner.scan_reader(&mut handle, "<stdin>", &Origin::Stdin, findings) {
+        Ok(Outcome::Scanned { bytes }) => tally.scanned(bytes),
+        Ok(Outcome::Binary) => {
+            tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(source) => {
+            return Err(ScanError::Io {
+                path: PathBuf::from("<stdin>"),
+                source,
+            })
+        }
+    }
+    Ok(())
+}

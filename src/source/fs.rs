@@ -1,0 +1,169 @@
+//! The file-system source: a parallel, gitignore-aware walk (the `ignore`
+//! crate, as in ripgrep) whose worker threads scan each file as they reach it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::finding::{Finding, Origin};
+use crate::rules::RuleSet;
+use crate::scan::{Problem, ScanOptions, Tally};
+use crate::scanner::{Outcome, Scanner};
+
+/// Walks `roots` and scans every regular file, in parallel.
+pub fn scan_paths(
+    rules: &RuleSet,
+    roots: &[PathBuf],
+    strip_dot_prefix: bool,
+    options: &ScanOptions,
+    tally: &Tally,
+) -> Vec<Finding> {
+    let Some((first, rest)) = roots.split_first() else {
+        return Vec::new();
+    };
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    let respect_ignores = !options.include_ignored;
+    builder
+        .hidden(false)
+        .parents(respect_ignores)
+        .ignore(respect_ignores)
+        .git_ignore(respect_ignores)
+        .git_global(respect_ignores)
+        .git_exclude(respect_ignores)
+        // Honour .gitignore in a plain folder too: what a user ignores is
+        // ignored whether or not `git init` has run yet.
+        .require_git(false)
+        .follow_links(options.follow_links)
+        .threads(options.threads)
+        // Never descend into a repository's object store; history is its own
+        // source, and packed objects are compressed anyway.
+        .filter_entry(|entry| {
+            !(entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir()))
+        });
+
+    let collected = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let mut worker = Worker {
+            scanner: Scanner::new(rules, options.show_secrets),
+            findings: Vec::new(),
+            collected: &collected,
+        };
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => worker.visit(&entry, strip_dot_prefix, options, tally),
+                Err(err) => tally.problem(Problem::from_walk_error(&err)),
+            }
+            WalkState::Continue
+        })
+    });
+    collected.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A walker thread's state; hands its findings over when the walk drops it.
+struct Worker<'a> {
+    scanner: Scanner<'a>,
+    findings: Vec<Finding>,
+    collected: &'a Mutex<Vec<Finding>>,
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        let mut all = self.collected.lock().unwrap_or_else(|p| p.into_inner());
+        all.append(&mut self.findings);
+    }
+}
+
+impl Worker<'_> {
+    fn visit(
+        &mut self,
+        entry: &ignore::DirEntry,
+        strip_dot_prefix: bool,
+        options: &ScanOptions,
+        tally: &Tally,
+    ) {
+        let path = entry.path();
+        let Some(file_type) = entry.file_type() else {
+            return; // stdin; handled elsewhere
+        };
+        if file_type.is_dir() {
+            return;
+        }
+        let display = display_path(path, strip_dot_prefix);
+        if file_type.is_symlink() {
+            // Not following links: a link to a file is reported as skipped
+            // only when the user named it; inside a tree it is just passed.
+            if entry.depth() == 0 {
+                tally.problem(Problem::new(
+                    &display,
+                    "is a symbolic link; pass --follow to scan its target",
+                ));
+            }
+            return;
+        }
+        if !file_type.is_file() {
+            tally.problem(Problem::new(
+                &display,
+                "not a regular file (FIFO, socket or device); skipped",
+            ));
+            return;
+        }
+        self.scan_file(path, &display, options, tally);
+    }
+
+    fn scan_file(&mut self, path: &Path, display: &str, options: &ScanOptions, tally: &Tally) {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(err) => {
+                tally.problem(Problem::new(display, &format!("cannot open: {err}")));
+                return;
+            }
+        };
+        match file.metadata() {
+            Ok(meta) if meta.len() > options.max_file_size => {
+                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
+                tally.problem(Problem::new(
+                    display,
+                    &format!(
+                        "skipped: {} is over --max-file-size {}",
+                        crate::size::format_bytes(meta.len()),
+                        crate::size::format_bytes(options.max_file_size)
+                    ),
+                ));
+                return;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tally.problem(Problem::new(display, &format!("cannot stat: {err}")));
+                return;
+            }
+        }
+        match self
+            .scanner
+            .scan_reader(&mut file, display, &Origin::File, &mut self.findings)
+        {
+            Ok(Outcome::Scanned { bytes }) => tally.scanned(bytes),
+            Ok(Outcome::Binary) => {
+                tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(err) => {
+                // A read error mid-file: what was found before it is kept.
+                tally.problem(Problem::new(display, &format!("read error: {err}")));
+            }
+        }
+    }
+}
+
+fn display_path(path: &Path, strip_dot_prefix: bool) -> String {
+    let shown = if strip_dot_prefix {
+        path.strip_prefix("./").unwrap_or(path)
+    } else {
+        path
+    };
+    shown.to_string_lossy().into_owned()
+}
