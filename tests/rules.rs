@@ -1,0 +1,78 @@
+//! The rule files themselves: they parse, compile, and every example and
+//! negative example behaves as the file says.
+
+use patscan::rules::{self, examples::check_examples, RuleFile};
+use patscan::tokengen::FAMILIES;
+
+#[test]
+fn every_rule_example_matches_and_every_negative_does_not() {
+    let set = rules::builtin().expect("built-in rules compile");
+    // Several seeds: generated tokens differ each time.
+    for seed in 0..20 {
+        check_examples(&set, seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+}
+
+#[test]
+fn every_rule_has_examples_and_a_generator_family() {
+    let set = rules::builtin().unwrap();
+    for rule in set.rules() {
+        let spec = &rule.spec;
+        assert!(!spec.examples.is_empty(), "{} has no examples", spec.id);
+        assert!(!spec.negative_examples.is_empty(), "{} has no negative examples", spec.id);
+        assert!(
+            FAMILIES.contains(&spec.id.as_str()),
+            "{} has no token generator family",
+            spec.id
+        );
+        assert!(
+            spec.examples.iter().any(|e| e.contains(&format!("{{{{token:{}}}}}", spec.id))),
+            "{}: at least one example must be a generated token",
+            spec.id
+        );
+    }
+}
+
+#[test]
+fn every_checksummed_rule_rejects_a_corrupted_token() {
+    let set = rules::builtin().unwrap();
+    for rule in set.rules().iter().filter(|r| r.spec.checksum.is_some()) {
+        let corrupt = format!("{{{{corrupt:{}}}}}", rule.spec.id);
+        assert!(
+            rule.spec.negative_examples.iter().any(|e| e.contains(&corrupt)),
+            "{} must list {corrupt} among its negative examples",
+            rule.spec.id
+        );
+    }
+}
+
+#[test]
+fn unknown_keys_in_a_rule_file_are_errors() {
+    let text = r#"
+[[rule]]
+id = "x"
+name = "x"
+description = "x"
+keywords = ["abc"]
+pattern = "abc"
+max_length = 3
+colour = "red"
+"#;
+    let err = RuleFile::parse("test.toml", text).unwrap_err().to_string();
+    assert!(err.contains("colour"), "{err}");
+}
+
+#[test]
+fn a_rule_without_keywords_or_bare_scan_is_rejected() {
+    let text = r#"
+[[rule]]
+id = "x"
+name = "x"
+description = "x"
+pattern = "abc"
+max_length = 3
+"#;
+    let specs = RuleFile::parse("test.toml", text).unwrap().rules;
+    let err = rules::RuleSet::compile(specs).err().unwrap().to_string();
+    assert!(err.contains("keyword"), "{err}");
+}
