@@ -92,6 +92,10 @@ pub struct Finding {
     /// The line around the token, with every token on it already masked
     /// (or left as is under `--show-secrets`).
     pub snippet: String,
+    /// How the token was disguised, outermost first (`utf-16le`, `base64`,
+    /// `utf-16le+base64`, `percent`); `None` for plain text. The location is
+    /// that of the encoded text.
+    pub encoding: Option<String>,
 }
 
 impl Finding {

@@ -12,7 +12,11 @@ use std::io::{self, Read};
 
 use memchr::memchr_iter;
 
+use std::ops::Range;
+
+use crate::decode::{self, Encoding};
 use crate::engine::{find_tokens, Match, Scratch};
+use crate::rules::validate::Validation;
 use crate::finding::{Finding, Origin, Secret};
 use crate::rules::RuleSet;
 
@@ -41,7 +45,21 @@ pub struct Scanner<'r> {
     scratch: Scratch,
     buf: Vec<u8>,
     matches: Vec<Match>,
+    hits: Vec<Hit>,
     show_secrets: bool,
+    /// Set while scanning a transcoded (UTF-16) stream.
+    text_encoding: Option<Encoding>,
+}
+
+/// A token located in the chunk: `start..end` is the span of the text as it
+/// stands in the file (the encoded run for a decoded token), `secret` the
+/// decoded token when it differs from that text.
+struct Hit {
+    rule: usize,
+    start: usize,
+    end: usize,
+    validation: Validation,
+    decoded: Option<(Vec<u8>, Vec<Encoding>)>,
 }
 
 impl<'r> Scanner<'r> {
@@ -51,7 +69,9 @@ impl<'r> Scanner<'r> {
             scratch: Scratch::new(rules),
             buf: Vec::new(),
             matches: Vec::new(),
+            hits: Vec::new(),
             show_secrets,
+            text_encoding: None,
         }
     }
 
@@ -63,7 +83,9 @@ impl<'r> Scanner<'r> {
         origin: &Origin,
         out: &mut Vec<Finding>,
     ) -> io::Result<Outcome> {
-        let overlap = self.rules.max_token_length() + 2;
+        // Enough overlap for the longest token, and for the longest base64
+        // run that is decoded, to be wholly inside the chunk that owns it.
+        let overlap = self.rules.max_token_length().max(decode::MAX_BASE64_RUN) + 2;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         let mut position = Position::start();
@@ -80,7 +102,21 @@ impl<'r> Scanner<'r> {
             total += (buf.len() - before) as u64;
             if first {
                 first = false;
-                if looks_binary(&buf[..buf.len().min(BINARY_SNIFF)]) {
+                let head = &buf[..buf.len().min(BINARY_SNIFF)];
+                if self.text_encoding.is_none() {
+                    if let Some((encoding, bom)) = decode::sniff_utf16(head) {
+                        // Re-read what was consumed, then the rest, as UTF-8.
+                        let mut consumed = io::Cursor::new(std::mem::take(&mut buf));
+                        consumed.set_position(bom as u64);
+                        let mut text = decode::Utf16Reader::new(consumed.chain(reader), encoding);
+                        self.buf = buf;
+                        self.text_encoding = Some(encoding);
+                        let result = self.scan_reader(&mut text, path, origin, out);
+                        self.text_encoding = None;
+                        return result;
+                    }
+                }
+                if looks_binary(head) {
                     break Ok(Outcome::Binary);
                 }
             }
@@ -114,7 +150,7 @@ impl<'r> Scanner<'r> {
     fn scan_chunk(
         &mut self,
         buf: &[u8],
-        owned: std::ops::Range<usize>,
+        owned: Range<usize>,
         position: &Position,
         path: &str,
         origin: &Origin,
@@ -122,33 +158,158 @@ impl<'r> Scanner<'r> {
     ) {
         self.matches.clear();
         find_tokens(self.rules, buf, &mut self.scratch, &mut self.matches);
-        if self.matches.is_empty() {
+        self.hits.clear();
+        self.hits.extend(
+            self.matches
+                .iter()
+                .filter(|m| owned.contains(&m.start))
+                .map(|m| Hit {
+                    rule: m.rule,
+                    start: m.start,
+                    end: m.end,
+                    validation: m.validation,
+                    decoded: None,
+                }),
+        );
+        decoded_hits(self.rules, buf, owned, &self.matches, &mut self.hits);
+        if self.hits.is_empty() {
             return;
         }
-        self.matches
-            .sort_unstable_by_key(|m| (m.start, m.end, m.rule));
-        self.matches.dedup_by_key(|m| (m.start, m.end, m.rule));
+        self.hits
+            .sort_unstable_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        self.hits.dedup_by(|a, b| {
+            (a.start, a.end, a.rule) == (b.start, b.end, b.rule)
+                && a.decoded.as_ref().map(|d| &d.0) == b.decoded.as_ref().map(|d| &d.0)
+        });
+        let masks: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
         let mut cursor = position.clone();
         let mut cursor_at = 0;
-        for m in self.matches.iter().filter(|m| owned.contains(&m.start)) {
-            cursor.advance(&buf[cursor_at..m.start]);
-            cursor_at = m.start;
-            let rule = &self.rules.get(m.rule).spec;
-            let secret = Secret::new(String::from_utf8_lossy(&buf[m.start..m.end]).into_owned());
-            let width = char_count(&buf[m.start..m.end]);
+        for hit in &self.hits {
+            cursor.advance(&buf[cursor_at..hit.start]);
+            cursor_at = hit.start;
+            let rule = &self.rules.get(hit.rule).spec;
+            let (secret_bytes, layers): (&[u8], &[Encoding]) = match &hit.decoded {
+                Some((bytes, layers)) => (bytes, layers),
+                None => (&buf[hit.start..hit.end], &[]),
+            };
+            let encoding = self
+                .text_encoding
+                .iter()
+                .chain(layers)
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join("+");
             out.push(Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                confidence: m.validation.confidence(rule),
-                validation: m.validation.as_str(),
+                confidence: hit.validation.confidence(rule),
+                validation: hit.validation.as_str(),
                 path: path.to_string(),
                 origin: origin.clone(),
                 line: cursor.line,
                 column: cursor.column,
-                end_column: cursor.column + width,
-                secret,
-                snippet: snippet(buf, m, &self.matches, self.show_secrets),
+                end_column: cursor.column + char_count(&buf[hit.start..hit.end]),
+                secret: Secret::new(String::from_utf8_lossy(secret_bytes).into_owned()),
+                snippet: snippet(buf, (hit.start, hit.end), &masks, self.show_secrets),
+                encoding: (!encoding.is_empty()).then_some(encoding),
             });
+        }
+    }
+}
+
+/// How many encodings deep a token is looked for (base64 in base64, as in a
+/// Kubernetes secret holding a docker config).
+const MAX_DECODE_DEPTH: usize = 2;
+
+/// Tokens visible only once base64 runs or percent escapes in the owned part
+/// of `buf` are decoded. A token that also stands in plain text at the same
+/// place (`raw`) is not reported twice.
+fn decoded_hits(
+    rules: &RuleSet,
+    buf: &[u8],
+    owned: Range<usize>,
+    raw: &[Match],
+    hits: &mut Vec<Hit>,
+) {
+    let mut scratch: Option<Scratch> = None;
+    let mut found = Vec::new();
+    let mut push = |rule: usize, start: usize, end: usize, validation, secret: &[u8], layers: &[Encoding]| {
+        let plain = &buf[start..end] == secret;
+        if plain && raw.iter().any(|m| (m.rule, m.start, m.end) == (rule, start, end)) {
+            return;
+        }
+        hits.push(Hit {
+            rule,
+            start,
+            end,
+            validation,
+            decoded: Some((secret.to_vec(), layers.to_vec())),
+        });
+    };
+    let mut decode_layer = |span: (usize, usize), layers: &mut Vec<Encoding>, bytes: &[u8]| {
+        let scratch = scratch.get_or_insert_with(|| Scratch::new(rules));
+        scan_decoded(rules, scratch, bytes, span, layers, &mut found, &mut |m, secret, layers| {
+            push(m.rule, span.0, span.1, m.validation, secret, layers)
+        });
+    };
+
+    let mut decoded = Vec::new();
+    decode::base64_runs(buf, 0..buf.len(), |start, end| {
+        if owned.contains(&start)
+            && decode::decode_base64(&buf[start..end], &mut decoded)
+            && decode::mostly_text(&decoded)
+        {
+            decode_layer((start, end), &mut vec![Encoding::Base64], &decoded);
+        }
+    });
+
+    let mut origin = Vec::new();
+    decode::percent_runs(buf, 0..buf.len(), |start, end| {
+        if !owned.contains(&start) {
+            return;
+        }
+        decode::decode_percent(&buf[start..end], &mut decoded, &mut origin);
+        let scratch = scratch.get_or_insert_with(|| Scratch::new(rules));
+        found.clear();
+        find_tokens(rules, &decoded, scratch, &mut found);
+        for m in &found {
+            let (from, to) = (start + origin[m.start], start + origin[m.end]);
+            push(m.rule, from, to, m.validation, &decoded[m.start..m.end], &[Encoding::Percent]);
+        }
+    });
+}
+
+/// Scans one decoded view, and the base64 runs inside it, down to
+/// [`MAX_DECODE_DEPTH`]. `report` gets each match with its secret and the
+/// encodings it sat in.
+fn scan_decoded(
+    rules: &RuleSet,
+    scratch: &mut Scratch,
+    bytes: &[u8],
+    span: (usize, usize),
+    layers: &mut Vec<Encoding>,
+    found: &mut Vec<Match>,
+    report: &mut dyn FnMut(&Match, &[u8], &[Encoding]),
+) {
+    found.clear();
+    find_tokens(rules, bytes, scratch, found);
+    for m in found.iter() {
+        report(m, &bytes[m.start..m.end], layers);
+    }
+    if layers.len() >= MAX_DECODE_DEPTH {
+        return;
+    }
+    let mut inner = Vec::new();
+    let mut nested = Vec::new();
+    decode::base64_runs(bytes, 0..bytes.len(), |start, end| {
+        nested.push((start, end));
+    });
+    for (start, end) in nested {
+        if decode::decode_base64(&bytes[start..end], &mut inner) && decode::mostly_text(&inner) {
+            layers.push(Encoding::Base64);
+            let mut inner_found = Vec::new();
+            scan_decoded(rules, scratch, &inner, span, layers, &mut inner_found, report);
+            layers.pop();
         }
     }
 }
@@ -206,18 +367,19 @@ fn char_count(bytes: &[u8]) -> usize {
 
 /// The token's line, cut to [`SNIPPET_CONTEXT`] characters each side, with
 /// every token on it masked unless secrets are shown.
-fn snippet(buf: &[u8], token: &Match, all: &[Match], show_secrets: bool) -> String {
-    let line_start = memchr::memrchr(b'\n', &buf[..token.start]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &buf[token.end..]).map_or(buf.len(), |i| token.end + i);
-    let mut from = back_chars(buf, token.start, SNIPPET_CONTEXT).max(line_start);
-    let mut to = forward_chars(buf, token.end, SNIPPET_CONTEXT).min(line_end);
-    // Never cut another token in half: widen to include any that straddle.
-    for other in all {
-        if other.start < from && other.end > from {
-            from = other.start;
+fn snippet(buf: &[u8], token: (usize, usize), masks: &[(usize, usize)], show_secrets: bool) -> String {
+    let (start, end) = token;
+    let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
+    let mut from = back_chars(buf, start, SNIPPET_CONTEXT).max(line_start);
+    let mut to = forward_chars(buf, end, SNIPPET_CONTEXT).min(line_end);
+    // Never cut a secret in half: widen to include any that straddle.
+    for &(other_start, other_end) in masks {
+        if other_start < from && other_end > from {
+            from = other_start;
         }
-        if other.start < to && other.end > to {
-            to = other.end;
+        if other_start < to && other_end > to {
+            to = other_end;
         }
     }
     let mut text = String::new();
@@ -225,18 +387,18 @@ fn snippet(buf: &[u8], token: &Match, all: &[Match], show_secrets: bool) -> Stri
         text.push('…');
     }
     let mut at = from;
-    for other in all.iter().filter(|o| o.start >= from && o.end <= to) {
-        if other.start < at {
-            continue; // overlaps a token already masked
+    for &(other_start, other_end) in masks.iter().filter(|m| m.0 >= from && m.1 <= to) {
+        if other_start < at {
+            continue; // overlaps a secret already masked
         }
-        text.push_str(&String::from_utf8_lossy(&buf[at..other.start]));
-        let value = String::from_utf8_lossy(&buf[other.start..other.end]);
+        text.push_str(&String::from_utf8_lossy(&buf[at..other_start]));
+        let value = String::from_utf8_lossy(&buf[other_start..other_end]);
         if show_secrets {
             text.push_str(&value);
         } else {
             text.push_str(&Secret::new(value.into_owned()).redacted());
         }
-        at = other.end;
+        at = other_end;
     }
     text.push_str(&String::from_utf8_lossy(&buf[at..to]));
     if to < line_end {

@@ -40,13 +40,17 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
             finding.column,
             paint.rule(&finding.rule_id),
             paint.dim(&format!(
-                "({}; {} confidence, {} verified)",
+                "({}; {} confidence, {}{})",
                 finding.rule_name,
                 finding.confidence,
                 if finding.validation == "checksum" {
-                    "checksum"
+                    "checksum verified"
                 } else {
-                    "entropy"
+                    "entropy checked"
+                },
+                match &finding.encoding {
+                    Some(encoding) => format!("; {encoding}-encoded"),
+                    None => String::new(),
                 }
             )),
         )?;

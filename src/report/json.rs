@@ -24,6 +24,9 @@ pub struct JsonFinding<'a> {
     pub confidence: &'a str,
     pub validation: &'a str,
     pub snippet: &'a str,
+    /// Present when the token was found encoded (`base64`, `utf-16le`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -41,6 +44,7 @@ impl<'a> JsonFinding<'a> {
             confidence: finding.confidence.as_str(),
             validation: finding.validation,
             snippet: &finding.snippet,
+            encoding: finding.encoding.as_deref(),
         }
     }
 }
