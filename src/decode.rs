@@ -38,9 +38,12 @@ impl Encoding {
 /// NUL bytes that interleave ASCII text (Windows PowerShell 5 `.ps1`, `.reg`
 /// exports, many logs). Returns the order and the BOM's length.
 pub fn sniff_utf16(head: &[u8]) -> Option<(Encoding, usize)> {
+    // Every UTF-16 text we care about holds ASCII, hence NUL bytes; most
+    // files have none, and this check is all they cost.
+    memchr::memchr(0, head)?;
     // A BOM alone is not enough: `FF FE` also starts binary and Latin-1
     // files. UTF-16 that holds any ASCII (and every token is ASCII) has NULs.
-    let has_nul = |rest: &[u8]| rest.len() < 16 || rest.contains(&0);
+    let has_nul = |rest: &[u8]| rest.contains(&0);
     match head {
         [0xFF, 0xFE, rest @ ..] if has_nul(rest) => return Some((Encoding::Utf16Le, 2)),
         [0xFE, 0xFF, rest @ ..] if has_nul(rest) => return Some((Encoding::Utf16Be, 2)),
@@ -134,8 +137,12 @@ fn decode_unit(unit: u16, pending_high: &mut Option<u16>, out: &mut Vec<u8>) {
         }
         0xDC00..=0xDFFF => match pending_high.take() {
             Some(high) => {
-                let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
-                push_char(out, char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                let code =
+                    0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
+                push_char(
+                    out,
+                    char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER),
+                );
             }
             None => push_char(out, char::REPLACEMENT_CHARACTER),
         },
@@ -143,7 +150,10 @@ fn decode_unit(unit: u16, pending_high: &mut Option<u16>, out: &mut Vec<u8>) {
             if pending_high.take().is_some() {
                 push_char(out, char::REPLACEMENT_CHARACTER);
             }
-            push_char(out, char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER));
+            push_char(
+                out,
+                char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER),
+            );
         }
     }
 }
@@ -170,55 +180,41 @@ impl<R: Read> Read for Utf16Reader<R> {
 
 /// Shortest base64 run worth decoding: the shortest token (26 characters)
 /// encodes to 36; shorter runs cannot hold one.
-pub const MIN_BASE64_RUN: usize = 36;
+pub const MIN_BASE64_RUN: usize = crate::engine::LONG_RUN;
 /// Longest run decoded. Longer ones are images, fonts and archives inlined
 /// in data URIs or manifests, not credentials.
 pub const MAX_BASE64_RUN: usize = 64 << 10;
 
-const fn base64_table() -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_';
-        i += 1;
+/// Whether the maximal base64-alphabet run `start..end` of `buf` (as the
+/// engine collects them) is worth decoding; if so, its span with up to two
+/// `=` of padding.
+pub fn base64_candidate(buf: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let run = end - start;
+    if !(MIN_BASE64_RUN..=MAX_BASE64_RUN).contains(&run) || !looks_encoded(&buf[start..end]) {
+        return None;
     }
-    table
+    let mut padded = end;
+    while padded < buf.len() && padded - end < 2 && buf[padded] == b'=' {
+        padded += 1;
+    }
+    Some((start, padded))
 }
 
-static BASE64_ALPHABET: [bool; 256] = base64_table();
-
-/// Calls `found(start, end)` for each maximal run in `range` of base64
-/// characters (standard or URL-safe, with up to two `=` of padding) whose
-/// length is plausible for an encoded token. Like the bare base32 scan, it
-/// tests one byte in [`MIN_BASE64_RUN`] until one is in the alphabet.
+/// Calls `found(start, end)` for each base64 run in `range` worth decoding.
+/// The scanner gets the runs from the engine's pass instead; this is the
+/// stand-alone form.
 pub fn base64_runs(buf: &[u8], range: std::ops::Range<usize>, mut found: impl FnMut(usize, usize)) {
-    let in_alphabet = |b: u8| BASE64_ALPHABET[b as usize];
-    let limit = range.end.min(buf.len());
-    let mut checkpoint = range.start + MIN_BASE64_RUN - 1;
-    while checkpoint < limit {
-        if !in_alphabet(buf[checkpoint]) {
-            checkpoint += MIN_BASE64_RUN;
-            continue;
-        }
-        let mut start = checkpoint;
-        while start > range.start && in_alphabet(buf[start - 1]) {
-            start -= 1;
-        }
-        let mut end = checkpoint + 1;
-        while end < limit && in_alphabet(buf[end]) {
-            end += 1;
-        }
-        let mut padded = end;
-        while padded < limit && padded - end < 2 && buf[padded] == b'=' {
-            padded += 1;
-        }
-        let run = end - start;
-        if (MIN_BASE64_RUN..=MAX_BASE64_RUN).contains(&run) && looks_encoded(&buf[start..end]) {
-            found(start, padded);
-        }
-        checkpoint = padded.max(end) + MIN_BASE64_RUN;
-    }
+    crate::runs::maximal_runs(
+        &crate::runs::BASE64_ANY,
+        buf,
+        range,
+        MIN_BASE64_RUN,
+        |s, e| {
+            if let Some((s, e)) = base64_candidate(buf, s, e) {
+                found(s, e);
+            }
+        },
+    );
 }
 
 /// Encoded tokens mix cases and digits; identifiers and words rarely do all
@@ -286,7 +282,11 @@ fn url_char(b: u8) -> bool {
 
 /// Calls `found(start, end)` for each run of URL characters in `range` that
 /// holds at least one `%XX` escape.
-pub fn percent_runs(buf: &[u8], range: std::ops::Range<usize>, mut found: impl FnMut(usize, usize)) {
+pub fn percent_runs(
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    mut found: impl FnMut(usize, usize),
+) {
     let limit = range.end.min(buf.len());
     let mut from = range.start;
     while let Some(i) = memchr::memchr(b'%', &buf[from..limit]).map(|i| from + i) {
@@ -345,10 +345,18 @@ mod tests {
     fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
         let mut out = Vec::new();
         if bom {
-            out.extend_from_slice(if big_endian { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] });
+            out.extend_from_slice(if big_endian {
+                &[0xFE, 0xFF]
+            } else {
+                &[0xFF, 0xFE]
+            });
         }
         for unit in text.encode_utf16() {
-            out.extend_from_slice(&if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            out.extend_from_slice(&if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
         }
         out
     }
@@ -356,10 +364,22 @@ mod tests {
     #[test]
     fn utf16_is_sniffed_with_and_without_bom() {
         let text = "$pat = \"abc\"\r\nWrite-Host $pat\r\n";
-        assert_eq!(sniff_utf16(&utf16(text, false, true)), Some((Encoding::Utf16Le, 2)));
-        assert_eq!(sniff_utf16(&utf16(text, true, true)), Some((Encoding::Utf16Be, 2)));
-        assert_eq!(sniff_utf16(&utf16(text, false, false)), Some((Encoding::Utf16Le, 0)));
-        assert_eq!(sniff_utf16(&utf16(text, true, false)), Some((Encoding::Utf16Be, 0)));
+        assert_eq!(
+            sniff_utf16(&utf16(text, false, true)),
+            Some((Encoding::Utf16Le, 2))
+        );
+        assert_eq!(
+            sniff_utf16(&utf16(text, true, true)),
+            Some((Encoding::Utf16Be, 2))
+        );
+        assert_eq!(
+            sniff_utf16(&utf16(text, false, false)),
+            Some((Encoding::Utf16Le, 0))
+        );
+        assert_eq!(
+            sniff_utf16(&utf16(text, true, false)),
+            Some((Encoding::Utf16Be, 0))
+        );
         assert_eq!(sniff_utf16(text.as_bytes()), None);
         assert_eq!(sniff_utf16(&[0u8; 64]), None);
     }
@@ -369,11 +389,17 @@ mod tests {
         let text = "héllo 😀 wörld\nline two";
         for big_endian in [false, true] {
             let bytes = utf16(text, big_endian, false);
-            let order = if big_endian { Encoding::Utf16Be } else { Encoding::Utf16Le };
+            let order = if big_endian {
+                Encoding::Utf16Be
+            } else {
+                Encoding::Utf16Le
+            };
             let mut decoded = String::new();
             // A one-byte-at-a-time reader exercises split code units.
             let slow = OneByte(&bytes[..]);
-            Utf16Reader::new(slow, order).read_to_string(&mut decoded).unwrap();
+            Utf16Reader::new(slow, order)
+                .read_to_string(&mut decoded)
+                .unwrap();
             assert_eq!(decoded, text);
         }
     }
@@ -409,7 +435,10 @@ mod tests {
     #[test]
     fn base64_runs_need_length_and_mixed_classes() {
         let encoded = "dXNlcjpnaHBfYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=";
-        assert_eq!(runs(&format!("Authorization: Basic {encoded}\n")), vec![encoded]);
+        assert_eq!(
+            runs(&format!("Authorization: Basic {encoded}\n")),
+            vec![encoded]
+        );
         assert!(runs("short c2hvcnQ= text").is_empty());
         assert!(runs("9fceb02d0ae598e95dc970b74767f19372d61af8 hex digest").is_empty());
         assert!(runs("thisIsAVeryLongIdentifierWithoutAnyDigitsInsideIt").is_empty());

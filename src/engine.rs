@@ -4,7 +4,8 @@
 //! opens a window of the rule's `max_length` on either side; overlapping
 //! windows of a rule merge, and the rule's regex runs only inside them, with
 //! the bytes around the window still visible to its boundary assertions.
-//! Prefix-less formats get a dedicated scan instead (see [`base32_runs`]).
+//! Prefix-less formats get a dedicated scan instead (see [`base32_runs`]),
+//! inside the long base64-alphabet runs that one checkpointed pass collects.
 //! Nothing here is per line, and nothing allocates per candidate once the
 //! per-thread [`Scratch`] has warmed up.
 
@@ -12,6 +13,7 @@ use regex_automata::{meta, util::captures::Captures, Input};
 
 use crate::rules::validate::{validate, Validation};
 use crate::rules::{BareScan, RuleSet};
+use crate::runs;
 
 /// A validated token in the scanned buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +31,7 @@ pub struct Scratch {
     caches: Vec<meta::Cache>,
     captures: Vec<Captures>,
     touched: Vec<usize>,
+    long_runs: Vec<(usize, usize)>,
 }
 
 impl Scratch {
@@ -46,7 +49,14 @@ impl Scratch {
                 .map(|r| r.regex.create_captures())
                 .collect(),
             touched: Vec::new(),
+            long_runs: Vec::new(),
         }
+    }
+
+    /// Maximal runs of at least [`LONG_RUN`] base64-alphabet bytes in the
+    /// buffer last passed to [`find_tokens`].
+    pub fn long_runs(&self) -> &[(usize, usize)] {
+        &self.long_runs
     }
 }
 
@@ -66,20 +76,33 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     }
     scratch.touched.clear();
 
+    // One pass over the runs of base64-alphabet bytes serves both the bare
+    // formats (which live inside such runs) and the decoders that run after.
+    scratch.long_runs.clear();
+    let long_runs = &mut scratch.long_runs;
+    runs::maximal_runs(
+        &runs::BASE64_ANY,
+        haystack,
+        0..haystack.len(),
+        LONG_RUN,
+        |s, e| long_runs.push((s, e)),
+    );
     for &(rule, bare) in rules.bare_rules() {
         match bare {
             BareScan::Base32Run52 => {
-                base32_runs(haystack, 52, |start, end| {
-                    let secret = &haystack[start..end];
-                    if let Some(validation) = validate(&rules.get(rule).spec, secret) {
-                        out.push(Match {
-                            rule,
-                            start,
-                            end,
-                            validation,
-                        });
-                    }
-                });
+                for &(start, end) in scratch.long_runs.iter().filter(|r| r.1 - r.0 >= 52) {
+                    base32_runs(haystack, start..end, 52, |start, end| {
+                        let secret = &haystack[start..end];
+                        if let Some(validation) = validate(&rules.get(rule).spec, secret) {
+                            out.push(Match {
+                                rule,
+                                start,
+                                end,
+                                validation,
+                            });
+                        }
+                    });
+                }
             }
         }
     }
@@ -167,62 +190,38 @@ fn confirm(
     }
 }
 
-const fn base32_table() -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut b = b'a';
-    while b <= b'z' {
-        table[b as usize] = true;
-        b += 1;
-    }
-    let mut d = b'2';
-    while d <= b'7' {
-        table[d as usize] = true;
-        d += 1;
-    }
-    table
-}
-
-static BASE32_LOWER: [bool; 256] = base32_table();
+/// Shortest run of base64-alphabet bytes collected for the decoders (see
+/// [`crate::decode`]); the bare formats are found inside these runs too.
+pub const LONG_RUN: usize = 36;
 
 /// Calls `found` for every maximal run of exactly `length` bytes of
-/// `[a-z2-7]`, and for a run of `length + 1` that starts right after a
-/// backslash with an escape letter (`\n`, `\t`, `\r`: a token at the start of
-/// a JSON-escaped line).
-///
-/// Why it is fast: any run of at least `length` bytes covers one of the
-/// checkpoints `length-1, 2*length-1, …`, so only those bytes are tested
-/// until one is in the alphabet; then the run is measured around it. On
-/// prose and code that touches a small fraction of the bytes.
-pub fn base32_runs(haystack: &[u8], length: usize, mut found: impl FnMut(usize, usize)) {
-    let is_b32 = |b: u8| BASE32_LOWER[b as usize];
-    let mut checkpoint = length - 1;
-    while checkpoint < haystack.len() {
-        if !is_b32(haystack[checkpoint]) {
-            checkpoint += length;
-            continue;
-        }
-        let mut start = checkpoint;
-        while start > 0 && is_b32(haystack[start - 1]) {
-            start -= 1;
-        }
-        let mut end = checkpoint + 1;
-        while end < haystack.len() && is_b32(haystack[end]) {
-            end += 1;
-        }
-        let run = end - start;
-        if run == length {
-            found(start, end);
-        } else if run == length + 1
-            && start > 0
-            && haystack[start - 1] == b'\\'
-            && matches!(haystack[start], b'n' | b't' | b'r')
-        {
-            found(start + 1, end);
-        }
-        // `end` is outside the alphabet, so the next run starts after it and
-        // must cover `end + length`.
-        checkpoint = end + length;
-    }
+/// `[a-z2-7]` inside `range`, and for a run of `length + 1` that starts right
+/// after a backslash with an escape letter (`\n`, `\t`, `\r`: a token at the
+/// start of a JSON-escaped line).
+pub fn base32_runs(
+    haystack: &[u8],
+    range: std::ops::Range<usize>,
+    length: usize,
+    mut found: impl FnMut(usize, usize),
+) {
+    runs::maximal_runs(
+        &runs::BASE32_LOWER,
+        haystack,
+        range,
+        length,
+        |start, end| {
+            let run = end - start;
+            if run == length {
+                found(start, end);
+            } else if run == length + 1
+                && start > 0
+                && haystack[start - 1] == b'\\'
+                && matches!(haystack[start], b'n' | b't' | b'r')
+            {
+                found(start + 1, end);
+            }
+        },
+    );
 }
 
 #[cfg(test)]
@@ -231,7 +230,7 @@ mod tests {
 
     fn runs(text: &[u8]) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        base32_runs(text, 4, |s, e| out.push((s, e)));
+        base32_runs(text, 0..text.len(), 4, |s, e| out.push((s, e)));
         out
     }
 
@@ -245,43 +244,6 @@ mod tests {
         assert_eq!(runs(b"ab1abcd0abcd"), vec![(3, 7), (8, 12)]);
         assert_eq!(runs(b"\\nabcd"), vec![(2, 6)]);
         assert_eq!(runs(b"ABCDabcd"), vec![(4, 8)]);
-    }
-
-    #[test]
-    fn base32_runs_agrees_with_a_naive_scan() {
-        let alphabet = b"ab2 8Z";
-        let mut state = 0x1234_5678_9abc_def0u64;
-        for _ in 0..2000 {
-            let len = (state % 40) as usize;
-            let mut text = Vec::new();
-            for _ in 0..len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
-            }
-            let mut naive = Vec::new();
-            let mut i = 0;
-            while i < text.len() {
-                if BASE32_LOWER[text[i] as usize] {
-                    let s = i;
-                    while i < text.len() && BASE32_LOWER[text[i] as usize] {
-                        i += 1;
-                    }
-                    if i - s == 4 {
-                        naive.push((s, i));
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            assert_eq!(
-                runs(&text),
-                naive,
-                "text {:?}",
-                String::from_utf8_lossy(&text)
-            );
-        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod error;
 pub mod finding;
 pub mod report;
 pub mod rules;
+pub mod runs;
 pub mod scan;
 pub mod scanner;
 pub mod size;

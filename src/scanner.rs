@@ -16,8 +16,8 @@ use std::ops::Range;
 
 use crate::decode::{self, Encoding};
 use crate::engine::{find_tokens, Match, Scratch};
-use crate::rules::validate::Validation;
 use crate::finding::{Finding, Origin, Secret};
+use crate::rules::validate::Validation;
 use crate::rules::RuleSet;
 
 /// Bytes read per chunk. Big enough that per-chunk overhead vanishes, small
@@ -171,12 +171,18 @@ impl<'r> Scanner<'r> {
                     decoded: None,
                 }),
         );
-        decoded_hits(self.rules, buf, owned, &self.matches, &mut self.hits);
+        decoded_hits(
+            self.rules,
+            buf,
+            owned,
+            &self.matches,
+            self.scratch.long_runs(),
+            &mut self.hits,
+        );
         if self.hits.is_empty() {
             return;
         }
-        self.hits
-            .sort_unstable_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        self.hits.sort_unstable_by_key(|h| (h.start, h.end, h.rule));
         self.hits.dedup_by(|a, b| {
             (a.start, a.end, a.rule) == (b.start, b.end, b.rule)
                 && a.decoded.as_ref().map(|d| &d.0) == b.decoded.as_ref().map(|d| &d.0)
@@ -229,39 +235,51 @@ fn decoded_hits(
     buf: &[u8],
     owned: Range<usize>,
     raw: &[Match],
+    long_runs: &[(usize, usize)],
     hits: &mut Vec<Hit>,
 ) {
     let mut scratch: Option<Scratch> = None;
     let mut found = Vec::new();
-    let mut push = |rule: usize, start: usize, end: usize, validation, secret: &[u8], layers: &[Encoding]| {
-        let plain = &buf[start..end] == secret;
-        if plain && raw.iter().any(|m| (m.rule, m.start, m.end) == (rule, start, end)) {
-            return;
-        }
-        hits.push(Hit {
-            rule,
-            start,
-            end,
-            validation,
-            decoded: Some((secret.to_vec(), layers.to_vec())),
-        });
-    };
+    let mut push =
+        |rule: usize, start: usize, end: usize, validation, secret: &[u8], layers: &[Encoding]| {
+            let plain = &buf[start..end] == secret;
+            if plain
+                && raw
+                    .iter()
+                    .any(|m| (m.rule, m.start, m.end) == (rule, start, end))
+            {
+                return;
+            }
+            hits.push(Hit {
+                rule,
+                start,
+                end,
+                validation,
+                decoded: Some((secret.to_vec(), layers.to_vec())),
+            });
+        };
     let mut decode_layer = |span: (usize, usize), layers: &mut Vec<Encoding>, bytes: &[u8]| {
         let scratch = scratch.get_or_insert_with(|| Scratch::new(rules));
-        scan_decoded(rules, scratch, bytes, span, layers, &mut found, &mut |m, secret, layers| {
-            push(m.rule, span.0, span.1, m.validation, secret, layers)
-        });
+        scan_decoded(
+            rules,
+            scratch,
+            bytes,
+            span,
+            layers,
+            &mut found,
+            &mut |m, secret, layers| push(m.rule, span.0, span.1, m.validation, secret, layers),
+        );
     };
 
     let mut decoded = Vec::new();
-    decode::base64_runs(buf, 0..buf.len(), |start, end| {
-        if owned.contains(&start)
-            && decode::decode_base64(&buf[start..end], &mut decoded)
-            && decode::mostly_text(&decoded)
-        {
+    for &(start, end) in long_runs.iter().filter(|r| owned.contains(&r.0)) {
+        let Some((start, end)) = decode::base64_candidate(buf, start, end) else {
+            continue;
+        };
+        if decode::decode_base64(&buf[start..end], &mut decoded) && decode::mostly_text(&decoded) {
             decode_layer((start, end), &mut vec![Encoding::Base64], &decoded);
         }
-    });
+    }
 
     let mut origin = Vec::new();
     decode::percent_runs(buf, 0..buf.len(), |start, end| {
@@ -274,10 +292,20 @@ fn decoded_hits(
         find_tokens(rules, &decoded, scratch, &mut found);
         for m in &found {
             let (from, to) = (start + origin[m.start], start + origin[m.end]);
-            push(m.rule, from, to, m.validation, &decoded[m.start..m.end], &[Encoding::Percent]);
+            push(
+                m.rule,
+                from,
+                to,
+                m.validation,
+                &decoded[m.start..m.end],
+                &[Encoding::Percent],
+            );
         }
     });
 }
+
+/// Receives a match in a decoded view, its secret and the encodings around it.
+type ReportDecoded<'a> = dyn FnMut(&Match, &[u8], &[Encoding]) + 'a;
 
 /// Scans one decoded view, and the base64 runs inside it, down to
 /// [`MAX_DECODE_DEPTH`]. `report` gets each match with its secret and the
@@ -286,10 +314,9 @@ fn scan_decoded(
     rules: &RuleSet,
     scratch: &mut Scratch,
     bytes: &[u8],
-    span: (usize, usize),
     layers: &mut Vec<Encoding>,
     found: &mut Vec<Match>,
-    report: &mut dyn FnMut(&Match, &[u8], &[Encoding]),
+    report: &mut ReportDecoded,
 ) {
     found.clear();
     find_tokens(rules, bytes, scratch, found);
@@ -300,15 +327,24 @@ fn scan_decoded(
         return;
     }
     let mut inner = Vec::new();
-    let mut nested = Vec::new();
-    decode::base64_runs(bytes, 0..bytes.len(), |start, end| {
-        nested.push((start, end));
-    });
+    let nested: Vec<(usize, usize)> = scratch
+        .long_runs()
+        .iter()
+        .filter_map(|&(start, end)| decode::base64_candidate(bytes, start, end))
+        .collect();
     for (start, end) in nested {
         if decode::decode_base64(&bytes[start..end], &mut inner) && decode::mostly_text(&inner) {
             layers.push(Encoding::Base64);
             let mut inner_found = Vec::new();
-            scan_decoded(rules, scratch, &inner, span, layers, &mut inner_found, report);
+            scan_decoded(
+                rules,
+                scratch,
+                &inner,
+                span,
+                layers,
+                &mut inner_found,
+                report,
+            );
             layers.pop();
         }
     }
@@ -367,7 +403,12 @@ fn char_count(bytes: &[u8]) -> usize {
 
 /// The token's line, cut to [`SNIPPET_CONTEXT`] characters each side, with
 /// every token on it masked unless secrets are shown.
-fn snippet(buf: &[u8], token: (usize, usize), masks: &[(usize, usize)], show_secrets: bool) -> String {
+fn snippet(
+    buf: &[u8],
+    token: (usize, usize),
+    masks: &[(usize, usize)],
+    show_secrets: bool,
+) -> String {
     let (start, end) = token;
     let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
