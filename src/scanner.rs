@@ -264,7 +264,6 @@ fn decoded_hits(
             rules,
             scratch,
             bytes,
-            span,
             layers,
             &mut found,
             &mut |m, secret, layers| push(m.rule, span.0, span.1, m.validation, secret, layers),
@@ -336,15 +335,7 @@ fn scan_decoded(
         if decode::decode_base64(&bytes[start..end], &mut inner) && decode::mostly_text(&inner) {
             layers.push(Encoding::Base64);
             let mut inner_found = Vec::new();
-            scan_decoded(
-                rules,
-                scratch,
-                &inner,
-                span,
-                layers,
-                &mut inner_found,
-                report,
-            );
+            scan_decoded(rules, scratch, &inner, layers, &mut inner_found, report);
             layers.pop();
         }
     }
