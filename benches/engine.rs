@@ -35,7 +35,10 @@ fn buffer(unit: &str, size: usize, tokens: bool) -> Vec<u8> {
         text.push_str(unit);
         if tokens && text.len() % (64 << 10) < unit.len() {
             let family = FAMILIES[rng.below(FAMILIES.len() as u64) as usize];
-            text.push_str(&format!("const T = \"{}\";\n", generate(family, &mut rng).unwrap_or_default()));
+            text.push_str(&format!(
+                "const T = \"{}\";\n",
+                generate(family, &mut rng).unwrap_or_default()
+            ));
         }
     }
     text.into_bytes()
