@@ -312,13 +312,11 @@ fn path_globs(
             builder.add(compiled);
         }
     }
-    let set = builder
-        .build()
-        .map_err(|err| ConfigError::Glob {
-            path: path.to_path_buf(),
-            index: 0,
-            message: err.to_string(),
-        })?;
+    let set = builder.build().map_err(|err| ConfigError::Glob {
+        path: path.to_path_buf(),
+        index: 0,
+        message: err.to_string(),
+    })?;
     let roots = if roots.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -352,9 +350,15 @@ mod tests {
     fn errors_name_the_key() {
         let err = load_text("colour = 1\n").err().unwrap().to_string();
         assert!(err.contains("colour"), "{err}");
-        let err = load_text("[allow]\nregexes = [\"ok\", \"(\"]\n").err().unwrap().to_string();
+        let err = load_text("[allow]\nregexes = [\"ok\", \"(\"]\n")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("allow.regexes[1]"), "{err}");
-        let err = load_text("disabled_rules = [\"nope\"]\n").err().unwrap().to_string();
+        let err = load_text("disabled_rules = [\"nope\"]\n")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
     }
 }

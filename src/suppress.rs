@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn markers_on_the_line_or_the_line_before() {
-        assert_eq!(allowed("t = TOKEN # patscan:allow", "TOKEN"), Some("patscan:allow"));
+        assert_eq!(
+            allowed("t = TOKEN # patscan:allow", "TOKEN"),
+            Some("patscan:allow")
+        );
         assert_eq!(
             allowed("// gitleaks:allow\nt = TOKEN\n", "TOKEN"),
             Some("gitleaks:allow")

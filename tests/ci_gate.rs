@@ -57,7 +57,11 @@ fn assert_valid_sarif(log: &Value) {
         .iter_errors(log)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();
-    assert!(errors.is_empty(), "SARIF does not validate:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// GitHub's hash of `line` in `file`, from an independent full pass.
@@ -101,12 +105,18 @@ fn sarif_validates_and_carries_every_field_github_code_scanning_needs() {
         let id = rule["id"].as_str().unwrap();
         for key in ["shortDescription", "fullDescription", "help"] {
             let text = rule[key]["text"].as_str().unwrap_or("");
-            assert!(!text.is_empty() && text.len() <= 1024 || key == "help", "{id}: {key}");
+            assert!(
+                !text.is_empty() && text.len() <= 1024 || key == "help",
+                "{id}: {key}"
+            );
         }
         assert!(!rule["name"].as_str().unwrap().is_empty());
         let help = rule["help"]["text"].as_str().unwrap();
         assert!(help.contains("How to revoke"), "{id}: {help}");
-        assert!(rule["help"]["markdown"].as_str().unwrap().contains("revoke"));
+        assert!(rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("revoke"));
         let tags: Vec<&str> = rule["properties"]["tags"]
             .as_array()
             .unwrap()
@@ -124,7 +134,10 @@ fn sarif_validates_and_carries_every_field_github_code_scanning_needs() {
         assert!(["very-high", "high", "medium", "low"].contains(&precision));
     }
     // The revoke text of the rule is what the help says.
-    let github = rules.iter().find(|r| r["id"] == "github-classic-pat").unwrap();
+    let github = rules
+        .iter()
+        .find(|r| r["id"] == "github-classic-pat")
+        .unwrap();
     assert!(github["help"]["text"]
         .as_str()
         .unwrap()
@@ -135,7 +148,11 @@ fn sarif_validates_and_carries_every_field_github_code_scanning_needs() {
     let valid: Vec<&Planted> = planted.iter().filter(|p| p.valid).collect();
     assert_eq!(results.len(), valid.len());
     for result in results {
-        assert!(ids.contains(&result["ruleId"].as_str().unwrap()));
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rules[index]["id"], result["ruleId"],
+            "ruleIndex points at the rule"
+        );
         assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
         assert!(!result["message"]["text"].as_str().unwrap().is_empty());
         let locations = result["locations"].as_array().unwrap();
@@ -160,11 +177,36 @@ fn sarif_validates_and_carries_every_field_github_code_scanning_needs() {
         let hash = result["partialFingerprints"]["primaryLocationLineHash"]
             .as_str()
             .unwrap();
-        assert_eq!(hash, github_line_hash(&dir.path().join(uri), line), "{uri}:{line}");
+        assert_eq!(
+            hash,
+            github_line_hash(&dir.path().join(uri), line),
+            "{uri}:{line}"
+        );
     }
     for p in &planted {
-        assert!(!out.stdout.contains(&p.token), "{} leaked into SARIF", p.rule_id);
+        assert!(
+            !out.stdout.contains(&p.token),
+            "{} leaked into SARIF",
+            p.rule_id
+        );
     }
+}
+
+#[test]
+fn the_schema_check_rejects_logs_github_would_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.env",
+        &format!("T={}\n", token("npm-token", 40)),
+    );
+    let mut log = run(dir.path(), &["scan", "--format", "sarif"]).json();
+    assert_valid_sarif(&log);
+    // The failure gitleaks users hit: a column of 0.
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["endColumn"] =
+        Value::from(0);
+    let result = std::panic::catch_unwind(|| assert_valid_sarif(&log));
+    assert!(result.is_err(), "an endColumn of 0 must not validate");
 }
 
 #[test]
@@ -177,18 +219,26 @@ fn sarif_shows_the_secret_only_when_asked() {
     let shown = run(dir.path(), &["scan", "--format", "sarif", "--show-secrets"]);
     let log = shown.json();
     assert_valid_sarif(&log);
-    assert_eq!(log["runs"][0]["results"][0]["properties"]["secret"], t.as_str());
+    assert_eq!(
+        log["runs"][0]["results"][0]["properties"]["secret"],
+        t.as_str()
+    );
 }
 
 #[test]
 fn sarif_uris_are_relative_to_the_scanned_root_and_encoded() {
     let dir = tempfile::tempdir().unwrap();
     let t = token("npm-token", 42);
-    write(dir.path(), "repo/src/my app.js", &format!("const t = '{t}';\n"));
+    write(
+        dir.path(),
+        "repo/src/my app.js",
+        &format!("const t = '{t}';\n"),
+    );
     let out = run(dir.path(), &["scan", "repo", "--format", "sarif"]);
     let log = out.json();
     assert_valid_sarif(&log);
-    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
     assert_eq!(uri, "src/my%20app.js");
 }
 
@@ -207,7 +257,10 @@ fn sarif_line_hash_is_right_for_files_larger_than_one_chunk() {
     let out = run(dir.path(), &["scan", "--format", "sarif"]);
     let log = out.json();
     let result = &log["runs"][0]["results"][0];
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], line);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        line
+    );
     assert_eq!(
         result["partialFingerprints"]["primaryLocationLineHash"],
         github_line_hash(&dir.path().join("big.log"), line).as_str()
@@ -223,7 +276,10 @@ fn sarif_with_no_findings_is_still_a_valid_log_with_every_rule() {
     let log = out.json();
     assert_valid_sarif(&log);
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
-    assert!(!log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().is_empty());
+    assert!(!log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 // ---------------------------------------------------------------- JSONL
@@ -262,36 +318,91 @@ fn baseline_survives_moved_lines_and_renamed_files_and_catches_new_tokens() {
     let made = run(root, &["baseline", "--output", "patscan-baseline.json"]);
     assert_eq!(made.code, 0, "{}", made.stderr);
     let text = fs::read_to_string(root.join("patscan-baseline.json")).unwrap();
-    assert!(!text.contains(&a) && !text.contains(&b), "secret in baseline");
+    assert!(
+        !text.contains(&a) && !text.contains(&b),
+        "secret in baseline"
+    );
     let doc: Value = serde_json::from_str(&text).unwrap();
     let entries = doc["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "one entry per token: {text}");
     for entry in entries {
-        let keys: Vec<&str> = entry.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["paths", "rule_id", "secret_sha256"], "no lines, commits or times");
+        let keys: Vec<&str> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["paths", "rule_id", "secret_sha256"],
+            "no lines, commits or times"
+        );
     }
-    let github = entries.iter().find(|e| e["rule_id"] == "github-classic-pat").unwrap();
-    assert_eq!(github["paths"], serde_json::json!(["deploy/values.yaml", "src/config.py"]));
+    let github = entries
+        .iter()
+        .find(|e| e["rule_id"] == "github-classic-pat")
+        .unwrap();
+    assert_eq!(
+        github["paths"],
+        serde_json::json!(["deploy/values.yaml", "src/config.py"])
+    );
 
     // Same tree: nothing new.
-    let clean = run(root, &["scan", "--format", "json", "--baseline", "patscan-baseline.json"]);
+    let clean = run(
+        root,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "patscan-baseline.json",
+        ],
+    );
     assert_eq!(clean.code, 0, "{}", clean.stdout);
     assert_eq!(clean.json()["summary"]["suppressed"]["baseline"], 3);
 
     // Lines moved, a file renamed and moved, indentation changed.
     fs::remove_file(root.join("src/config.py")).unwrap();
-    write(root, "lib/settings/conf.py", &format!("# header\n\n\n  B = '{b}'\n  A = '{a}'\n"));
-    let moved = run(root, &["scan", "--format", "json", "--baseline", "patscan-baseline.json"]);
+    write(
+        root,
+        "lib/settings/conf.py",
+        &format!("# header\n\n\n  B = '{b}'\n  A = '{a}'\n"),
+    );
+    let moved = run(
+        root,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "patscan-baseline.json",
+        ],
+    );
     assert_eq!(moved.code, 0, "{}", moved.stdout);
-    assert!(moved.json()["summary"]["stale_baseline_entries"].as_array().unwrap().is_empty());
+    assert!(moved.json()["summary"]["stale_baseline_entries"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // A new token is the only thing reported.
     let c = token("github-classic-pat", 53);
     write(root, "lib/new.py", &format!("C = '{c}'\n"));
-    let fresh = run(root, &["scan", "--format", "json", "--baseline", "patscan-baseline.json"]);
+    let fresh = run(
+        root,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--baseline",
+            "patscan-baseline.json",
+        ],
+    );
     assert_eq!(fresh.code, 1);
     let json = fresh.json();
-    let reported: Vec<&str> = findings(&json).iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let reported: Vec<&str> = findings(&json)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert_eq!(reported, ["lib/new.py"]);
 
     // Rewriting the baseline of an unchanged tree gives identical bytes.
@@ -307,12 +418,20 @@ fn baseline_survives_moved_lines_and_renamed_files_and_catches_new_tokens() {
 fn baseline_paths_do_not_depend_on_how_the_root_was_named() {
     let dir = tempfile::tempdir().unwrap();
     let t = token("npm-token", 54);
-    write(dir.path(), "repo/x/.npmrc", &format!("//registry.npmjs.org/:_authToken={t}\n"));
+    write(
+        dir.path(),
+        "repo/x/.npmrc",
+        &format!("//registry.npmjs.org/:_authToken={t}\n"),
+    );
     let from_parent = run(dir.path(), &["baseline", "repo"]);
     let from_inside = run(&dir.path().join("repo"), &["baseline"]);
     assert_eq!(from_parent.code, 0, "{}", from_parent.stderr);
     assert_eq!(from_parent.stdout, from_inside.stdout);
-    assert!(from_inside.stdout.contains("\"x/.npmrc\""), "{}", from_inside.stdout);
+    assert!(
+        from_inside.stdout.contains("\"x/.npmrc\""),
+        "{}",
+        from_inside.stdout
+    );
 }
 
 #[test]
@@ -326,17 +445,28 @@ fn stale_baseline_entries_are_reported_on_stderr_and_in_the_summary() {
     run(root, &["baseline", "--output", "base.json"]);
     fs::remove_file(root.join("a.txt")).unwrap();
 
-    let out = run(root, &["scan", "--format", "json", "--baseline", "base.json"]);
+    let out = run(
+        root,
+        &["scan", "--format", "json", "--baseline", "base.json"],
+    );
     assert_eq!(out.code, 0);
     let stale = out.json()["summary"]["stale_baseline_entries"].clone();
     assert_eq!(stale.as_array().unwrap().len(), 1, "{stale}");
     assert_eq!(stale[0]["rule_id"], "gitlab-pat-routable");
     assert_eq!(stale[0]["paths"], serde_json::json!(["a.txt"]));
-    assert!(out.stderr.contains("stale baseline entry"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stale baseline entry"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("gitlab-pat-routable"), "{}", out.stderr);
     assert!(!out.stderr.contains(&a));
     let human = run(root, &["scan", "--baseline", "base.json"]);
-    assert!(human.stdout.contains("1 stale baseline entries"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("1 stale baseline entries"),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
@@ -356,9 +486,16 @@ fn a_malformed_baseline_is_exit_2_naming_the_line_never_a_report() {
     for (text, line) in cases {
         write(root, "base.json", &text);
         for format in ["json", "sarif", "human"] {
-            let out = run(root, &["scan", "--format", format, "--baseline", "base.json"]);
+            let out = run(
+                root,
+                &["scan", "--format", format, "--baseline", "base.json"],
+            );
             assert_eq!(out.code, 2, "{text}\n{}", out.stderr);
-            assert!(out.stdout.is_empty(), "a report was written: {}", out.stdout);
+            assert!(
+                out.stdout.is_empty(),
+                "a report was written: {}",
+                out.stdout
+            );
             assert!(
                 out.stderr.contains(&format!("line {line}")),
                 "expected line {line}: {}",
@@ -406,13 +543,22 @@ fn every_allow_comment_works_on_the_line_and_the_line_before_only() {
     let json = out.json();
     let got: Vec<(String, usize)> = findings(&json)
         .iter()
-        .map(|f| (f["path"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap() as usize))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap() as usize,
+            )
+        })
         .collect();
     assert_eq!(got, reported);
     assert_eq!(json["summary"]["suppressed"]["inline_comment"], 8);
     assert_eq!(json["summary"]["findings"], 8);
     let human = run(root, &["scan"]);
-    assert!(human.stdout.contains("8 suppressed (8 by inline comment)"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("8 suppressed (8 by inline comment)"),
+        "{}",
+        human.stdout
+    );
 }
 
 // ---------------------------------------------------------------- config
@@ -425,7 +571,11 @@ fn config_disables_rules_skips_paths_and_allows_values_and_regexes() {
     let allowed_value = token("github-classic-pat", 72);
     let kept = token("github-classic-pat", 73);
     let gitlab = token("gitlab-pat-routable", 74);
-    write(root, "a.txt", &format!("{npm}\n{allowed_value}\n{kept}\n{gitlab}\n"));
+    write(
+        root,
+        "a.txt",
+        &format!("{npm}\n{allowed_value}\n{kept}\n{gitlab}\n"),
+    );
     write(root, "tests/fixtures/deep/f.txt", &format!("{kept}\n"));
     write(root, "snap/x.snap", &format!("{kept}\n"));
     write(
@@ -448,13 +598,22 @@ fn config_disables_rules_skips_paths_and_allows_values_and_regexes() {
         })
         .collect();
     // The config file itself holds the allowed value: allowed there too.
-    assert_eq!(got, [("a.txt".to_string(), 3, "github-classic-pat".to_string())]);
+    assert_eq!(
+        got,
+        [("a.txt".to_string(), 3, "github-classic-pat".to_string())]
+    );
     assert_eq!(json["summary"]["suppressed"]["allowlist"], 3);
-    assert_eq!(json["summary"]["files_scanned"], 2, "skipped paths are never read");
+    assert_eq!(
+        json["summary"]["files_scanned"], 2,
+        "skipped paths are never read"
+    );
 
     // --config elsewhere replaces discovery.
     write(root, "other.toml", "disabled_rules = []\n");
-    let out = run(root, &["scan", "--format", "json", "--config", "other.toml"]);
+    let out = run(
+        root,
+        &["scan", "--format", "json", "--config", "other.toml"],
+    );
     assert!(findings(&out.json()).len() >= 6);
 }
 
@@ -471,11 +630,20 @@ fn config_errors_are_exit_2_naming_the_key_or_rule() {
     let cases = [
         ("colour = \"red\"\n".to_string(), "colour"),
         ("[allow]\npathz = []\n".to_string(), "pathz"),
-        ("[allow]\nregexes = [\"ok\", \"(unclosed\"]\n".to_string(), "allow.regexes[1]"),
+        (
+            "[allow]\nregexes = [\"ok\", \"(unclosed\"]\n".to_string(),
+            "allow.regexes[1]",
+        ),
         ("[allow]\npaths = [\"a/[\"]\n".to_string(), "allow.paths[0]"),
-        ("disabled_rules = [\"github-clasic-pat\"]\n".to_string(), "github-clasic-pat"),
+        (
+            "disabled_rules = [\"github-clasic-pat\"]\n".to_string(),
+            "github-clasic-pat",
+        ),
         (rule("acme-key", "acme_[a-z", "acme_abc"), "acme-key"),
-        (rule("github-classic-pat", "acme_[a-z]{8}", "acme_abcdefgh"), "github-classic-pat"),
+        (
+            rule("github-classic-pat", "acme_[a-z]{8}", "acme_abcdefgh"),
+            "github-classic-pat",
+        ),
         (
             rule("acme-key", "acme_[a-z]{8}", "acme_abcdefgh").replace("max_length", "max_len"),
             "max_len",
@@ -503,37 +671,66 @@ fn custom_rules_are_checked_used_and_listed() {
     write(root, "cfg/broken.toml", &broken);
     let out = run(root, &["rules", "--config", "cfg/broken.toml"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("acme-key") && out.stderr.contains("example 1"), "{}", out.stderr);
-    // A rule without examples is rejected too.
-    let untested = custom.replace(
-        "examples = [\"key = acme_Qm9vZ2xlRm9vQmFyQmF6MTIz\"]\n",
-        "",
+    assert!(
+        out.stderr.contains("acme-key") && out.stderr.contains("example 1"),
+        "{}",
+        out.stderr
     );
+    // A rule without examples is rejected too.
+    let untested = custom.replace("examples = [\"key = acme_Qm9vZ2xlRm9vQmFyQmF6MTIz\"]\n", "");
     write(root, "cfg/untested.toml", &untested);
     let out = run(root, &["rules", "--config", "cfg/untested.toml"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("at least one example"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("at least one example"),
+        "{}",
+        out.stderr
+    );
 
-    write(root, "cfg/good.toml", &format!("disabled_rules = [\"npm-token\"]\n{custom}"));
+    write(
+        root,
+        "cfg/good.toml",
+        &format!("disabled_rules = [\"npm-token\"]\n{custom}"),
+    );
     let listed = run(root, &["rules", "--config", "cfg/good.toml"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(listed.stdout.contains("acme-key") && listed.stdout.contains("(custom)"));
     assert!(!listed.stdout.contains("npm-token"));
-    let as_json = run(root, &["rules", "--format", "json", "--config", "cfg/good.toml"]);
+    let as_json = run(
+        root,
+        &["rules", "--format", "json", "--config", "cfg/good.toml"],
+    );
     let specs = as_json.json();
-    let acme = specs.as_array().unwrap().iter().find(|s| s["id"] == "acme-key").unwrap();
+    let acme = specs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "acme-key")
+        .unwrap();
     assert_eq!(acme["custom"], true);
 
-    write(root, "src/app.py", "KEY = 'acme_Zx8Kq2Lm9Pw4Rt7Yb3Nc6Vd1'\n");
-    let out = run(root, &["scan", "--format", "sarif", "--config", "cfg/good.toml"]);
+    write(
+        root,
+        "src/app.py",
+        "KEY = 'acme_Zx8Kq2Lm9Pw4Rt7Yb3Nc6Vd1'\n",
+    );
+    let out = run(
+        root,
+        &["scan", "--format", "sarif", "--config", "cfg/good.toml"],
+    );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let log = out.json();
     assert_valid_sarif(&log);
     let result = &log["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "acme-key");
-    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let rule = rules.iter().find(|r| r["id"] == "acme-key").unwrap();
-    assert!(rule["help"]["text"].as_str().unwrap().contains("Acme console"));
+    assert!(rule["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Acme console"));
     assert!(!rules.iter().any(|r| r["id"] == "npm-token"));
 }
 
@@ -544,14 +741,22 @@ fn exit_codes_follow_fail_on_and_exit_zero() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     // github-fine-grained-pat has no checksum: medium confidence.
-    write(root, "medium.txt", &format!("{}\n", token("github-fine-grained-pat", 81)));
+    write(
+        root,
+        "medium.txt",
+        &format!("{}\n", token("github-fine-grained-pat", 81)),
+    );
     let code = |args: &[&str]| run(root, args).code;
     assert_eq!(code(&["scan"]), 1);
     assert_eq!(code(&["scan", "--fail-on", "low"]), 1);
     assert_eq!(code(&["scan", "--fail-on", "medium"]), 1);
     assert_eq!(code(&["scan", "--fail-on", "high"]), 0);
     assert_eq!(code(&["scan", "--exit-zero"]), 0);
-    write(root, "high.txt", &format!("{}\n", token("github-classic-pat", 82)));
+    write(
+        root,
+        "high.txt",
+        &format!("{}\n", token("github-classic-pat", 82)),
+    );
     assert_eq!(code(&["scan", "--fail-on", "high"]), 1);
     assert_eq!(code(&["scan", "--fail-on", "high", "--exit-zero"]), 0);
     // Findings are still reported under --exit-zero.

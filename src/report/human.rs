@@ -101,7 +101,11 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
                 parts.push(format!("{n} by {what}"));
             }
         }
-        extras.push(format!("{} suppressed ({})", suppressed.total(), parts.join(", ")));
+        extras.push(format!(
+            "{} suppressed ({})",
+            suppressed.total(),
+            parts.join(", ")
+        ));
     }
     if !summary.stale_baseline_entries.is_empty() {
         extras.push(format!(

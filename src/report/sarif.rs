@@ -100,9 +100,9 @@ fn level(confidence: Confidence) -> ResultLevel {
 }
 
 fn revoke_text(spec: &RuleSpec) -> &str {
-    spec.revoke
-        .as_deref()
-        .unwrap_or("Revoke or rotate it with its issuer, then replace it with a reference to a secret store.")
+    spec.revoke.as_deref().unwrap_or(
+        "Revoke or rotate it with its issuer, then replace it with a reference to a secret store.",
+    )
 }
 
 fn descriptor(spec: &RuleSpec) -> ReportingDescriptor {
@@ -216,7 +216,7 @@ fn result(
         "shape and entropy match"
     };
     let message = format!(
-        "{} {} ({validated}, {} confidence). Revoke it, then remove it from the code.",
+        "{} found: {} ({validated}, {} confidence). Revoke it, then remove it from the code.",
         finding.rule_name,
         finding.display_secret(options.show_secrets),
         finding.confidence,
