@@ -14,8 +14,8 @@
 pub mod baseline;
 pub mod checksum;
 pub mod cli;
-pub mod decode;
 pub mod config;
+pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
