@@ -231,11 +231,16 @@ fn result(
     properties.insert("confidence".into(), json!(finding.confidence.as_str()));
     properties.insert("validation".into(), json!(finding.validation));
     properties.insert("snippet".into(), json!(finding.snippet));
-    // Where it came from: a file today; history findings add their commit.
+    // Where it came from, as the JSON output says it: history findings
+    // carry their commit here.
     properties.insert(
         "origin".into(),
         serde_json::to_value(&finding.origin).unwrap_or(Value::Null),
     );
+    if let Some(encoding) = &finding.encoding {
+        // Disguised (base64, UTF-16, percent): the location is the encoded text.
+        properties.insert("encoding".into(), json!(encoding));
+    }
     if options.show_secrets {
         properties.insert("secret".into(), json!(finding.secret.expose()));
     }
