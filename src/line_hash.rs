@@ -53,6 +53,8 @@ pub struct LineHasher {
     /// Sorted; `None` wants every line.
     wanted: Option<Vec<usize>>,
     found: BTreeMap<usize, String>,
+    /// Every wanted line has its hash: the rest of the input is skipped.
+    complete: bool,
 }
 
 impl LineHasher {
@@ -81,6 +83,7 @@ impl LineHasher {
             at_line_start: true,
             after_cr: false,
             seen: HashMap::new(),
+            complete: wanted.as_ref().is_some_and(|w| w.is_empty()),
             wanted,
             found: BTreeMap::new(),
         }
@@ -89,13 +92,14 @@ impl LineHasher {
     /// True once every wanted line has its hash; later text cannot change
     /// them (counts depend only on earlier lines).
     pub fn done(&self) -> bool {
-        self.wanted
-            .as_ref()
-            .is_some_and(|w| w.len() == self.found.len())
+        self.complete
     }
 
     pub fn feed_str(&mut self, text: &str) {
         for unit in text.encode_utf16() {
+            if self.complete {
+                return;
+            }
             self.unit(unit);
         }
     }
@@ -106,6 +110,9 @@ impl LineHasher {
     pub fn feed_utf8(&mut self, bytes: &[u8]) -> usize {
         let mut at = 0;
         loop {
+            if self.complete {
+                return bytes.len();
+            }
             match std::str::from_utf8(&bytes[at..]) {
                 Ok(text) => {
                     self.feed_str(text);
@@ -176,6 +183,10 @@ impl LineHasher {
         if wanted {
             self.found
                 .insert(line, format!("{:x}:{}", self.hash, *count));
+            self.complete = self
+                .wanted
+                .as_ref()
+                .is_some_and(|w| w.len() == self.found.len());
         }
     }
 
