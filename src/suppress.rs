@@ -36,19 +36,21 @@ const LINE_REACH: usize = 4096;
 /// `start..end` is the token in `buf`; only bytes in `buf` are seen (a
 /// previous line cut off by a chunk boundary of a huge file is not).
 pub fn allow_comment(buf: &[u8], start: usize, end: usize) -> Option<&'static str> {
-    let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
-    let from = line_start.max(start.saturating_sub(LINE_REACH));
-    let to = line_end.min(end.saturating_add(LINE_REACH));
-    if let Some(marker) = find_marker(&buf[from..to]) {
+    // Both searches are bounded, so a huge line costs LINE_REACH, not its length.
+    let floor = start.saturating_sub(LINE_REACH);
+    let line_start = memchr::memrchr(b'\n', &buf[floor..start]).map(|i| floor + i + 1);
+    let ceiling = end.saturating_add(LINE_REACH).min(buf.len());
+    let line_end = memchr::memchr(b'\n', &buf[end..ceiling]).map_or(ceiling, |i| end + i);
+    let from = line_start.unwrap_or(floor);
+    if let Some(marker) = find_marker(&buf[from..line_end]) {
         return Some(marker);
     }
-    if line_start == 0 {
-        return None;
-    }
-    let previous_end = line_start - 1;
-    let previous_start = memchr::memrchr(b'\n', &buf[..previous_end]).map_or(0, |i| i + 1);
-    let previous_start = previous_start.max(previous_end.saturating_sub(LINE_REACH));
+    // The line before: none when the token's line is the first, or longer
+    // than the reach.
+    let previous_end = line_start? - 1;
+    let previous_floor = previous_end.saturating_sub(LINE_REACH);
+    let previous_start = memchr::memrchr(b'\n', &buf[previous_floor..previous_end])
+        .map_or(previous_floor, |i| previous_floor + i + 1);
     find_marker(&buf[previous_start..previous_end])
 }
 
@@ -157,5 +159,12 @@ mod tests {
         assert_eq!(allowed("# patscan:allow\n\nt = TOKEN", "TOKEN"), None);
         assert_eq!(allowed("t = TOKEN\n# patscan:allow", "TOKEN"), None);
         assert_eq!(allowed("TOKEN", "TOKEN"), None);
+        // Bounded: a marker far along a huge line is not looked for.
+        let far = format!("TOKEN{} patscan:allow", " ".repeat(LINE_REACH + 1));
+        assert_eq!(allowed(&far, "TOKEN"), None);
+        let long_previous = format!("# patscan:allow {}\nTOKEN", "x".repeat(LINE_REACH));
+        assert_eq!(allowed(&long_previous, "TOKEN"), None);
+        let near_end = format!("# {} patscan:allow\nTOKEN", "x".repeat(LINE_REACH));
+        assert_eq!(allowed(&near_end, "TOKEN"), Some("patscan:allow"));
     }
 }

@@ -282,6 +282,29 @@ fn sarif_with_no_findings_is_still_a_valid_log_with_every_rule() {
         .is_empty());
 }
 
+#[test]
+fn sarif_reports_files_it_could_not_scan_as_tool_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "big.txt", &"a".repeat(4096));
+    write(dir.path(), "small.txt", "hello\n");
+    let out = run(
+        dir.path(),
+        &["scan", "--format", "sarif", "--max-file-size", "1K"],
+    );
+    assert_eq!(out.code, 0);
+    let log = out.json();
+    assert_valid_sarif(&log);
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("big.txt"));
+    assert_eq!(notes[0]["level"], "warning");
+}
+
 // ---------------------------------------------------------------- JSONL
 
 #[test]

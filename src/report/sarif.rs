@@ -15,9 +15,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use super::{RenderOptions, ReportContext};
@@ -65,8 +65,28 @@ pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOp
         .iter()
         .map(|f| result(f, index.get(f.rule_id.as_str()).copied(), context, options))
         .collect();
+    // Files that could not be scanned: the run succeeded, with warnings.
+    let notifications: Vec<Notification> = report
+        .problems
+        .iter()
+        .map(|p| {
+            Notification::builder()
+                .message(
+                    Message::builder()
+                        .text(format!("{}: {}", p.path, p.message))
+                        .build(),
+                )
+                .level(json!("warning"))
+                .build()
+        })
+        .collect();
+    let invocation = Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(notifications)
+        .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
         .results(results)
         // Our columns count characters (code points), not UTF-16 units.
         .column_kind(json!("unicodeCodePoints"))
