@@ -101,7 +101,8 @@ pub struct ScanArgs {
     /// Exit 0 even when tokens are found (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Lowest confidence of a finding that makes the exit code 1.
+    /// Lowest confidence (low, medium or high) of a finding that makes the
+    /// exit code 1.
     #[arg(long, value_name = "CONFIDENCE", default_value = "low", value_parser = parse_confidence)]
     pub fail_on: Confidence,
 }
