@@ -137,7 +137,7 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
