@@ -51,6 +51,7 @@ pub struct Scanner<'r> {
     show_secrets: bool,
     /// Set while scanning a transcoded (UTF-16) stream.
     text_encoding: Option<Encoding>,
+    chunk_size: usize,
 }
 
 /// A token located in the chunk: `start..end` is the span of the text as it
@@ -74,7 +75,15 @@ impl<'r> Scanner<'r> {
             hits: Vec::new(),
             show_secrets,
             text_encoding: None,
+            chunk_size: CHUNK_SIZE,
         }
+    }
+
+    /// Reads in chunks of `bytes` instead of [`CHUNK_SIZE`]. For tests that
+    /// put tokens across chunk boundaries without writing megabytes.
+    pub fn with_chunk_size(mut self, bytes: usize) -> Scanner<'r> {
+        self.chunk_size = bytes.max(1);
+        self
     }
 
     /// Scans `reader` to its end, appending findings for `path` to `out`.
@@ -98,7 +107,7 @@ impl<'r> Scanner<'r> {
         let found_from = out.len();
         let result = loop {
             chunks += 1;
-            let target = CHUNK_SIZE + owned_start + overlap;
+            let target = self.chunk_size + owned_start + overlap;
             let before = buf.len();
             let eof = match fill(reader, &mut buf, target) {
                 Ok(eof) => eof,
