@@ -4,22 +4,24 @@
 //! Exit codes: 0 no findings, 1 findings, 2 error. An error is never 0 or 1.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::live::{self, Endpoints, Policy, Status, VerifyOptions};
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RuleSet};
-use crate::scan::{self, ScanOptions};
+use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no tokens found
-  1  tokens found
+  1  tokens found (with --fail-on active: a token verified active)
   2  error (bad arguments, a PATH that does not exist, output not writable)";
 
 #[derive(Debug, Parser)]
@@ -41,6 +43,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rules (token formats) patscan knows.
     Rules(RulesArgs),
+    /// Check the tokens of an earlier `scan --format json --show-secrets`
+    /// report with their issuers (network).
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +80,80 @@ pub struct ScanArgs {
     /// Do not print warnings about unreadable or skipped files.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Ask each token's issuer whether it is still active (network; only
+    /// the issuers' official HTTPS hosts are contacted).
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Live-check limits and the exit-code policy, shared by `scan --verify`
+/// and `verify`.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Live checks in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub verify_concurrency: u16,
+    /// Requests per second to any one issuer host.
+    #[arg(long, value_name = "N", default_value_t = 5.0, value_parser = parse_rate)]
+    pub verify_rate: f64,
+    /// Seconds to wait for an issuer's answer before reporting `unknown`.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub verify_timeout: f64,
+    /// What makes the exit code 1: any finding (default), only tokens
+    /// verified active, or tokens active or unknown. The last two need
+    /// verification.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 1 on any finding.
+    Any,
+    /// Exit 1 only if a token is verified active.
+    Active,
+    /// Exit 1 if a token is active or could not be checked.
+    ActiveOrUnknown,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A JSON report written by `patscan scan --format json --show-secrets`;
+    /// `-` reads standard input.
+    pub report: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full. Without it every output masks them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// When to colour the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Do not print progress and warnings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("expected a positive number of requests per second".into()),
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 600.0 => Ok(secs),
+        _ => Err("expected seconds, more than 0 and at most 600".into()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +198,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rules(args) => run_rules(args),
+        Command::Verify(args) => run_verify(args),
     }
 }
 
@@ -126,6 +207,16 @@ fn load_rules() -> Result<RuleSet> {
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    if args.live.fail_on != FailOn::Any && !args.verify {
+        anyhow::bail!("--fail-on {:?} needs --verify", args.live.fail_on);
+    }
+    // Checked before scanning, so a bad override fails fast; without
+    // --verify the variable is not even read.
+    let endpoints = if args.verify {
+        Some(Endpoints::from_env()?)
+    } else {
+        None
+    };
     let rules = load_rules()?;
     let options = ScanOptions {
         paths: args.paths.clone(),
@@ -135,7 +226,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         threads: args.threads,
         show_secrets: args.show_secrets,
     };
-    let report = scan::run(&rules, &options)?;
+    let mut report = scan::run(&rules, &options)?;
     if !args.quiet {
         let stderr = io::stderr();
         let mut err = stderr.lock();
@@ -149,25 +240,110 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     }
 
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
+    if let Some(endpoints) = &endpoints {
+        verify(&mut report, endpoints, &args.live, args.quiet)?;
+    }
+    print_report(
+        &report,
+        args.format,
+        args.output.as_ref(),
+        args.show_secrets,
+        args.color,
+    )?;
+    Ok(exit_code(&report, args.live.fail_on))
+}
+
+fn print_report(
+    report: &ScanReport,
+    format: Format,
+    output: Option<&PathBuf>,
+    show_secrets: bool,
+    color: ColorChoice,
+) -> Result<()> {
+    let to_terminal = output.is_none() && io::stdout().is_terminal();
+    let color = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let render = RenderOptions {
-        show_secrets: args.show_secrets,
-        color: color && args.format == Format::Human,
+        show_secrets,
+        color: color && format == Format::Human,
     };
-    write_output(args.output.as_ref(), |out| {
-        report::write_report(args.format, &report, render, out)
-    })?;
-
-    Ok(if report.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    write_output(output, |out| {
+        report::write_report(format, report, render, out)
     })
+}
+
+/// 1 when the `--fail-on` condition holds, else 0.
+fn exit_code(report: &ScanReport, fail_on: FailOn) -> ExitCode {
+    let has = |status| {
+        report
+            .findings
+            .iter()
+            .any(|f| live::reverify::has_status(f, status))
+    };
+    let fail = match fail_on {
+        FailOn::Any => !report.findings.is_empty(),
+        FailOn::Active => has(Status::Active),
+        FailOn::ActiveOrUnknown => has(Status::Active) || has(Status::Unknown),
+    };
+    if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs the live checks over the report's findings.
+fn verify(
+    report: &mut ScanReport,
+    endpoints: &Endpoints,
+    args: &LiveArgs,
+    quiet: bool,
+) -> Result<()> {
+    let options = VerifyOptions {
+        concurrency: usize::from(args.verify_concurrency),
+        policy: Policy {
+            timeout: Duration::from_secs_f64(args.verify_timeout),
+            rate_per_host: args.verify_rate,
+            use_proxy: !endpoints.has_overrides(),
+            ..Policy::default()
+        },
+    };
+    let stats = live::verify_findings(&mut report.findings, endpoints, &options)?;
+    if !quiet && stats.distinct_tokens > 0 {
+        eprintln!(
+            "patscan: checked {} distinct token(s) with their issuers",
+            stats.distinct_tokens
+        );
+    }
+    Ok(())
+}
+
+fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
+    let endpoints = Endpoints::from_env()?;
+    let text = if args.report.as_os_str() == "-" {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the report from standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.report)
+            .with_context(|| format!("cannot read {}", args.report.display()))?
+    };
+    let mut report = live::reverify::load(&text, args.show_secrets)
+        .with_context(|| format!("{}", args.report.display()))?;
+    verify(&mut report, &endpoints, &args.live, args.quiet)?;
+    print_report(
+        &report,
+        args.format,
+        args.output.as_ref(),
+        args.show_secrets,
+        args.color,
+    )?;
+    Ok(exit_code(&report, args.live.fail_on))
 }
 
 /// Writes to FILE or standard output, buffered, and flushes so that a write

@@ -96,6 +96,8 @@ pub struct Finding {
     /// `utf-16le+base64`, `percent`); `None` for plain text. The location is
     /// that of the encoded text.
     pub encoding: Option<String>,
+    /// Context for live checks and, after `--verify`, their result.
+    pub live: crate::live::LiveInfo,
 }
 
 impl Finding {

@@ -6,7 +6,8 @@
 //! dedicated scan for prefix-less formats), whose candidates the rule's
 //! validator accepts or drops ([`rules::validate`]: issuer checksums from
 //! [`checksum`], else entropy and placeholder filters). [`scan`] gathers
-//! [`finding`]s and [`report`] renders them. The binary (`main.rs`) is a thin
+//! [`finding`]s and [`report`] renders them. Opt-in, [`live`] asks each
+//! token's issuer whether it still works. The binary (`main.rs`) is a thin
 //! shell over [`cli`].
 
 pub mod checksum;
@@ -15,6 +16,7 @@ pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod live;
 pub mod report;
 pub mod rules;
 pub mod runs;

@@ -218,6 +218,7 @@ impl<'r> Scanner<'r> {
                 secret: Secret::new(String::from_utf8_lossy(secret_bytes).into_owned()),
                 snippet: snippet(buf, (hit.start, hit.end), &masks, self.show_secrets),
                 encoding: (!encoding.is_empty()).then_some(encoding),
+                live: crate::live::context_for(&rule.id, buf, hit.start, hit.end),
             });
         }
     }
