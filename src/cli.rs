@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 no findings, 1 findings, 2 error. An error is never 0 or 1.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,17 +12,22 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::live::{self, Endpoints, Policy, Status, VerifyOptions};
+use crate::finding::{Finding, Origin, Secret};
+use crate::live::revoke::{Confirm, Journal, RevokeOptions, AZURE_DEVOPS_ADMIN_VAR};
+use crate::live::{self, Endpoints, Http, Policy, Status, VerifyOptions};
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RuleSet};
 use crate::scan::{self, ScanOptions, ScanReport};
+use crate::scanner::Scanner;
 use crate::size::parse_size;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no tokens found
   1  tokens found (with --fail-on active: a token verified active)
-  2  error (bad arguments, a PATH that does not exist, output not writable)";
+  2  error (bad arguments, a PATH that does not exist, output not writable)
+  3  with --revoke or `revoke`: a token patscan was to revoke is still in
+     service (a revocation failed, or only its owner can revoke it)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +52,10 @@ pub enum Command {
     /// report with their issuers (network).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Revoke one token read from standard input (never an argument: the
+    /// process list is public). Dry run unless --yes or confirmed.
+    #[command(after_help = EXIT_CODES)]
+    Revoke(RevokeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,10 +95,47 @@ pub struct ScanArgs {
     pub verify: bool,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// What makes the exit code 1: any finding (default), only tokens
+    /// verified active, or tokens active or unknown. The last two need
+    /// --verify.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+    /// After verification, revoke the tokens found active. A dry run unless
+    /// --yes is given or each token is confirmed at the terminal's prompt.
+    #[arg(long, requires = "verify")]
+    pub revoke: bool,
+    /// With --revoke: revoke without asking.
+    #[arg(long, requires = "revoke")]
+    pub yes: bool,
+    /// With --revoke: revoke tokens whose status is not active too.
+    #[arg(long, requires = "revoke")]
+    pub force: bool,
+    /// With --revoke: append every decision to FILE (JSON Lines; never the
+    /// token).
+    #[arg(long, value_name = "FILE", requires = "revoke")]
+    pub audit_log: Option<PathBuf>,
 }
 
-/// Live-check limits and the exit-code policy, shared by `scan --verify`
-/// and `verify`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The built-in rule the token on standard input belongs to (see
+    /// `patscan rules`).
+    #[arg(long, value_name = "RULE_ID")]
+    pub rule: String,
+    /// Revoke without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Revoke even if the token is not verified active.
+    #[arg(long)]
+    pub force: bool,
+    /// Append every decision to FILE (JSON Lines; never the token).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Live-check limits, shared by `scan --verify`, `verify` and `revoke`.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
     /// Live checks in flight at once.
@@ -101,11 +147,6 @@ pub struct LiveArgs {
     /// Seconds to wait for an issuer's answer before reporting `unknown`.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub verify_timeout: f64,
-    /// What makes the exit code 1: any finding (default), only tokens
-    /// verified active, or tokens active or unknown. The last two need
-    /// verification.
-    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +181,9 @@ pub struct VerifyArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// What makes the exit code 1 (see `scan --fail-on`).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -199,6 +243,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => run_scan(args),
         Command::Rules(args) => run_rules(args),
         Command::Verify(args) => run_verify(args),
+        Command::Revoke(args) => run_revoke(args),
     }
 }
 
@@ -207,8 +252,8 @@ fn load_rules() -> Result<RuleSet> {
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
-    if args.live.fail_on != FailOn::Any && !args.verify {
-        anyhow::bail!("--fail-on {:?} needs --verify", args.live.fail_on);
+    if args.fail_on != FailOn::Any && !args.verify {
+        anyhow::bail!("--fail-on {:?} needs --verify", args.fail_on);
     }
     // Checked before scanning, so a bad override fails fast; without
     // --verify the variable is not even read.
@@ -250,7 +295,178 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         args.show_secrets,
         args.color,
     )?;
-    Ok(exit_code(&report, args.live.fail_on))
+    if let (true, Some(endpoints)) = (args.revoke, &endpoints) {
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
+        let revocations = revoke(
+            &report.findings,
+            endpoints,
+            &args.live,
+            RevokeFlags {
+                yes: args.yes,
+                force: args.force,
+                audit_log: args.audit_log.as_ref(),
+            },
+            &mut err,
+        )?;
+        if revocations.incomplete() {
+            return Ok(ExitCode::from(3));
+        }
+    }
+    Ok(exit_code(&report, args.fail_on))
+}
+
+struct RevokeFlags<'a> {
+    yes: bool,
+    force: bool,
+    audit_log: Option<&'a PathBuf>,
+}
+
+fn http_policy(endpoints: &Endpoints, args: &LiveArgs) -> Policy {
+    Policy {
+        timeout: Duration::from_secs_f64(args.verify_timeout),
+        rate_per_host: args.verify_rate,
+        use_proxy: !endpoints.has_overrides(),
+        ..Policy::default()
+    }
+}
+
+/// Revokes what the flags allow, one line per decision to `out` and to the
+/// audit log. Prompts go to the terminal (`/dev/tty`), never to stdin,
+/// which may hold the scanned data or the token.
+fn revoke(
+    findings: &[Finding],
+    endpoints: &Endpoints,
+    args: &LiveArgs,
+    flags: RevokeFlags<'_>,
+    out: &mut dyn Write,
+) -> Result<live::revoke::Revocations> {
+    let log = match flags.audit_log {
+        Some(path) => Some(
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut tty = if flags.yes || !io::stderr().is_terminal() {
+        None
+    } else {
+        File::options().read(true).write(true).open("/dev/tty").ok()
+    };
+    let confirm = match (flags.yes, &tty) {
+        (true, _) => Confirm::Yes,
+        (false, Some(_)) => Confirm::Ask,
+        (false, None) => Confirm::DryRun,
+    };
+    let admin = std::env::var(AZURE_DEVOPS_ADMIN_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim().to_string()));
+    let options = RevokeOptions {
+        confirm,
+        force: flags.force,
+        azure_devops_admin: admin,
+    };
+    let http = Http::new(http_policy(endpoints, args))?;
+    let mut ask = |question: &str| -> bool {
+        let Some(tty) = tty.as_mut() else {
+            return false;
+        };
+        if write!(tty, "{question} [y/N] ")
+            .and_then(|_| tty.flush())
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        let mut reader = io::BufReader::new(&mut *tty);
+        if io::BufRead::read_line(&mut reader, &mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+    };
+    let mut journal = Journal::new(out, log);
+    live::revoke::revoke_findings(findings, endpoints, &http, &options, &mut ask, &mut journal)?;
+    let revocations = journal.finish();
+    if confirm == Confirm::DryRun && revocations.count(live::revoke::Outcome::WouldRevoke) > 0 {
+        writeln!(
+            out,
+            "revoke: dry run, nothing was revoked; add --yes to revoke (or run on a terminal to be asked)"
+        )?;
+    }
+    Ok(revocations)
+}
+
+fn run_revoke(args: RevokeArgs) -> Result<ExitCode> {
+    let endpoints = Endpoints::from_env()?;
+    let rules = load_rules()?;
+    if !rules.rules().iter().any(|r| r.spec.id == args.rule) {
+        anyhow::bail!("unknown rule {:?} (see `patscan rules`)", args.rule);
+    }
+    let mut input = String::new();
+    io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .context("cannot read the token from standard input")?;
+    let token = input.trim();
+    if token.is_empty() {
+        anyhow::bail!("no token on standard input (pipe it in; never pass it as an argument)");
+    }
+    // The token must be what the rule finds, so the shape, checksum and
+    // provider checks are those of a scan.
+    let mut findings = Vec::new();
+    let mut scanner = Scanner::new(&rules, false);
+    scanner.scan_bytes(token.as_bytes(), "<stdin>", &Origin::Stdin, &mut findings);
+    findings.retain(|f| f.rule_id == args.rule && f.secret.expose() == token);
+    findings.truncate(1);
+    if findings.is_empty() {
+        anyhow::bail!(
+            "standard input does not hold one valid {} token (format or checksum)",
+            args.rule
+        );
+    }
+    let mut report_line = io::stdout().lock();
+    live::verify_findings(
+        &mut findings,
+        &endpoints,
+        &VerifyOptions {
+            concurrency: 1,
+            policy: http_policy(&endpoints, &args.live),
+        },
+    )?;
+    if let Some(v) = &findings[0].live.verification {
+        writeln!(
+            report_line,
+            "verify: {} ({}): {}{}",
+            findings[0].secret.redacted(),
+            args.rule,
+            v.status,
+            v.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )?;
+    }
+    let revocations = revoke(
+        &findings,
+        &endpoints,
+        &args.live,
+        RevokeFlags {
+            yes: args.yes,
+            force: args.force,
+            audit_log: args.audit_log.as_ref(),
+        },
+        &mut report_line,
+    )?;
+    report_line.flush()?;
+    Ok(if revocations.incomplete() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_report(
@@ -304,12 +520,7 @@ fn verify(
 ) -> Result<()> {
     let options = VerifyOptions {
         concurrency: usize::from(args.verify_concurrency),
-        policy: Policy {
-            timeout: Duration::from_secs_f64(args.verify_timeout),
-            rate_per_host: args.verify_rate,
-            use_proxy: !endpoints.has_overrides(),
-            ..Policy::default()
-        },
+        policy: http_policy(endpoints, args),
     };
     let stats = live::verify_findings(&mut report.findings, endpoints, &options)?;
     if !quiet && stats.distinct_tokens > 0 {
@@ -343,7 +554,7 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
         args.show_secrets,
         args.color,
     )?;
-    Ok(exit_code(&report, args.live.fail_on))
+    Ok(exit_code(&report, args.fail_on))
 }
 
 /// Writes to FILE or standard output, buffered, and flushes so that a write

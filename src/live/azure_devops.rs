@@ -16,7 +16,8 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
-use super::http::{Auth, Call, Http};
+use super::http::{Auth, Body, Call, Http};
+use super::revoke::Attempt;
 use super::{Provider, Status, Verification};
 use crate::checksum;
 
@@ -154,6 +155,10 @@ fn check_org(http: &Http, org_base: &str, org: &str, token: &str) -> Verificatio
         (200, Some(user)) if user["id"].is_string() && !is_anonymous(&user) => {
             let mut v = answer.verification(Status::Active, Provider::AzureDevops);
             v.organisation = Some(org.to_string());
+            v.owner_descriptor = user["subjectDescriptor"]
+                .as_str()
+                .filter(|d| is_id(d))
+                .map(str::to_string);
             v.owner = user["properties"]["Account"]["$value"]
                 .as_str()
                 .or_else(|| user["providerDisplayName"].as_str())
@@ -188,11 +193,13 @@ fn combine(profile: Verification, orgs: Vec<Verification>) -> Verification {
         if v.owner.is_none() {
             v.owner = all.iter().find_map(|o| o.owner.clone());
         }
-        if v.organisation.is_none() {
-            v.organisation = orgs
-                .iter()
-                .find(|o| o.status == Status::Active)
-                .and_then(|o| o.organisation.clone());
+        if let Some(org) = orgs.iter().find(|o| o.status == Status::Active) {
+            if v.organisation.is_none() {
+                v.organisation = org.organisation.clone();
+            }
+            if v.owner_descriptor.is_none() {
+                v.owner_descriptor = org.owner_descriptor.clone();
+            }
         }
         if profile.status != Status::Active {
             v.reason = Some(format!(
@@ -247,4 +254,125 @@ mod tests {
             assert!(!is_org_name(bad), "{bad}");
         }
     }
+}
+
+/// The official host of the Token Administration API.
+pub const ADMIN_BASE: &str = "https://vssps.dev.azure.com";
+
+/// Where the owner revokes their PATs.
+pub fn revoke_page(organisation: Option<&str>) -> String {
+    match organisation.filter(|o| is_org_name(o)) {
+        Some(org) => format!("https://dev.azure.com/{org}/_usersSettings/tokens"),
+        None => "https://dev.azure.com/{organization}/_usersSettings/tokens".to_string(),
+    }
+}
+
+/// One of the owner's PAT authorizations, as the Token Administration API
+/// lists it (never the token).
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub id: String,
+    pub name: String,
+    pub valid_to: String,
+    pub scope: String,
+}
+
+/// Lists the owner's valid PATs in `org` with an organisation admin's
+/// credential: `GET {vssps}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}`.
+pub fn list_authorizations(
+    http: &Http,
+    base: &str,
+    org: &str,
+    subject: &str,
+    admin: &str,
+) -> Result<Vec<Authorization>, Attempt> {
+    let base = if base == BASE { ADMIN_BASE } else { base };
+    let call = Call::get(
+        format!(
+            "{base}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}?isPublic=false&api-version=7.1-preview.1"
+        ),
+        Auth::Bearer(admin),
+    );
+    let answer = match http.send(&call) {
+        Ok(answer) => answer,
+        Err(failure) => return Err(Attempt::failed(failure.to_string(), &call, None)),
+    };
+    let value = answer
+        .json()
+        .filter(|_| answer.status == 200)
+        .and_then(|b| b["value"].as_array().cloned());
+    let Some(items) = value else {
+        let reason = match answer.status {
+            401 | 403 => format!(
+                "the admin credential was refused ({}); it needs organisation admin rights",
+                answer.status
+            ),
+            _ => answer
+                .unexpected(Provider::AzureDevops)
+                .reason
+                .unwrap_or_default(),
+        };
+        return Err(Attempt::failed(reason, &call, Some(answer.status)));
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    Ok(items
+        .iter()
+        .filter(|i| i["isValid"].as_bool() != Some(false))
+        .filter(|i| i["authorizationId"].as_str().is_some_and(is_id))
+        .map(|i| Authorization {
+            id: text(&i["authorizationId"]),
+            name: text(&i["displayName"]),
+            valid_to: text(&i["validTo"]),
+            scope: text(&i["scope"]),
+        })
+        .collect())
+}
+
+/// `POST {vssps}/{org}/_apis/tokenadmin/revocations?isPublic=false` with
+/// the authorization ids.
+pub fn revoke_authorizations(
+    http: &Http,
+    base: &str,
+    org: &str,
+    ids: &[&str],
+    admin: &str,
+) -> Attempt {
+    let base = if base == BASE { ADMIN_BASE } else { base };
+    let body: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "authorizationId": id }))
+        .collect();
+    let call = Call::new(
+        reqwest::Method::POST,
+        format!(
+            "{base}/{org}/_apis/tokenadmin/revocations?isPublic=false&api-version=7.1-preview.1"
+        ),
+        Auth::Bearer(admin),
+    )
+    .body(Body::Json(serde_json::Value::Array(body)));
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        200 | 204 => Ok(format!(
+            "revoked {} PAT authorization(s) with the Token Administration API ({})",
+            ids.len(),
+            answer.status
+        )),
+        401 | 403 => Err(format!(
+            "the admin credential was refused ({}); it needs organisation admin rights",
+            answer.status
+        )),
+        _ => Err(answer
+            .unexpected(Provider::AzureDevops)
+            .reason
+            .unwrap_or_default()),
+    })
+}
+
+/// Identity descriptors and authorization ids only ever fill a URL path
+/// segment or a JSON string; they are checked to be plain first.
+pub fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 512
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }

@@ -31,6 +31,8 @@ pub enum LiveError {
          `patscan scan --format json --show-secrets` (and keep that file safe)"
     )]
     RedactedReport,
+    #[error("cannot write the audit log: {0}")]
+    Audit(String),
 }
 
 /// Base URLs per provider, without a trailing slash.

@@ -4,7 +4,8 @@
 //! token authenticated but lacks permission; any other 403 (rate limit, a
 //! firewall's page) is unknown.
 
-use super::http::{Auth, Call, Http};
+use super::http::{Auth, Body, Call, Http};
+use super::revoke::Attempt;
 use super::{Provider, Status, Verification};
 use crate::checksum;
 
@@ -81,4 +82,68 @@ fn is_permission_message(body: &serde_json::Value) -> bool {
     body["message"]
         .as_str()
         .is_some_and(|m| m.starts_with("Resource not accessible by"))
+}
+
+/// Tokens per request to the credential revocation API (GitHub's limit).
+pub const REVOKE_BATCH: usize = 1000;
+/// Requests per hour the revocation API allows; patscan never sends more in
+/// one run.
+pub const REVOKE_REQUESTS_PER_HOUR: usize = 60;
+
+/// Token types the unauthenticated credential revocation API accepts.
+pub fn revocable_by_api(rule_id: &str, token: &str) -> bool {
+    let refresh = rule_id == "github-refresh"
+        && token.starts_with("ghr_")
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && checksum::crc32_base62_valid(token.as_bytes(), 4);
+    refresh || (accepts(rule_id, token) && !token.starts_with("ghs_"))
+}
+
+/// An installation token (`ghs_`) revokes itself.
+pub fn revocable_by_itself(rule_id: &str, token: &str) -> bool {
+    rule_id == "github-app-server" && accepts(rule_id, token)
+}
+
+/// Reports up to [`REVOKE_BATCH`] tokens to `POST /credentials/revoke`. The
+/// endpoint is unauthenticated (an authenticated call gets 403); 202 means
+/// GitHub accepted the batch and will revoke and notify the owners.
+pub fn revoke_batch(http: &Http, base: &str, tokens: &[&str]) -> Attempt {
+    let call = Call::new(
+        reqwest::Method::POST,
+        format!("{base}/credentials/revoke"),
+        Auth::None,
+    )
+    .accept(ACCEPT)
+    .body(Body::Json(serde_json::json!({ "credentials": tokens })));
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        202 => Ok("accepted by GitHub's credential revocation API (202)".into()),
+        422 => Err(
+            "GitHub refused the batch (422: validation failed, or the endpoint is being spammed)"
+                .into(),
+        ),
+        _ => Err(answer
+            .unexpected(Provider::Github)
+            .reason
+            .unwrap_or_default()),
+    })
+}
+
+/// `DELETE /installation/token` with the installation token itself: 204.
+pub fn revoke_installation_token(http: &Http, base: &str, token: &str) -> Attempt {
+    let call = Call::new(
+        reqwest::Method::DELETE,
+        format!("{base}/installation/token"),
+        Auth::Token(token),
+    )
+    .accept(ACCEPT);
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        204 => Ok("revoked itself (204)".into()),
+        401 => Err("GitHub rejected the token (401): already revoked or expired".into()),
+        _ => Err(answer
+            .unexpected(Provider::Github)
+            .reason
+            .unwrap_or_default()),
+    })
 }

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::http::{Auth, Call, Http};
+use super::revoke::Attempt;
 use super::{Provider, Status, Verification};
 
 /// The official SaaS host. Self-managed instances are not checked: their
@@ -107,4 +108,23 @@ fn strings(value: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `DELETE /api/v4/personal_access_tokens/self`: the token revokes itself
+/// (GitLab 15.0+), 204.
+pub fn revoke(http: &Http, base: &str, token: &str) -> Attempt {
+    let call = Call::new(
+        reqwest::Method::DELETE,
+        format!("{base}/api/v4/personal_access_tokens/self"),
+        Auth::Header(HEADER, token),
+    );
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        204 => Ok("revoked itself (204)".into()),
+        401 => Err("GitLab rejected the token (401): already revoked or expired".into()),
+        403 => Err("GitLab refused (403): the token may not revoke itself".into()),
+        _ => Err(answer
+            .unexpected(Provider::Gitlab)
+            .reason
+            .unwrap_or_default()),
+    })
 }

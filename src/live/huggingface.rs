@@ -43,3 +43,7 @@ pub fn verify(http: &Http, base: &str, token: &str) -> Verification {
         _ => answer.unexpected(Provider::Huggingface),
     }
 }
+
+/// Hugging Face has no API to revoke a token by its value: the owner
+/// invalidates it here.
+pub const REVOKE_PAGE: &str = "https://huggingface.co/settings/tokens";

@@ -28,6 +28,7 @@ pub mod http;
 pub mod huggingface;
 pub mod npm;
 pub mod reverify;
+pub mod revoke;
 pub mod slack;
 
 use std::collections::BTreeMap;
@@ -157,6 +158,10 @@ pub struct Verification {
     pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// Azure DevOps: the owner's subject descriptor, which the Token
+    /// Administration API needs to list their PATs. Not reported.
+    #[serde(skip)]
+    pub owner_descriptor: Option<String>,
 }
 
 impl Verification {
@@ -178,6 +183,7 @@ impl Verification {
             organisation: None,
             endpoint: None,
             http_status: None,
+            owner_descriptor: None,
         }
     }
 

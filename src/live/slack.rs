@@ -4,7 +4,8 @@
 //! `account_inactive` or `not_authed` is inactive; any other error code is
 //! unknown with that code as the reason.
 
-use super::http::{Auth, Call, Http};
+use super::http::{Auth, Body, Call, Http};
+use super::revoke::Attempt;
 use super::{Provider, Status, Verification};
 use reqwest::Method;
 
@@ -95,4 +96,30 @@ pub(crate) fn error_code(code: &str) -> &str {
     } else {
         "unrecognised error"
     }
+}
+
+/// `POST /api/auth.revoke` with the token: `{"ok": true, "revoked": true}`.
+pub fn revoke(http: &Http, base: &str, token: &str) -> Attempt {
+    let call = Call::new(
+        Method::POST,
+        format!("{base}/api/auth.revoke"),
+        Auth::Bearer(token),
+    )
+    .body(Body::Form(vec![("token", token)]));
+    Attempt::from_answer(http.send(&call), &call, |answer| {
+        let body = answer.json().filter(|_| answer.status == 200);
+        match body {
+            Some(b) if b["ok"] == true && b["revoked"] == true => {
+                Ok("revoked itself (auth.revoke: revoked)".into())
+            }
+            Some(b) if b["ok"] == false => Err(format!(
+                "Slack refused ({})",
+                error_code(b["error"].as_str().unwrap_or(""))
+            )),
+            _ => Err(answer
+                .unexpected(Provider::Slack)
+                .reason
+                .unwrap_or_default()),
+        }
+    })
 }
