@@ -56,6 +56,10 @@ struct State {
     behaviours: HashMap<String, Behaviour>,
     seen: Vec<Seen>,
     served: HashMap<String, usize>,
+    /// Tokens whose revocation fails with this HTTP status.
+    revoke_failures: HashMap<String, u16>,
+    /// The Azure DevOps organisation admin's credential.
+    admin: Option<String>,
 }
 
 pub struct Emulator {
@@ -101,6 +105,28 @@ impl Emulator {
             .unwrap()
             .behaviours
             .insert(token.to_string(), behaviour);
+    }
+
+    /// Makes revoking `token` fail with `status`.
+    pub fn fail_revocation(&self, token: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .revoke_failures
+            .insert(token.to_string(), status);
+    }
+
+    /// Accepts `token` as an Azure DevOps organisation admin's credential.
+    pub fn set_admin(&self, token: &str) {
+        self.state.lock().unwrap().admin = Some(token.to_string());
+    }
+
+    /// Requests to revocation endpoints (anything that changes state).
+    pub fn revocation_requests(&self) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| is_revocation(&s.method, &s.path))
+            .collect()
     }
 
     pub fn url(&self) -> String {
@@ -162,6 +188,16 @@ fn serve(
         };
         let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let revocation = {
+            let mut state = state.lock().unwrap();
+            revocation(&seen, &mut state)
+        };
+        if let Some(response) = revocation {
+            state.lock().unwrap().seen.push(seen.clone());
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            let _ = writer.write_all(response.as_bytes());
+            return;
+        }
         let behaviour = {
             let mut state = state.lock().unwrap();
             state.seen.push(seen.clone());
@@ -353,7 +389,7 @@ fn active(path: &str) -> String {
         ),
         p if p.ends_with("/_apis/connectionData") => json(
             200,
-            r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#,
+            r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","subjectDescriptor":"aad.MDAwMDAwMDAtYWRhLTAwMDA","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#,
         ),
         _ => json(404, r#"{"message":"Not Found"}"#),
     }
@@ -419,4 +455,142 @@ fn wrong_scope(path: &str) -> String {
         ),
         _ => active(path),
     }
+}
+
+/// Revocation endpoints and the admin listing (token-formats.md §5).
+pub fn is_revocation(method: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or("");
+    matches!(
+        (method, path),
+        ("POST", "/credentials/revoke")
+            | ("DELETE", "/installation/token")
+            | ("DELETE", "/api/v4/personal_access_tokens/self")
+            | ("POST", "/api/auth.revoke")
+            | ("GET", "/-/npm/v1/tokens")
+    ) || (method == "DELETE" && path.starts_with("/-/npm/v1/tokens/token/"))
+        || path.contains("/_apis/tokenadmin/")
+}
+
+/// npm's key of a token (a digest, as the registry lists it).
+pub fn npm_key(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn live(state: &State, token: &str) -> bool {
+    matches!(
+        state.behaviours.get(token),
+        Some(Behaviour::Active | Behaviour::WrongScope | Behaviour::OrgScoped(_))
+    )
+}
+
+/// Answers a revocation request, or `None` for any other request. A
+/// revoked token answers as `Revoked` from then on.
+fn revocation(seen: &Seen, state: &mut State) -> Option<String> {
+    let path = seen.path.split('?').next().unwrap_or("");
+    if !is_revocation(&seen.method, path) {
+        return None;
+    }
+    let token = seen.token.clone().unwrap_or_default();
+    let failure = |state: &State, t: &str| state.revoke_failures.get(t).copied();
+    let revoke = |state: &mut State, t: &str| {
+        state.behaviours.insert(t.to_string(), Behaviour::Revoked);
+    };
+    Some(match (seen.method.as_str(), path) {
+        ("POST", "/credentials/revoke") => {
+            // Unauthenticated by design: "Any authenticated requests will return a 403".
+            if seen.token.is_some() {
+                return Some(json(403, r#"{"message":"Must not be authenticated"}"#));
+            }
+            let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap_or_default();
+            let creds: Vec<String> = body["credentials"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if creds.is_empty() || creds.len() > 1000 {
+                return Some(json(422, r#"{"message":"Validation Failed"}"#));
+            }
+            if let Some(status) = creds.iter().find_map(|c| failure(state, c)) {
+                return Some(json(
+                    status,
+                    r#"{"message":"Validation Failed, or the endpoint has been spammed."}"#,
+                ));
+            }
+            for c in &creds {
+                revoke(state, c);
+            }
+            http(202, "application/json", &[], "{}")
+        }
+        ("DELETE", "/installation/token") | ("DELETE", "/api/v4/personal_access_tokens/self") => {
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"message":"failed"}"#));
+            }
+            if !live(state, &token) {
+                return Some(json(401, r#"{"message":"401 Unauthorized"}"#));
+            }
+            revoke(state, &token);
+            http(204, "application/json", &[], "")
+        }
+        ("POST", "/api/auth.revoke") => {
+            if let Some(status) = failure(state, &token) {
+                return Some(if status == 200 {
+                    json(200, r#"{"ok":false,"error":"not_allowed_token_type"}"#)
+                } else {
+                    json(status, r#"{"ok":false,"error":"fatal_error"}"#)
+                });
+            }
+            if !live(state, &token) {
+                return Some(json(200, r#"{"ok":false,"error":"invalid_auth"}"#));
+            }
+            revoke(state, &token);
+            json(200, r#"{"ok":true,"revoked":true}"#)
+        }
+        ("GET", "/-/npm/v1/tokens") => {
+            if !live(state, &token) {
+                return Some(json(401, r#"{"error":"Unauthorized"}"#));
+            }
+            let head: String = token.chars().take(8).collect();
+            let tail: String = token.chars().skip(token.len() - 4).collect();
+            json(
+                200,
+                &format!(
+                    r#"{{"objects":[{{"token":"npm_Zq9x…0000","key":"{}","readonly":true}},{{"token":"{head}…{tail}","key":"{}","readonly":false,"automation":true}}],"total":2,"urls":{{}}}}"#,
+                    npm_key("decoy"),
+                    npm_key(&token)
+                ),
+            )
+        }
+        ("DELETE", p) if p.starts_with("/-/npm/v1/tokens/token/") => {
+            let key = p.trim_start_matches("/-/npm/v1/tokens/token/");
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"error":"failed"}"#));
+            }
+            if !live(state, &token) || key != npm_key(&token) {
+                return Some(json(404, r#"{"error":"Not found"}"#));
+            }
+            revoke(state, &token);
+            http(204, "application/json", &[], "")
+        }
+        (method, p) if p.contains("/_apis/tokenadmin/") => {
+            if state.admin.as_deref() != Some(token.as_str()) {
+                return Some(http(401, "text/plain", &[], "Unauthorized"));
+            }
+            if method == "GET" {
+                json(
+                    200,
+                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000001","displayName":"ci pipeline","validTo":"2027-01-01T00:00:00Z","scope":"vso.code","isValid":true},{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000002","displayName":"old laptop","validTo":"2024-01-01T00:00:00Z","scope":"app_token","isValid":false}],"continuationToken":null}"#,
+                )
+            } else {
+                http(204, "application/json", &[], "")
+            }
+        }
+        _ => return None,
+    })
 }
