@@ -326,7 +326,7 @@ fn http_policy(endpoints: &Endpoints, args: &LiveArgs) -> Policy {
     Policy {
         timeout: Duration::from_secs_f64(args.verify_timeout),
         rate_per_host: args.verify_rate,
-        use_proxy: !endpoints.has_overrides(),
+        loopback_emulator: endpoints.has_overrides(),
         ..Policy::default()
     }
 }

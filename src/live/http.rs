@@ -33,9 +33,10 @@ pub struct Policy {
     /// A `Retry-After` longer than this is not waited for: the token is
     /// reported `unknown` (rate limited) instead of stalling the run.
     pub max_retry_wait: Duration,
-    /// Honour the system's proxy settings. Off when talking to a loopback
-    /// emulator, which a corporate proxy could not reach.
-    pub use_proxy: bool,
+    /// Talking to the loopback test emulator (`PATSCAN_ENDPOINT_OVERRIDES`):
+    /// plain HTTP allowed, proxies bypassed. Otherwise the client refuses
+    /// anything but HTTPS and honours the system's proxy settings.
+    pub loopback_emulator: bool,
 }
 
 impl Default for Policy {
@@ -45,7 +46,7 @@ impl Default for Policy {
             rate_per_host: 5.0,
             retries: 2,
             max_retry_wait: Duration::from_secs(60),
-            use_proxy: true,
+            loopback_emulator: false,
         }
     }
 }
@@ -239,9 +240,13 @@ impl Http {
             .connect_timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("patscan/", env!("CARGO_PKG_VERSION")));
-        if !policy.use_proxy {
-            builder = builder.no_proxy();
-        }
+        builder = if policy.loopback_emulator {
+            builder.no_proxy()
+        } else {
+            // Official hosts are HTTPS constants; this makes it a property of
+            // the client too.
+            builder.https_only(true)
+        };
         let client = builder
             .build()
             .map_err(|e| LiveError::Client(e.to_string()))?;

@@ -409,12 +409,27 @@ pub fn revoke_findings(
             }
         }
     }
+    let limits = BatchLimits {
+        size: github::REVOKE_BATCH,
+        requests: github::REVOKE_REQUESTS_PER_HOUR,
+    };
     revoke_github_batches(
         github_batch,
         endpoints.base(Provider::Github),
         http,
+        limits,
         journal,
     )
+}
+
+/// GitHub's limits on its revocation API (parameters so tests can shrink
+/// them).
+#[derive(Debug, Clone, Copy)]
+struct BatchLimits {
+    /// Tokens per request.
+    size: usize,
+    /// Requests per run (GitHub allows this many an hour).
+    requests: usize,
 }
 
 /// Why a token is not revoked, if it is not.
@@ -495,26 +510,32 @@ fn revoke_github_batches(
     targets: Vec<Target<'_>>,
     base: &str,
     http: &Http,
+    limits: BatchLimits,
     journal: &mut Journal<'_>,
 ) -> Result<(), LiveError> {
     let io = |e: io::Error| LiveError::Audit(e.to_string());
-    for (index, batch) in targets.chunks(github::REVOKE_BATCH).enumerate() {
-        if index >= github::REVOKE_REQUESTS_PER_HOUR {
+    let mut halted: Option<String> = None;
+    for (index, batch) in targets.chunks(limits.size.max(1)).enumerate() {
+        if index >= limits.requests && halted.is_none() {
+            halted = Some(format!(
+                "not sent: GitHub allows {} revocation requests an hour; run again later",
+                limits.requests
+            ));
+        }
+        if let Some(reason) = &halted {
             for target in batch {
-                let entry = target.entry(
-                    Some(Provider::Github),
-                    Outcome::Failed,
-                    format!(
-                        "not sent: GitHub allows {} revocation requests an hour; run again later",
-                        github::REVOKE_REQUESTS_PER_HOUR
-                    ),
-                );
+                let entry = target.entry(Some(Provider::Github), Outcome::Failed, reason.clone());
                 journal.record(target.secret(), entry).map_err(io)?;
             }
             continue;
         }
         let tokens: Vec<&str> = batch.iter().map(|t| t.secret().expose()).collect();
         let attempt = github::revoke_batch(http, base, &tokens);
+        // Rate limited even after honouring Retry-After: stop hammering.
+        if attempt.http_status == Some(429) {
+            halted =
+                Some("not sent: GitHub's revocation API is rate limiting; run again later".into());
+        }
         for target in batch {
             let mut attempt = attempt.clone();
             if attempt.ok && batch.len() > 1 {
@@ -674,6 +695,97 @@ fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Origin;
+    use crate::live::{LiveInfo, Policy};
+    use crate::rules::Confidence;
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A loopback server answering every request with 202, counting them.
+    fn accepting_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                seen.fetch_add(1, Ordering::SeqCst);
+                let _ = (&stream).write_all(
+                    b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                );
+            }
+        });
+        (url, count)
+    }
+
+    fn finding(n: u64) -> Finding {
+        Finding {
+            rule_id: "github-classic-pat".into(),
+            rule_name: String::new(),
+            confidence: Confidence::High,
+            validation: "checksum",
+            path: "x".into(),
+            origin: Origin::File,
+            line: 1,
+            column: 1,
+            end_column: 41,
+            secret: Secret::new(format!("ghp_{n:036}")),
+            snippet: String::new(),
+            encoding: None,
+            live: LiveInfo::default(),
+        }
+    }
+
+    #[test]
+    fn github_batches_stop_at_the_request_limit() {
+        let (url, requests) = accepting_server();
+        let http = Http::new(Policy {
+            loopback_emulator: true,
+            rate_per_host: 1000.0,
+            ..Policy::default()
+        })
+        .unwrap();
+        let findings: Vec<Finding> = (0..5).map(finding).collect();
+        let targets = findings
+            .iter()
+            .map(|f| Target {
+                finding: f,
+                verification: None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut journal = Journal::new(&mut out, None);
+        let limits = BatchLimits {
+            size: 2,
+            requests: 2,
+        };
+        revoke_github_batches(targets, &url, &http, limits, &mut journal).unwrap();
+        let done = journal.finish();
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        assert_eq!(done.count(Outcome::Revoked), 4);
+        assert_eq!(done.count(Outcome::Failed), 1);
+        assert!(done.entries[4]
+            .reason
+            .contains("2 revocation requests an hour"));
+        assert!(done.incomplete());
+        let printed = String::from_utf8(out).unwrap();
+        assert!(!printed.contains(findings[0].secret.expose()));
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
