@@ -503,3 +503,57 @@ fn revoke_needs_verify() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(emu.connections(), 0);
 }
+
+/// On a terminal without --yes patscan asks per token. `script` gives the
+/// child a pseudo-terminal; the answers are typed ahead: yes, then no.
+#[test]
+fn on_a_terminal_each_token_is_confirmed() {
+    let Ok(probe) = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+    else {
+        panic!("this test needs util-linux `script` for a pseudo-terminal");
+    };
+    assert!(probe.status.success());
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let first = token("gitlab-pat-routable", 61);
+    let second = token("gitlab-pat-routable", 62);
+    emu.set(&first, Behaviour::Active);
+    emu.set(&second, Behaviour::Active);
+    fs::write(dir.path().join("a.env"), format!("A={first}\nB={second}\n")).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("patscan");
+    let command = format!(
+        "'{}' scan --verify --revoke --color never --audit-log audit.jsonl a.env",
+        bin.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("PATSCAN_ENDPOINT_OVERRIDES", emu.overrides())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(b"y\nn\n").unwrap();
+    let output = {
+        // Keep stdin open until the child is done, so `script` does not
+        // hang up the terminal early.
+        let output = std::thread::spawn(move || child.wait_with_output().unwrap());
+        let started = std::time::Instant::now();
+        while audit(dir.path()).len() < 2 && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(input);
+        output.join().unwrap()
+    };
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("[y/N]"), "no prompt: {shown}");
+    let log = audit(dir.path());
+    let outcomes: Vec<&str> = log.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["revoked", "declined"], "{shown}");
+    assert_eq!(emu.revocation_requests().len(), 1);
+    assert!(!shown.contains(&first) && !shown.contains(&second));
+}
