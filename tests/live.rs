@@ -710,3 +710,58 @@ fn verify_refuses_a_redacted_report_clearly() {
     assert_eq!(emu.connections(), 0);
     out.assert_no_leak(&[&t, &other]);
 }
+
+#[test]
+fn a_long_retry_after_pauses_that_host_for_the_rest_of_the_run() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let limited = token("github-classic-pat", 121);
+    let next = token("github-classic-pat", 122);
+    let other_host = token("npm-token", 123);
+    emu.set(
+        &limited,
+        Behaviour::RateLimited {
+            retry_after: 3600,
+            times: 100,
+        },
+    );
+    emu.set(&next, Behaviour::Active);
+    // Another host (a second emulator) is not held up.
+    let npm_host = Emulator::start();
+    npm_host.set(&other_host, Behaviour::Active);
+    write(dir.path(), "a1.env", &format!("T={limited}\n"));
+    write(dir.path(), "a2.env", &format!("T={next}\n"));
+    let overrides = format!("{},npm={}", emu.overrides(), npm_host.url());
+    write(dir.path(), "a3.env", &format!("T={other_host}\n"));
+    let started = Instant::now();
+    let out = run(
+        dir.path(),
+        Some(&overrides),
+        &[
+            "scan",
+            "--verify",
+            "--format",
+            "json",
+            "--verify-concurrency",
+            "1",
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let json = out.json();
+    let v = verification(&json, "a1.env");
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().contains("retry after 3600s"),
+        "{v}"
+    );
+    assert_eq!(
+        emu.requests_with(&limited).len(),
+        1,
+        "a 3600 s Retry-After is not waited for"
+    );
+    let v = verification(&json, "a2.env");
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("not sent"), "{v}");
+    assert!(emu.requests_with(&next).is_empty());
+    assert_eq!(verification(&json, "a3.env")["status"], "active");
+}

@@ -199,6 +199,9 @@ pub enum Failure {
     Tls,
     Connect,
     Network,
+    /// The host asked (`Retry-After`) not to be called for longer than
+    /// patscan waits; the request was not sent.
+    RateLimited(Duration),
     /// The token has bytes an HTTP header cannot carry.
     BadToken,
     BadUrl,
@@ -212,6 +215,11 @@ impl fmt::Display for Failure {
             Failure::Tls => f.write_str("TLS handshake failed"),
             Failure::Connect => f.write_str("could not connect"),
             Failure::Network => f.write_str("network error"),
+            Failure::RateLimited(wait) => write!(
+                f,
+                "rate limited: the issuer asked for a pause of {}s (Retry-After); not sent",
+                wait.as_secs()
+            ),
             Failure::BadToken => f.write_str("the token cannot be sent in an HTTP header"),
             Failure::BadUrl => f.write_str("invalid endpoint URL"),
         }
@@ -273,7 +281,11 @@ impl Http {
         );
         let mut attempt = 0;
         loop {
-            self.limiter.acquire(&host);
+            // A host that asked for a long pause is not called again in this
+            // run: waiting would stall every other check.
+            self.limiter
+                .acquire(&host, self.policy.max_retry_wait)
+                .map_err(Failure::RateLimited)?;
             let answer = self.once(call, url.clone())?;
             let limited =
                 answer.status == 429 || (answer.status == 503 && answer.retry_after().is_some());
@@ -403,17 +415,24 @@ impl RateLimiter {
         }
     }
 
-    fn acquire(&self, host: &str) {
+    /// Waits for the host's next slot and takes it, unless that is more
+    /// than `max_wait` away: then the wait is returned and nothing is taken.
+    fn acquire(&self, host: &str, max_wait: Duration) -> Result<(), Duration> {
         let wait = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             let slot = next.get(host).map_or(now, |&t| t.max(now));
+            let wait = slot - now;
+            if wait > max_wait {
+                return Err(wait);
+            }
             next.insert(host.to_string(), slot + self.interval);
-            slot - now
+            wait
         };
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
+        Ok(())
     }
 
     fn defer(&self, host: &str, until: Instant) {
@@ -430,15 +449,27 @@ mod tests {
     #[test]
     fn rate_limiter_spaces_requests_to_one_host() {
         let limiter = RateLimiter::new(20.0);
+        let max = Duration::from_secs(1);
         let start = Instant::now();
         for _ in 0..3 {
-            limiter.acquire("h:1");
+            limiter.acquire("h:1", max).unwrap();
         }
         // Three slots at 0, 50 and 100 ms.
         assert!(start.elapsed() >= Duration::from_millis(95));
         let other = Instant::now();
-        limiter.acquire("other:1");
+        limiter.acquire("other:1", max).unwrap();
         assert!(other.elapsed() < Duration::from_millis(40));
+    }
+
+    #[test]
+    fn a_long_retry_after_fails_fast_instead_of_stalling() {
+        let limiter = RateLimiter::new(100.0);
+        limiter.defer("h:1", Instant::now() + Duration::from_secs(3600));
+        let start = Instant::now();
+        let wait = limiter.acquire("h:1", Duration::from_secs(60)).unwrap_err();
+        assert!(wait > Duration::from_secs(3500));
+        assert!(start.elapsed() < Duration::from_millis(50));
+        assert!(limiter.acquire("h:2", Duration::from_secs(60)).is_ok());
     }
 
     #[test]
