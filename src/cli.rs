@@ -54,7 +54,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Revoke one token read from standard input (never an argument: the
     /// process list is public). Dry run unless --yes or confirmed.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = live::REVOKE_EXIT_CODES)]
     Revoke(RevokeArgs),
 }
 

@@ -103,6 +103,14 @@ fn parse_timeout(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `patscan revoke` has its own meaning of 0.
+pub const REVOKE_EXIT_CODES: &str = "\
+Exit codes:
+  0  revoked, or nothing to do (dry run, declined, not active)
+  2  error (bad arguments, unknown rule, no valid token of the rule on stdin)
+  3  the token is still in service: the revocation failed, or only its
+     owner can revoke it (Azure DevOps without admin credentials, Hugging Face)";
+
 /// Checks the live flags of `scan` and reads the endpoint overrides before
 /// scanning, so a bad override fails fast. Without `--verify` the variable
 /// is not even read, and `None` means: no network at all.
