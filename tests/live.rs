@@ -279,6 +279,33 @@ fn without_verify_no_connection_is_made() {
 }
 
 #[test]
+fn redirects_are_never_followed_with_a_token() {
+    let emu = Emulator::start();
+    let elsewhere = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let t = token("npm-token", 131);
+    emu.set(
+        &t,
+        Behaviour::Redirect(format!("{}/-/whoami", elsewhere.url())),
+    );
+    elsewhere.set(&t, Behaviour::Active);
+    write(
+        dir.path(),
+        "a.npmrc",
+        &format!("//registry.npmjs.org/:_authToken={t}\n"),
+    );
+    let out = run(
+        dir.path(),
+        Some(&emu.overrides()),
+        &["scan", "--verify", "--format", "json"],
+    );
+    let v = verification(&out.json(), "a.npmrc").clone();
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("redirect"), "{v}");
+    assert_eq!(elsewhere.connections(), 0);
+}
+
+#[test]
 fn overrides_must_be_loopback() {
     let dir = tempfile::tempdir().unwrap();
     write(

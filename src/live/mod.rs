@@ -377,3 +377,46 @@ pub fn tally(findings: &[Finding]) -> Option<BTreeMap<Status, usize>> {
     }
     any.then_some(counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokengen::{generate, TokenRng};
+
+    #[test]
+    fn only_built_in_rules_with_the_issuers_shape_are_checked() {
+        let mut rng = TokenRng::new(5);
+        let ghp = Secret::new(generate("github-classic-pat", &mut rng).unwrap());
+        assert_eq!(
+            Provider::for_token("github-classic-pat", &ghp),
+            Some(Provider::Github)
+        );
+        // A rule id patscan does not ship (a custom rule) never verifies,
+        // whatever it matched.
+        assert_eq!(Provider::for_token("my-custom-rule", &ghp), None);
+        // A built-in id with text of another shape does not either.
+        let mut broken = ghp.expose().to_string();
+        broken.pop();
+        broken.push(if ghp.expose().ends_with('A') {
+            'B'
+        } else {
+            'A'
+        });
+        assert_eq!(
+            Provider::for_token("github-classic-pat", &Secret::new(broken)),
+            None
+        );
+        let npm = Secret::new(generate("npm-token", &mut rng).unwrap());
+        assert_eq!(Provider::for_token("github-classic-pat", &npm), None);
+        assert_eq!(Provider::for_token("npm-token", &npm), Some(Provider::Npm));
+        let slack = Secret::new("xoxb-1234567890-1234567890-abc/../evil".into());
+        assert_eq!(Provider::for_token("slack-bot-token", &slack), None);
+    }
+
+    #[test]
+    fn scrubbing_removes_an_echoed_token() {
+        let v = Verification::unknown(Provider::Github, "server said SECRET123 is bad")
+            .scrubbed("SECRET123");
+        assert_eq!(v.reason.as_deref(), Some("server said [token] is bad"));
+    }
+}

@@ -40,6 +40,8 @@ pub enum Behaviour {
     /// Azure DevOps: refused by the profile endpoint (401), accepted by the
     /// named organisation only.
     OrgScoped(&'static str),
+    /// 302 to another host (where a careless client would resend the token).
+    Redirect(String),
 }
 
 #[derive(Debug, Clone)]
@@ -286,6 +288,7 @@ fn http(status: u16, content_type: &str, extra: &[(&str, String)], body: &str) -
         200 => "OK",
         203 => "Non-Authoritative Information",
         401 => "Unauthorized",
+        302 => "Found",
         403 => "Forbidden",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -334,6 +337,9 @@ fn respond(seen: &Seen, behaviour: Option<(Behaviour, usize)>) -> String {
                 &[],
                 "<html><body>Attention Required! | Cloudflare</body></html>",
             )
+        }
+        Behaviour::Redirect(to) => {
+            return http(302, "text/plain", &[("Location", to)], "Found");
         }
         Behaviour::Slow(wait) => thread::sleep(wait),
         _ => {}
