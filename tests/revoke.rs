@@ -448,6 +448,11 @@ fn azure_devops_says_what_cannot_be_done_and_uses_the_admin_api_when_allowed() {
     let out = run(dir.path(), &emu, &dry, None, &env);
     assert!(out.stderr.contains("\"ci pipeline\""), "{}", out.stderr);
     assert!(
+        out.stderr.contains("\"deploy key\""),
+        "second page: {}",
+        out.stderr
+    );
+    assert!(
         !out.stderr.contains("old laptop"),
         "invalid PATs are not listed"
     );
@@ -467,7 +472,10 @@ fn azure_devops_says_what_cannot_be_done_and_uses_the_admin_api_when_allowed() {
     let body: Value = serde_json::from_str(&post.body).unwrap();
     assert_eq!(
         body,
-        serde_json::json!([{"authorizationId": "4f1c2d3e-aaaa-bbbb-cccc-000000000001"}])
+        serde_json::json!([
+            {"authorizationId": "4f1c2d3e-aaaa-bbbb-cccc-000000000001"},
+            {"authorizationId": "4f1c2d3e-aaaa-bbbb-cccc-000000000003"}
+        ])
     );
     let log = audit(dir.path());
     assert_eq!(log.last().unwrap()["outcome"], "revoked");

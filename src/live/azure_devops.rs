@@ -287,46 +287,69 @@ pub fn list_authorizations(
     admin: &str,
 ) -> Result<Vec<Authorization>, Attempt> {
     let base = if base == BASE { ADMIN_BASE } else { base };
-    let call = Call::get(
-        format!(
-            "{base}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}?isPublic=false&api-version=7.1-preview.1"
-        ),
-        Auth::Bearer(admin),
+    let first = format!(
+        "{base}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}?isPublic=false&api-version=7.1-preview.1"
     );
-    let answer = match http.send(&call) {
-        Ok(answer) => answer,
-        Err(failure) => return Err(Attempt::failed(failure.to_string(), &call, None)),
-    };
-    let value = answer
-        .json()
-        .filter(|_| answer.status == 200)
-        .and_then(|b| b["value"].as_array().cloned());
-    let Some(items) = value else {
-        let reason = match answer.status {
-            401 | 403 => format!(
-                "the admin credential was refused ({}); it needs organisation admin rights",
-                answer.status
-            ),
-            _ => answer
-                .unexpected(Provider::AzureDevops)
-                .reason
-                .unwrap_or_default(),
+    let mut found = Vec::new();
+    let mut continuation: Option<String> = None;
+    for _ in 0..MAX_ADMIN_PAGES {
+        let url = match &continuation {
+            None => first.clone(),
+            Some(token) => match reqwest::Url::parse(&first) {
+                Ok(mut url) => {
+                    url.query_pairs_mut()
+                        .append_pair("continuationToken", token);
+                    url.to_string()
+                }
+                Err(_) => break,
+            },
         };
-        return Err(Attempt::failed(reason, &call, Some(answer.status)));
-    };
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    Ok(items
-        .iter()
-        .filter(|i| i["isValid"].as_bool() != Some(false))
-        .filter(|i| i["authorizationId"].as_str().is_some_and(is_id))
-        .map(|i| Authorization {
-            id: text(&i["authorizationId"]),
-            name: text(&i["displayName"]),
-            valid_to: text(&i["validTo"]),
-            scope: text(&i["scope"]),
-        })
-        .collect())
+        let call = Call::get(url, Auth::Bearer(admin));
+        let answer = match http.send(&call) {
+            Ok(answer) => answer,
+            Err(failure) => return Err(Attempt::failed(failure.to_string(), &call, None)),
+        };
+        let body = answer.json().filter(|_| answer.status == 200);
+        let Some(items) = body.as_ref().and_then(|b| b["value"].as_array()) else {
+            let reason = match answer.status {
+                401 | 403 => format!(
+                    "the admin credential was refused ({}); it needs organisation admin rights",
+                    answer.status
+                ),
+                _ => answer
+                    .unexpected(Provider::AzureDevops)
+                    .reason
+                    .unwrap_or_default(),
+            };
+            return Err(Attempt::failed(reason, &call, Some(answer.status)));
+        };
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        found.extend(
+            items
+                .iter()
+                .filter(|i| i["isValid"].as_bool() != Some(false))
+                .filter(|i| i["authorizationId"].as_str().is_some_and(is_id))
+                .map(|i| Authorization {
+                    id: text(&i["authorizationId"]),
+                    name: text(&i["displayName"]),
+                    valid_to: text(&i["validTo"]),
+                    scope: text(&i["scope"]),
+                }),
+        );
+        continuation = body
+            .as_ref()
+            .and_then(|b| b["continuationToken"].as_str())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if continuation.is_none() {
+            break;
+        }
+    }
+    Ok(found)
 }
+
+/// Pages of the admin listing read at most (a user rarely has more than one).
+const MAX_ADMIN_PAGES: usize = 20;
 
 /// `POST {vssps}/{org}/_apis/tokenadmin/revocations?isPublic=false` with
 /// the authorization ids.

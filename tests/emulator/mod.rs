@@ -588,10 +588,17 @@ fn revocation(seen: &Seen, state: &mut State) -> Option<String> {
             if state.admin.as_deref() != Some(token.as_str()) {
                 return Some(http(401, "text/plain", &[], "Unauthorized"));
             }
-            if method == "GET" {
+            if method == "GET" && seen.path.contains("continuationToken=page%2B2") {
                 json(
                     200,
-                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000001","displayName":"ci pipeline","validTo":"2027-01-01T00:00:00Z","scope":"vso.code","isValid":true},{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000002","displayName":"old laptop","validTo":"2024-01-01T00:00:00Z","scope":"app_token","isValid":false}],"continuationToken":null}"#,
+                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000003","displayName":"deploy key","validTo":"2027-03-01T00:00:00Z","scope":"vso.packaging","isValid":true}],"continuationToken":""}"#,
+                )
+            } else if method == "GET" {
+                // The first page, with a continuation token that needs
+                // escaping in the query.
+                json(
+                    200,
+                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000001","displayName":"ci pipeline","validTo":"2027-01-01T00:00:00Z","scope":"vso.code","isValid":true},{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000002","displayName":"old laptop","validTo":"2024-01-01T00:00:00Z","scope":"app_token","isValid":false}],"continuationToken":"page+2"}"#,
                 )
             } else {
                 http(204, "application/json", &[], "")
