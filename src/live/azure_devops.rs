@@ -114,6 +114,7 @@ pub fn verify(http: &Http, base: &str, token: &str, organisations: &[String]) ->
     let orgs: Vec<Verification> = organisations
         .iter()
         .filter(|o| is_org_name(o))
+        .take(MAX_ORGS)
         .map(|org| check_org(http, org_base, org, token))
         .collect();
     combine(profile, orgs)

@@ -257,8 +257,8 @@ pub struct VerifyOptions {
 /// What the caller can be told while checking (never a token).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VerifyStats {
+    /// Distinct tokens sent to an issuer (each once).
     pub distinct_tokens: usize,
-    pub checked: usize,
 }
 
 /// One distinct token to check, with every organisation seen near any of
@@ -312,7 +312,6 @@ pub fn verify_findings(
     }
     Ok(VerifyStats {
         distinct_tokens: jobs.len(),
-        checked: results.len(),
     })
 }
 
