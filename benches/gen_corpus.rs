@@ -153,16 +153,20 @@ fn main() -> std::io::Result<()> {
     let mut planted = 0usize;
     while written < budget {
         let kind = rng.below(100);
-        let (ext, size, mut text) = match kind {
-            0..=24 => ("rs", 2_000 + rng.below(30_000) as usize, None),
-            25..=44 => ("py", 2_000 + rng.below(20_000) as usize, None),
-            45..=64 => ("ts", 2_000 + rng.below(20_000) as usize, None),
-            65..=74 => ("json", 5_000 + rng.below(80_000) as usize, None),
-            75..=82 => ("yaml", 1_000 + rng.below(10_000) as usize, None),
-            83..=88 => ("lock.json", 20_000 + rng.below(200_000) as usize, None),
-            89..=94 => ("log", 10_000 + rng.below(100_000) as usize, None),
-            _ => ("min.js", 100_000 + rng.below(900_000) as usize, None),
+        // Sizes follow a typical repository: many small modules and configs,
+        // some data files and lockfiles, a few large bundles (about 18 KB a
+        // file on average, so 1 GB is over 50,000 files).
+        let (ext, size) = match kind {
+            0..=24 => ("rs", 1_000 + rng.below(20_000) as usize),
+            25..=44 => ("py", 1_000 + rng.below(15_000) as usize),
+            45..=64 => ("ts", 1_000 + rng.below(15_000) as usize),
+            65..=74 => ("json", 2_000 + rng.below(40_000) as usize),
+            75..=84 => ("yaml", 500 + rng.below(5_000) as usize),
+            85..=90 => ("lock.json", 10_000 + rng.below(90_000) as usize),
+            91..=96 => ("log", 5_000 + rng.below(45_000) as usize),
+            _ => ("min.js", 50_000 + rng.below(250_000) as usize),
         };
+        let mut text = None;
         let body = match ext {
             "rs" => rust_file(&mut rng, size),
             "py" => python_file(&mut rng, size),
@@ -182,7 +186,7 @@ fn main() -> std::io::Result<()> {
             }
         }
         let text = text.unwrap_or(body);
-        let sub = dir.join(format!("d{:03}/s{:02}", files / 400, files % 17));
+        let sub = dir.join(format!("d{:03}/s{:02}", files / 1000, files % 17));
         fs::create_dir_all(&sub)?;
         fs::write(sub.join(format!("f{files:06}.{ext}")), &text)?;
         written += text.len();

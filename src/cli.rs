@@ -20,6 +20,7 @@ use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RuleSet};
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
+use crate::source::archive::ArchiveLimits;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -89,6 +90,15 @@ pub struct ScanArgs {
     /// Do not print warnings about unreadable or skipped files.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Treat zip and tar files as opaque instead of scanning their members.
+    #[arg(long)]
+    pub no_archives: bool,
+    /// How deep to open archives inside archives (1: only top-level members).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub archive_depth: u32,
+    /// Stop expanding one archive after this many uncompressed bytes.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub archive_max_bytes: u64,
     /// Ask each token's issuer whether it is still active (network; only
     /// the issuers' official HTTPS hosts are contacted).
     #[arg(long)]
@@ -177,6 +187,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         max_file_size: args.max_file_size,
         threads: args.threads,
         show_secrets: args.show_secrets,
+        archives: (!args.no_archives).then_some(ArchiveLimits {
+            max_depth: args.archive_depth as usize,
+            max_member_bytes: args.max_file_size,
+            max_total_bytes: args.archive_max_bytes,
+            ..ArchiveLimits::default()
+        }),
     };
     let mut report = scan::run(&rules, &options)?;
     if !args.quiet {

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ScanError;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scanner::{Outcome, Scanner};
 use crate::source;
+use crate::source::archive::{ArchiveLimits, ArchiveTally};
 
 /// Default `--max-file-size`: large enough for any source file, log or
 /// bundle people commit; bigger files are usually data dumps.
@@ -32,6 +33,9 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Keep secrets unmasked in snippets (`--show-secrets`).
     pub show_secrets: bool,
+    /// Look inside zip and tar files, within these limits; `None` treats
+    /// them as the binary files they are (`--no-archives`).
+    pub archives: Option<ArchiveLimits>,
 }
 
 impl Default for ScanOptions {
@@ -43,6 +47,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
             show_secrets: false,
+            archives: Some(ArchiveLimits::default()),
         }
     }
 }
@@ -97,6 +102,8 @@ pub struct Tally {
     pub bytes: AtomicU64,
     pub binary_skipped: AtomicU64,
     pub large_skipped: AtomicU64,
+    pub archives: AtomicU64,
+    pub archive_members: AtomicU64,
     problems: Mutex<Vec<Problem>>,
 }
 
@@ -104,6 +111,16 @@ impl Tally {
     pub fn scanned(&self, bytes: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn archive_scanned(&self, archive: &ArchiveTally) {
+        self.archives.fetch_add(1, Ordering::Relaxed);
+        self.archive_members
+            .fetch_add(archive.members_scanned, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(archive.bytes_scanned, Ordering::Relaxed);
+        self.binary_skipped
+            .fetch_add(archive.binary_members, Ordering::Relaxed);
     }
 
     pub fn problem(&self, problem: Problem) {
@@ -114,12 +131,17 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `Deserialize` and `Default` let `patscan verify` reload a JSON report's
+/// summary, whatever fields it has.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub binary_files_skipped: u64,
     pub large_files_skipped: u64,
+    pub archives_scanned: u64,
+    pub archive_members_scanned: u64,
     /// Files and folders that could not be read (see the warnings).
     pub problems: usize,
     pub findings: usize,
@@ -177,6 +199,8 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         bytes_scanned: tally.bytes.load(Ordering::Relaxed),
         binary_files_skipped: tally.binary_skipped.load(Ordering::Relaxed),
         large_files_skipped: tally.large_skipped.load(Ordering::Relaxed),
+        archives_scanned: tally.archives.load(Ordering::Relaxed),
+        archive_members_scanned: tally.archive_members.load(Ordering::Relaxed),
         problems: problems.len(),
         findings: findings.len(),
         findings_by_rule,

@@ -133,7 +133,6 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
             rule_id: f.rule_id,
         })
         .collect();
-    let number = |key: &str| input.summary[key].as_u64().unwrap_or(0);
     let mut findings_by_rule = BTreeMap::new();
     for finding in &findings {
         *findings_by_rule.entry(finding.rule_id.clone()).or_insert(0) += 1;
@@ -143,16 +142,11 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
         .iter()
         .map(|p| Problem::new(&p.path, &p.message))
         .collect();
-    let summary = Summary {
-        files_scanned: number("files_scanned"),
-        bytes_scanned: number("bytes_scanned"),
-        binary_files_skipped: number("binary_files_skipped"),
-        large_files_skipped: number("large_files_skipped"),
-        problems: problems.len(),
-        findings: findings.len(),
-        findings_by_rule,
-        duration_seconds: input.summary["duration_seconds"].as_f64().unwrap_or(0.0),
-    };
+    // The scan's own counts as reported; what verify recomputes, it sets.
+    let mut summary: Summary = serde_json::from_value(input.summary).unwrap_or_default();
+    summary.problems = problems.len();
+    summary.findings = findings.len();
+    summary.findings_by_rule = findings_by_rule;
     Ok(ScanReport {
         findings,
         problems,

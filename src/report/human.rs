@@ -124,6 +124,12 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
         n => format!("{n} tokens found"),
     };
     let mut extras = Vec::new();
+    if summary.archives_scanned > 0 {
+        extras.push(format!(
+            "{} members of {} archives",
+            summary.archive_members_scanned, summary.archives_scanned
+        ));
+    }
     if summary.binary_files_skipped > 0 {
         extras.push(format!("{} binary skipped", summary.binary_files_skipped));
     }

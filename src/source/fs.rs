@@ -2,6 +2,7 @@
 //! crate, as in ripgrep) whose worker threads scan each file as they reach it.
 
 use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -12,6 +13,7 @@ use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{Problem, ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
+use crate::source::archive;
 
 /// Walks `roots` and scans every regular file, in parallel.
 pub fn scan_paths(
@@ -140,6 +142,25 @@ impl Worker<'_> {
             Ok(_) => {}
             Err(err) => {
                 tally.problem(Problem::new(display, &format!("cannot stat: {err}")));
+                return;
+            }
+        }
+        if let Some(limits) = &options.archives {
+            if let Some(kind) = archive::kind_of(display) {
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                let result = archive::scan_archive(
+                    &mut self.scanner,
+                    kind,
+                    io::BufReader::new(file),
+                    display,
+                    size,
+                    limits,
+                    &mut self.findings,
+                );
+                tally.archive_scanned(&result);
+                for problem in result.problems {
+                    tally.problem(problem);
+                }
                 return;
             }
         }

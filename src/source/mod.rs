@@ -2,4 +2,5 @@
 //! path to report; git history and the staged index will join the file
 //! system here.
 
+pub mod archive;
 pub mod fs;

@@ -101,8 +101,11 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> JsonRun {
     }
 }
 
+/// Where a finding is: (path, line, column, rule).
+pub type Spot = (String, usize, usize, String);
+
 /// (path, line, column, rule) of every finding in a JSON report.
-pub fn found(json: &Value) -> BTreeSet<(String, usize, usize, String)> {
+pub fn found(json: &Value) -> BTreeSet<Spot> {
     json["findings"]
         .as_array()
         .unwrap()
@@ -119,7 +122,7 @@ pub fn found(json: &Value) -> BTreeSet<(String, usize, usize, String)> {
 }
 
 /// What `found` should return for the valid placements.
-pub fn expected(planted: &[Planted]) -> BTreeSet<(String, usize, usize, String)> {
+pub fn expected(planted: &[Planted]) -> BTreeSet<Spot> {
     planted
         .iter()
         .filter(|p| p.valid)
