@@ -792,3 +792,34 @@ fn a_long_retry_after_pauses_that_host_for_the_rest_of_the_run() {
     assert!(emu.requests_with(&next).is_empty());
     assert_eq!(verification(&json, "a3.env")["status"], "active");
 }
+
+#[test]
+fn verify_reads_the_report_from_stdin() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let t = token("huggingface-token", 141);
+    emu.set(&t, Behaviour::Active);
+    write(dir.path(), "a.env", &format!("HF_TOKEN={t}\n"));
+    let scan = run(
+        dir.path(),
+        None,
+        &["scan", "--format", "json", "--show-secrets"],
+    );
+    assert_eq!(scan.code, 1);
+    let output = patscan()
+        .current_dir(dir.path())
+        .env("PATSCAN_ENDPOINT_OVERRIDES", emu.overrides())
+        .args(["verify", "-", "--format", "json", "--fail-on", "active"])
+        .write_stdin(scan.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["findings"][0]["verification"]["owner"], "hf-owner");
+    assert_eq!(
+        json["summary"]["files_scanned"], 1,
+        "the scan's summary is kept"
+    );
+    assert!(!stdout.contains(&t));
+}
