@@ -14,19 +14,24 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use live::{FailOn, LiveArgs, RevokeArgs, VerifyArgs};
+pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 
-use crate::report::{self, Format, RenderOptions};
-use crate::rules::{self, RuleSet};
+use crate::baseline::Baseline;
+use crate::config::{self, Config};
+use crate::finding::Finding;
+use crate::report::{self, Format, RenderOptions, ReportContext};
+use crate::rules::Confidence;
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
 use crate::source::archive::ArchiveLimits;
+use crate::suppress;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  no tokens found
-  1  tokens found (with --fail-on active: a token verified active)
-  2  error (bad arguments, a PATH that does not exist, output not writable)
+  0  no tokens found (or only tokens below --fail-on, or --exit-zero)
+  1  tokens found (with --fail-on-status: a token verified with that status)
+  2  error (bad arguments, a PATH that does not exist, output not writable,
+     an invalid config file or baseline)
   3  with --revoke or `revoke`: a token patscan was to revoke is still in
      service (a revocation failed, or only its owner can revoke it)";
 
@@ -49,6 +54,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rules (token formats) patscan knows.
     Rules(RulesArgs),
+    /// Record the tokens found now, so `scan --baseline FILE` reports only
+    /// new ones.
+    Baseline(BaselineArgs),
     /// Check the tokens of an earlier `scan --format json --show-secrets`
     /// report with their issuers (network).
     #[command(after_help = EXIT_CODES)]
@@ -99,17 +107,29 @@ pub struct ScanArgs {
     /// Stop expanding one archive after this many uncompressed bytes.
     #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub archive_max_bytes: u64,
+    /// Settings file (default: .patscan.toml in the scanned folder).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only tokens not recorded in this baseline (see `patscan baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 0 even when tokens are found (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Lowest confidence (low, medium or high) of a finding that makes the
+    /// exit code 1.
+    #[arg(long, value_name = "CONFIDENCE", default_value = "low", value_parser = parse_confidence)]
+    pub fail_on: Confidence,
     /// Ask each token's issuer whether it is still active (network; only
     /// the issuers' official HTTPS hosts are contacted).
     #[arg(long)]
     pub verify: bool,
     #[command(flatten)]
     pub live: LiveArgs,
-    /// What makes the exit code 1: any finding (default), only tokens
-    /// verified active, or tokens active or unknown. The last two need
-    /// --verify.
-    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    /// With --verify: only tokens verified `active` (or `active` or
+    /// `unknown`) make the exit code 1.
+    #[arg(long, value_enum, value_name = "STATUS", requires = "verify")]
+    pub fail_on_status: Option<FailOnStatus>,
     /// After verification, revoke the tokens found active. A dry run unless
     /// --yes is given or each token is confirmed at the terminal's prompt.
     #[arg(long, requires = "verify")]
@@ -131,6 +151,41 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Settings file whose custom and disabled rules to apply (default:
+    /// .patscan.toml in the current folder).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Files or folders to scan. Default: `.`.
+    pub paths: Vec<PathBuf>,
+    /// Write the baseline to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Settings file (default: .patscan.toml in the scanned folder).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also scan files excluded by .gitignore, .ignore and git's excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+    /// Skip files larger than this (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Do not print warnings about unreadable or skipped files.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_confidence(value: &str) -> Result<Confidence, String> {
+    value.parse()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,18 +223,59 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rules(args) => run_rules(args),
+        Command::Baseline(args) => run_baseline(args),
         Command::Verify(args) => live::run_verify(args),
         Command::Revoke(args) => live::run_revoke(args),
     }
 }
 
-fn load_rules() -> Result<RuleSet> {
-    rules::builtin().context("loading the built-in rules")
+/// The scanned roots as reports see them: `.` when no PATH was given.
+fn roots_of(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+fn load_config(explicit: Option<&PathBuf>, roots: &[PathBuf]) -> Result<Config> {
+    Ok(config::load(explicit.map(PathBuf::as_path), roots)?)
+}
+
+fn warn_problems(report: &ScanReport, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for problem in &report.problems {
+        writeln!(
+            err,
+            "patscan: warning: {}: {}",
+            problem.path, problem.message
+        )
+        .ok();
+    }
+}
+
+/// 1 when a reported finding reaches `fail_on`, unless `exit_zero`.
+fn findings_exit_code(findings: &[Finding], fail_on: Confidence, exit_zero: bool) -> ExitCode {
+    if !exit_zero && findings.iter().any(|f| f.confidence >= fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    // Read before scanning, so a bad override fails fast; `None` (no
+    // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
-    let rules = load_rules()?;
+    let roots = roots_of(&args.paths);
+    let config = load_config(args.config.as_ref(), &roots)?;
+    // A bad baseline stops the run before the scan: never a silent full
+    // report, never a silent empty one.
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let options = ScanOptions {
         paths: args.paths.clone(),
         include_ignored: args.no_ignore,
@@ -193,16 +289,21 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             max_total_bytes: args.archive_max_bytes,
             ..ArchiveLimits::default()
         }),
+        skip_paths: config.skip_paths.clone(),
     };
-    let mut report = scan::run(&rules, &options)?;
-    if !args.quiet {
+    let mut report = scan::run(&config.rules, &options)?;
+    suppress::apply(&mut report, &config.allowlist, baseline.as_ref());
+    warn_problems(&report, args.quiet);
+    if let Some(path) = &args.baseline {
+        // Stale entries are always shown, --quiet or not: they are how a
+        // baseline gets cleaned up.
         let stderr = io::stderr();
         let mut err = stderr.lock();
-        for problem in &report.problems {
+        for entry in &report.summary.stale_baseline_entries {
             writeln!(
                 err,
-                "patscan: warning: {}: {}",
-                problem.path, problem.message
+                "patscan: warning: stale baseline entry in {}: {entry} no longer matches any token; remove it",
+                path.display()
             )
             .ok();
         }
@@ -211,36 +312,63 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     if let Some(endpoints) = &endpoints {
         live::verify(&mut report, endpoints, &args.live, args.quiet)?;
     }
-    print_report(
-        &report,
-        args.format,
-        args.output.as_ref(),
-        args.show_secrets,
-        args.color,
-    )?;
-    live::finish_scan(&report, endpoints.as_ref(), &args)
-}
 
-fn print_report(
-    report: &ScanReport,
-    format: Format,
-    output: Option<&PathBuf>,
-    show_secrets: bool,
-    color: ColorChoice,
-) -> Result<()> {
-    let to_terminal = output.is_none() && io::stdout().is_terminal();
-    let color = match color {
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let render = RenderOptions {
-        show_secrets,
-        color: color && format == Format::Human,
+        show_secrets: args.show_secrets,
+        color: color && args.format == Format::Human,
     };
-    write_output(output, |out| {
-        report::write_report(format, report, render, out)
-    })
+    let context = ReportContext {
+        rules: &config.rules,
+        roots: &roots,
+    };
+    write_output(args.output.as_ref(), |out| {
+        report::write_report(args.format, &report, &context, render, out)
+    })?;
+
+    if let Some(endpoints) = &endpoints {
+        return live::finish_scan(&report, endpoints, &args);
+    }
+    Ok(findings_exit_code(
+        &report.findings,
+        args.fail_on,
+        args.exit_zero,
+    ))
+}
+
+fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
+    let roots = roots_of(&args.paths);
+    let config = load_config(args.config.as_ref(), &roots)?;
+    let options = ScanOptions {
+        paths: args.paths.clone(),
+        include_ignored: args.no_ignore,
+        follow_links: args.follow,
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        show_secrets: false,
+        skip_paths: config.skip_paths.clone(),
+        // Archives and anything else: the scan's defaults.
+        ..ScanOptions::default()
+    };
+    let mut report = scan::run(&config.rules, &options)?;
+    suppress::apply(&mut report, &config.allowlist, None);
+    warn_problems(&report, args.quiet);
+    let baseline = Baseline::from_findings(&report.findings, &roots);
+    write_output(args.output.as_ref(), |out| baseline.write(out))?;
+    if let Some(path) = &args.output {
+        eprintln!(
+            "patscan: wrote {} baseline entries ({} findings) to {}",
+            baseline.entries().len(),
+            report.findings.len(),
+            path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to FILE or standard output, buffered, and flushes so that a write
@@ -269,12 +397,22 @@ fn write_output(
 }
 
 fn run_rules(args: RulesArgs) -> Result<ExitCode> {
-    let rules = load_rules()?;
+    let rules = load_config(args.config.as_ref(), &[])?.rules;
+    if args.format == Format::Sarif {
+        anyhow::bail!("`rules` prints human, json or jsonl; SARIF lists the rules of a scan");
+    }
     write_output(None, |out| match args.format {
         Format::Json => {
             let specs: Vec<_> = rules.rules().iter().map(|r| &r.spec).collect();
             serde_json::to_writer_pretty(&mut *out, &specs)?;
             writeln!(out)
+        }
+        Format::Jsonl | Format::Sarif => {
+            for rule in rules.rules() {
+                serde_json::to_writer(&mut *out, &rule.spec)?;
+                writeln!(out)?;
+            }
+            Ok(())
         }
         Format::Human => {
             for rule in rules.rules() {
@@ -283,7 +421,8 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
                     Some(_) => "checksum",
                     None => "entropy",
                 };
-                writeln!(out, "{:<26} {:<9} {}", spec.id, check, spec.name)?;
+                let custom = if spec.custom { " (custom)" } else { "" };
+                writeln!(out, "{:<26} {:<9} {}{custom}", spec.id, check, spec.name)?;
             }
             Ok(())
         }

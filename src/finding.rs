@@ -96,6 +96,12 @@ pub struct Finding {
     /// `utf-16le+base64`, `percent`); `None` for plain text. The location is
     /// that of the encoded text.
     pub encoding: Option<String>,
+    /// GitHub code scanning's `primaryLocationLineHash` of the line (see
+    /// [`crate::line_hash`]); `None` when the input could not be hashed.
+    pub line_hash: Option<String>,
+    /// The inline comment (`patscan:allow`, `gitleaks:allow`, …) on the
+    /// token's line or the line before that suppresses it.
+    pub allowed_by: Option<&'static str>,
     /// Context for live checks and, after `--verify`, their result.
     pub live: crate::live::LiveInfo,
 }

@@ -6,17 +6,23 @@
 //! dedicated scan for prefix-less formats), whose candidates the rule's
 //! validator accepts or drops ([`rules::validate`]: issuer checksums from
 //! [`checksum`], else entropy and placeholder filters). [`scan`] gathers
-//! [`finding`]s and [`report`] renders them. Opt-in, [`live`] asks each
-//! token's issuer whether it still works. The binary (`main.rs`) is a thin
+//! [`finding`]s, [`suppress`] drops what a team has allowed (inline
+//! comments, [`config`] allowlists, a [`baseline`]) and [`report`] renders
+//! the rest. Opt-in, [`live`] asks each token's issuer whether it still
+//! works. The binary (`main.rs`) is a thin
 //! shell over [`cli`].
 
+pub mod baseline;
 pub mod checksum;
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod line_hash;
 pub mod live;
+pub mod relpath;
 pub mod report;
 pub mod rules;
 pub mod runs;
@@ -24,4 +30,5 @@ pub mod scan;
 pub mod scanner;
 pub mod size;
 pub mod source;
+pub mod suppress;
 pub mod tokengen;

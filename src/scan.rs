@@ -8,14 +8,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::baseline::BaselineEntry;
+use crate::config::PathGlobs;
 use crate::error::ScanError;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scanner::{Outcome, Scanner};
 use crate::source;
 use crate::source::archive::{ArchiveLimits, ArchiveTally};
+use crate::suppress::{self, SuppressedCounts};
 
 /// Default `--max-file-size`: large enough for any source file, log or
 /// bundle people commit; bigger files are usually data dumps.
@@ -36,6 +39,8 @@ pub struct ScanOptions {
     /// Look inside zip and tar files, within these limits; `None` treats
     /// them as the binary files they are (`--no-archives`).
     pub archives: Option<ArchiveLimits>,
+    /// Paths never scanned (the config's `allow.paths`).
+    pub skip_paths: Option<PathGlobs>,
 }
 
 impl Default for ScanOptions {
@@ -48,6 +53,7 @@ impl Default for ScanOptions {
             threads: 0,
             show_secrets: false,
             archives: Some(ArchiveLimits::default()),
+            skip_paths: None,
         }
     }
 }
@@ -131,10 +137,7 @@ impl Tally {
     }
 }
 
-/// `Deserialize` and `Default` let `patscan verify` reload a JSON report's
-/// summary, whatever fields it has.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -147,6 +150,10 @@ pub struct Summary {
     pub findings: usize,
     pub findings_by_rule: BTreeMap<String, usize>,
     pub duration_seconds: f64,
+    /// Findings not reported because a team allowed them.
+    pub suppressed: SuppressedCounts,
+    /// Baseline entries that matched no token in this scan.
+    pub stale_baseline_entries: Vec<BaselineEntry>,
 }
 
 pub struct ScanReport {
@@ -180,6 +187,7 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         scan_stdin(rules, options, &tally, &mut findings)?;
     }
 
+    let allowed = suppress::take_inline_allowed(&mut findings);
     findings.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
     });
@@ -205,6 +213,11 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         findings: findings.len(),
         findings_by_rule,
         duration_seconds: started.elapsed().as_secs_f64(),
+        suppressed: SuppressedCounts {
+            inline_comment: allowed.len(),
+            ..SuppressedCounts::default()
+        },
+        stale_baseline_entries: Vec::new(),
     };
     Ok(ScanReport {
         findings,

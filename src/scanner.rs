@@ -17,8 +17,10 @@ use std::ops::Range;
 use crate::decode::{self, Encoding};
 use crate::engine::{find_tokens, Match, Scratch};
 use crate::finding::{Finding, Origin, Secret};
+use crate::line_hash;
 use crate::rules::validate::Validation;
 use crate::rules::RuleSet;
+use crate::suppress::allow_comment;
 
 /// Bytes read per chunk. Big enough that per-chunk overhead vanishes, small
 /// enough that a thread's buffer stays a few MiB.
@@ -92,7 +94,10 @@ impl<'r> Scanner<'r> {
         let mut owned_start = 0;
         let mut total: u64 = 0;
         let mut first = true;
+        let mut chunks = 0;
+        let found_from = out.len();
         let result = loop {
+            chunks += 1;
             let target = CHUNK_SIZE + owned_start + overlap;
             let before = buf.len();
             let eof = match fill(reader, &mut buf, target) {
@@ -130,6 +135,11 @@ impl<'r> Scanner<'r> {
             buf.drain(..keep_from);
             owned_start = owned_end - keep_from;
         };
+        if chunks == 1 && out.len() > found_from && matches!(result, Ok(Outcome::Scanned { .. })) {
+            // The whole input is in the buffer: hash the findings' lines now.
+            // Larger inputs are hashed by their source, which can re-read them.
+            line_hash::fill_from_bytes(&buf, &mut out[found_from..]);
+        }
         self.buf = buf;
         result
     }
@@ -218,6 +228,8 @@ impl<'r> Scanner<'r> {
                 secret: Secret::new(String::from_utf8_lossy(secret_bytes).into_owned()),
                 snippet: snippet(buf, (hit.start, hit.end), &masks, self.show_secrets),
                 encoding: (!encoding.is_empty()).then_some(encoding),
+                line_hash: None,
+                allowed_by: allow_comment(buf, hit.start, hit.end),
                 live: crate::live::context_for(&rule.id, buf, hit.start, hit.end),
             });
         }

@@ -586,14 +586,21 @@ fn fail_on_active_sets_the_exit_code_by_status() {
         run(dir.path(), Some(&o), &args).code
     };
     assert_eq!(with(&[]), 1, "findings still exit 1 by default");
-    assert_eq!(with(&["--fail-on", "active"]), 0);
-    assert_eq!(with(&["--fail-on", "active-or-unknown"]), 1);
+    assert_eq!(with(&["--fail-on-status", "active"]), 0);
+    assert_eq!(with(&["--fail-on-status", "active-or-unknown"]), 1);
     let live = token("gitlab-pat-routable", 83);
     emu.set(&live, Behaviour::Active);
     write(dir.path(), "b.env", &format!("C={live}\n"));
-    assert_eq!(with(&["--fail-on", "active"]), 1);
+    assert_eq!(with(&["--fail-on-status", "active"]), 1);
+    // Both gates apply: gitlab-pat-routable tokens are checksum-verified
+    // (high confidence), so --fail-on high keeps the live one failing.
+    assert_eq!(
+        with(&["--fail-on-status", "active", "--fail-on", "high"]),
+        1
+    );
+    assert_eq!(with(&["--fail-on-status", "active", "--exit-zero"]), 0);
     // Asking to fail on a status without checking is an error.
-    let out = run(dir.path(), None, &["scan", "--fail-on", "active"]);
+    let out = run(dir.path(), None, &["scan", "--fail-on-status", "active"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("--verify"), "{}", out.stderr);
 }
@@ -665,7 +672,7 @@ fn verify_rechecks_a_report_written_with_show_secrets() {
         before["findings"][0]["fingerprint"],
         json["findings"][0]["fingerprint"]
     );
-    // Human output of verify, and --fail-on.
+    // Human output of verify, and --fail-on-status.
     let out = run(
         dir.path(),
         Some(&emu.overrides()),
@@ -674,7 +681,7 @@ fn verify_rechecks_a_report_written_with_show_secrets() {
             "report.json",
             "--color",
             "never",
-            "--fail-on",
+            "--fail-on-status",
             "active",
         ],
     );
@@ -809,7 +816,14 @@ fn verify_reads_the_report_from_stdin() {
     let output = patscan()
         .current_dir(dir.path())
         .env("PATSCAN_ENDPOINT_OVERRIDES", emu.overrides())
-        .args(["verify", "-", "--format", "json", "--fail-on", "active"])
+        .args([
+            "verify",
+            "-",
+            "--format",
+            "json",
+            "--fail-on-status",
+            "active",
+        ])
         .write_stdin(scan.stdout)
         .output()
         .unwrap();

@@ -11,11 +11,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::{load_rules, print_report, ColorChoice, ScanArgs};
+use super::{write_output, ColorChoice, ScanArgs};
 use crate::finding::{Finding, Origin, Secret};
 use crate::live::revoke::{Confirm, Journal, Revocations, RevokeOptions, AZURE_DEVOPS_ADMIN_VAR};
 use crate::live::{self, Endpoints, Http, Policy, Status, VerifyOptions};
-use crate::report::Format;
+use crate::report::{self, Format, RenderOptions, ReportContext};
+use crate::rules::{self, Confidence};
 use crate::scan::ScanReport;
 use crate::scanner::Scanner;
 
@@ -52,14 +53,26 @@ pub struct LiveArgs {
     pub verify_timeout: f64,
 }
 
+/// `--fail-on-status`: which verified tokens make the exit code 1 (on top
+/// of `--fail-on CONFIDENCE`). Without it any reported finding does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// Exit 1 on any finding.
-    Any,
+pub enum FailOnStatus {
     /// Exit 1 only if a token is verified active.
     Active,
     /// Exit 1 if a token is active or could not be checked.
     ActiveOrUnknown,
+}
+
+impl FailOnStatus {
+    fn matches(self, finding: &Finding) -> bool {
+        let status = finding.live.verification.as_ref().map(|v| v.status);
+        match self {
+            FailOnStatus::Active => status == Some(Status::Active),
+            FailOnStatus::ActiveOrUnknown => {
+                matches!(status, Some(Status::Active | Status::Unknown))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -84,9 +97,10 @@ pub struct VerifyArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub live: LiveArgs,
-    /// What makes the exit code 1 (see `scan --fail-on`).
-    #[arg(long, value_enum, value_name = "WHAT", default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    /// Only tokens verified `active` (or `active` or `unknown`) make the
+    /// exit code 1; without it any finding does.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub fail_on_status: Option<FailOnStatus>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -111,13 +125,10 @@ Exit codes:
   3  the token is still in service: the revocation failed, or only its
      owner can revoke it (Azure DevOps without admin credentials, Hugging Face)";
 
-/// Checks the live flags of `scan` and reads the endpoint overrides before
-/// scanning, so a bad override fails fast. Without `--verify` the variable
-/// is not even read, and `None` means: no network at all.
+/// Reads the endpoint overrides for `scan --verify` before scanning, so a
+/// bad override fails fast. Without `--verify` the variable is not even
+/// read, and `None` means: no network at all.
 pub(super) fn endpoints_for_scan(args: &ScanArgs) -> Result<Option<Endpoints>> {
-    if args.fail_on != FailOn::Any && !args.verify {
-        anyhow::bail!("--fail-on {:?} needs --verify", args.fail_on);
-    }
     Ok(if args.verify {
         Some(Endpoints::from_env()?)
     } else {
@@ -129,10 +140,10 @@ pub(super) fn endpoints_for_scan(args: &ScanArgs) -> Result<Option<Endpoints>> {
 /// (3 when a token to revoke is still in service).
 pub(super) fn finish_scan(
     report: &ScanReport,
-    endpoints: Option<&Endpoints>,
+    endpoints: &Endpoints,
     args: &ScanArgs,
 ) -> Result<ExitCode> {
-    if let (true, Some(endpoints)) = (args.revoke, endpoints) {
+    if args.revoke {
         let stderr = io::stderr();
         let mut err = stderr.lock();
         let flags = RevokeFlags {
@@ -144,7 +155,12 @@ pub(super) fn finish_scan(
             return Ok(ExitCode::from(3));
         }
     }
-    Ok(exit_code(report, args.fail_on))
+    Ok(exit_code(
+        report,
+        args.fail_on,
+        args.fail_on_status,
+        args.exit_zero,
+    ))
 }
 
 struct RevokeFlags<'a> {
@@ -233,7 +249,7 @@ fn revoke(
 
 pub(super) fn run_revoke(args: RevokeArgs) -> Result<ExitCode> {
     let endpoints = Endpoints::from_env()?;
-    let rules = load_rules()?;
+    let rules = rules::builtin().context("loading the built-in rules")?;
     if !rules.rules().iter().any(|r| r.spec.id == args.rule) {
         anyhow::bail!("unknown rule {:?} (see `patscan rules`)", args.rule);
     }
@@ -300,20 +316,16 @@ pub(super) fn run_revoke(args: RevokeArgs) -> Result<ExitCode> {
     })
 }
 
-/// 1 when the `--fail-on` condition holds, else 0.
-fn exit_code(report: &ScanReport, fail_on: FailOn) -> ExitCode {
-    let has = |status| {
-        report
-            .findings
-            .iter()
-            .any(|f| live::reverify::has_status(f, status))
-    };
-    let fail = match fail_on {
-        FailOn::Any => !report.findings.is_empty(),
-        FailOn::Active => has(Status::Active),
-        FailOn::ActiveOrUnknown => has(Status::Active) || has(Status::Unknown),
-    };
-    if fail {
+/// 1 when a finding reaches `fail_on` (confidence) and, with
+/// `--fail-on-status`, has that verification status; 0 under `exit_zero`.
+fn exit_code(
+    report: &ScanReport,
+    fail_on: Confidence,
+    status: Option<FailOnStatus>,
+    exit_zero: bool,
+) -> ExitCode {
+    let fails = |f: &&Finding| f.confidence >= fail_on && status.map_or(true, |s| s.matches(f));
+    if !exit_zero && report.findings.iter().any(|f| fails(&f)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -356,12 +368,31 @@ pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
     let mut report = live::reverify::load(&text, args.show_secrets)
         .with_context(|| format!("{}", args.report.display()))?;
     verify(&mut report, &endpoints, &args.live, args.quiet)?;
-    print_report(
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let render = RenderOptions {
+        show_secrets: args.show_secrets,
+        color: color && args.format == Format::Human,
+    };
+    // The report's findings come from built-in rules (custom ones cannot be
+    // checked anyway); paths are kept as the scan reported them.
+    let rules = rules::builtin().context("loading the built-in rules")?;
+    let roots = [PathBuf::from(".")];
+    let context = ReportContext {
+        rules: &rules,
+        roots: &roots,
+    };
+    write_output(args.output.as_ref(), |out| {
+        report::write_report(args.format, &report, &context, render, out)
+    })?;
+    Ok(exit_code(
         &report,
-        args.format,
-        args.output.as_ref(),
-        args.show_secrets,
-        args.color,
-    )?;
-    Ok(exit_code(&report, args.fail_on))
+        Confidence::Low,
+        args.fail_on_status,
+        false,
+    ))
 }

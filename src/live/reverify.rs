@@ -126,6 +126,8 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
             secret: Secret::new(f.secret),
             snippet: mask(f.snippet),
             encoding: f.encoding,
+            line_hash: None,
+            allowed_by: None,
             live: LiveInfo {
                 organisations: f.nearby_organisations,
                 verification: None,
@@ -143,10 +145,18 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
         .map(|p| Problem::new(&p.path, &p.message))
         .collect();
     // The scan's own counts as reported; what verify recomputes, it sets.
-    let mut summary: Summary = serde_json::from_value(input.summary).unwrap_or_default();
-    summary.problems = problems.len();
-    summary.findings = findings.len();
-    summary.findings_by_rule = findings_by_rule;
+    let number = |key: &str| input.summary[key].as_u64().unwrap_or(0);
+    let summary = Summary {
+        files_scanned: number("files_scanned"),
+        bytes_scanned: number("bytes_scanned"),
+        binary_files_skipped: number("binary_files_skipped"),
+        large_files_skipped: number("large_files_skipped"),
+        problems: problems.len(),
+        findings: findings.len(),
+        findings_by_rule,
+        duration_seconds: input.summary["duration_seconds"].as_f64().unwrap_or(0.0),
+        ..Summary::default()
+    };
     Ok(ScanReport {
         findings,
         problems,

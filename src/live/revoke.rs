@@ -747,6 +747,8 @@ mod tests {
             secret: Secret::new(format!("ghp_{n:036}")),
             snippet: String::new(),
             encoding: None,
+            line_hash: None,
+            allowed_by: None,
             live: LiveInfo::default(),
         }
     }

@@ -136,6 +136,30 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
     if summary.large_files_skipped > 0 {
         extras.push(format!("{} over size limit", summary.large_files_skipped));
     }
+    let suppressed = &summary.suppressed;
+    if suppressed.total() > 0 {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (suppressed.inline_comment, "inline comment"),
+            (suppressed.allowlist, "config allowlist"),
+            (suppressed.baseline, "baseline"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} by {what}"));
+            }
+        }
+        extras.push(format!(
+            "{} suppressed ({})",
+            suppressed.total(),
+            parts.join(", ")
+        ));
+    }
+    if !summary.stale_baseline_entries.is_empty() {
+        extras.push(format!(
+            "{} stale baseline entries",
+            summary.stale_baseline_entries.len()
+        ));
+    }
     if summary.problems > 0 {
         extras.push(format!(
             "{} unreadable or skipped (see warnings)",

@@ -4,9 +4,13 @@
 
 pub mod human;
 pub mod json;
+pub mod jsonl;
+pub mod sarif;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
+use crate::rules::RuleSet;
 use crate::scan::ScanReport;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -15,6 +19,10 @@ pub enum Format {
     Human,
     /// One JSON document: {"findings": [...], "summary": {...}}.
     Json,
+    /// One JSON finding per line.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -23,14 +31,25 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
+/// What some formats need besides the findings: SARIF lists every rule of
+/// the run and makes paths relative to the scanned roots.
+pub struct ReportContext<'a> {
+    pub rules: &'a RuleSet,
+    /// The scanned PATH arguments (`.` when none was given).
+    pub roots: &'a [PathBuf],
+}
+
 pub fn write_report(
     format: Format,
     report: &ScanReport,
+    context: &ReportContext<'_>,
     options: RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, options, out),
         Format::Json => json::write(report, options, out),
+        Format::Jsonl => jsonl::write(report, options, out),
+        Format::Sarif => sarif::write(report, context, options, out),
     }
 }

@@ -61,6 +61,14 @@ pub struct RuleSpec {
     /// Text that must yield no finding of this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// Set for rules from a config file (never read from TOML), so anything
+    /// keyed on built-in rules can tell them apart.
+    #[serde(skip_deserializing, default, skip_serializing_if = "is_false")]
+    pub custom: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 fn default_confidence() -> Confidence {

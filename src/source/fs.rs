@@ -31,6 +31,7 @@ pub fn scan_paths(
         builder.add(root);
     }
     let respect_ignores = !options.include_ignored;
+    let skip_paths = options.skip_paths.clone();
     builder
         .hidden(false)
         .parents(respect_ignores)
@@ -45,8 +46,12 @@ pub fn scan_paths(
         .threads(options.threads)
         // Never descend into a repository's object store; history is its own
         // source, and packed objects are compressed anyway.
-        .filter_entry(|entry| {
-            !(entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir()))
+        .filter_entry(move |entry| {
+            if entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir()) {
+                return false;
+            }
+            // The config's `allow.paths`: pruned here, so never read.
+            !(entry.depth() > 0 && skip_paths.as_ref().is_some_and(|g| g.skips(entry.path())))
         });
 
     let collected = Mutex::new(Vec::new());
@@ -164,11 +169,15 @@ impl Worker<'_> {
                 return;
             }
         }
+        let found_from = self.findings.len();
         match self
             .scanner
             .scan_reader(&mut file, display, &Origin::File, &mut self.findings)
         {
-            Ok(Outcome::Scanned { bytes }) => tally.scanned(bytes),
+            Ok(Outcome::Scanned { bytes }) => {
+                tally.scanned(bytes);
+                self.hash_lines(path, found_from);
+            }
             Ok(Outcome::Binary) => {
                 tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
             }
@@ -176,6 +185,22 @@ impl Worker<'_> {
                 // A read error mid-file: what was found before it is kept.
                 tally.problem(Problem::new(display, &format!("read error: {err}")));
             }
+        }
+    }
+}
+
+impl Worker<'_> {
+    /// Fills the line hashes the scanner could not compute (inputs larger
+    /// than one chunk) by reading the file again; only files with findings.
+    fn hash_lines(&mut self, path: &Path, found_from: usize) {
+        let new = &mut self.findings[found_from..];
+        if new.iter().all(|f| f.line_hash.is_some()) {
+            return;
+        }
+        // Best effort: without it SARIF omits the hash and GitHub's upload
+        // action computes it.
+        if let Ok(mut file) = File::open(path) {
+            let _ = crate::line_hash::fill_from_reader(&mut file, new);
         }
     }
 }
