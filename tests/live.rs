@@ -837,3 +837,45 @@ fn verify_reads_the_report_from_stdin() {
     );
     assert!(!stdout.contains(&t));
 }
+
+#[test]
+fn custom_rules_never_verify_even_when_they_match_an_issuers_format() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let t = token("github-classic-pat", 151);
+    emu.set(&t, Behaviour::Active);
+    // The built-in rule is off; a custom rule finds the same text.
+    write(
+        dir.path(),
+        ".patscan.toml",
+        r#"disabled_rules = ["github-classic-pat"]
+
+[[rule]]
+id = "acme-mirror-token"
+name = "Acme mirror token"
+description = "Looks like a GitHub token, but is ours."
+keywords = ["ghp_"]
+pattern = '''(?P<secret>ghp_[A-Za-z0-9]{36})'''
+max_length = 40
+min_entropy = 3.0
+examples = ["{{token:github-classic-pat}}"]
+"#,
+    );
+    write(dir.path(), "a.env", &format!("T={t}\n"));
+    let out = run(
+        dir.path(),
+        Some(&emu.overrides()),
+        &["scan", "--verify", "--format", "json", "a.env"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let json = out.json();
+    let finding = &json["findings"][0];
+    assert_eq!(finding["rule_id"], "acme-mirror-token");
+    assert_eq!(finding["verification"]["status"], "unknown");
+    assert!(finding["verification"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no live check"));
+    assert_eq!(emu.connections(), 0, "a custom rule's match was sent");
+    out.assert_no_leak(&[&t]);
+}
