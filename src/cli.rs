@@ -1,7 +1,10 @@
 //! Command-line interface: argument definitions (clap derive) and the glue
 //! from parsed arguments to library calls and an exit code.
 //!
-//! Exit codes: 0 no findings, 1 findings, 2 error. An error is never 0 or 1.
+//! Exit codes: 0 no findings, 1 findings, 2 error, 3 a token patscan was
+//! to revoke is still in service. An error is never 0 or 1.
+
+mod live;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -10,6 +13,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 
 use crate::baseline::Baseline;
 use crate::config::{self, Config};
@@ -24,9 +29,11 @@ use crate::suppress;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no tokens found (or only tokens below --fail-on, or --exit-zero)
-  1  tokens found
+  1  tokens found (with --fail-on-status: a token verified with that status)
   2  error (bad arguments, a PATH that does not exist, output not writable,
-     an invalid config file or baseline)";
+     an invalid config file or baseline)
+  3  with --revoke or `revoke`: a token patscan was to revoke is still in
+     service (a revocation failed, or only its owner can revoke it)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +57,14 @@ pub enum Command {
     /// Record the tokens found now, so `scan --baseline FILE` reports only
     /// new ones.
     Baseline(BaselineArgs),
+    /// Check the tokens of an earlier `scan --format json --show-secrets`
+    /// report with their issuers (network).
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Revoke one token read from standard input (never an argument: the
+    /// process list is public). Dry run unless --yes or confirmed.
+    #[command(after_help = live::REVOKE_EXIT_CODES)]
+    Revoke(RevokeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +120,30 @@ pub struct ScanArgs {
     /// exit code 1.
     #[arg(long, value_name = "CONFIDENCE", default_value = "low", value_parser = parse_confidence)]
     pub fail_on: Confidence,
+    /// Ask each token's issuer whether it is still active (network; only
+    /// the issuers' official HTTPS hosts are contacted).
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// With --verify: only tokens verified `active` (or `active` or
+    /// `unknown`) make the exit code 1.
+    #[arg(long, value_enum, value_name = "STATUS", requires = "verify")]
+    pub fail_on_status: Option<FailOnStatus>,
+    /// After verification, revoke the tokens found active. A dry run unless
+    /// --yes is given or each token is confirmed at the terminal's prompt.
+    #[arg(long, requires = "verify")]
+    pub revoke: bool,
+    /// With --revoke: revoke without asking.
+    #[arg(long, requires = "revoke")]
+    pub yes: bool,
+    /// With --revoke: revoke tokens whose status is not active too.
+    #[arg(long, requires = "revoke")]
+    pub force: bool,
+    /// With --revoke: append every decision to FILE (JSON Lines; never the
+    /// token).
+    #[arg(long, value_name = "FILE", requires = "revoke")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +224,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => run_scan(args),
         Command::Rules(args) => run_rules(args),
         Command::Baseline(args) => run_baseline(args),
+        Command::Verify(args) => live::run_verify(args),
+        Command::Revoke(args) => live::run_revoke(args),
     }
 }
 
@@ -227,6 +268,9 @@ fn findings_exit_code(findings: &[Finding], fail_on: Confidence, exit_zero: bool
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    // Read before scanning, so a bad override fails fast; `None` (no
+    // --verify) means no network at all.
+    let endpoints = live::endpoints_for_scan(&args)?;
     let roots = roots_of(&args.paths);
     let config = load_config(args.config.as_ref(), &roots)?;
     // A bad baseline stops the run before the scan: never a silent full
@@ -265,6 +309,10 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
     }
 
+    if let Some(endpoints) = &endpoints {
+        live::verify(&mut report, endpoints, &args.live, args.quiet)?;
+    }
+
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -283,6 +331,9 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         report::write_report(args.format, &report, &context, render, out)
     })?;
 
+    if let Some(endpoints) = &endpoints {
+        return live::finish_scan(&report, endpoints, &args);
+    }
     Ok(findings_exit_code(
         &report.findings,
         args.fail_on,

@@ -102,6 +102,8 @@ pub struct Finding {
     /// The inline comment (`patscan:allow`, `gitleaks:allow`, …) on the
     /// token's line or the line before that suppresses it.
     pub allowed_by: Option<&'static str>,
+    /// Context for live checks and, after `--verify`, their result.
+    pub live: crate::live::LiveInfo,
 }
 
 impl Finding {

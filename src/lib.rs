@@ -8,7 +8,8 @@
 //! [`checksum`], else entropy and placeholder filters). [`scan`] gathers
 //! [`finding`]s, [`suppress`] drops what a team has allowed (inline
 //! comments, [`config`] allowlists, a [`baseline`]) and [`report`] renders
-//! the rest. The binary (`main.rs`) is a thin
+//! the rest. Opt-in, [`live`] asks each token's issuer whether it still
+//! works. The binary (`main.rs`) is a thin
 //! shell over [`cli`].
 
 pub mod baseline;
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod line_hash;
+pub mod live;
 pub mod relpath;
 pub mod report;
 pub mod rules;

@@ -239,6 +239,7 @@ impl<'r> Scanner<'r> {
                 encoding: (!encoding.is_empty()).then_some(encoding),
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
+                live: crate::live::context_for(&rule.id, buf, hit.start, hit.end),
             });
         }
     }

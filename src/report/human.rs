@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::RenderOptions;
+use crate::live::{self, Status, Verification};
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
 
@@ -26,6 +27,49 @@ impl Paint {
     }
     fn dim(&self, text: &str) -> String {
         self.wrap("2", text)
+    }
+    fn live(&self, text: &str) -> String {
+        self.wrap("1;97;41", text)
+    }
+}
+
+/// One line per finding after `--verify`. A live token gets a loud
+/// `LIVE TOKEN` marker (also without colour, for CI logs).
+fn write_verification(v: &Verification, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    let mut details = Vec::new();
+    if let Some(owner) = &v.owner {
+        details.push(format!("owner {owner}"));
+    }
+    if let Some(org) = &v.organisation {
+        details.push(format!("organisation {org}"));
+    }
+    if !v.scopes.is_empty() {
+        details.push(format!("scopes {}", v.scopes.join(",")));
+    }
+    if let Some(expiry) = &v.expires_at {
+        details.push(format!("expires {expiry}"));
+    }
+    if let Some(reason) = &v.reason {
+        details.push(reason.clone());
+    }
+    let provider = v.provider.as_deref().unwrap_or("no check");
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", details.join("; "))
+    };
+    match v.status {
+        Status::Active => writeln!(
+            out,
+            "    {} {}",
+            paint.live("LIVE TOKEN"),
+            paint.rule(&format!("active ({provider}){details}"))
+        ),
+        status => writeln!(
+            out,
+            "    {}",
+            paint.dim(&format!("verified {status} ({provider}){details}"))
+        ),
     }
 }
 
@@ -55,6 +99,9 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
             )),
         )?;
         writeln!(out, "    {}", finding.snippet.trim())?;
+        if let Some(verification) = &finding.live.verification {
+            write_verification(verification, &paint, out)?;
+        }
         if options.show_secrets {
             writeln!(out, "    secret: {}", finding.secret.expose())?;
         }
@@ -138,6 +185,20 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
     )?;
     for (rule, n) in &summary.findings_by_rule {
         writeln!(out, "  {n:>5}  {rule}")?;
+    }
+    if let Some(counts) = live::tally(&report.findings) {
+        let count = |s: Status| counts.get(&s).copied().unwrap_or(0);
+        let line = format!(
+            "verified: {} active, {} inactive, {} unknown",
+            count(Status::Active),
+            count(Status::Inactive),
+            count(Status::Unknown)
+        );
+        if count(Status::Active) > 0 {
+            writeln!(out, "{}", paint.rule(&line))?;
+        } else {
+            writeln!(out, "{line}")?;
+        }
     }
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! `--format json`: one document with every finding and the summary.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::RenderOptions;
 use crate::finding::Finding;
+use crate::live::{self, Status, Verification};
 use crate::scan::{Problem, ScanReport, Summary};
 
 /// A finding as JSON shows it. Built from [`Finding`] so the secret goes
@@ -27,6 +29,13 @@ pub struct JsonFinding<'a> {
     /// Present when the token was found encoded (`base64`, `utf-16le`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<&'a str>,
+    /// Azure DevOps organisations named near the token, kept so that
+    /// `patscan verify` can check an organisation-scoped PAT later.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub nearby_organisations: &'a [String],
+    /// Present after `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'a Verification>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -45,6 +54,8 @@ impl<'a> JsonFinding<'a> {
             validation: finding.validation,
             snippet: &finding.snippet,
             encoding: finding.encoding.as_deref(),
+            nearby_organisations: &finding.live.organisations,
+            verification: finding.live.verification.as_ref(),
         }
     }
 }
@@ -54,6 +65,9 @@ struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
     problems: &'a [Problem],
     summary: &'a Summary,
+    /// Findings per verification status, after `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_summary: Option<BTreeMap<Status, usize>>,
 }
 
 pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -65,6 +79,7 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
             .collect(),
         problems: &report.problems,
         summary: &report.summary,
+        verification_summary: live::tally(&report.findings),
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)

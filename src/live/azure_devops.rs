@@ -1,0 +1,402 @@
+//! Azure DevOps. Two checks, both with `Authorization: Basic base64(":PAT")`:
+//!
+//! - the profile endpoint, `GET https://app.vssps.visualstudio.com/_apis/profile/profiles/me`,
+//!   which needs no organisation: 200 with the profile JSON is active, 401 is
+//!   inactive, anything else unknown;
+//! - for each organisation named near the token (`dev.azure.com/ORG`,
+//!   `ORG.visualstudio.com`), `GET https://dev.azure.com/ORG/_apis/connectionData`:
+//!   organisation-scoped PATs, the coming default, are only accepted there.
+//!
+//! Azure DevOps may answer bad credentials with a 203 and an HTML sign-in
+//! page, so only JSON with the expected fields counts as active. The token
+//! is active if any check accepts it, inactive only if every check rejected
+//! it with a 401, and unknown otherwise.
+
+use std::sync::OnceLock;
+
+use regex::bytes::Regex;
+
+use super::http::{Auth, Body, Call, Http};
+use super::revoke::Attempt;
+use super::{Provider, Status, Verification};
+use crate::checksum;
+
+/// The official profile host; it also stands for the provider in
+/// `PATSCAN_ENDPOINT_OVERRIDES`.
+pub const BASE: &str = "https://app.vssps.visualstudio.com";
+/// The official organisation host.
+pub const ORG_BASE: &str = "https://dev.azure.com";
+
+const PROFILE_PATH: &str = "/_apis/profile/profiles/me?api-version=7.1-preview.3";
+const CONNECTION_PATH: &str = "/_apis/connectionData";
+
+/// Bytes searched on each side of a token for an organisation URL.
+const ORG_WINDOW: usize = 2048;
+/// Organisations checked per token at most: bounds the requests per token.
+const MAX_ORGS: usize = 3;
+
+/// Host labels of `*.visualstudio.com` that are services, not organisations.
+const NOT_ORGS: &[&str] = &[
+    "app",
+    "www",
+    "vssps",
+    "vsrm",
+    "pkgs",
+    "feeds",
+    "status",
+    "marketplace",
+    "aex",
+    "vsaex",
+    "vsstart",
+    "go",
+    "spsprod",
+    "learn",
+];
+
+pub fn accepts(rule_id: &str, token: &str) -> bool {
+    match rule_id {
+        "azure-devops-pat" => checksum::azure_devops_pat_valid(token.as_bytes()),
+        "azure-devops-pat-legacy" => checksum::azure_devops_legacy_pat_valid(token.as_bytes()),
+        _ => false,
+    }
+}
+
+/// Organisation names in URLs within [`ORG_WINDOW`] bytes of the token at
+/// `start..end` in `buf`, lower-cased, first seen first.
+pub fn organisations_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
+    let Some(regex) = org_regex() else {
+        return Vec::new();
+    };
+    let from = start.saturating_sub(ORG_WINDOW);
+    let to = end.saturating_add(ORG_WINDOW).min(buf.len());
+    let mut orgs = Vec::new();
+    for caps in regex.captures_iter(&buf[from..to]) {
+        let Some(name) = caps.get(1).or_else(|| caps.get(2)) else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(name.as_bytes()).to_ascii_lowercase();
+        if is_org_name(&name) && !NOT_ORGS.contains(&name.as_str()) && !orgs.contains(&name) {
+            orgs.push(name);
+        }
+        if orgs.len() == MAX_ORGS {
+            break;
+        }
+    }
+    orgs
+}
+
+fn org_regex() -> Option<&'static Regex> {
+    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
+    REGEX
+        .get_or_init(|| {
+            Regex::new(
+                r"(?i)dev\.azure\.com/([a-z0-9][a-z0-9-]{0,49})|\b([a-z0-9][a-z0-9-]{0,49})\.visualstudio\.com",
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// Azure DevOps organisation names: letters, digits and inner hyphens, at
+/// most 50 characters. Checked again before a name goes into a URL path.
+pub fn is_org_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 50
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+pub fn verify(http: &Http, base: &str, token: &str, organisations: &[String]) -> Verification {
+    let profile = check_profile(http, base, token);
+    // Under a test override both hosts are the emulator's.
+    let org_base = if base == BASE { ORG_BASE } else { base };
+    let orgs: Vec<Verification> = organisations
+        .iter()
+        .filter(|o| is_org_name(o))
+        .take(MAX_ORGS)
+        .map(|org| check_org(http, org_base, org, token))
+        .collect();
+    combine(profile, orgs)
+}
+
+fn check_profile(http: &Http, base: &str, token: &str) -> Verification {
+    let call = Call::get(format!("{base}{PROFILE_PATH}"), Auth::BasicPat(token));
+    let answer = match http.send(&call) {
+        Ok(answer) => answer,
+        Err(failure) => return failure.verification(Provider::AzureDevops, &call.describe()),
+    };
+    match (answer.status, answer.json()) {
+        (200, Some(body)) if body["id"].is_string() => {
+            let mut v = answer.verification(Status::Active, Provider::AzureDevops);
+            v.owner = body["emailAddress"]
+                .as_str()
+                .or_else(|| body["displayName"].as_str())
+                .map(str::to_string);
+            v
+        }
+        (401, _) => answer
+            .verification(Status::Inactive, Provider::AzureDevops)
+            .with_reason("rejected by Azure DevOps (401): revoked, expired or never valid"),
+        _ => answer.unexpected(Provider::AzureDevops),
+    }
+}
+
+fn check_org(http: &Http, org_base: &str, org: &str, token: &str) -> Verification {
+    let call = Call::get(
+        format!("{org_base}/{org}{CONNECTION_PATH}"),
+        Auth::BasicPat(token),
+    );
+    let answer = match http.send(&call) {
+        Ok(answer) => answer,
+        Err(failure) => return failure.verification(Provider::AzureDevops, &call.describe()),
+    };
+    let user = answer.json().map(|b| b["authenticatedUser"].clone());
+    match (answer.status, user) {
+        (200, Some(user)) if user["id"].is_string() && !is_anonymous(&user) => {
+            let mut v = answer.verification(Status::Active, Provider::AzureDevops);
+            v.organisation = Some(org.to_string());
+            v.owner_descriptor = user["subjectDescriptor"]
+                .as_str()
+                .filter(|d| is_id(d))
+                .map(str::to_string);
+            v.owner = user["properties"]["Account"]["$value"]
+                .as_str()
+                .or_else(|| user["providerDisplayName"].as_str())
+                .map(str::to_string);
+            v
+        }
+        (401, _) => {
+            let mut v = answer
+                .verification(Status::Inactive, Provider::AzureDevops)
+                .with_reason(format!("rejected by organisation {org} (401)"));
+            v.organisation = Some(org.to_string());
+            v
+        }
+        _ => answer.unexpected(Provider::AzureDevops),
+    }
+}
+
+/// Public (anonymous) access shows up as an authenticated user too.
+fn is_anonymous(user: &serde_json::Value) -> bool {
+    user["descriptor"].as_str().is_some_and(|d| {
+        d.starts_with("System:PublicAccess") || d.contains("UnauthenticatedIdentity")
+    })
+}
+
+/// Active if any check accepted the token (owner from the profile, the
+/// organisation from an organisation check), inactive only if all of them
+/// rejected it with a 401, unknown otherwise (with the first unclear reason).
+fn combine(profile: Verification, orgs: Vec<Verification>) -> Verification {
+    let all: Vec<&Verification> = std::iter::once(&profile).chain(orgs.iter()).collect();
+    if let Some(active) = all.iter().find(|v| v.status == Status::Active) {
+        let mut v = (*active).clone();
+        if v.owner.is_none() {
+            v.owner = all.iter().find_map(|o| o.owner.clone());
+        }
+        if let Some(org) = orgs.iter().find(|o| o.status == Status::Active) {
+            if v.organisation.is_none() {
+                v.organisation = org.organisation.clone();
+            }
+            if v.owner_descriptor.is_none() {
+                v.owner_descriptor = org.owner_descriptor.clone();
+            }
+        }
+        if profile.status != Status::Active {
+            v.reason = Some(format!(
+                "accepted by its organisation; the profile endpoint said: {}",
+                profile.reason.as_deref().unwrap_or("no")
+            ));
+        }
+        return v;
+    }
+    if all.iter().all(|v| v.status == Status::Inactive) {
+        let mut v = profile;
+        if orgs.is_empty() {
+            v.reason = Some(
+                "rejected by Azure DevOps (401): revoked, expired or never valid (no \
+                 organisation URL was near it; an organisation-scoped PAT is only accepted \
+                 by its organisation)"
+                    .to_string(),
+            );
+        } else {
+            let names: Vec<_> = orgs.iter().filter_map(|o| o.organisation.clone()).collect();
+            v.reason = Some(format!(
+                "rejected (401) by the profile endpoint and by organisation {}",
+                names.join(", ")
+            ));
+        }
+        return v;
+    }
+    all.into_iter()
+        .find(|v| v.status == Status::Unknown)
+        .cloned()
+        .unwrap_or(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_organisations_near_the_token() {
+        let text = b"url: https://dev.azure.com/Contoso/proj\nTOKEN\nalso https://fabrikam.visualstudio.com/x and https://app.vssps.visualstudio.com/";
+        let at = text.windows(5).position(|w| w == b"TOKEN").unwrap();
+        assert_eq!(
+            organisations_near(text, at, at + 5),
+            vec!["contoso".to_string(), "fabrikam".to_string()]
+        );
+    }
+
+    #[test]
+    fn organisation_names_cannot_escape_the_path() {
+        assert!(is_org_name("contoso-1"));
+        for bad in ["", "../x", "a/b", "-a", "a?b", &"a".repeat(51)] {
+            assert!(!is_org_name(bad), "{bad}");
+        }
+    }
+}
+
+/// The official host of the Token Administration API.
+pub const ADMIN_BASE: &str = "https://vssps.dev.azure.com";
+
+/// Where the owner revokes their PATs.
+pub fn revoke_page(organisation: Option<&str>) -> String {
+    match organisation.filter(|o| is_org_name(o)) {
+        Some(org) => format!("https://dev.azure.com/{org}/_usersSettings/tokens"),
+        None => "https://dev.azure.com/{organization}/_usersSettings/tokens".to_string(),
+    }
+}
+
+/// One of the owner's PAT authorizations, as the Token Administration API
+/// lists it (never the token).
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub id: String,
+    pub name: String,
+    pub valid_to: String,
+    pub scope: String,
+}
+
+/// Lists the owner's valid PATs in `org` with an organisation admin's
+/// credential: `GET {vssps}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}`.
+pub fn list_authorizations(
+    http: &Http,
+    base: &str,
+    org: &str,
+    subject: &str,
+    admin: &str,
+) -> Result<Vec<Authorization>, Attempt> {
+    let base = if base == BASE { ADMIN_BASE } else { base };
+    let first = format!(
+        "{base}/{org}/_apis/tokenadmin/personalaccesstokens/{subject}?isPublic=false&api-version=7.1-preview.1"
+    );
+    let mut found = Vec::new();
+    let mut continuation: Option<String> = None;
+    for _ in 0..MAX_ADMIN_PAGES {
+        let url = match &continuation {
+            None => first.clone(),
+            Some(token) => match reqwest::Url::parse(&first) {
+                Ok(mut url) => {
+                    url.query_pairs_mut()
+                        .append_pair("continuationToken", token);
+                    url.to_string()
+                }
+                Err(_) => break,
+            },
+        };
+        let call = Call::get(url, Auth::Bearer(admin));
+        let answer = match http.send(&call) {
+            Ok(answer) => answer,
+            Err(failure) => return Err(Attempt::failed(failure.to_string(), &call, None)),
+        };
+        let body = answer.json().filter(|_| answer.status == 200);
+        let Some(items) = body.as_ref().and_then(|b| b["value"].as_array()) else {
+            let reason = match answer.status {
+                401 | 403 => format!(
+                    "the admin credential was refused ({}); it needs organisation admin rights",
+                    answer.status
+                ),
+                _ => answer
+                    .unexpected(Provider::AzureDevops)
+                    .reason
+                    .unwrap_or_default(),
+            };
+            return Err(Attempt::failed(reason, &call, Some(answer.status)));
+        };
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        found.extend(
+            items
+                .iter()
+                .filter(|i| i["isValid"].as_bool() != Some(false))
+                .filter(|i| i["authorizationId"].as_str().is_some_and(is_id))
+                .map(|i| Authorization {
+                    id: text(&i["authorizationId"]),
+                    name: text(&i["displayName"]),
+                    valid_to: text(&i["validTo"]),
+                    scope: text(&i["scope"]),
+                }),
+        );
+        continuation = body
+            .as_ref()
+            .and_then(|b| b["continuationToken"].as_str())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if continuation.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// Pages of the admin listing read at most (a user rarely has more than one).
+const MAX_ADMIN_PAGES: usize = 20;
+
+/// `POST {vssps}/{org}/_apis/tokenadmin/revocations?isPublic=false` with
+/// the authorization ids.
+pub fn revoke_authorizations(
+    http: &Http,
+    base: &str,
+    org: &str,
+    ids: &[&str],
+    admin: &str,
+) -> Attempt {
+    let base = if base == BASE { ADMIN_BASE } else { base };
+    let body: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "authorizationId": id }))
+        .collect();
+    let call = Call::new(
+        reqwest::Method::POST,
+        format!(
+            "{base}/{org}/_apis/tokenadmin/revocations?isPublic=false&api-version=7.1-preview.1"
+        ),
+        Auth::Bearer(admin),
+    )
+    .body(Body::Json(serde_json::Value::Array(body)));
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        200 | 204 => Ok(format!(
+            "revoked {} PAT authorization(s) with the Token Administration API ({})",
+            ids.len(),
+            answer.status
+        )),
+        401 | 403 => Err(format!(
+            "the admin credential was refused ({}); it needs organisation admin rights",
+            answer.status
+        )),
+        _ => Err(answer
+            .unexpected(Provider::AzureDevops)
+            .reason
+            .unwrap_or_default()),
+    })
+}
+
+/// Identity descriptors and authorization ids only ever fill a URL path
+/// segment or a JSON string; they are checked to be plain first.
+pub fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 512
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}

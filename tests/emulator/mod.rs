@@ -1,0 +1,609 @@
+//! An emulator of the issuers' APIs on 127.0.0.1, inside the test process.
+//!
+//! It answers the requests patscan's live checks and revocations make the
+//! way the real services document (see token-formats.md §4 and §5), with a
+//! behaviour chosen per token: active, revoked, expired, wrong scope, rate
+//! limited, server error, slow, HTML. It records every connection and request
+//! so tests can assert what was (not) sent.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Behaviour {
+    Active,
+    Revoked,
+    Expired,
+    /// Authenticates but lacks the scope for the endpoint.
+    WrongScope,
+    /// 429 with `Retry-After: secs` for the first `times` requests, then
+    /// active.
+    RateLimited {
+        retry_after: u64,
+        times: usize,
+    },
+    ServerError,
+    /// Sleeps this long, then answers as active.
+    Slow(Duration),
+    /// 200 with an HTML sign-in page.
+    Html,
+    /// 403 with an HTML page, as a web application firewall answers.
+    WafForbidden,
+    /// Azure DevOps: refused by the profile endpoint (401), accepted by the
+    /// named organisation only.
+    OrgScoped(&'static str),
+    /// 302 to another host (where a careless client would resend the token).
+    Redirect(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub token: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct State {
+    behaviours: HashMap<String, Behaviour>,
+    seen: Vec<Seen>,
+    served: HashMap<String, usize>,
+    /// Tokens whose revocation fails with this HTTP status.
+    revoke_failures: HashMap<String, u16>,
+    /// The Azure DevOps organisation admin's credential.
+    admin: Option<String>,
+}
+
+pub struct Emulator {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    connections: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let emulator = Emulator {
+            addr,
+            state: Arc::default(),
+            connections: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+        };
+        let state = emulator.state.clone();
+        let connections = emulator.connections.clone();
+        let in_flight = emulator.in_flight.clone();
+        let max_in_flight = emulator.max_in_flight.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                connections.fetch_add(1, Ordering::SeqCst);
+                let state = state.clone();
+                let in_flight = in_flight.clone();
+                let max_in_flight = max_in_flight.clone();
+                thread::spawn(move || serve(stream, state, in_flight, max_in_flight));
+            }
+        });
+        emulator
+    }
+
+    /// Sets how the emulator treats `token`. Unknown tokens are rejected.
+    pub fn set(&self, token: &str, behaviour: Behaviour) {
+        self.state
+            .lock()
+            .unwrap()
+            .behaviours
+            .insert(token.to_string(), behaviour);
+    }
+
+    /// Makes revoking `token` fail with `status`.
+    pub fn fail_revocation(&self, token: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .revoke_failures
+            .insert(token.to_string(), status);
+    }
+
+    /// Accepts `token` as an Azure DevOps organisation admin's credential.
+    pub fn set_admin(&self, token: &str) {
+        self.state.lock().unwrap().admin = Some(token.to_string());
+    }
+
+    /// Requests to revocation endpoints (anything that changes state).
+    pub fn revocation_requests(&self) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| is_revocation(&s.method, &s.path))
+            .collect()
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `PATSCAN_ENDPOINT_OVERRIDES` sending every provider here.
+    pub fn overrides(&self) -> String {
+        [
+            "azure-devops",
+            "github",
+            "gitlab",
+            "npm",
+            "huggingface",
+            "slack",
+        ]
+        .iter()
+        .map(|k| format!("{k}={}", self.url()))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().unwrap().seen.clone()
+    }
+
+    /// Requests that carried `token` (in a header or the body).
+    pub fn requests_with(&self, token: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.token.as_deref() == Some(token) || s.body.contains(token))
+            .collect()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut writer = stream;
+    loop {
+        let Some(seen) = read_request(&mut reader) else {
+            return;
+        };
+        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let revocation = {
+            let mut state = state.lock().unwrap();
+            revocation(&seen, &mut state)
+        };
+        if let Some(response) = revocation {
+            state.lock().unwrap().seen.push(seen.clone());
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            let _ = writer.write_all(response.as_bytes());
+            return;
+        }
+        let behaviour = {
+            let mut state = state.lock().unwrap();
+            state.seen.push(seen.clone());
+            let token = seen.token.clone().unwrap_or_default();
+            let served = state.served.entry(token.clone()).or_insert(0);
+            *served += 1;
+            let count = *served;
+            state.behaviours.get(&token).cloned().map(|b| (b, count))
+        };
+        let response = respond(&seen, behaviour);
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+        let _ = writer.flush();
+        if response.contains("Connection: close") {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = header.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let token = token_of(&headers);
+    Some(Seen {
+        method,
+        path,
+        token,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn token_of(headers: &[(String, String)]) -> Option<String> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(t) = get("private-token") {
+        return Some(t);
+    }
+    let auth = get("authorization")?;
+    if let Some(t) = auth.strip_prefix("Bearer ") {
+        return Some(t.to_string());
+    }
+    if let Some(t) = auth.strip_prefix("token ") {
+        return Some(t.to_string());
+    }
+    if let Some(b) = auth.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        return text.strip_prefix(':').map(str::to_string);
+    }
+    None
+}
+
+fn http(status: u16, content_type: &str, extra: &[(&str, String)], body: &str) -> String {
+    let reason = match status {
+        200 => "OK",
+        203 => "Non-Authoritative Information",
+        401 => "Unauthorized",
+        302 => "Found",
+        403 => "Forbidden",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Status",
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in extra {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    out
+}
+
+fn json(status: u16, body: &str) -> String {
+    http(status, "application/json; charset=utf-8", &[], body)
+}
+
+const SIGN_IN_PAGE: &str =
+    "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in to continue</body></html>";
+
+/// The answer for one request, by endpoint and the token's behaviour.
+fn respond(seen: &Seen, behaviour: Option<(Behaviour, usize)>) -> String {
+    let path = seen.path.split('?').next().unwrap_or("");
+    let Some((behaviour, count)) = behaviour else {
+        return rejected(path);
+    };
+    match behaviour {
+        Behaviour::RateLimited { retry_after, times } if count <= times => {
+            return http(
+                429,
+                "application/json",
+                &[("Retry-After", retry_after.to_string())],
+                r#"{"message":"API rate limit exceeded"}"#,
+            );
+        }
+        Behaviour::ServerError => return json(500, r#"{"message":"Server Error"}"#),
+        Behaviour::Html => return http(200, "text/html; charset=utf-8", &[], SIGN_IN_PAGE),
+        Behaviour::WafForbidden => {
+            return http(
+                403,
+                "text/html",
+                &[],
+                "<html><body>Attention Required! | Cloudflare</body></html>",
+            )
+        }
+        Behaviour::Redirect(to) => {
+            return http(302, "text/plain", &[("Location", to)], "Found");
+        }
+        Behaviour::Slow(wait) => thread::sleep(wait),
+        _ => {}
+    }
+    match behaviour {
+        Behaviour::Revoked => revoked(path),
+        Behaviour::Expired => expired(path),
+        Behaviour::WrongScope => wrong_scope(path),
+        Behaviour::OrgScoped(org) => {
+            if path == format!("/{org}/_apis/connectionData") {
+                active(path)
+            } else {
+                rejected(path)
+            }
+        }
+        _ => active(path),
+    }
+}
+
+fn active(path: &str) -> String {
+    match path {
+        "/user" => http(
+            200,
+            "application/json",
+            &[
+                ("X-OAuth-Scopes", "repo, read:org".into()),
+                (
+                    "github-authentication-token-expiration",
+                    "2031-01-01 00:00:00 UTC".into(),
+                ),
+            ],
+            r#"{"login":"octocat","id":1}"#,
+        ),
+        "/api/v4/personal_access_tokens/self" => json(
+            200,
+            r#"{"id":42,"name":"ci","revoked":false,"active":true,"scopes":["api","read_user"],"expires_at":"2031-01-01","user_id":7}"#,
+        ),
+        "/api/v4/user" => json(200, r#"{"id":7,"username":"gl-owner"}"#),
+        "/-/whoami" => json(200, r#"{"username":"npm-owner"}"#),
+        "/api/whoami-v2" => json(
+            200,
+            r#"{"type":"user","name":"hf-owner","orgs":[{"name":"acme-ml"}],"auth":{"type":"access_token","accessToken":{"displayName":"ci","role":"write"}}}"#,
+        ),
+        "/api/auth.test" => http(
+            200,
+            "application/json",
+            &[("x-oauth-scopes", "chat:write,channels:read".into())],
+            r#"{"ok":true,"url":"https://acme.slack.com/","team":"Acme","user":"slack-owner","team_id":"T1","user_id":"U1"}"#,
+        ),
+        "/_apis/profile/profiles/me" => json(
+            200,
+            r#"{"id":"0d1f3c3e-1111-2222-3333-444455556666","displayName":"Ada","emailAddress":"ada@contoso.example","publicAlias":"0d1f"}"#,
+        ),
+        p if p.ends_with("/_apis/connectionData") => json(
+            200,
+            r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","subjectDescriptor":"aad.MDAwMDAwMDAtYWRhLTAwMDA","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#,
+        ),
+        _ => json(404, r#"{"message":"Not Found"}"#),
+    }
+}
+
+/// How each service rejects a token it does not know (or that was revoked).
+fn rejected(path: &str) -> String {
+    match path {
+        "/user" => json(
+            401,
+            r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#,
+        ),
+        "/api/v4/personal_access_tokens/self" | "/api/v4/user" => {
+            json(401, r#"{"message":"401 Unauthorized"}"#)
+        }
+        "/-/whoami" => json(401, r#"{"error":"Unauthorized"}"#),
+        "/api/whoami-v2" => json(
+            401,
+            r#"{"error":"Invalid credentials in Authorization header"}"#,
+        ),
+        "/api/auth.test" => json(200, r#"{"ok":false,"error":"invalid_auth"}"#),
+        _ => http(401, "text/plain", &[], "Unauthorized"),
+    }
+}
+
+fn revoked(path: &str) -> String {
+    match path {
+        "/api/auth.test" => json(200, r#"{"ok":false,"error":"token_revoked"}"#),
+        "/api/v4/personal_access_tokens/self" | "/api/v4/user" => json(
+            401,
+            r#"{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}"#,
+        ),
+        _ => rejected(path),
+    }
+}
+
+fn expired(path: &str) -> String {
+    match path {
+        "/api/auth.test" => json(200, r#"{"ok":false,"error":"token_expired"}"#),
+        "/api/v4/personal_access_tokens/self" | "/api/v4/user" => json(
+            401,
+            r#"{"error":"invalid_token","error_description":"Token has expired."}"#,
+        ),
+        _ => rejected(path),
+    }
+}
+
+fn wrong_scope(path: &str) -> String {
+    match path {
+        "/user" => json(
+            403,
+            r#"{"message":"Resource not accessible by personal access token","documentation_url":"https://docs.github.com/rest/users/users#get-the-authenticated-user","status":"403"}"#,
+        ),
+        "/api/v4/personal_access_tokens/self" | "/api/v4/user" => json(
+            403,
+            r#"{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}"#,
+        ),
+        // Azure DevOps: a PAT without vso.profile is refused by the profile
+        // endpoint without a 401.
+        "/_apis/profile/profiles/me" => json(
+            403,
+            r#"{"$id":"1","message":"VS30063: You are not authorized to access https://app.vssps.visualstudio.com.","typeKey":"UnauthorizedRequestException"}"#,
+        ),
+        _ => active(path),
+    }
+}
+
+/// Revocation endpoints and the admin listing (token-formats.md §5).
+pub fn is_revocation(method: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or("");
+    matches!(
+        (method, path),
+        ("POST", "/credentials/revoke")
+            | ("DELETE", "/installation/token")
+            | ("DELETE", "/api/v4/personal_access_tokens/self")
+            | ("POST", "/api/auth.revoke")
+            | ("GET", "/-/npm/v1/tokens")
+    ) || (method == "DELETE" && path.starts_with("/-/npm/v1/tokens/token/"))
+        || path.contains("/_apis/tokenadmin/")
+}
+
+/// npm's key of a token (a digest, as the registry lists it).
+pub fn npm_key(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn live(state: &State, token: &str) -> bool {
+    matches!(
+        state.behaviours.get(token),
+        Some(Behaviour::Active | Behaviour::WrongScope | Behaviour::OrgScoped(_))
+    )
+}
+
+/// Answers a revocation request, or `None` for any other request. A
+/// revoked token answers as `Revoked` from then on.
+fn revocation(seen: &Seen, state: &mut State) -> Option<String> {
+    let path = seen.path.split('?').next().unwrap_or("");
+    if !is_revocation(&seen.method, path) {
+        return None;
+    }
+    let token = seen.token.clone().unwrap_or_default();
+    let failure = |state: &State, t: &str| state.revoke_failures.get(t).copied();
+    let revoke = |state: &mut State, t: &str| {
+        state.behaviours.insert(t.to_string(), Behaviour::Revoked);
+    };
+    Some(match (seen.method.as_str(), path) {
+        ("POST", "/credentials/revoke") => {
+            // Unauthenticated by design: "Any authenticated requests will return a 403".
+            if seen.token.is_some() {
+                return Some(json(403, r#"{"message":"Must not be authenticated"}"#));
+            }
+            let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap_or_default();
+            let creds: Vec<String> = body["credentials"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if creds.is_empty() || creds.len() > 1000 {
+                return Some(json(422, r#"{"message":"Validation Failed"}"#));
+            }
+            if let Some(status) = creds.iter().find_map(|c| failure(state, c)) {
+                return Some(json(
+                    status,
+                    r#"{"message":"Validation Failed, or the endpoint has been spammed."}"#,
+                ));
+            }
+            for c in &creds {
+                revoke(state, c);
+            }
+            http(202, "application/json", &[], "{}")
+        }
+        ("DELETE", "/installation/token") | ("DELETE", "/api/v4/personal_access_tokens/self") => {
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"message":"failed"}"#));
+            }
+            if !live(state, &token) {
+                return Some(json(401, r#"{"message":"401 Unauthorized"}"#));
+            }
+            revoke(state, &token);
+            http(204, "application/json", &[], "")
+        }
+        ("POST", "/api/auth.revoke") => {
+            if let Some(status) = failure(state, &token) {
+                return Some(if status == 200 {
+                    json(200, r#"{"ok":false,"error":"not_allowed_token_type"}"#)
+                } else {
+                    json(status, r#"{"ok":false,"error":"fatal_error"}"#)
+                });
+            }
+            if !live(state, &token) {
+                return Some(json(200, r#"{"ok":false,"error":"invalid_auth"}"#));
+            }
+            revoke(state, &token);
+            json(200, r#"{"ok":true,"revoked":true}"#)
+        }
+        ("GET", "/-/npm/v1/tokens") => {
+            if !live(state, &token) {
+                return Some(json(401, r#"{"error":"Unauthorized"}"#));
+            }
+            let head: String = token.chars().take(8).collect();
+            let tail: String = token.chars().skip(token.len() - 4).collect();
+            json(
+                200,
+                &format!(
+                    r#"{{"objects":[{{"token":"npm_Zq9x…0000","key":"{}","readonly":true}},{{"token":"{head}…{tail}","key":"{}","readonly":false,"automation":true}}],"total":2,"urls":{{}}}}"#,
+                    npm_key("decoy"),
+                    npm_key(&token)
+                ),
+            )
+        }
+        ("DELETE", p) if p.starts_with("/-/npm/v1/tokens/token/") => {
+            let key = p.trim_start_matches("/-/npm/v1/tokens/token/");
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"error":"failed"}"#));
+            }
+            if !live(state, &token) || key != npm_key(&token) {
+                return Some(json(404, r#"{"error":"Not found"}"#));
+            }
+            revoke(state, &token);
+            http(204, "application/json", &[], "")
+        }
+        (method, p) if p.contains("/_apis/tokenadmin/") => {
+            if state.admin.as_deref() != Some(token.as_str()) {
+                return Some(http(401, "text/plain", &[], "Unauthorized"));
+            }
+            if method == "GET" && seen.path.contains("continuationToken=page%2B2") {
+                json(
+                    200,
+                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000003","displayName":"deploy key","validTo":"2027-03-01T00:00:00Z","scope":"vso.packaging","isValid":true}],"continuationToken":""}"#,
+                )
+            } else if method == "GET" {
+                // The first page, with a continuation token that needs
+                // escaping in the query.
+                json(
+                    200,
+                    r#"{"value":[{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000001","displayName":"ci pipeline","validTo":"2027-01-01T00:00:00Z","scope":"vso.code","isValid":true},{"authorizationId":"4f1c2d3e-aaaa-bbbb-cccc-000000000002","displayName":"old laptop","validTo":"2024-01-01T00:00:00Z","scope":"app_token","isValid":false}],"continuationToken":"page+2"}"#,
+                )
+            } else {
+                http(204, "application/json", &[], "")
+            }
+        }
+        _ => return None,
+    })
+}
