@@ -244,6 +244,12 @@ pub fn azure_devops_legacy_pat_valid(token: &[u8]) -> bool {
     let Some(b) = decode_base32_52(token) else {
         return false;
     };
+    // 52 characters carry 260 bits for 256 bits of key: an issued token
+    // encodes zeros in the last 4, so its last character is `a` or `q`.
+    // Without this, 16 spellings of every token would pass the checksum.
+    if !matches!(token.last(), Some(b'a' | b'q')) {
+        return false;
+    }
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&b[0..2]);
     hasher.update(&b[3..7]);

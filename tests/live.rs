@@ -879,3 +879,47 @@ examples = ["{{token:github-classic-pat}}"]
     assert_eq!(emu.connections(), 0, "a custom rule's match was sent");
     out.assert_no_leak(&[&t]);
 }
+
+#[test]
+fn sarif_raises_live_tokens_to_error_and_records_the_status() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let live = token("github-classic-pat", 41);
+    let dead = token("github-classic-pat", 42);
+    let slack = token("slack-bot-token", 43);
+    emu.set(&live, Behaviour::Active);
+    emu.set(&dead, Behaviour::Revoked);
+    emu.set(&slack, Behaviour::Active);
+    write(dir.path(), "live.env", &format!("T={live}\n"));
+    write(dir.path(), "dead.env", &format!("T={dead}\n"));
+    write(dir.path(), "slack.env", &format!("T={slack}\n"));
+    let mut args = vec!["scan", "--verify", "--format", "sarif"];
+    args.extend_from_slice(FAST);
+    let out = run(dir.path(), Some(&emu.overrides()), &args);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let json = out.json();
+    let results = json["runs"][0]["results"].as_array().unwrap();
+    let by_file = |file: &str| -> &Value {
+        results
+            .iter()
+            .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == file)
+            .unwrap_or_else(|| panic!("no result for {file}"))
+    };
+    let live_result = by_file("live.env");
+    assert_eq!(live_result["level"], "error");
+    assert_eq!(
+        live_result["properties"]["verification"]["status"],
+        "active"
+    );
+    assert!(live_result["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("LIVE TOKEN"));
+    assert_eq!(
+        by_file("dead.env")["properties"]["verification"]["status"],
+        "inactive"
+    );
+    // A medium-confidence rule is a warning, unless the issuer says it is live.
+    assert_eq!(by_file("slack.env")["level"], "error");
+    out.assert_no_leak(&[&live, &dead, &slack]);
+}

@@ -235,8 +235,11 @@ fn result(
     } else {
         "shape and entropy match"
     };
+    let verification = finding.live.verification.as_ref();
+    let live = verification.is_some_and(|v| v.status == crate::live::Status::Active);
     let message = format!(
-        "{} found: {} ({validated}, {} confidence). Revoke it, then remove it from the code.",
+        "{}{} found: {} ({validated}, {} confidence). Revoke it, then remove it from the code.",
+        if live { "LIVE TOKEN: " } else { "" },
         finding.rule_name,
         finding.display_secret(options.show_secrets),
         finding.confidence,
@@ -261,12 +264,25 @@ fn result(
         // Disguised (base64, UTF-16, percent): the location is the encoded text.
         properties.insert("encoding".into(), json!(encoding));
     }
+    if let Some(verification) = verification {
+        // The issuer's answer (status, owner, scopes, expiry); never the token.
+        properties.insert(
+            "verification".into(),
+            serde_json::to_value(verification).unwrap_or(Value::Null),
+        );
+    }
     if options.show_secrets {
         properties.insert("secret".into(), json!(finding.secret.expose()));
     }
+    // A token the issuer says is live is an error whatever its confidence.
+    let result_level = if live {
+        ResultLevel::Error
+    } else {
+        level(finding.confidence)
+    };
     let mut sarif_result = SarifResult::builder()
         .rule_id(finding.rule_id.clone())
-        .level(level(finding.confidence))
+        .level(result_level)
         .message(Message::builder().text(message).build())
         .locations(vec![location])
         .partial_fingerprints(partial)
