@@ -11,16 +11,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::hook;
+use crate::progress;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RuleSet};
 use crate::scan::{self, ScanOptions};
 use crate::size::parse_size;
+use crate::source::git::{self, Mode as GitMode};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no tokens found
   1  tokens found
-  2  error (bad arguments, a PATH that does not exist, output not writable)";
+  2  error (bad arguments, a PATH that does not exist, not a git repository,
+     nothing to scan, output not writable)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +45,17 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rules (token formats) patscan knows.
     Rules(RulesArgs),
+    /// Install a git pre-commit hook that runs `patscan scan --staged`.
+    InstallHook(InstallHookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// The repository (default: the one containing the current folder).
+    pub repo: Option<PathBuf>,
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +89,28 @@ pub struct ScanArgs {
     /// Do not print warnings about unreadable or skipped files.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Draw the progress bar on stderr even when it is not a terminal
+    /// (by default only a terminal outside CI gets one).
+    #[arg(long)]
+    pub progress: bool,
+    /// Scan what the next commit would add: blobs added or modified in the
+    /// git index relative to HEAD, read from the index, not the work tree.
+    /// PATH is the repository (default `.`). The pre-commit hook's mode.
+    #[arg(long, conflicts_with = "history", help_heading = "Git")]
+    pub staged: bool,
+    /// With --staged: report every token in the staged blobs, including
+    /// those HEAD already has.
+    #[arg(long, requires = "staged", help_heading = "Git")]
+    pub all: bool,
+    /// Scan the whole git history of the repository at PATH (default `.`):
+    /// every blob once, at the commit that introduced it; blobs no ref
+    /// reaches; commit and annotated tag messages.
+    #[arg(long, help_heading = "Git")]
+    pub history: bool,
+    /// With --history: only what the commits in A..B introduce (the
+    /// commits reachable from B and not from A), e.g. a pull request.
+    #[arg(long, value_name = "A..B", requires = "history", help_heading = "Git")]
+    pub range: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +155,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rules(args) => run_rules(args),
+        Command::InstallHook(args) => run_install_hook(args),
     }
 }
 
@@ -127,6 +165,15 @@ fn load_rules() -> Result<RuleSet> {
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let rules = load_rules()?;
+    let git_mode = if args.staged {
+        Some(GitMode::Staged { all: args.all })
+    } else if args.history {
+        Some(GitMode::History {
+            range: args.range.clone(),
+        })
+    } else {
+        None
+    };
     let options = ScanOptions {
         paths: args.paths.clone(),
         include_ignored: args.no_ignore,
@@ -134,8 +181,20 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         max_file_size: args.max_file_size,
         threads: args.threads,
         show_secrets: args.show_secrets,
+        // A staged scan takes milliseconds: a bar would only flicker.
+        progress: progress::wanted(args.progress, args.quiet || args.staged),
     };
-    let report = scan::run(&rules, &options)?;
+    let report = match &git_mode {
+        Some(mode) => {
+            let repo = match args.paths.as_slice() {
+                [] => PathBuf::from("."),
+                [one] => one.clone(),
+                _ => anyhow::bail!("--staged and --history take one repository path"),
+            };
+            git::scan(&rules, &repo, mode, &options)?
+        }
+        None => scan::run(&rules, &options)?,
+    };
     if !args.quiet {
         let stderr = io::stderr();
         let mut err = stderr.lock();
@@ -163,11 +222,38 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         report::write_report(args.format, &report, render, out)
     })?;
 
+    if args.staged && !report.findings.is_empty() && !args.quiet {
+        eprint!("{}", blocked_message(report.findings.len()));
+    }
+
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What a blocked commit tells the committer: what happened, what to do,
+/// and how to let a false positive through.
+fn blocked_message(count: usize) -> String {
+    let tokens = if count == 1 { "a token" } else { "tokens" };
+    format!(
+        "\npatscan: commit blocked: the staged changes add {tokens} (listed above).\n\
+         \x20 - Remove it from the file and `git add` it again; if it was ever pushed or shared,\n\
+         \x20   revoke it with its issuer: removing it from git does not make it safe.\n\
+         \x20 - A false positive (a test fixture, a documented example)? Put `patscan:allow` in a\n\
+         \x20   comment on its line, or skip the check once with `git commit --no-verify`.\n"
+    )
+}
+
+fn run_install_hook(args: InstallHookArgs) -> Result<ExitCode> {
+    let repo = args.repo.unwrap_or_else(|| PathBuf::from("."));
+    let path = hook::install(&repo, args.force)?;
+    eprintln!(
+        "patscan: installed {}: each commit now runs `patscan scan --staged`",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to FILE or standard output, buffered, and flushes so that a write

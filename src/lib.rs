@@ -14,6 +14,8 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod hook;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;

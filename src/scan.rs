@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::ScanError;
 use crate::finding::{Finding, Origin};
+use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scanner::{Outcome, Scanner};
 use crate::source;
@@ -32,6 +33,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Keep secrets unmasked in snippets (`--show-secrets`).
     pub show_secrets: bool,
+    /// Draw a progress bar on stderr (the CLI decides: terminal or `--progress`).
+    pub progress: bool,
 }
 
 impl Default for ScanOptions {
@@ -43,6 +46,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
             show_secrets: false,
+            progress: false,
         }
     }
 }
@@ -98,12 +102,22 @@ pub struct Tally {
     pub binary_skipped: AtomicU64,
     pub large_skipped: AtomicU64,
     problems: Mutex<Vec<Problem>>,
+    /// Advanced once per scanned item; hidden unless asked for.
+    pub progress: Progress,
 }
 
 impl Tally {
+    pub fn with_progress(progress: Progress) -> Tally {
+        Tally {
+            progress,
+            ..Tally::default()
+        }
+    }
+
     pub fn scanned(&self, bytes: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.progress.inc(bytes);
     }
 
     pub fn problem(&self, problem: Problem) {
@@ -152,14 +166,25 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         }
     }
 
-    let tally = Tally::default();
+    let tally = Tally::with_progress(Progress::new(options.progress, "files"));
     let mut findings = source::fs::scan_paths(rules, &roots, defaulted, options, &tally);
     if !stdin_requested.is_empty() {
         scan_stdin(rules, options, &tally, &mut findings)?;
     }
+    Ok(finish(findings, tally, started))
+}
 
+/// Sorts what the sources found and counts it into a report.
+pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> ScanReport {
+    tally.progress.finish();
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        (&a.path, a.line, a.column, &a.rule_id, &a.origin).cmp(&(
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule_id,
+            &b.origin,
+        ))
     });
     let mut problems = tally
         .problems
@@ -182,11 +207,11 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         findings_by_rule,
         duration_seconds: started.elapsed().as_secs_f64(),
     };
-    Ok(ScanReport {
+    ScanReport {
         findings,
         problems,
         summary,
-    })
+    }
 }
 
 fn scan_stdin(

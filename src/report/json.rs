@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::RenderOptions;
-use crate::finding::Finding;
+use crate::finding::{Finding, Origin};
 use crate::scan::{Problem, ScanReport, Summary};
 
 /// A finding as JSON shows it. Built from [`Finding`] so the secret goes
@@ -24,10 +24,33 @@ pub struct JsonFinding<'a> {
     pub confidence: &'a str,
     pub validation: &'a str,
     pub snippet: &'a str,
+    /// Where the token is: `file`, `stdin`, `staged`, `commit`,
+    /// `commit-message`, `tag-message` or `unreachable`.
+    pub origin: &'static str,
+    /// Git provenance; absent for files and stdin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
     pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
+        let git = finding.origin.commit();
+        let tag = match &finding.origin {
+            Origin::TagMessage {
+                tag, author, date, ..
+            } => Some((tag.as_str(), author.as_str(), date.as_str())),
+            _ => None,
+        };
         JsonFinding {
             rule_id: &finding.rule_id,
             rule_name: &finding.rule_name,
@@ -41,6 +64,13 @@ impl<'a> JsonFinding<'a> {
             confidence: finding.confidence.as_str(),
             validation: finding.validation,
             snippet: &finding.snippet,
+            origin: finding.origin.kind(),
+            commit: git.map(|c| c.commit.as_str()),
+            author: git.map(|c| c.author.as_str()).or(tag.map(|t| t.1)),
+            date: git.map(|c| c.date.as_str()).or(tag.map(|t| t.2)),
+            summary: git.map(|c| c.summary.as_str()),
+            blob: finding.origin.blob(),
+            tag: tag.map(|t| t.0),
         }
     }
 }

@@ -1,0 +1,135 @@
+//! The git sources, read in-process with `gix` (pure Rust, packs read
+//! directly; no `git log -p` to parse):
+//!
+//! - [`staged`]: what the next commit would add, read from the index — the
+//!   pre-commit hook's mode, whose cost follows the size of the change, not
+//!   of the repository.
+//! - [`history`]: every blob of the object store, each distinct blob scanned
+//!   once ([`blobs`], in parallel), reported at the commit that introduced it
+//!   ([`commits`] orders the commits, [`introduce`] finds each commit's new
+//!   blobs), plus commit and annotated tag messages; `--range A..B` limits it
+//!   to the blobs that the commits of a pull request introduce.
+
+pub mod blobs;
+pub mod commits;
+pub mod error;
+pub mod history;
+pub mod introduce;
+pub mod staged;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use error::GitError;
+
+use crate::finding::{CommitMeta, Secret};
+use crate::progress::Progress;
+use crate::rules::RuleSet;
+use crate::scan::{self, Problem, ScanOptions, ScanReport, Tally};
+
+/// Which part of a repository to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The index against HEAD. `all`: every secret in the staged blobs, not
+    /// only those the commit would add.
+    Staged { all: bool },
+    /// The whole object store, or the commits of `range` (`A..B`).
+    History { range: Option<String> },
+}
+
+/// Scans the repository that contains `path` (discovered upwards, as git
+/// does). Only a failure to start is an error; a missing or corrupt object
+/// during the scan becomes a warning in the report.
+pub fn scan(
+    rules: &RuleSet,
+    path: &Path,
+    mode: &Mode,
+    options: &ScanOptions,
+) -> Result<ScanReport, GitError> {
+    let started = Instant::now();
+    let repo = open(path)?;
+    let tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
+    let findings = match mode {
+        Mode::Staged { all } => staged::scan(&repo, rules, options, *all, &tally)?,
+        Mode::History { range } => {
+            history::scan(&repo, rules, options, range.as_deref(), &tally)?
+        }
+    };
+    Ok(scan::finish(findings, tally, started))
+}
+
+/// Opens the repository containing `path`, with an object cache sized for
+/// walking trees.
+pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
+    let mut repo = gix::discover(path).map_err(|e| GitError::NotARepository {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    })?;
+    // Trees are read once each; a small cache still helps the delta
+    // resolution of neighbouring trees.
+    repo.object_cache_size_if_unset(4 << 20);
+    Ok(repo)
+}
+
+/// The folder to name in warnings: the work tree, or the git dir if bare.
+pub(crate) fn display_root(repo: &gix::Repository) -> String {
+    let root: PathBuf = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.git_dir().to_path_buf());
+    root.to_string_lossy().into_owned()
+}
+
+/// `Name <email>` and RFC 3339 date of a signature, lossily decoded.
+pub(crate) fn describe_signature(sig: Option<gix::actor::SignatureRef<'_>>) -> (String, String) {
+    match sig {
+        Some(sig) => {
+            let sig = sig.trim();
+            let who = format!("{} <{}>", sig.name, sig.email);
+            let date = sig
+                .time()
+                .map(|t| t.format_or_unix(gix::date::time::format::ISO8601_STRICT))
+                .unwrap_or_default();
+            (who, date)
+        }
+        None => (String::new(), String::new()),
+    }
+}
+
+/// The first line of a message with every token found on it masked, so
+/// that showing the summary next to a finding cannot leak a secret.
+pub(crate) fn masked_summary(message: &[u8], secrets: &[&Secret], show_secrets: bool) -> String {
+    let first = message.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut line = String::from_utf8_lossy(first).trim_end().to_string();
+    if !show_secrets {
+        for secret in secrets {
+            line = line.replace(secret.expose(), &secret.redacted());
+        }
+    }
+    line
+}
+
+/// Builds the provenance of a commit from its decoded form.
+pub(crate) fn commit_meta(
+    id: &gix::hash::oid,
+    commit: &gix::objs::CommitRef<'_>,
+    secrets_in_message: &[&Secret],
+    show_secrets: bool,
+) -> CommitMeta {
+    let (author, date) = describe_signature(commit.author().ok());
+    CommitMeta {
+        commit: id.to_string(),
+        author,
+        date,
+        summary: masked_summary(commit.message, secrets_in_message, show_secrets),
+    }
+}
+
+/// Problems about single objects are capped so that a partial clone with
+/// a million missing blobs gives one line, not a million.
+pub(crate) const MAX_OBJECT_WARNINGS: usize = 10;
+
+/// Records a warning about the repository as a whole.
+pub(crate) fn warn(tally: &Tally, repo: &gix::Repository, message: impl AsRef<str>) {
+    tally.problem(Problem::new(&display_root(repo), message.as_ref()));
+}

@@ -1,0 +1,211 @@
+//! `--staged`: what the next commit would add, read from the index and the
+//! object store — never from the work tree, so a token staged and then
+//! deleted from the file is still caught, and one only in the work tree is
+//! not (it is not being committed).
+//!
+//! Cost: one read of the index and of HEAD's trees, then only the changed
+//! blobs (and their HEAD versions) are read and scanned, so a typical commit
+//! stays a few milliseconds however large the repository.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+use gix::objs::Find as _;
+use gix::bstr::{BStr, BString, ByteSlice, ByteVec};
+use gix::hash::ObjectId;
+use gix::objs::tree::EntryKind;
+
+use super::GitError;
+use crate::finding::{Finding, Origin};
+use crate::rules::RuleSet;
+use crate::scan::{Problem, ScanOptions, Tally};
+use crate::scanner::{Outcome, Scanner};
+
+/// Scans the blobs added or modified in the index relative to HEAD (every
+/// staged blob when HEAD is unborn). Unless `all`, a secret already present
+/// in HEAD's version of a changed or removed path is not reported: the
+/// commit does not introduce it (this also keeps a rename quiet).
+pub fn scan(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    all: bool,
+    tally: &Tally,
+) -> Result<Vec<Finding>, GitError> {
+    if repo.workdir().is_none() {
+        return Err(GitError::NoWorkTree {
+            path: repo.git_dir().to_path_buf(),
+        });
+    }
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| GitError::Index(format!("{e:#}")))?;
+    let head = head_blobs(repo)?;
+
+    let mut changed: Vec<(&BStr, ObjectId)> = Vec::new();
+    let mut staged_paths: HashSet<&BStr> = HashSet::new();
+    for entry in index.entries() {
+        let path = entry.path(&index);
+        staged_paths.insert(path);
+        if entry.stage_raw() != 0
+            || entry.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD)
+            || !is_file_mode(entry.mode)
+        {
+            continue;
+        }
+        if head.get(path) == Some(&entry.id) {
+            continue;
+        }
+        changed.push((path, entry.id));
+    }
+    tally.progress.set_total(changed.len() as u64, "blobs");
+
+    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut buf = Vec::new();
+    let mut findings = Vec::new();
+    for (path, id) in &changed {
+        let shown = path.to_str_lossy();
+        let origin = Origin::Staged {
+            blob: id.to_string(),
+        };
+        scan_blob(
+            repo,
+            &mut scanner,
+            &mut buf,
+            id,
+            &shown,
+            &origin,
+            options,
+            tally,
+            &mut findings,
+        );
+    }
+    if all || findings.is_empty() {
+        return Ok(findings);
+    }
+
+    // What HEAD already has at the paths this commit changes or removes.
+    let mut before = Vec::new();
+    let quiet = Tally::default();
+    for (path, id) in &head {
+        let touched = changed.iter().any(|(p, _)| p == path) || !staged_paths.contains(path.as_bstr());
+        if touched {
+            let shown = path.to_str_lossy();
+            scan_blob(
+                repo,
+                &mut scanner,
+                &mut buf,
+                id,
+                &shown,
+                &Origin::File,
+                options,
+                &quiet,
+                &mut before,
+            );
+        }
+    }
+    let existing: HashSet<(&str, &str)> = before
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.secret.expose()))
+        .collect();
+    Ok(findings
+        .into_iter()
+        .filter(|f| !existing.contains(&(f.rule_id.as_str(), f.secret.expose())))
+        .collect())
+}
+
+/// Regular and executable files; symlinks and submodules have no content
+/// of their own to scan.
+fn is_file_mode(mode: gix::index::entry::Mode) -> bool {
+    mode == gix::index::entry::Mode::FILE || mode == gix::index::entry::Mode::FILE_EXECUTABLE
+}
+
+/// Every blob path of HEAD's tree and its id; empty when HEAD is unborn.
+fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitError> {
+    let mut head = repo.head().map_err(|e| GitError::Head(format!("{e:#}")))?;
+    if head.is_unborn() {
+        return Ok(HashMap::new());
+    }
+    let commit = head
+        .peel_to_commit()
+        .map_err(|e| GitError::Head(format!("{e:#}")))?;
+    let tree = commit
+        .tree_id()
+        .map_err(|e| GitError::Head(format!("{e:#}")))?
+        .detach();
+
+    let mut blobs = HashMap::new();
+    let mut stack: Vec<(ObjectId, BString)> = vec![(tree, BString::default())];
+    let mut buf = Vec::new();
+    while let Some((id, prefix)) = stack.pop() {
+        let data = repo
+            .objects
+            .try_find(&id, &mut buf)
+            .map_err(|e| GitError::Head(format!("tree {id}: {e:#}")))?
+            .ok_or_else(|| GitError::Head(format!("tree {id} is missing")))?;
+        let tree = data
+            .try_into_tree_iter()
+            .ok_or_else(|| GitError::Head(format!("{id} is not a tree")))?;
+        for entry in tree {
+            let entry = entry.map_err(|e| GitError::Head(format!("tree {id}: {e}")))?;
+            let mut path = prefix.clone();
+            if !path.is_empty() {
+                path.push_byte(b'/');
+            }
+            path.push_str(entry.filename);
+            match entry.mode.kind() {
+                EntryKind::Tree => stack.push((entry.oid.to_owned(), path)),
+                EntryKind::Blob | EntryKind::BlobExecutable => {
+                    blobs.insert(path, entry.oid.to_owned());
+                }
+                EntryKind::Link | EntryKind::Commit => {}
+            }
+        }
+    }
+    Ok(blobs)
+}
+
+/// Reads one blob from the object store and scans it; a missing or
+/// oversized blob becomes a warning.
+#[allow(clippy::too_many_arguments)]
+fn scan_blob(
+    repo: &gix::Repository,
+    scanner: &mut Scanner<'_>,
+    buf: &mut Vec<u8>,
+    id: &ObjectId,
+    path: &str,
+    origin: &Origin,
+    options: &ScanOptions,
+    tally: &Tally,
+    out: &mut Vec<Finding>,
+) {
+    let data = match repo.objects.try_find(id, buf) {
+        Ok(Some(data)) => data,
+        Ok(None) => {
+            tally.problem(Problem::new(path, &format!("blob {id} is missing from the object store")));
+            return;
+        }
+        Err(e) => {
+            tally.problem(Problem::new(path, &format!("cannot read blob {id}: {e:#}")));
+            return;
+        }
+    };
+    if data.data.len() as u64 > options.max_file_size {
+        tally.large_skipped.fetch_add(1, Ordering::Relaxed);
+        tally.problem(Problem::new(
+            path,
+            &format!(
+                "skipped: {} is over --max-file-size {}",
+                crate::size::format_bytes(data.data.len() as u64),
+                crate::size::format_bytes(options.max_file_size)
+            ),
+        ));
+        return;
+    }
+    match scanner.scan_bytes(data.data, path, origin, out) {
+        Outcome::Scanned { bytes } => tally.scanned(bytes),
+        Outcome::Binary => {
+            tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
