@@ -123,9 +123,9 @@ impl Origin {
     /// The git object id of the blob the finding is in, if any.
     pub fn blob(&self) -> Option<&str> {
         match self {
-            Origin::Staged { blob } | Origin::Commit { blob, .. } | Origin::Unreachable { blob } => {
-                Some(blob)
-            }
+            Origin::Staged { blob }
+            | Origin::Commit { blob, .. }
+            | Origin::Unreachable { blob } => Some(blob),
             _ => None,
         }
     }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::source::git::one_line;
+
 /// The hook script. It looks patscan up on PATH at commit time, so an
 /// upgraded binary is picked up without reinstalling the hook.
 pub const HOOK_SCRIPT: &str = r#"#!/bin/sh
@@ -40,7 +42,7 @@ pub enum HookError {
 pub fn install(repo: &Path, force: bool) -> Result<PathBuf, HookError> {
     let repository = gix::discover(repo).map_err(|e| HookError::NotARepository {
         path: repo.to_path_buf(),
-        message: format!("{e:#}"),
+        message: one_line(&e),
     })?;
     // Hooks live in the common dir, shared by every worktree.
     let hooks = repository.common_dir().join("hooks");

@@ -178,13 +178,8 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
 pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> ScanReport {
     tally.progress.finish();
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id, &a.origin).cmp(&(
-            &b.path,
-            b.line,
-            b.column,
-            &b.rule_id,
-            &b.origin,
-        ))
+        (&a.path, a.line, a.column, &a.rule_id, &a.origin)
+            .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.origin))
     });
     let mut problems = tally
         .problems

@@ -7,10 +7,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use gix::objs::{Find as _, FindHeader as _};
 use gix::bstr::ByteSlice;
+use gix::objs::{Find as _, FindHeader as _};
 
 use super::introduce::Job;
+use super::one_line;
 use super::warn;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
@@ -55,7 +56,16 @@ pub fn scan(
                 break;
             }
             for job in &jobs[start..(start + BATCH).min(jobs.len())] {
-                scan_one(&repo, job, &mut scanner, &mut buf, options, tally, &mut local, &mut mine);
+                scan_one(
+                    &repo,
+                    job,
+                    &mut scanner,
+                    &mut buf,
+                    options,
+                    tally,
+                    &mut local,
+                    &mut mine,
+                );
                 if !local.is_empty() {
                     let (path, origin) = origin(job);
                     for mut finding in local.drain(..) {
@@ -101,7 +111,11 @@ pub fn scan(
     }
     for (i, message) in trouble.unreadable.iter().enumerate() {
         if i == super::MAX_OBJECT_WARNINGS {
-            warn(tally, repo, format!("{} unreadable blobs in all", trouble.unreadable.len()));
+            warn(
+                tally,
+                repo,
+                format!("{} unreadable blobs in all", trouble.unreadable.len()),
+            );
             break;
         }
         warn(tally, repo, message);
@@ -130,12 +144,16 @@ fn scan_one(
         Ok(Some(_)) => {}
         Ok(None) => {
             trouble.missing += 1;
-            trouble.first_missing.get_or_insert_with(|| job.id.to_string());
+            trouble
+                .first_missing
+                .get_or_insert_with(|| job.id.to_string());
             tally.progress.inc(0);
             return;
         }
         Err(e) => {
-            trouble.unreadable.push(format!("cannot read blob {}: {e:#}", job.id));
+            trouble
+                .unreadable
+                .push(format!("cannot read blob {}: {}", job.id, one_line(&e)));
             tally.progress.inc(0);
             return;
         }
@@ -144,12 +162,16 @@ fn scan_one(
         Ok(Some(data)) => data,
         Ok(None) => {
             trouble.missing += 1;
-            trouble.first_missing.get_or_insert_with(|| job.id.to_string());
+            trouble
+                .first_missing
+                .get_or_insert_with(|| job.id.to_string());
             tally.progress.inc(0);
             return;
         }
         Err(e) => {
-            trouble.unreadable.push(format!("cannot read blob {}: {e:#}", job.id));
+            trouble
+                .unreadable
+                .push(format!("cannot read blob {}: {}", job.id, one_line(&e)));
             tally.progress.inc(0);
             return;
         }

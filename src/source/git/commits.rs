@@ -6,9 +6,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 
-use gix::objs::Find as _;
 use gix::hash::ObjectId;
+use gix::objs::Find as _;
 
+use super::one_line;
 use super::{commit_meta, warn};
 use crate::finding::{CommitMeta, Finding, Origin};
 use crate::scan::{ScanOptions, Tally};
@@ -68,7 +69,11 @@ pub fn load(
             Err(e) => {
                 corrupt += 1;
                 if corrupt <= super::MAX_OBJECT_WARNINGS {
-                    warn(tally, repo, format!("cannot read commit {id}: {e:#}"));
+                    warn(
+                        tally,
+                        repo,
+                        format!("cannot read commit {id}: {}", one_line(&e)),
+                    );
                 }
                 continue;
             }
@@ -78,7 +83,11 @@ pub fn load(
             _ => {
                 corrupt += 1;
                 if corrupt <= super::MAX_OBJECT_WARNINGS {
-                    warn(tally, repo, format!("object {id} is not a valid commit; skipped"));
+                    warn(
+                        tally,
+                        repo,
+                        format!("object {id} is not a valid commit; skipped"),
+                    );
                 }
                 continue;
             }
@@ -138,11 +147,16 @@ pub fn load(
 /// ready at the same time the oldest (then lowest id) goes first, so the
 /// order is the same on every run.
 pub fn topo_order(nodes: &[Node]) -> Vec<usize> {
-    let index: HashMap<ObjectId, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let index: HashMap<ObjectId, usize> =
+        nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     let mut waiting = vec![0usize; nodes.len()];
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for (i, node) in nodes.iter().enumerate() {
-        let mut parents: Vec<usize> = node.parents.iter().filter_map(|p| index.get(p).copied()).collect();
+        let mut parents: Vec<usize> = node
+            .parents
+            .iter()
+            .filter_map(|p| index.get(p).copied())
+            .collect();
         parents.sort_unstable();
         parents.dedup();
         waiting[i] = parents.len();

@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 
-use gix::objs::Find as _;
 use gix::hash::ObjectId;
+use gix::objs::Find as _;
 
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
+use super::one_line;
 use super::{blobs, describe_signature, masked_summary, warn, GitError};
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
@@ -49,8 +50,23 @@ pub fn scan(
             graph
         }
         None => {
-            let tips = tips(repo, &mut walker, &mut scanner, options, tally, &mut findings)?;
-            commits::load(repo, &tips, None, &mut scanner, options, tally, &mut findings)
+            let tips = tips(
+                repo,
+                &mut walker,
+                &mut scanner,
+                options,
+                tally,
+                &mut findings,
+            )?;
+            commits::load(
+                repo,
+                &tips,
+                None,
+                &mut scanner,
+                options,
+                tally,
+                &mut findings,
+            )
         }
     };
 
@@ -112,10 +128,10 @@ fn tips(
     }
     let platform = repo
         .references()
-        .map_err(|e| GitError::References(format!("{e:#}")))?;
+        .map_err(|e| GitError::References(one_line(&e)))?;
     let refs = platform
         .all()
-        .map_err(|e| GitError::References(format!("{e:#}")))?;
+        .map_err(|e| GitError::References(one_line(&e)))?;
     for reference in refs {
         match reference {
             Ok(reference) => {
@@ -124,7 +140,11 @@ fn tips(
                     starts.push((name, id.to_owned()));
                 }
             }
-            Err(e) => warn(tally, repo, format!("cannot read a reference: {e:#}")),
+            Err(e) => warn(
+                tally,
+                repo,
+                format!("cannot read a reference: {}", one_line(&e)),
+            ),
         }
     }
 
@@ -142,7 +162,11 @@ fn tips(
                     break;
                 }
                 Err(e) => {
-                    warn(tally, repo, format!("{name}: cannot read {id}: {e:#}"));
+                    warn(
+                        tally,
+                        repo,
+                        format!("{name}: cannot read {id}: {}", one_line(&e)),
+                    );
                     break;
                 }
             };
@@ -196,21 +220,23 @@ fn parse_range(repo: &gix::Repository, spec: &str) -> Result<(ObjectId, ObjectId
         message,
     };
     if !spec.contains("..") || spec.contains("...") {
-        return Err(error("expected A..B (the commits reachable from B but not from A)".into()));
+        return Err(error(
+            "expected A..B (the commits reachable from B but not from A)".into(),
+        ));
     }
     let parsed = repo
         .rev_parse(spec)
-        .map_err(|e| error(format!("{e:#}")))?
+        .map_err(|e| error(one_line(&e)))?
         .detach();
     let (from, to) = match parsed {
         gix::revision::plumbing::Spec::Range { from, to } => (from, to),
         _ => return Err(error("expected A..B".into())),
     };
     let peel = |id: ObjectId| -> Result<ObjectId, GitError> {
-        let object = repo.find_object(id).map_err(|e| error(format!("{e:#}")))?;
+        let object = repo.find_object(id).map_err(|e| error(one_line(&e)))?;
         let commit = object
             .peel_to_commit()
-            .map_err(|e| error(format!("{id} is not a commit: {e:#}")))?;
+            .map_err(|e| error(format!("{id} is not a commit: {}", one_line(&e))))?;
         Ok(commit.id)
     };
     Ok((peel(from)?, peel(to)?))
@@ -233,13 +259,21 @@ fn range_commits(
                         set.insert(info.id);
                     }
                     Err(e) => {
-                        warn(tally, repo, format!("walking the range stopped early: {e:#}"));
+                        warn(
+                            tally,
+                            repo,
+                            format!("walking the range stopped early: {}", one_line(&e)),
+                        );
                         break;
                     }
                 }
             }
         }
-        Err(e) => warn(tally, repo, format!("cannot walk the range: {e:#}")),
+        Err(e) => warn(
+            tally,
+            repo,
+            format!("cannot walk the range: {}", one_line(&e)),
+        ),
     }
     set
 }

@@ -4,12 +4,13 @@
 //! whole history costs one read of each distinct tree, and each distinct
 //! blob is listed once, at the first commit (and path) that had it.
 
-use gix::objs::{Find as _, FindHeader as _};
 use gix::bstr::{BString, ByteVec};
 use gix::hash::ObjectId;
 use gix::hashtable::HashSet;
 use gix::objs::tree::EntryKind;
+use gix::objs::{Find as _, FindHeader as _};
 
+use super::one_line;
 use super::warn;
 use crate::scan::Tally;
 
@@ -122,7 +123,7 @@ impl<'r> Walker<'r> {
 
     /// Lists the blobs of the object store that no walked tree had.
     pub fn unreachable(&mut self, tally: &Tally, jobs: &mut Vec<Job>) -> Result<(), String> {
-        let all = self.repo.objects.iter().map_err(|e| format!("{e:#}"))?;
+        let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
         for id in all {
             let Ok(id) = id else { continue };
             if self.seen.contains(&id) {
@@ -138,7 +139,11 @@ impl<'r> Walker<'r> {
                     });
                 }
                 Ok(_) => {}
-                Err(e) => warn(tally, self.repo, format!("cannot read object {id}: {e:#}")),
+                Err(e) => warn(
+                    tally,
+                    self.repo,
+                    format!("cannot read object {id}: {}", one_line(&e)),
+                ),
             }
         }
         Ok(())

@@ -51,9 +51,7 @@ pub fn scan(
     let tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
     let findings = match mode {
         Mode::Staged { all } => staged::scan(&repo, rules, options, *all, &tally)?,
-        Mode::History { range } => {
-            history::scan(&repo, rules, options, range.as_deref(), &tally)?
-        }
+        Mode::History { range } => history::scan(&repo, rules, options, range.as_deref(), &tally)?,
     };
     Ok(scan::finish(findings, tally, started))
 }
@@ -61,10 +59,13 @@ pub fn scan(
 /// Opens the repository containing `path`, with an object cache sized for
 /// walking trees.
 pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
-    let mut repo = gix::discover(path).map_err(|e| GitError::NotARepository {
-        path: path.to_path_buf(),
-        message: format!("{e:#}"),
-    })?;
+    // With overrides: a hook runs with GIT_DIR and GIT_INDEX_FILE set (`git
+    // commit -a` stages into a temporary index), and that index is the truth.
+    let mut repo =
+        gix::discover_with_environment_overrides(path).map_err(|e| GitError::NotARepository {
+            path: path.to_path_buf(),
+            message: one_line(&e),
+        })?;
     // Trees are read once each; a small cache still helps the delta
     // resolution of neighbouring trees.
     repo.object_cache_size_if_unset(4 << 20);
@@ -132,4 +133,23 @@ pub(crate) const MAX_OBJECT_WARNINGS: usize = 10;
 /// Records a warning about the repository as a whole.
 pub(crate) fn warn(tally: &Tally, repo: &gix::Repository, message: impl AsRef<str>) {
     tally.problem(Problem::new(&display_root(repo), message.as_ref()));
+}
+
+/// An error and its causes on one line: gix errors render multi-line
+/// reports with `{:#}`, and every message of ours is a single line.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }

@@ -10,11 +10,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use gix::objs::Find as _;
 use gix::bstr::{BStr, BString, ByteSlice, ByteVec};
 use gix::hash::ObjectId;
 use gix::objs::tree::EntryKind;
+use gix::objs::Find as _;
 
+use super::one_line;
 use super::GitError;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
@@ -39,7 +40,7 @@ pub fn scan(
     }
     let index = repo
         .index_or_empty()
-        .map_err(|e| GitError::Index(format!("{e:#}")))?;
+        .map_err(|e| GitError::Index(one_line(&e)))?;
     let head = head_blobs(repo)?;
 
     let mut changed: Vec<(&BStr, ObjectId)> = Vec::new();
@@ -48,7 +49,9 @@ pub fn scan(
         let path = entry.path(&index);
         staged_paths.insert(path);
         if entry.stage_raw() != 0
-            || entry.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD)
+            || entry
+                .flags
+                .contains(gix::index::entry::Flags::INTENT_TO_ADD)
             || !is_file_mode(entry.mode)
         {
             continue;
@@ -88,7 +91,8 @@ pub fn scan(
     let mut before = Vec::new();
     let quiet = Tally::default();
     for (path, id) in &head {
-        let touched = changed.iter().any(|(p, _)| p == path) || !staged_paths.contains(path.as_bstr());
+        let touched =
+            changed.iter().any(|(p, _)| p == path) || !staged_paths.contains(path.as_bstr());
         if touched {
             let shown = path.to_str_lossy();
             scan_blob(
@@ -122,16 +126,16 @@ fn is_file_mode(mode: gix::index::entry::Mode) -> bool {
 
 /// Every blob path of HEAD's tree and its id; empty when HEAD is unborn.
 fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitError> {
-    let mut head = repo.head().map_err(|e| GitError::Head(format!("{e:#}")))?;
+    let mut head = repo.head().map_err(|e| GitError::Head(one_line(&e)))?;
     if head.is_unborn() {
         return Ok(HashMap::new());
     }
     let commit = head
         .peel_to_commit()
-        .map_err(|e| GitError::Head(format!("{e:#}")))?;
+        .map_err(|e| GitError::Head(one_line(&e)))?;
     let tree = commit
         .tree_id()
-        .map_err(|e| GitError::Head(format!("{e:#}")))?
+        .map_err(|e| GitError::Head(one_line(&e)))?
         .detach();
 
     let mut blobs = HashMap::new();
@@ -141,7 +145,7 @@ fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitE
         let data = repo
             .objects
             .try_find(&id, &mut buf)
-            .map_err(|e| GitError::Head(format!("tree {id}: {e:#}")))?
+            .map_err(|e| GitError::Head(format!("tree {id}: {}", one_line(&e))))?
             .ok_or_else(|| GitError::Head(format!("tree {id} is missing")))?;
         let tree = data
             .try_into_tree_iter()
@@ -182,11 +186,17 @@ fn scan_blob(
     let data = match repo.objects.try_find(id, buf) {
         Ok(Some(data)) => data,
         Ok(None) => {
-            tally.problem(Problem::new(path, &format!("blob {id} is missing from the object store")));
+            tally.problem(Problem::new(
+                path,
+                &format!("blob {id} is missing from the object store"),
+            ));
             return;
         }
         Err(e) => {
-            tally.problem(Problem::new(path, &format!("cannot read blob {id}: {e:#}")));
+            tally.problem(Problem::new(
+                path,
+                &format!("cannot read blob {id}: {}", one_line(&e)),
+            ));
             return;
         }
     };

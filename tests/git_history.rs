@@ -1,0 +1,396 @@
+//! `patscan scan --history` and `--range`: every blob of a real repository
+//! once, attributed to the commit that introduced it; what no ref reaches;
+//! messages; and repositories that are shallow, empty or missing objects.
+
+mod common;
+
+use common::git::{git_in, token, Repo, AUTHOR_EMAIL, AUTHOR_NAME};
+use common::*;
+use serde_json::Value;
+
+fn findings(json: &Value) -> Vec<&Value> {
+    json["findings"].as_array().unwrap().iter().collect()
+}
+
+/// (origin, path, rule) of every finding, sorted.
+fn summary(json: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = findings(json)
+        .iter()
+        .map(|f| {
+            (
+                f["origin"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn history(repo: &Repo, extra: &[&str]) -> JsonRun {
+    let mut args = vec!["--history"];
+    args.extend_from_slice(extra);
+    scan_json(repo.path(), &args)
+}
+
+fn no_leak(run: &JsonRun, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!run.stdout.contains(secret), "secret in stdout");
+        assert!(!run.stderr.contains(secret), "secret in stderr");
+    }
+}
+
+#[test]
+fn a_token_deleted_in_the_next_commit_is_found_at_the_commit_that_added_it() {
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+    let secret = token("github-classic-pat", 11);
+    repo.add(
+        "ci/deploy.sh",
+        &format!("#!/bin/sh\ncurl -H 'Authorization: token {secret}'\n"),
+    );
+    let added = repo.commit("add deploy script");
+    repo.git(&["rm", "-q", "ci/deploy.sh"]);
+    repo.commit("remove secret");
+
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = findings(&run.json);
+    assert_eq!(all.len(), 1, "{}", run.stdout);
+    let f = all[0];
+    assert_eq!(f["path"], "ci/deploy.sh");
+    assert_eq!(f["origin"], "commit");
+    assert_eq!(f["commit"], added.as_str());
+    assert_eq!(
+        f["author"],
+        format!("{AUTHOR_NAME} <{AUTHOR_EMAIL}>").as_str()
+    );
+    assert_eq!(f["date"], "2024-03-01T12:00:00+00:00");
+    assert_eq!(f["summary"], "add deploy script");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(31))
+    );
+    assert_eq!(
+        run.json["summary"]["files_scanned"], 2,
+        "each distinct blob once"
+    );
+    no_leak(&run, &[&secret]);
+
+    // The human report names the commit too.
+    let output = patscan()
+        .current_dir(repo.path())
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("commit {} by {AUTHOR_NAME}", &added[..12])),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_same_blob_in_many_commits_and_paths_is_scanned_and_reported_once() {
+    let repo = Repo::init();
+    let secret = token("npm-token", 12);
+    let text = format!("token={secret}\n");
+    repo.add("a.txt", &text);
+    let first = repo.commit("first");
+    repo.add("copy/a.txt", &text);
+    repo.add("other.txt", "x\n");
+    repo.commit("copy");
+    repo.add("other.txt", "y\n");
+    repo.commit("touch");
+    let run = history(&repo, &[]);
+    let all = findings(&run.json);
+    assert_eq!(all.len(), 1, "{}", run.stdout);
+    assert_eq!(all[0]["commit"], first.as_str());
+    assert_eq!(all[0]["path"], "a.txt");
+}
+
+#[test]
+fn branches_not_checked_out_tags_detached_heads_and_messages_are_scanned() {
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+
+    let on_branch = token("gitlab-pat", 13);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.add("feature.env", &format!("GITLAB={on_branch}\n"));
+    repo.commit("feature work");
+    repo.git(&["checkout", "-q", "main"]);
+
+    // Reachable only from an annotated tag whose message has a token too.
+    let in_tag = token("pypi-token", 14);
+    let tag_message = token("slack-bot-token", 15);
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.add("release.cfg", &format!("pypi={in_tag}\n"));
+    repo.commit("release build");
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1.0",
+        "-m",
+        &format!("release notes {tag_message}"),
+    ]);
+
+    // Reachable only from a detached HEAD.
+    let detached = token("huggingface-token", 16);
+    repo.add("model.py", &format!("HF='{detached}'\n"));
+    let message_token = token("github-classic-pat", 17);
+    repo.commit(&format!("oops {message_token} in the subject"));
+
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        summary(&run.json),
+        vec![
+            ("commit".into(), "feature.env".into(), "gitlab-pat".into()),
+            (
+                "commit".into(),
+                "model.py".into(),
+                "huggingface-token".into()
+            ),
+            ("commit".into(), "release.cfg".into(), "pypi-token".into()),
+            (
+                "commit-message".into(),
+                "<commit message>".into(),
+                "github-classic-pat".into()
+            ),
+            (
+                "tag-message".into(),
+                "<tag message>".into(),
+                "slack-bot-token".into()
+            ),
+        ]
+    );
+    let tag = findings(&run.json)
+        .into_iter()
+        .find(|f| f["origin"] == "tag-message")
+        .unwrap();
+    assert_eq!(tag["tag"], "v1.0");
+    let message = findings(&run.json)
+        .into_iter()
+        .find(|f| f["origin"] == "commit-message")
+        .unwrap();
+    let subject = message["summary"].as_str().unwrap();
+    assert!(
+        subject.starts_with("oops ghp_") && subject.ends_with("in the subject"),
+        "{subject}"
+    );
+    no_leak(
+        &run,
+        &[&on_branch, &in_tag, &tag_message, &detached, &message_token],
+    );
+}
+
+#[test]
+fn a_blob_no_ref_reaches_is_reported_with_its_object_id() {
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+    let secret = token("atlassian-api-token", 18);
+    repo.write("dangling.txt", &format!("jira={secret}\n"));
+    let blob = repo.git(&["hash-object", "-w", "dangling.txt"]);
+    std::fs::remove_file(repo.join("dangling.txt")).unwrap();
+
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = findings(&run.json);
+    assert_eq!(all.len(), 1, "{}", run.stdout);
+    assert_eq!(all[0]["origin"], "unreachable");
+    assert_eq!(all[0]["blob"], blob.as_str());
+    assert_eq!(all[0]["path"], "<unreachable blob>");
+    assert!(all[0].get("commit").is_none());
+    no_leak(&run, &[&secret]);
+}
+
+#[test]
+fn a_rebased_away_commit_still_leaks_its_blob() {
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+    let secret = token("npm-token", 19);
+    repo.add("leak.txt", &format!("{secret}\n"));
+    repo.commit("leak");
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+
+    let run = history(&repo, &[]);
+    assert_eq!(
+        summary(&run.json),
+        vec![(
+            "unreachable".into(),
+            "<unreachable blob>".into(),
+            "npm-token".into()
+        )]
+    );
+}
+
+#[test]
+fn a_range_scans_only_what_its_commits_introduce() {
+    let repo = Repo::init();
+    let old = token("github-classic-pat", 20);
+    repo.add("old.txt", &format!("{old}\n"));
+    repo.commit("before the pull request");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    let added = token("npm-token", 21);
+    repo.add("new.txt", &format!("{added}\n"));
+    let pr_commit = repo.commit("pull request commit");
+    // The PR also edits the old file without touching its token.
+    repo.add("old.txt", &format!("{old}\nmore\n"));
+    repo.commit("edit old");
+
+    let run = history(&repo, &["--range", "main..pr"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = findings(&run.json);
+    let rules: Vec<_> = all.iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    // old.txt's new version is a new blob, so its token shows up again:
+    // the range reports every blob its commits introduce.
+    assert!(rules.contains(&"npm-token"), "{rules:?}");
+    let npm = all.iter().find(|f| f["rule_id"] == "npm-token").unwrap();
+    assert_eq!(npm["commit"], pr_commit.as_str());
+
+    // A range with only a clean commit finds nothing, though history has tokens.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.add("clean.txt", "fine\n");
+    repo.commit("clean");
+    let run = history(&repo, &["--range", "HEAD~1..HEAD"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json["summary"]["files_scanned"], 1);
+
+    // A malformed range is a one-line error.
+    let output = patscan()
+        .current_dir(repo.path())
+        .args(["scan", "--history", "--range", "nope..HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--range"), "{stderr}");
+}
+
+#[test]
+fn a_shallow_clone_is_scanned_with_a_warning() {
+    let origin = Repo::init();
+    origin.add("a.txt", &format!("{}\n", token("npm-token", 22)));
+    origin.commit("one");
+    let tip = token("gitlab-pat", 23);
+    origin.add("b.txt", &format!("{tip}\n"));
+    origin.commit("two");
+
+    let clone = tempfile::tempdir().unwrap();
+    let out = git_in(
+        clone.path(),
+        &["clone", "-q", "--depth", "1", &origin.file_url(), "shallow"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = scan_json(&clone.path().join("shallow"), &["--history"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The tip's tree has both files: both blobs are attributed to it.
+    let all = findings(&run.json);
+    assert_eq!(all.len(), 2, "{}", run.stdout);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+}
+
+#[test]
+fn a_partial_clone_warns_about_missing_blobs_and_scans_the_rest() {
+    let origin = Repo::init();
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    let gone = token("github-classic-pat", 24);
+    origin.add("old.txt", &format!("{gone}\n"));
+    origin.commit("old");
+    origin.add("old.txt", "rotated\n");
+    let tip = token("npm-token", 25);
+    origin.add("new.txt", &format!("{tip}\n"));
+    origin.commit("new");
+
+    let clone = tempfile::tempdir().unwrap();
+    let out = git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            &origin.file_url(),
+            "partial",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = clone.path().join("partial");
+    let run = scan_json(&dir, &["--history"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        summary(&run.json),
+        vec![("commit".into(), "new.txt".into(), "npm-token".into())]
+    );
+    assert!(
+        run.stderr.contains("missing from the object store"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json["summary"]["problems"], 1);
+}
+
+#[test]
+fn an_empty_repository_is_a_one_line_error() {
+    let repo = Repo::init();
+    let output = patscan()
+        .current_dir(repo.path())
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("nothing to scan"), "{stderr}");
+}
+
+#[test]
+fn a_repository_path_argument_and_bare_repositories_work() {
+    let repo = Repo::init();
+    let secret = token("azure-devops-pat", 26);
+    repo.add("azure.txt", &format!("{secret}\n"));
+    repo.commit("add");
+    let bare = tempfile::tempdir().unwrap();
+    let out = git_in(
+        bare.path(),
+        &["clone", "-q", "--bare", &repo.file_url(), "b.git"],
+    );
+    assert!(out.status.success());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let bare_path = bare.path().join("b.git");
+    let run = scan_json(
+        elsewhere.path(),
+        &["--history", bare_path.to_str().unwrap()],
+    );
+    assert_eq!(
+        summary(&run.json),
+        vec![(
+            "commit".into(),
+            "azure.txt".into(),
+            "azure-devops-pat".into()
+        )]
+    );
+
+    // --staged needs an index.
+    let output = patscan()
+        .current_dir(elsewhere.path())
+        .args(["scan", "--staged", bare_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bare repository"));
+}
