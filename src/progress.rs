@@ -8,8 +8,8 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
 
@@ -20,6 +20,9 @@ use crate::size::format_bytes;
 pub struct Progress {
     bar: Option<ProgressBar>,
     bytes: Arc<AtomicU64>,
+    /// Redrawn in place; otherwise plain lines, and the last one is kept.
+    terminal: bool,
+    unit: Arc<Mutex<&'static str>>,
 }
 
 impl Progress {
@@ -29,17 +32,23 @@ impl Progress {
             return Progress::default();
         }
         let bytes = Arc::new(AtomicU64::new(0));
-        let target = if io::stderr().is_terminal() {
+        let terminal = io::stderr().is_terminal();
+        let target = if terminal {
             ProgressDrawTarget::stderr_with_hz(10)
         } else {
-            ProgressDrawTarget::term_like_with_hz(Box::new(PlainLines), 1)
+            ProgressDrawTarget::term_like_with_hz(Box::new(PlainLines::default()), 1)
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(style(unit, &bytes, false));
-        bar.enable_steady_tick(Duration::from_millis(250));
+        if terminal {
+            // Keeps the spinner and elapsed time moving during a long blob.
+            bar.enable_steady_tick(Duration::from_millis(250));
+        }
         Progress {
             bar: Some(bar),
             bytes,
+            terminal,
+            unit: Arc::new(Mutex::new(unit)),
         }
     }
 
@@ -47,6 +56,7 @@ impl Progress {
     pub fn set_total(&self, total: u64, unit: &'static str) {
         if let Some(bar) = &self.bar {
             bar.set_length(total);
+            *self.unit.lock().unwrap_or_else(|p| p.into_inner()) = unit;
             bar.set_style(style(unit, &self.bytes, true));
         }
     }
@@ -59,10 +69,22 @@ impl Progress {
         }
     }
 
-    /// Removes the bar so that the report and warnings start on a clean line.
+    /// Removes the bar from a terminal so that the report and warnings
+    /// start on a clean line; in a log, prints the final count.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            if self.terminal {
+                bar.finish_and_clear();
+            } else {
+                bar.finish_and_clear();
+                let unit = *self.unit.lock().unwrap_or_else(|p| p.into_inner());
+                eprintln!(
+                    "patscan: {} {unit}, {} in {:.1}s",
+                    bar.position(),
+                    format_bytes(self.bytes.load(Ordering::Relaxed)),
+                    bar.elapsed().as_secs_f64()
+                );
+            }
         }
     }
 }
@@ -93,8 +115,12 @@ fn style(unit: &'static str, bytes: &Arc<AtomicU64>, with_total: bool) -> Progre
         )
 }
 
-/// A "terminal" that cannot move the cursor: each frame becomes a line.
-struct PlainLines;
+/// A "terminal" that cannot move the cursor: a frame becomes a line, at
+/// most one a second (indicatif's own limit lets bursts through).
+#[derive(Default)]
+struct PlainLines {
+    last: Mutex<Option<Instant>>,
+}
 
 impl std::fmt::Debug for PlainLines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,6 +148,11 @@ impl TermLike for PlainLines {
         if s.trim().is_empty() {
             return Ok(());
         }
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            return Ok(());
+        }
+        *last = Some(Instant::now());
         writeln!(io::stderr(), "{s}")
     }
     fn write_str(&self, s: &str) -> io::Result<()> {

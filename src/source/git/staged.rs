@@ -41,7 +41,7 @@ pub fn scan(
     let index = repo
         .index_or_empty()
         .map_err(|e| GitError::Index(one_line(&e)))?;
-    let head = head_blobs(repo)?;
+    let head = head_blobs(repo, index.tree())?;
 
     let mut changed: Vec<(&BStr, ObjectId)> = Vec::new();
     let mut staged_paths: HashSet<&BStr> = HashSet::new();
@@ -56,7 +56,7 @@ pub fn scan(
         {
             continue;
         }
-        if head.get(path) == Some(&entry.id) {
+        if head.blobs.get(path) == Some(&entry.id) || head.covers(path) {
             continue;
         }
         changed.push((path, entry.id));
@@ -90,7 +90,7 @@ pub fn scan(
     // What HEAD already has at the paths this commit changes or removes.
     let mut before = Vec::new();
     let quiet = Tally::default();
-    for (path, id) in &head {
+    for (path, id) in &head.blobs {
         let touched =
             changed.iter().any(|(p, _)| p == path) || !staged_paths.contains(path.as_bstr());
         if touched {
@@ -124,11 +124,44 @@ fn is_file_mode(mode: gix::index::entry::Mode) -> bool {
     mode == gix::index::entry::Mode::FILE || mode == gix::index::entry::Mode::FILE_EXECUTABLE
 }
 
-/// Every blob path of HEAD's tree and its id; empty when HEAD is unborn.
-fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitError> {
+/// HEAD's side of the comparison.
+#[derive(Default)]
+struct Head {
+    /// Blob ids of HEAD at every path below a directory that may differ
+    /// from the index.
+    blobs: HashMap<BString, ObjectId>,
+    /// Directories (`""` for the root) whose tree the index's cache-tree
+    /// records with HEAD's very id: nothing below them is staged.
+    unchanged: HashSet<BString>,
+}
+
+impl Head {
+    /// Whether `path` lies in a directory the index has unchanged.
+    fn covers(&self, path: &BStr) -> bool {
+        if self.unchanged.is_empty() {
+            return false;
+        }
+        if self.unchanged.contains(BStr::new(b"")) {
+            return true;
+        }
+        path.iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'/')
+            .any(|(i, _)| self.unchanged.contains(&path[..i]))
+    }
+}
+
+/// Reads HEAD's trees, skipping every directory that the index's
+/// cache-tree extension (written by git on each commit and invalidated
+/// along the path of each `git add`) shows unchanged. So the cost follows
+/// the number of directories touched, not the size of the repository.
+fn head_blobs(
+    repo: &gix::Repository,
+    cache: Option<&gix::index::extension::Tree>,
+) -> Result<Head, GitError> {
     let mut head = repo.head().map_err(|e| GitError::Head(one_line(&e)))?;
     if head.is_unborn() {
-        return Ok(HashMap::new());
+        return Ok(Head::default());
     }
     let commit = head
         .peel_to_commit()
@@ -138,10 +171,14 @@ fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitE
         .map_err(|e| GitError::Head(one_line(&e)))?
         .detach();
 
-    let mut blobs = HashMap::new();
-    let mut stack: Vec<(ObjectId, BString)> = vec![(tree, BString::default())];
+    let mut out = Head::default();
+    let mut stack = vec![(tree, BString::default(), cache)];
     let mut buf = Vec::new();
-    while let Some((id, prefix)) = stack.pop() {
+    while let Some((id, prefix, cached)) = stack.pop() {
+        if cached.is_some_and(|c| c.num_entries.is_some() && c.id == id) {
+            out.unchanged.insert(prefix);
+            continue;
+        }
         let data = repo
             .objects
             .try_find(&id, &mut buf)
@@ -158,15 +195,22 @@ fn head_blobs(repo: &gix::Repository) -> Result<HashMap<BString, ObjectId>, GitE
             }
             path.push_str(entry.filename);
             match entry.mode.kind() {
-                EntryKind::Tree => stack.push((entry.oid.to_owned(), path)),
+                EntryKind::Tree => {
+                    let child = cached.and_then(|c| {
+                        c.children
+                            .iter()
+                            .find(|t| t.name.as_slice() == entry.filename.as_bytes())
+                    });
+                    stack.push((entry.oid.to_owned(), path, child));
+                }
                 EntryKind::Blob | EntryKind::BlobExecutable => {
-                    blobs.insert(path, entry.oid.to_owned());
+                    out.blobs.insert(path, entry.oid.to_owned());
                 }
                 EntryKind::Link | EntryKind::Commit => {}
             }
         }
     }
-    Ok(blobs)
+    Ok(out)
 }
 
 /// Reads one blob from the object store and scans it; a missing or
