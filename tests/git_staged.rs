@@ -296,3 +296,66 @@ fn redirected_stderr_never_gets_a_progress_bar() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn changes_deep_in_a_tree_are_found_beside_untouched_folders() {
+    // The staged scan skips folders the index's cache-tree shows unchanged;
+    // changed ones at every depth must still be read.
+    let repo = Repo::init();
+    for dir in ["a", "b", "b/c", "b/c/d", "e"] {
+        repo.add(&format!("{dir}/keep.txt"), "unchanged\n");
+    }
+    let old = token("npm-token", 30);
+    repo.add("e/old.txt", &format!("{old}\n"));
+    repo.commit("tree");
+    let deep = token("github-classic-pat", 31);
+    let fresh = token("gitlab-pat", 32);
+    repo.add("b/c/d/keep.txt", &format!("unchanged\n{deep}\n"));
+    repo.add("new/dir/file.txt", &format!("{fresh}\n"));
+    repo.git(&["rm", "-q", "e/old.txt"]);
+
+    let run = scan_json(repo.path(), &["--staged"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        paths(&run.json),
+        vec!["b/c/d/keep.txt".to_string(), "new/dir/file.txt".to_string()]
+    );
+    assert_eq!(run.json["summary"]["files_scanned"], 2);
+}
+
+#[test]
+fn the_hook_sees_what_commit_dash_a_stages_into_a_temporary_index() {
+    let repo = repo_with_base();
+    repo.add("app.cfg", "key = none\n");
+    repo.commit("config");
+    patscan()
+        .current_dir(repo.path())
+        .arg("install-hook")
+        .assert()
+        .code(0);
+    let secret = token("huggingface-token", 33);
+    // Modified but not added: `git commit -a` stages it only for the hook.
+    repo.write("app.cfg", &format!("key = {secret}\n"));
+    let bin = assert_cmd::cargo::cargo_bin("patscan");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let commit = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .env("PATH", &path)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.test"])
+        .args(["commit", "-q", "-a", "-m", "edit config"])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&commit.stdout),
+        String::from_utf8_lossy(&commit.stderr)
+    );
+    assert!(!commit.status.success(), "the commit went through: {all}");
+    assert!(all.contains("app.cfg:1:7: huggingface-token"), "{all}");
+}

@@ -47,13 +47,7 @@ fn json_findings_carry_the_documented_fields_and_redact_secrets() {
     let run = scan_json(dir.path(), &[]);
     for finding in run.json["findings"].as_array().unwrap() {
         for key in [
-            "rule_id",
-            "path",
-            "line",
-            "column",
-            "end_column",
-            "secret",
-            "fingerprint",
+            "rule_id", "path", "line", "column", "end_column", "secret", "fingerprint",
             "confidence",
         ] {
             assert!(!finding[key].is_null(), "missing {key} in {finding}");
@@ -63,10 +57,7 @@ fn json_findings_carry_the_documented_fields_and_redact_secrets() {
         assert!(secret.contains(&format!("[{span} chars]")), "{secret}");
     }
     for p in &planted {
-        assert!(
-            !run.stdout.contains(&p.token),
-            "token leaked into JSON output"
-        );
+        assert!(!run.stdout.contains(&p.token), "token leaked into JSON output");
         assert!(!run.stderr.contains(&p.token), "token leaked into stderr");
     }
     let summary = &run.json["summary"];
@@ -89,11 +80,7 @@ fn show_secrets_prints_the_tokens() {
         .map(|f| f["secret"].as_str().unwrap())
         .collect();
     for p in planted.iter().filter(|p| p.valid) {
-        assert!(
-            secrets.contains(&p.token.as_str()),
-            "{} not shown",
-            p.rule_id
-        );
+        assert!(secrets.contains(&p.token.as_str()), "{} not shown", p.rule_id);
     }
 }
 
@@ -101,17 +88,10 @@ fn show_secrets_prints_the_tokens() {
 fn human_output_masks_secrets_and_summarises() {
     let dir = tempfile::tempdir().unwrap();
     let planted = plant(&fixture_dir("tree"), dir.path(), 13);
-    let output = patscan()
-        .current_dir(dir.path())
-        .arg("scan")
-        .output()
-        .unwrap();
+    let output = patscan().current_dir(dir.path()).arg("scan").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        stdout.contains("ado-pat.txt:1:1: azure-devops-pat-legacy"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("ado-pat.txt:1:1: azure-devops-pat-legacy"), "{stdout}");
     assert!(stdout.contains("tokens found"), "{stdout}");
     assert!(!stdout.contains("\x1b["), "no colour when not a terminal");
     for p in &planted {
@@ -122,17 +102,9 @@ fn human_output_masks_secrets_and_summarises() {
 #[test]
 fn fingerprint_survives_moving_the_token() {
     let dir = tempfile::tempdir().unwrap();
-    let token = patscan::tokengen::generate(
-        "github-classic-pat",
-        &mut patscan::tokengen::TokenRng::new(5),
-    )
-    .unwrap();
+    let token = patscan::tokengen::generate("github-classic-pat", &mut patscan::tokengen::TokenRng::new(5)).unwrap();
     fs::write(dir.path().join("a.txt"), format!("x = '{token}'\n")).unwrap();
-    fs::write(
-        dir.path().join("b.txt"),
-        format!("\n\n\n    moved: {token}\n"),
-    )
-    .unwrap();
+    fs::write(dir.path().join("b.txt"), format!("\n\n\n    moved: {token}\n")).unwrap();
     let run = scan_json(dir.path(), &[]);
     let fps: Vec<&str> = run.json["findings"]
         .as_array()
@@ -147,11 +119,7 @@ fn fingerprint_survives_moving_the_token() {
 #[test]
 fn no_findings_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("main.rs"),
-        "fn main() { println!(\"hi\"); }\n",
-    )
-    .unwrap();
+    fs::write(dir.path().join("main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
     patscan()
         .current_dir(dir.path())
         .arg("scan")
@@ -183,11 +151,7 @@ fn gitignored_files_are_skipped_unless_asked_and_dot_git_never_scanned() {
     fs::write(dir.path().join(".gitignore"), "ignored.log\n").unwrap();
     fs::write(dir.path().join("ignored.log"), format!("token {a}\n")).unwrap();
     fs::create_dir(dir.path().join(".git")).unwrap();
-    fs::write(
-        dir.path().join(".git").join("config"),
-        format!("token {b}\n"),
-    )
-    .unwrap();
+    fs::write(dir.path().join(".git").join("config"), format!("token {b}\n")).unwrap();
 
     let run = scan_json(dir.path(), &[]);
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -199,8 +163,7 @@ fn gitignored_files_are_skipped_unless_asked_and_dot_git_never_scanned() {
 #[test]
 fn binary_files_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(3)).unwrap();
+    let token = patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(3)).unwrap();
     let mut bytes = vec![0u8, 1, 2, 3, 0, 0];
     bytes.extend_from_slice(token.as_bytes());
     fs::write(dir.path().join("blob.bin"), bytes).unwrap();
@@ -212,9 +175,7 @@ fn binary_files_are_skipped_and_counted() {
 #[test]
 fn a_token_in_the_middle_of_a_multi_megabyte_minified_line_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        patscan::tokengen::generate("azure-devops-pat", &mut patscan::tokengen::TokenRng::new(4))
-            .unwrap();
+    let token = patscan::tokengen::generate("azure-devops-pat", &mut patscan::tokengen::TokenRng::new(4)).unwrap();
     let chunk = "function(a,b){return a.map(function(c){return c*b})};var x=\"é\";";
     let half = chunk.repeat(100_000); // ~6.5 MB: crosses the scanner's chunk boundary
     let line = format!("{half}var t=\"{token}\";{half}");
@@ -224,18 +185,10 @@ fn a_token_in_the_middle_of_a_multi_megabyte_minified_line_is_found() {
     let column = half.chars().count() + "var t=\"".len() + 1;
     assert_eq!(
         findings.into_iter().collect::<Vec<_>>(),
-        vec![(
-            "bundle.min.js".to_string(),
-            1,
-            column,
-            "azure-devops-pat".to_string()
-        )]
+        vec![("bundle.min.js".to_string(), 1, column, "azure-devops-pat".to_string())]
     );
     let snippet = run.json["findings"][0]["snippet"].as_str().unwrap();
-    assert!(
-        snippet.chars().count() < 300,
-        "snippet is cut around the token"
-    );
+    assert!(snippet.chars().count() < 300, "snippet is cut around the token");
 }
 
 #[test]
@@ -277,8 +230,7 @@ fn files_over_the_size_limit_are_warned_about_and_skipped() {
 #[test]
 fn invalid_utf8_and_crlf_files_are_scanned() {
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(9)).unwrap();
+    let token = patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(9)).unwrap();
     let mut bytes = b"\xff\xfe\xfa garbage\r\nNPM_TOKEN=".to_vec();
     bytes.extend_from_slice(token.as_bytes());
     bytes.extend_from_slice(b"\r\n\xc3\x28");
@@ -292,11 +244,7 @@ fn invalid_utf8_and_crlf_files_are_scanned() {
 
 #[test]
 fn stdin_is_scanned_with_dash() {
-    let token = patscan::tokengen::generate(
-        "gitlab-pat-routable",
-        &mut patscan::tokengen::TokenRng::new(10),
-    )
-    .unwrap();
+    let token = patscan::tokengen::generate("gitlab-pat-routable", &mut patscan::tokengen::TokenRng::new(10)).unwrap();
     let output = patscan()
         .args(["scan", "-", "--format", "json"])
         .write_stdin(format!("line one\nexport T={token}\n"))
@@ -321,8 +269,7 @@ fn output_flag_writes_the_report_to_a_file() {
         .assert()
         .code(1)
         .stdout(predicate::str::is_empty());
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(report).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(report).unwrap()).unwrap();
     assert!(json["findings"].as_array().unwrap().len() > 10);
 }
 
@@ -331,18 +278,13 @@ fn output_flag_writes_the_report_to_a_file() {
 fn unreadable_files_fifos_and_symlink_loops_are_warnings_not_failures() {
     use std::os::unix::fs::{symlink, PermissionsExt};
     let dir = tempfile::tempdir().unwrap();
-    let token =
-        patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(6)).unwrap();
+    let token = patscan::tokengen::generate("npm-token", &mut patscan::tokengen::TokenRng::new(6)).unwrap();
     fs::write(dir.path().join("ok.txt"), format!("{token}\n")).unwrap();
     let locked = dir.path().join("locked.txt");
     fs::write(&locked, "secret").unwrap();
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
     let fifo = dir.path().join("pipe");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     fs::create_dir(dir.path().join("loop")).unwrap();
     symlink("..", dir.path().join("loop").join("up")).unwrap();
 
@@ -352,12 +294,7 @@ fn unreadable_files_fifos_and_symlink_loops_are_warnings_not_failures() {
     assert!(run.stderr.contains("pipe"), "{}", run.stderr);
     assert!(run.stderr.to_lowercase().contains("loop"), "{}", run.stderr);
     // Root can read anything; the permission warning only shows for others.
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        == b"0\n";
+    let is_root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
     if !is_root {
         assert!(run.stderr.contains("locked.txt"), "{}", run.stderr);
     }

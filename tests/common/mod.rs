@@ -39,10 +39,7 @@ pub fn plant(src: &Path, dst: &Path, seed: u64) -> Vec<Planted> {
     let mut planted = Vec::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let mut entries: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut entries: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();
         for path in entries {
             let rel = path.strip_prefix(src).unwrap();
@@ -94,7 +91,8 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> JsonRun {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     JsonRun {
         code: output.status.code().unwrap_or(-1),
         json,
