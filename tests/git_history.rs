@@ -246,13 +246,16 @@ fn a_range_scans_only_what_its_commits_introduce() {
 
     let run = history(&repo, &["--range", "main..pr"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    // old.txt's new version is a new blob, but its token came from the
+    // base: the pull request is blamed only for the token it added.
     let all = findings(&run.json);
-    let rules: Vec<_> = all.iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
-    // old.txt's new version is a new blob, so its token shows up again:
-    // the range reports every blob its commits introduce.
-    assert!(rules.contains(&"npm-token"), "{rules:?}");
-    let npm = all.iter().find(|f| f["rule_id"] == "npm-token").unwrap();
-    assert_eq!(npm["commit"], pr_commit.as_str());
+    assert_eq!(all.len(), 1, "{}", run.stdout);
+    assert_eq!(all[0]["rule_id"], "npm-token");
+    assert_eq!(all[0]["commit"], pr_commit.as_str());
+    assert_eq!(
+        run.json["summary"]["files_scanned"], 2,
+        "new.txt and old.txt's new version"
+    );
 
     // A range with only a clean commit finds nothing, though history has tokens.
     repo.git(&["checkout", "-q", "main"]);
@@ -393,4 +396,42 @@ fn a_repository_path_argument_and_bare_repositories_work() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bare repository"));
+}
+
+#[test]
+fn a_token_is_reported_where_it_was_introduced_not_at_every_later_edit() {
+    let repo = Repo::init();
+    let secret = token("github-classic-pat", 27);
+    repo.add("settings.py", &format!("TOKEN = '{secret}'\n"));
+    let introduced = repo.commit("settings");
+    for i in 0..3 {
+        repo.add("settings.py", &format!("TOKEN = '{secret}'\nDEBUG = {i}\n"));
+        repo.commit(&format!("edit {i}"));
+    }
+    // Moved to another file: a new place for it, reported again.
+    repo.add("moved.py", &format!("T = '{secret}'\n"));
+    let moved = repo.commit("copy");
+
+    let run = history(&repo, &[]);
+    assert_eq!(
+        run.json["summary"]["files_scanned"], 5,
+        "every version is scanned"
+    );
+    let mut got: Vec<_> = findings(&run.json)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("moved.py".to_string(), moved),
+            ("settings.py".to_string(), introduced)
+        ]
+    );
 }

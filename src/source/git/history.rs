@@ -11,7 +11,7 @@ use gix::objs::Find as _;
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
 use super::one_line;
-use super::{blobs, describe_signature, masked_summary, warn, GitError};
+use super::{blobs, carried, describe_signature, masked_summary, warn, GitError};
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
@@ -106,7 +106,8 @@ pub fn scan(
             },
         ),
     };
-    findings.extend(blobs::scan(repo, &jobs, rules, options, tally, &origin));
+    let found = blobs::scan(repo, &jobs, rules, options, tally, &origin);
+    findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)
 }
 

@@ -7,10 +7,12 @@
 //! - [`history`]: every blob of the object store, each distinct blob scanned
 //!   once ([`blobs`], in parallel), reported at the commit that introduced it
 //!   ([`commits`] orders the commits, [`introduce`] finds each commit's new
-//!   blobs), plus commit and annotated tag messages; `--range A..B` limits it
-//!   to the blobs that the commits of a pull request introduce.
+//!   blobs), plus commit and annotated tag messages; [`carried`] keeps a
+//!   token from being reported again at every later edit of its file;
+//!   `--range A..B` limits it all to what the commits of a pull request add.
 
 pub mod blobs;
+pub mod carried;
 pub mod commits;
 pub mod error;
 pub mod history;
