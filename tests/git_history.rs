@@ -214,20 +214,32 @@ fn a_rebased_away_commit_still_leaks_its_blob() {
     repo.add("README.md", "# app\n");
     repo.commit("initial");
     let secret = token("npm-token", 19);
+    let in_message = token("gitlab-pat", 28);
     repo.add("leak.txt", &format!("{secret}\n"));
-    repo.commit("leak");
+    let gone = repo.commit(&format!("leak\n\nGITLAB_TOKEN={in_message}"));
     repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
     repo.git(&["reflog", "expire", "--expire=now", "--all"]);
 
     let run = history(&repo, &[]);
     assert_eq!(
         summary(&run.json),
-        vec![(
-            "unreachable".into(),
-            "<unreachable blob>".into(),
-            "npm-token".into()
-        )]
+        vec![
+            (
+                "commit-message".into(),
+                "<commit message>".into(),
+                "gitlab-pat".into()
+            ),
+            (
+                "unreachable".into(),
+                "<unreachable blob>".into(),
+                "npm-token".into()
+            ),
+        ]
     );
+    let message = findings(&run.json)[0];
+    assert_eq!(message["commit"], gone.as_str());
+    assert_eq!(message["line"], 3);
+    no_leak(&run, &[&secret, &in_message]);
 }
 
 #[test]

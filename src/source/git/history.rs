@@ -79,9 +79,21 @@ pub fn scan(
     }
     walker.warn_missing(tally);
     if range.is_none() {
-        walker
+        let dangling = walker
             .unreachable(tally, &mut jobs)
             .map_err(GitError::Objects)?;
+        // A rebased-away or amended commit's message is as leaked as its
+        // blobs; only the messages are new here (the blobs are listed above).
+        let only: HashSet<ObjectId> = dangling.iter().copied().collect();
+        commits::load(
+            repo,
+            &dangling,
+            Some(&only),
+            &mut scanner,
+            options,
+            tally,
+            &mut findings,
+        );
         if graph.nodes.is_empty() && jobs.is_empty() && findings.is_empty() {
             return Err(GitError::NothingToScan {
                 path: repo.git_dir().to_path_buf(),

@@ -121,8 +121,14 @@ impl<'r> Walker<'r> {
         }
     }
 
-    /// Lists the blobs of the object store that no walked tree had.
-    pub fn unreachable(&mut self, tally: &Tally, jobs: &mut Vec<Job>) -> Result<(), String> {
+    /// Lists the blobs of the object store that no walked tree had, and
+    /// returns the commits no ref reaches (whose messages are scanned too).
+    pub fn unreachable(
+        &mut self,
+        tally: &Tally,
+        jobs: &mut Vec<Job>,
+    ) -> Result<Vec<ObjectId>, String> {
+        let mut commits = Vec::new();
         let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
         for id in all {
             let Ok(id) = id else { continue };
@@ -130,6 +136,11 @@ impl<'r> Walker<'r> {
                 continue;
             }
             match self.repo.objects.try_header(&id) {
+                Ok(Some(header)) if header.kind == gix::object::Kind::Commit => {
+                    if self.seen.insert(id) {
+                        commits.push(id);
+                    }
+                }
                 Ok(Some(header)) if header.kind == gix::object::Kind::Blob => {
                     self.seen.insert(id);
                     jobs.push(Job {
@@ -146,7 +157,7 @@ impl<'r> Walker<'r> {
                 ),
             }
         }
-        Ok(())
+        Ok(commits)
     }
 
     /// Reports trees that could not be read, once.
