@@ -447,3 +447,62 @@ fn a_token_is_reported_where_it_was_introduced_not_at_every_later_edit() {
         ]
     );
 }
+
+#[test]
+fn stashes_and_notes_are_refs_like_any_other() {
+    let repo = Repo::init();
+    repo.add("app.cfg", "key = none\n");
+    repo.commit("initial");
+    let stashed = token("npm-token", 34);
+    repo.write("app.cfg", &format!("key = {stashed}\n"));
+    repo.git(&["stash", "-q"]);
+    let noted = token("huggingface-token", 35);
+    repo.git(&["notes", "add", "-m", &format!("debug: {noted}"), "HEAD"]);
+
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut rules: Vec<_> = summary(&run.json)
+        .into_iter()
+        .map(|(_, _, rule)| rule)
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec!["huggingface-token".to_string(), "npm-token".to_string()]
+    );
+    let stash = findings(&run.json)
+        .into_iter()
+        .find(|f| f["rule_id"] == "npm-token")
+        .unwrap();
+    assert_eq!(stash["path"], "app.cfg");
+    assert_eq!(stash["origin"], "commit");
+}
+
+#[test]
+fn a_corrupt_object_is_a_warning_and_the_rest_is_scanned() {
+    let repo = Repo::init();
+    let kept = token("github-classic-pat", 36);
+    repo.add("kept.txt", &format!("{kept}\n"));
+    repo.add("broken.txt", "this blob will be damaged\n");
+    repo.commit("two files");
+    let blob = repo.git(&["rev-parse", "HEAD:broken.txt"]);
+    let loose = repo.join(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    let mut perms = std::fs::metadata(&loose).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&loose, perms).unwrap();
+    std::fs::write(&loose, b"not zlib at all").unwrap();
+
+    let run = history(&repo, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        summary(&run.json),
+        vec![(
+            "commit".into(),
+            "kept.txt".into(),
+            "github-classic-pat".into()
+        )]
+    );
+    assert!(run.stderr.contains(&blob), "{}", run.stderr);
+    assert!(run.json["summary"]["problems"].as_u64().unwrap() >= 1);
+}
