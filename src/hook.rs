@@ -36,6 +36,25 @@ pub enum HookError {
     },
 }
 
+/// Where git looks for hooks: `core.hooksPath` when set (relative to the
+/// work tree's top, as git resolves it), else the common git dir's `hooks`,
+/// shared by every worktree. Writing anywhere else would install a hook
+/// that never runs.
+fn hooks_dir(repository: &gix::Repository) -> PathBuf {
+    let configured = repository
+        .config_snapshot()
+        .string("core.hooksPath")
+        .map(|value| PathBuf::from(value.to_string()));
+    match configured {
+        Some(path) if path.is_absolute() => path,
+        Some(path) => repository
+            .workdir()
+            .unwrap_or_else(|| repository.git_dir())
+            .join(path),
+        None => repository.common_dir().join("hooks"),
+    }
+}
+
 /// Writes the pre-commit hook of the repository containing `repo`, and
 /// returns its path. An existing hook (someone's own work) is kept unless
 /// `force`.
@@ -44,8 +63,7 @@ pub fn install(repo: &Path, force: bool) -> Result<PathBuf, HookError> {
         path: repo.to_path_buf(),
         message: one_line(&e),
     })?;
-    // Hooks live in the common dir, shared by every worktree.
-    let hooks = repository.common_dir().join("hooks");
+    let hooks = hooks_dir(&repository);
     let path = hooks.join("pre-commit");
     let write_error = |source| HookError::Write {
         path: path.clone(),

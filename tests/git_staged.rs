@@ -359,3 +359,17 @@ fn the_hook_sees_what_commit_dash_a_stages_into_a_temporary_index() {
     assert!(!commit.status.success(), "the commit went through: {all}");
     assert!(all.contains("app.cfg:1:7: huggingface-token"), "{all}");
 }
+
+#[test]
+fn install_hook_honours_core_hooks_path() {
+    let repo = repo_with_base();
+    repo.git(&["config", "core.hooksPath", "tools/hooks"]);
+    patscan()
+        .current_dir(repo.path())
+        .arg("install-hook")
+        .assert()
+        .code(0);
+    let script = fs::read_to_string(repo.join("tools/hooks/pre-commit")).unwrap();
+    assert!(script.contains("patscan scan --staged"));
+    assert!(!repo.join(".git/hooks/pre-commit").exists());
+}
