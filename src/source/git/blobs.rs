@@ -1,10 +1,10 @@
-//! Scans a list of blobs in parallel: one worker per thread of a rayon
-//! pool, each with its own repository handle (pack caches are per handle),
-//! its own [`Scanner`] and read buffer, taking blobs in small batches from a
-//! shared counter so neighbouring blobs — often deltas of each other — stay
-//! on one thread.
+//! Scans blobs in parallel while they are still being listed: one worker
+//! per thread of a rayon pool, each with its own repository handle (pack
+//! caches are per handle), its own [`Scanner`] and read buffer, taking
+//! batches of blobs from a channel. Batches are a commit's new blobs, which
+//! are often deltas of each other, so they stay on one thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use gix::bstr::ByteSlice;
@@ -18,8 +18,8 @@ use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
 
-/// Blobs a worker takes at a time.
-const BATCH: usize = 16;
+/// Blobs sent to a worker at a time.
+pub const BATCH: usize = 32;
 
 /// What went wrong with single blobs, summed over the workers.
 #[derive(Default)]
@@ -29,18 +29,17 @@ struct Trouble {
     unreadable: Vec<String>,
 }
 
-/// Scans every job; `origin` turns a job into its provenance and the path
-/// to show. Findings come back unordered.
+/// Scans every job received until the channel closes; `origin` turns a
+/// job into its provenance and the path to show. Findings come back
+/// unordered.
 pub fn scan(
-    repo: &gix::Repository,
-    jobs: &[Job],
+    sync: &gix::ThreadSafeRepository,
+    jobs: crossbeam_channel::Receiver<Vec<Job>>,
     rules: &RuleSet,
     options: &ScanOptions,
     tally: &Tally,
     origin: &(dyn Fn(&Job) -> (String, Origin) + Sync),
 ) -> Vec<Finding> {
-    let sync = repo.clone().into_sync();
-    let next = AtomicUsize::new(0);
     let collected = Mutex::new(Vec::new());
     let trouble = Mutex::new(Trouble::default());
     let work = || {
@@ -50,12 +49,8 @@ pub fn scan(
         let mut found = Vec::new();
         let mut local = Vec::new();
         let mut mine = Trouble::default();
-        loop {
-            let start = next.fetch_add(BATCH, Ordering::Relaxed);
-            if start >= jobs.len() {
-                break;
-            }
-            for job in &jobs[start..(start + BATCH).min(jobs.len())] {
+        while let Ok(batch) = jobs.recv() {
+            for job in &batch {
                 scan_one(
                     &repo,
                     job,
@@ -97,6 +92,7 @@ pub fn scan(
         Err(_) => work(),
     }
 
+    let repo = &sync.to_thread_local();
     let trouble = trouble.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Some(first) = trouble.first_missing {
         warn(

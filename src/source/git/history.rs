@@ -73,36 +73,6 @@ pub fn scan(
     for node in &graph.nodes {
         walker.mark(node.id);
     }
-    let mut jobs = Vec::new();
-    for i in commits::topo_order(&graph.nodes) {
-        walker.introduce(graph.nodes[i].tree, i as u32, &mut jobs);
-    }
-    walker.warn_missing(tally);
-    if range.is_none() {
-        let dangling = walker
-            .unreachable(tally, &mut jobs)
-            .map_err(GitError::Objects)?;
-        // A rebased-away or amended commit's message is as leaked as its
-        // blobs; only the messages are new here (the blobs are listed above).
-        let only: HashSet<ObjectId> = dangling.iter().copied().collect();
-        commits::load(
-            repo,
-            &dangling,
-            Some(&only),
-            &mut scanner,
-            options,
-            tally,
-            &mut findings,
-        );
-        if graph.nodes.is_empty() && jobs.is_empty() && findings.is_empty() {
-            return Err(GitError::NothingToScan {
-                path: repo.git_dir().to_path_buf(),
-                reason: "the repository has no commits and no objects".into(),
-            });
-        }
-    }
-
-    tally.progress.set_total(jobs.len() as u64, "blobs");
     let origin = |job: &Job| match job.found {
         Found::Commit(i) => (
             String::from_utf8_lossy(&job.path).into_owned(),
@@ -118,9 +88,83 @@ pub fn scan(
             },
         ),
     };
-    let found = blobs::scan(repo, &jobs, rules, options, tally, &origin);
+
+    // Listing the blobs is sequential (each commit needs what the earlier
+    // ones had); scanning them runs on the other cores at the same time.
+    let sync = repo.clone().into_sync();
+    let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
+    let (listed, found) = std::thread::scope(|scope| {
+        let scanning = scope.spawn(|| blobs::scan(&sync, receive, rules, options, tally, &origin));
+        let listed = list_jobs(&graph, &mut walker, range.is_none(), tally, &send);
+        drop(send);
+        let found = match scanning.join() {
+            Ok(found) => found,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (listed, found)
+    });
+    let (count, dangling) = listed?;
+    if range.is_none() {
+        // A rebased-away or amended commit's message is as leaked as its
+        // blobs; only the messages are new here (the blobs were listed).
+        let only: HashSet<ObjectId> = dangling.iter().copied().collect();
+        commits::load(
+            repo,
+            &dangling,
+            Some(&only),
+            &mut scanner,
+            options,
+            tally,
+            &mut findings,
+        );
+        if graph.nodes.is_empty() && count == 0 && findings.is_empty() {
+            return Err(GitError::NothingToScan {
+                path: repo.git_dir().to_path_buf(),
+                reason: "the repository has no commits and no objects".into(),
+            });
+        }
+    }
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)
+}
+
+/// Sends each commit's new blobs, then (`unreachable`) the blobs no walk
+/// reached, in batches; returns how many, and the commits no ref reaches.
+fn list_jobs(
+    graph: &Graph,
+    walker: &mut Walker<'_>,
+    unreachable: bool,
+    tally: &Tally,
+    send: &crossbeam_channel::Sender<Vec<Job>>,
+) -> Result<(usize, Vec<ObjectId>), GitError> {
+    let mut count = 0;
+    let mut batch = Vec::with_capacity(blobs::BATCH);
+    let mut flush = |batch: &mut Vec<Job>, at_least: usize| {
+        if batch.len() >= at_least.max(1) {
+            count += batch.len();
+            // Fails only if the workers are gone (a panic, re-raised later).
+            let _ = send.send(std::mem::take(batch));
+        }
+    };
+    for i in commits::topo_order(&graph.nodes) {
+        walker.introduce(graph.nodes[i].tree, i as u32, &mut batch);
+        flush(&mut batch, blobs::BATCH);
+    }
+    walker.warn_missing(tally);
+    let mut dangling = Vec::new();
+    if unreachable {
+        let mut rest = Vec::new();
+        dangling = walker
+            .unreachable(tally, &mut rest)
+            .map_err(GitError::Objects)?;
+        for job in rest {
+            batch.push(job);
+            flush(&mut batch, blobs::BATCH);
+        }
+    }
+    flush(&mut batch, 1);
+    tally.progress.set_total(count as u64, "blobs");
+    Ok((count, dangling))
 }
 
 /// The commits every ref and HEAD lead to, peeling annotated tags, whose
