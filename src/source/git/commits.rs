@@ -183,3 +183,42 @@ pub fn topo_order(nodes: &[Node]) -> Vec<usize> {
     }
     order
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(n: u8, time: i64, parents: &[u8]) -> Node {
+        let id = |b: u8| ObjectId::from_bytes_or_panic(&[b; 20]);
+        Node {
+            id: id(n),
+            tree: id(0),
+            parents: parents.iter().map(|&p| id(p)).collect(),
+            time,
+            meta: CommitMeta {
+                commit: String::new(),
+                author: String::new(),
+                date: String::new(),
+                summary: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn parents_come_first_even_with_skewed_clocks_and_oldest_breaks_ties() {
+        // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; 3's clock is behind 1's;
+        // 9's parent is missing (a shallow boundary).
+        let nodes = vec![
+            node(4, 40, &[2, 3]),
+            node(2, 20, &[1]),
+            node(3, 5, &[1]),
+            node(1, 10, &[]),
+            node(9, 1, &[8]),
+        ];
+        let order: Vec<u8> = topo_order(&nodes)
+            .into_iter()
+            .map(|i| nodes[i].id.as_bytes()[0])
+            .collect();
+        assert_eq!(order, vec![9, 1, 3, 2, 4]);
+    }
+}

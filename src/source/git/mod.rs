@@ -155,3 +155,25 @@ pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_never_shows_a_token_unless_asked() {
+        let secret = Secret::new("ghp_0123456789abcdefghijklmnopqrstuvwxyz".into());
+        let message = format!("add {} to ci\n\nbody line", secret.expose());
+        let masked = masked_summary(message.as_bytes(), &[&secret], false);
+        assert_eq!(masked, "add ghp_…[40 chars] to ci");
+        let shown = masked_summary(message.as_bytes(), &[&secret], true);
+        assert!(shown.contains(secret.expose()));
+    }
+
+    #[test]
+    fn one_line_joins_causes_without_newlines() {
+        let inner = std::io::Error::other("disk\non fire");
+        let outer = GitError::Index(one_line(&inner));
+        assert_eq!(one_line(&outer), "cannot read the index: disk on fire");
+    }
+}
