@@ -104,6 +104,8 @@ pub struct Tally {
     problems: Mutex<Vec<Problem>>,
     /// Advanced once per scanned item; hidden unless asked for.
     pub progress: Progress,
+    /// What an item is called in the summary: `files` unless set (`blobs`).
+    pub unit: &'static str,
 }
 
 impl Tally {
@@ -131,6 +133,9 @@ impl Tally {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub files_scanned: u64,
+    /// What `files_scanned` counts, for people: `files` or `blobs`.
+    #[serde(skip)]
+    pub unit: &'static str,
     pub bytes_scanned: u64,
     pub binary_files_skipped: u64,
     pub large_files_skipped: u64,
@@ -194,6 +199,11 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
     }
     let summary = Summary {
         files_scanned: tally.files.load(Ordering::Relaxed),
+        unit: if tally.unit.is_empty() {
+            "files"
+        } else {
+            tally.unit
+        },
         bytes_scanned: tally.bytes.load(Ordering::Relaxed),
         binary_files_skipped: tally.binary_skipped.load(Ordering::Relaxed),
         large_files_skipped: tally.large_skipped.load(Ordering::Relaxed),

@@ -506,3 +506,35 @@ fn a_corrupt_object_is_a_warning_and_the_rest_is_scanned() {
     assert!(run.stderr.contains(&blob), "{}", run.stderr);
     assert!(run.json["summary"]["problems"].as_u64().unwrap() >= 1);
 }
+
+#[test]
+fn a_range_with_main_merged_in_does_not_blame_the_pull_request_for_main() {
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let ours = token("npm-token", 37);
+    repo.add("feature.txt", &format!("{ours}\n"));
+    let feature_commit = repo.commit("feature");
+    repo.git(&["checkout", "-q", "main"]);
+    let theirs = token("gitlab-pat", 38);
+    repo.add("main.txt", &format!("{theirs}\n"));
+    repo.commit("main moves on");
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.git(&["merge", "-q", "--no-edit", "main"]);
+
+    let run = history(&repo, &["--range", "main..feature"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = findings(&run.json);
+    assert_eq!(all.len(), 1, "{}", run.stdout);
+    assert_eq!(all[0]["path"], "feature.txt");
+    assert_eq!(all[0]["commit"], feature_commit.as_str());
+    // The human summary counts blobs.
+    let output = patscan()
+        .current_dir(repo.path())
+        .args(["scan", "--history", "--range", "main..feature"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("scanned 1 blobs"), "{stdout}");
+}

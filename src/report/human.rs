@@ -127,8 +127,9 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
     };
     writeln!(
         out,
-        "{headline}: scanned {} files, {} in {:.2}s{extras}",
+        "{headline}: scanned {} {}, {} in {:.2}s{extras}",
         summary.files_scanned,
+        summary.unit,
         format_bytes(summary.bytes_scanned),
         summary.duration_seconds,
     )?;

@@ -50,7 +50,8 @@ pub fn scan(
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let repo = open(path)?;
-    let tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
+    let mut tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
+    tally.unit = "blobs";
     let findings = match mode {
         Mode::Staged { all } => staged::scan(&repo, rules, options, *all, &tally)?,
         Mode::History { range } => history::scan(&repo, rules, options, range.as_deref(), &tally)?,
