@@ -52,10 +52,15 @@ impl Progress {
         }
     }
 
-    /// Sets the number of items once it is known; the spinner becomes a bar.
+    /// Sets the number of items known so far (it may grow while a source
+    /// is still listing them); the spinner becomes a bar.
     pub fn set_total(&self, total: u64, unit: &'static str) {
         if let Some(bar) = &self.bar {
+            let first = bar.length().is_none();
             bar.set_length(total);
+            if !first {
+                return;
+            }
             *self.unit.lock().unwrap_or_else(|p| p.into_inner()) = unit;
             bar.set_style(style(unit, &self.bytes, true));
         }

@@ -142,6 +142,7 @@ fn list_jobs(
     let mut flush = |batch: &mut Vec<Job>, at_least: usize| {
         if batch.len() >= at_least.max(1) {
             count += batch.len();
+            tally.progress.set_total(count as u64, "blobs");
             // Fails only if the workers are gone (a panic, re-raised later).
             let _ = send.send(std::mem::take(batch));
         }
