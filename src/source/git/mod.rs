@@ -29,6 +29,9 @@ use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::{self, Problem, ScanOptions, ScanReport, Tally};
 
+/// Bytes of delta bases the history listing keeps.
+const HISTORY_PACK_CACHE: usize = 64 << 20;
+
 /// Which part of a repository to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -49,7 +52,17 @@ pub fn scan(
     options: &ScanOptions,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
-    let repo = open(path)?;
+    let mut repo = open(path)?;
+    if matches!(mode, Mode::History { .. }) {
+        // Listing the history reads every tree, mostly deltas of the
+        // previous version of the same folder: a larger cache of delta
+        // bases saves about a fifth of that work for 64 MiB.
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                HISTORY_PACK_CACHE,
+            ))
+        });
+    }
     let mut tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
     tally.unit = "blobs";
     let findings = match mode {
