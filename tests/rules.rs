@@ -19,20 +19,14 @@ fn every_rule_has_examples_and_a_generator_family() {
     for rule in set.rules() {
         let spec = &rule.spec;
         assert!(!spec.examples.is_empty(), "{} has no examples", spec.id);
-        assert!(
-            !spec.negative_examples.is_empty(),
-            "{} has no negative examples",
-            spec.id
-        );
+        assert!(!spec.negative_examples.is_empty(), "{} has no negative examples", spec.id);
         assert!(
             FAMILIES.contains(&spec.id.as_str()),
             "{} has no token generator family",
             spec.id
         );
         assert!(
-            spec.examples
-                .iter()
-                .any(|e| e.contains(&format!("{{{{token:{}}}}}", spec.id))),
+            spec.examples.iter().any(|e| e.contains(&format!("{{{{token:{}}}}}", spec.id))),
             "{}: at least one example must be a generated token",
             spec.id
         );
@@ -45,10 +39,7 @@ fn every_checksummed_rule_rejects_a_corrupted_token() {
     for rule in set.rules().iter().filter(|r| r.spec.checksum.is_some()) {
         let corrupt = format!("{{{{corrupt:{}}}}}", rule.spec.id);
         assert!(
-            rule.spec
-                .negative_examples
-                .iter()
-                .any(|e| e.contains(&corrupt)),
+            rule.spec.negative_examples.iter().any(|e| e.contains(&corrupt)),
             "{} must list {corrupt} among its negative examples",
             rule.spec.id
         );
