@@ -373,3 +373,14 @@ fn install_hook_honours_core_hooks_path() {
     assert!(script.contains("patscan scan --staged"));
     assert!(!repo.join(".git/hooks/pre-commit").exists());
 }
+
+#[test]
+fn a_staged_blob_over_the_size_limit_is_skipped_with_a_warning() {
+    let repo = repo_with_base();
+    let secret = token("npm-token", 39);
+    repo.add("big.log", &format!("{}{secret}\n", "x".repeat(4096)));
+    let run = scan_json(repo.path(), &["--staged", "--max-file-size", "1K"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json["summary"]["large_files_skipped"], 1);
+    assert!(run.stderr.contains("big.log") && run.stderr.contains("--max-file-size"));
+}

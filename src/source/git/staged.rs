@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use gix::bstr::{BStr, BString, ByteSlice, ByteVec};
 use gix::hash::ObjectId;
 use gix::objs::tree::EntryKind;
-use gix::objs::Find as _;
+use gix::objs::{Find as _, FindHeader as _};
 
 use super::one_line;
 use super::GitError;
@@ -227,6 +227,36 @@ fn scan_blob(
     tally: &Tally,
     out: &mut Vec<Finding>,
 ) {
+    // The header gives the size without inflating a huge blob.
+    let size = match repo.objects.try_header(id) {
+        Ok(Some(header)) => header.size,
+        Ok(None) => {
+            tally.problem(Problem::new(
+                path,
+                &format!("blob {id} is missing from the object store"),
+            ));
+            return;
+        }
+        Err(e) => {
+            tally.problem(Problem::new(
+                path,
+                &format!("cannot read blob {id}: {}", one_line(&e)),
+            ));
+            return;
+        }
+    };
+    if size > options.max_file_size {
+        tally.large_skipped.fetch_add(1, Ordering::Relaxed);
+        tally.problem(Problem::new(
+            path,
+            &format!(
+                "skipped: {} is over --max-file-size {}",
+                crate::size::format_bytes(size),
+                crate::size::format_bytes(options.max_file_size)
+            ),
+        ));
+        return;
+    }
     let data = match repo.objects.try_find(id, buf) {
         Ok(Some(data)) => data,
         Ok(None) => {
@@ -244,18 +274,6 @@ fn scan_blob(
             return;
         }
     };
-    if data.data.len() as u64 > options.max_file_size {
-        tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-        tally.problem(Problem::new(
-            path,
-            &format!(
-                "skipped: {} is over --max-file-size {}",
-                crate::size::format_bytes(data.data.len() as u64),
-                crate::size::format_bytes(options.max_file_size)
-            ),
-        ));
-        return;
-    }
     match scanner.scan_bytes(data.data, path, origin, out) {
         Outcome::Scanned { bytes } => tally.scanned(bytes),
         Outcome::Binary => {
