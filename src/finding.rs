@@ -78,6 +78,13 @@ pub enum Origin {
         commit: CommitMeta,
         blob: String,
     },
+    /// A blob in a commit that no ref reaches any more (rebased away,
+    /// amended, on a deleted branch), at the commit that introduced it.
+    UnreachableCommit {
+        #[serde(flatten)]
+        commit: CommitMeta,
+        blob: String,
+    },
     /// A commit's message.
     CommitMessage {
         #[serde(flatten)]
@@ -115,7 +122,9 @@ impl Origin {
     /// The commit this finding is attributed to, if any.
     pub fn commit(&self) -> Option<&CommitMeta> {
         match self {
-            Origin::Commit { commit, .. } | Origin::CommitMessage { commit } => Some(commit),
+            Origin::Commit { commit, .. }
+            | Origin::UnreachableCommit { commit, .. }
+            | Origin::CommitMessage { commit } => Some(commit),
             _ => None,
         }
     }
@@ -125,6 +134,7 @@ impl Origin {
         match self {
             Origin::Staged { blob }
             | Origin::Commit { blob, .. }
+            | Origin::UnreachableCommit { blob, .. }
             | Origin::Unreachable { blob } => Some(blob),
             _ => None,
         }
@@ -137,6 +147,7 @@ impl Origin {
             Origin::Stdin => "stdin",
             Origin::Staged { .. } => "staged",
             Origin::Commit { .. } => "commit",
+            Origin::UnreachableCommit { .. } => "unreachable-commit",
             Origin::CommitMessage { .. } => "commit-message",
             Origin::TagMessage { .. } => "tag-message",
             Origin::Unreachable { .. } => "unreachable",

@@ -209,7 +209,7 @@ fn a_blob_no_ref_reaches_is_reported_with_its_object_id() {
 }
 
 #[test]
-fn a_rebased_away_commit_still_leaks_its_blob() {
+fn a_rebased_away_commit_still_leaks_its_blob_and_message_under_its_commit() {
     let repo = Repo::init();
     repo.add("README.md", "# app\n");
     repo.commit("initial");
@@ -230,8 +230,8 @@ fn a_rebased_away_commit_still_leaks_its_blob() {
                 "gitlab-pat".into()
             ),
             (
-                "unreachable".into(),
-                "<unreachable blob>".into(),
+                "unreachable-commit".into(),
+                "leak.txt".into(),
                 "npm-token".into()
             ),
         ]
@@ -239,6 +239,20 @@ fn a_rebased_away_commit_still_leaks_its_blob() {
     let message = findings(&run.json)[0];
     assert_eq!(message["commit"], gone.as_str());
     assert_eq!(message["line"], 3);
+    // The blob is attributed to the commit that no ref reaches any more.
+    let blob = findings(&run.json)[1];
+    assert_eq!(blob["commit"], gone.as_str());
+    assert_eq!(
+        blob["author"],
+        format!("{AUTHOR_NAME} <{AUTHOR_EMAIL}>").as_str()
+    );
+    let output = patscan()
+        .current_dir(repo.path())
+        .args(["scan", "--history"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("reachable from no ref"), "{stdout}");
     no_leak(&run, &[&secret, &in_message]);
 }
 

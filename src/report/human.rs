@@ -80,6 +80,13 @@ fn provenance(origin: &Origin) -> Option<String> {
             commit.date,
             commit.summary
         )),
+        Origin::UnreachableCommit { commit, .. } => Some(format!(
+            "commit {} by {} on {}: {} (reachable from no ref, still in the object store)",
+            short(&commit.commit),
+            commit.author,
+            commit.date,
+            commit.summary
+        )),
         Origin::TagMessage {
             tag, author, date, ..
         } => Some(format!("annotated tag {tag} by {author} on {date}")),

@@ -25,7 +25,7 @@ pub struct JsonFinding<'a> {
     pub validation: &'a str,
     pub snippet: &'a str,
     /// Where the token is: `file`, `stdin`, `staged`, `commit`,
-    /// `commit-message`, `tag-message` or `unreachable`.
+    /// `unreachable-commit`, `commit-message`, `tag-message` or `unreachable`.
     pub origin: &'static str,
     /// Git provenance; absent for files and stdin.
     #[serde(skip_serializing_if = "Option::is_none")]

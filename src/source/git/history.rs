@@ -4,6 +4,7 @@
 //! (`A..B`), only the blobs and messages of the commits in it.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use gix::hash::ObjectId;
 use gix::objs::Find as _;
@@ -73,20 +74,32 @@ pub fn scan(
     for node in &graph.nodes {
         walker.mark(node.id);
     }
-    let origin = |job: &Job| match job.found {
-        Found::Commit(i) => (
-            String::from_utf8_lossy(&job.path).into_owned(),
-            Origin::Commit {
-                commit: graph.nodes[i as usize].meta.clone(),
-                blob: job.id.to_string(),
+    // Filled once the commits no ref reaches are known, before any of
+    // their blobs is sent to the workers.
+    let lost: OnceLock<Graph> = OnceLock::new();
+    let origin = |job: &Job| {
+        let blob = job.id.to_string();
+        let path = String::from_utf8_lossy(&job.path).into_owned();
+        match job.found {
+            Found::Commit(i) => (
+                path,
+                Origin::Commit {
+                    commit: graph.nodes[i as usize].meta.clone(),
+                    blob,
+                },
+            ),
+            Found::Dangling(i) => match lost.get() {
+                Some(lost) => (
+                    path,
+                    Origin::UnreachableCommit {
+                        commit: lost.nodes[i as usize].meta.clone(),
+                        blob,
+                    },
+                ),
+                None => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
             },
-        ),
-        Found::Unreachable => (
-            UNREACHABLE_PATH.to_string(),
-            Origin::Unreachable {
-                blob: job.id.to_string(),
-            },
-        ),
+            Found::Unreachable => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
+        }
     };
 
     // Listing the blobs is sequential (each commit needs what the earlier
@@ -95,7 +108,18 @@ pub fn scan(
     let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
     let (listed, found) = std::thread::scope(|scope| {
         let scanning = scope.spawn(|| blobs::scan(&sync, receive, rules, options, tally, &origin));
-        let listed = list_jobs(&graph, &mut walker, range.is_none(), tally, &send);
+        let mut lister = Lister {
+            repo,
+            walker: &mut walker,
+            scanner: &mut scanner,
+            options,
+            tally,
+            send: &send,
+            messages: &mut findings,
+            count: 0,
+            batch: Vec::with_capacity(blobs::BATCH),
+        };
+        let listed = lister.list(&graph, range.is_none(), &lost);
         drop(send);
         let found = match scanning.join() {
             Ok(found) => found,
@@ -103,69 +127,101 @@ pub fn scan(
         };
         (listed, found)
     });
-    let (count, dangling) = listed?;
-    if range.is_none() {
-        // A rebased-away or amended commit's message is as leaked as its
-        // blobs; only the messages are new here (the blobs were listed).
-        let only: HashSet<ObjectId> = dangling.iter().copied().collect();
-        commits::load(
-            repo,
-            &dangling,
-            Some(&only),
-            &mut scanner,
-            options,
-            tally,
-            &mut findings,
-        );
-        if graph.nodes.is_empty() && count == 0 && findings.is_empty() {
-            return Err(GitError::NothingToScan {
-                path: repo.git_dir().to_path_buf(),
-                reason: "the repository has no commits and no objects".into(),
-            });
-        }
+    let count = listed?;
+    if range.is_none() && graph.nodes.is_empty() && count == 0 && findings.is_empty() {
+        return Err(GitError::NothingToScan {
+            path: repo.git_dir().to_path_buf(),
+            reason: "the repository has no commits and no objects".into(),
+        });
     }
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)
 }
 
-/// Sends each commit's new blobs, then (`unreachable`) the blobs no walk
-/// reached, in batches; returns how many, and the commits no ref reaches.
-fn list_jobs(
-    graph: &Graph,
-    walker: &mut Walker<'_>,
-    unreachable: bool,
-    tally: &Tally,
-    send: &crossbeam_channel::Sender<Vec<Job>>,
-) -> Result<(usize, Vec<ObjectId>), GitError> {
-    let mut count = 0;
-    let mut batch = Vec::with_capacity(blobs::BATCH);
-    let mut flush = |batch: &mut Vec<Job>, at_least: usize| {
-        if batch.len() >= at_least.max(1) {
-            count += batch.len();
-            tally.progress.set_total(count as u64, "blobs");
+/// Lists the blobs to scan and sends them to the workers in batches.
+struct Lister<'a, 'r, 's> {
+    repo: &'r gix::Repository,
+    walker: &'a mut Walker<'r>,
+    scanner: &'a mut Scanner<'s>,
+    options: &'a ScanOptions,
+    tally: &'a Tally,
+    send: &'a crossbeam_channel::Sender<Vec<Job>>,
+    /// Findings in the messages of commits no ref reaches.
+    messages: &'a mut Vec<Finding>,
+    count: usize,
+    batch: Vec<Job>,
+}
+
+impl Lister<'_, '_, '_> {
+    /// Each reachable commit's new blobs; then (`unreachable`) those of the
+    /// commits no ref reaches, whose graph goes into `lost`; then the blobs
+    /// no commit has. Returns how many blobs were listed.
+    fn list(
+        &mut self,
+        graph: &Graph,
+        unreachable: bool,
+        lost: &OnceLock<Graph>,
+    ) -> Result<usize, GitError> {
+        for i in commits::topo_order(&graph.nodes) {
+            self.walker.introduce(
+                graph.nodes[i].tree,
+                Found::Commit(i as u32),
+                &mut self.batch,
+            );
+            self.flush(blobs::BATCH);
+        }
+        if unreachable {
+            let (dangling, bare) = self.walker.unseen(self.tally).map_err(GitError::Objects)?;
+            // A rebased-away or amended commit is as leaked as a reachable
+            // one: its message is scanned and its blobs are attributed to it.
+            let only: HashSet<ObjectId> = dangling.iter().copied().collect();
+            let graph = commits::load(
+                self.repo,
+                &dangling,
+                Some(&only),
+                self.scanner,
+                self.options,
+                self.tally,
+                self.messages,
+            );
+            for node in &graph.nodes {
+                self.walker.mark(node.id);
+            }
+            let order = commits::topo_order(&graph.nodes);
+            let graph = lost.get_or_init(|| graph);
+            for i in order {
+                self.walker.introduce(
+                    graph.nodes[i].tree,
+                    Found::Dangling(i as u32),
+                    &mut self.batch,
+                );
+                self.flush(blobs::BATCH);
+            }
+            for id in bare {
+                if self.walker.mark(id) {
+                    self.batch.push(Job {
+                        id,
+                        path: Default::default(),
+                        found: Found::Unreachable,
+                    });
+                    self.flush(blobs::BATCH);
+                }
+            }
+        }
+        self.walker.warn_missing(self.tally);
+        self.flush(1);
+        Ok(self.count)
+    }
+
+    /// Sends the batch once it holds `at_least` blobs.
+    fn flush(&mut self, at_least: usize) {
+        if self.batch.len() >= at_least.max(1) {
+            self.count += self.batch.len();
+            self.tally.progress.set_total(self.count as u64, "blobs");
             // Fails only if the workers are gone (a panic, re-raised later).
-            let _ = send.send(std::mem::take(batch));
-        }
-    };
-    for i in commits::topo_order(&graph.nodes) {
-        walker.introduce(graph.nodes[i].tree, i as u32, &mut batch);
-        flush(&mut batch, blobs::BATCH);
-    }
-    walker.warn_missing(tally);
-    let mut dangling = Vec::new();
-    if unreachable {
-        let mut rest = Vec::new();
-        dangling = walker
-            .unreachable(tally, &mut rest)
-            .map_err(GitError::Objects)?;
-        for job in rest {
-            batch.push(job);
-            flush(&mut batch, blobs::BATCH);
+            let _ = self.send.send(std::mem::take(&mut self.batch));
         }
     }
-    flush(&mut batch, 1);
-    tally.progress.set_total(count as u64, "blobs");
-    Ok((count, dangling))
 }
 
 /// The commits every ref and HEAD lead to, peeling annotated tags, whose

@@ -19,6 +19,9 @@ use crate::scan::Tally;
 pub enum Found {
     /// Introduced by this commit (an index into the graph's nodes).
     Commit(u32),
+    /// Introduced by this commit that no ref reaches (rebased away,
+    /// amended, on a deleted branch): an index into the dangling graph.
+    Dangling(u32),
     /// In the object store, in no tree that a reachable commit has.
     Unreachable,
 }
@@ -66,12 +69,12 @@ impl<'r> Walker<'r> {
         self.walk(tree, None, &mut Vec::new());
     }
 
-    /// Lists the blobs of `tree` that no earlier commit had, for `commit`.
-    pub fn introduce(&mut self, tree: ObjectId, commit: u32, jobs: &mut Vec<Job>) {
-        self.walk(tree, Some(commit), jobs);
+    /// Lists the blobs of `tree` that no earlier commit had, as `found`.
+    pub fn introduce(&mut self, tree: ObjectId, found: Found, jobs: &mut Vec<Job>) {
+        self.walk(tree, Some(found), jobs);
     }
 
-    fn walk(&mut self, root: ObjectId, commit: Option<u32>, jobs: &mut Vec<Job>) {
+    fn walk(&mut self, root: ObjectId, found: Option<Found>, jobs: &mut Vec<Job>) {
         if !self.seen.insert(root) {
             return;
         }
@@ -107,11 +110,11 @@ impl<'r> Walker<'r> {
                 match kind {
                     EntryKind::Tree => stack.push((entry.oid.to_owned(), child())),
                     EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link => {
-                        if let Some(commit) = commit {
+                        if let Some(found) = found {
                             jobs.push(Job {
                                 id: entry.oid.to_owned(),
                                 path: child(),
-                                found: Found::Commit(commit),
+                                found,
                             });
                         }
                     }
@@ -121,14 +124,12 @@ impl<'r> Walker<'r> {
         }
     }
 
-    /// Lists the blobs of the object store that no walked tree had, and
-    /// returns the commits no ref reaches (whose messages are scanned too).
-    pub fn unreachable(
-        &mut self,
-        tally: &Tally,
-        jobs: &mut Vec<Job>,
-    ) -> Result<Vec<ObjectId>, String> {
+    /// The commits and blobs of the object store that no walk reached, in
+    /// store order. Nothing is marked: the commits are walked next, and the
+    /// blobs their trees do not have are the bare unreachable ones.
+    pub fn unseen(&mut self, tally: &Tally) -> Result<(Vec<ObjectId>, Vec<ObjectId>), String> {
         let mut commits = Vec::new();
+        let mut blobs = Vec::new();
         let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
         for id in all {
             let Ok(id) = id else { continue };
@@ -136,19 +137,8 @@ impl<'r> Walker<'r> {
                 continue;
             }
             match self.repo.objects.try_header(&id) {
-                Ok(Some(header)) if header.kind == gix::object::Kind::Commit => {
-                    if self.seen.insert(id) {
-                        commits.push(id);
-                    }
-                }
-                Ok(Some(header)) if header.kind == gix::object::Kind::Blob => {
-                    self.seen.insert(id);
-                    jobs.push(Job {
-                        id,
-                        path: BString::default(),
-                        found: Found::Unreachable,
-                    });
-                }
+                Ok(Some(header)) if header.kind == gix::object::Kind::Commit => commits.push(id),
+                Ok(Some(header)) if header.kind == gix::object::Kind::Blob => blobs.push(id),
                 Ok(_) => {}
                 Err(e) => warn(
                     tally,
@@ -157,7 +147,9 @@ impl<'r> Walker<'r> {
                 ),
             }
         }
-        Ok(commits)
+        // The store may list an object twice (in a pack and loose); callers
+        // mark what they list, which drops the repeats.
+        Ok((commits, blobs))
     }
 
     /// Reports trees that could not be read, once.
