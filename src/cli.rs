@@ -24,14 +24,16 @@ use crate::rules::Confidence;
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
 use crate::source::archive::ArchiveLimits;
+use crate::source::git::{self, Mode as GitMode};
 use crate::suppress;
+use crate::{hook, progress};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no tokens found (or only tokens below --fail-on, or --exit-zero)
   1  tokens found (with --fail-on-status: a token verified with that status)
   2  error (bad arguments, a PATH that does not exist, output not writable,
-     an invalid config file or baseline)
+     an invalid config file or baseline, not a git repository, nothing to scan)
   3  with --revoke or `revoke`: a token patscan was to revoke is still in
      service (a revocation failed, or only its owner can revoke it)";
 
@@ -65,6 +67,17 @@ pub enum Command {
     /// process list is public). Dry run unless --yes or confirmed.
     #[command(after_help = live::REVOKE_EXIT_CODES)]
     Revoke(RevokeArgs),
+    /// Install a git pre-commit hook that runs `patscan scan --staged`.
+    InstallHook(InstallHookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// The repository (default: the one containing the current folder).
+    pub repo: Option<PathBuf>,
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +157,28 @@ pub struct ScanArgs {
     /// token).
     #[arg(long, value_name = "FILE", requires = "revoke")]
     pub audit_log: Option<PathBuf>,
+    /// Draw the progress bar on stderr even when it is not a terminal
+    /// (by default only a terminal outside CI gets one).
+    #[arg(long)]
+    pub progress: bool,
+    /// Scan what the next commit would add: blobs added or modified in the
+    /// git index relative to HEAD, read from the index, not the work tree.
+    /// PATH is the repository (default `.`). The pre-commit hook's mode.
+    #[arg(long, conflicts_with = "history", help_heading = "Git")]
+    pub staged: bool,
+    /// With --staged: report every token in the staged blobs, including
+    /// those HEAD already has.
+    #[arg(long, requires = "staged", help_heading = "Git")]
+    pub all: bool,
+    /// Scan the whole git history of the repository at PATH (default `.`):
+    /// every blob once, at the commit that introduced it; blobs no ref
+    /// reaches; commit and annotated tag messages.
+    #[arg(long, help_heading = "Git")]
+    pub history: bool,
+    /// With --history: only what the commits in A..B introduce (the
+    /// commits reachable from B and not from A), e.g. a pull request.
+    #[arg(long, value_name = "A..B", requires = "history", help_heading = "Git")]
+    pub range: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +261,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(args) => run_baseline(args),
         Command::Verify(args) => live::run_verify(args),
         Command::Revoke(args) => live::run_revoke(args),
+        Command::InstallHook(args) => run_install_hook(args),
     }
 }
 
@@ -290,8 +326,29 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             ..ArchiveLimits::default()
         }),
         skip_paths: config.skip_paths.clone(),
+        // A staged scan takes milliseconds: a bar would only flicker.
+        progress: progress::wanted(args.progress, args.quiet || args.staged),
     };
-    let mut report = scan::run(&config.rules, &options)?;
+    let git_mode = if args.staged {
+        Some(GitMode::Staged { all: args.all })
+    } else if args.history {
+        Some(GitMode::History {
+            range: args.range.clone(),
+        })
+    } else {
+        None
+    };
+    let mut report = match &git_mode {
+        Some(mode) => {
+            let repo = match args.paths.as_slice() {
+                [] => PathBuf::from("."),
+                [one] => one.clone(),
+                _ => anyhow::bail!("--staged and --history take one repository path"),
+            };
+            git::scan(&config.rules, &repo, mode, &options)?
+        }
+        None => scan::run(&config.rules, &options)?,
+    };
     suppress::apply(&mut report, &config.allowlist, baseline.as_ref());
     warn_problems(&report, args.quiet);
     if let Some(path) = &args.baseline {
@@ -331,6 +388,9 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         report::write_report(args.format, &report, &context, render, out)
     })?;
 
+    if args.staged && !report.findings.is_empty() && !args.quiet {
+        eprint!("{}", blocked_message(report.findings.len()));
+    }
     if let Some(endpoints) = &endpoints {
         return live::finish_scan(&report, endpoints, &args);
     }
@@ -368,6 +428,29 @@ fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
             path.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a blocked commit tells the committer: what happened, what to do,
+/// and how to let a false positive through.
+fn blocked_message(count: usize) -> String {
+    let tokens = if count == 1 { "a token" } else { "tokens" };
+    format!(
+        "\npatscan: commit blocked: the staged changes add {tokens} (listed above).\n\
+         \x20 - Remove it from the file and `git add` it again; if it was ever pushed or shared,\n\
+         \x20   revoke it with its issuer: removing it from git does not make it safe.\n\
+         \x20 - A false positive (a test fixture, a documented example)? Put `patscan:allow` in a\n\
+         \x20   comment on its line, or skip the check once with `git commit --no-verify`.\n"
+    )
+}
+
+fn run_install_hook(args: InstallHookArgs) -> Result<ExitCode> {
+    let repo = args.repo.unwrap_or_else(|| PathBuf::from("."));
+    let path = hook::install(&repo, args.force)?;
+    eprintln!(
+        "patscan: installed {}: each commit now runs `patscan scan --staged`",
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -64,12 +64,95 @@ impl fmt::Display for Secret {
 
 /// Where a finding was found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Origin {
     /// A file in the scanned tree.
     File,
     /// Standard input.
     Stdin,
+    /// A blob in the git index, about to be committed (`--staged`).
+    Staged { blob: String },
+    /// A blob in the git history, at the commit that first introduced it.
+    Commit {
+        #[serde(flatten)]
+        commit: CommitMeta,
+        blob: String,
+    },
+    /// A blob in a commit that no ref reaches any more (rebased away,
+    /// amended, on a deleted branch), at the commit that introduced it.
+    UnreachableCommit {
+        #[serde(flatten)]
+        commit: CommitMeta,
+        blob: String,
+    },
+    /// A commit's message.
+    CommitMessage {
+        #[serde(flatten)]
+        commit: CommitMeta,
+    },
+    /// An annotated tag's message.
+    TagMessage {
+        tag: String,
+        /// The tag object's id.
+        object: String,
+        author: String,
+        date: String,
+    },
+    /// A blob in the object store that no commit reachable from a ref
+    /// contains (left by a force-push, a rebase or a deleted branch): only
+    /// its object id is known, and it is still leaked.
+    Unreachable { blob: String },
+}
+
+/// What identifies a commit to a person: enough to find it (`git show ID`)
+/// and to know whom to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CommitMeta {
+    /// Full object id, hex.
+    pub commit: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+    /// First line of the message, with any token in it masked.
+    pub summary: String,
+}
+
+impl Origin {
+    /// The commit this finding is attributed to, if any.
+    pub fn commit(&self) -> Option<&CommitMeta> {
+        match self {
+            Origin::Commit { commit, .. }
+            | Origin::UnreachableCommit { commit, .. }
+            | Origin::CommitMessage { commit } => Some(commit),
+            _ => None,
+        }
+    }
+
+    /// The git object id of the blob the finding is in, if any.
+    pub fn blob(&self) -> Option<&str> {
+        match self {
+            Origin::Staged { blob }
+            | Origin::Commit { blob, .. }
+            | Origin::UnreachableCommit { blob, .. }
+            | Origin::Unreachable { blob } => Some(blob),
+            _ => None,
+        }
+    }
+
+    /// A short machine-readable name of the kind of place.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Stdin => "stdin",
+            Origin::Staged { .. } => "staged",
+            Origin::Commit { .. } => "commit",
+            Origin::UnreachableCommit { .. } => "unreachable-commit",
+            Origin::CommitMessage { .. } => "commit-message",
+            Origin::TagMessage { .. } => "tag-message",
+            Origin::Unreachable { .. } => "unreachable",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

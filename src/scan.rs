@@ -14,6 +14,7 @@ use crate::baseline::BaselineEntry;
 use crate::config::PathGlobs;
 use crate::error::ScanError;
 use crate::finding::{Finding, Origin};
+use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scanner::{Outcome, Scanner};
 use crate::source;
@@ -41,6 +42,8 @@ pub struct ScanOptions {
     pub archives: Option<ArchiveLimits>,
     /// Paths never scanned (the config's `allow.paths`).
     pub skip_paths: Option<PathGlobs>,
+    /// Draw a progress bar on stderr (the CLI decides: terminal or `--progress`).
+    pub progress: bool,
 }
 
 impl Default for ScanOptions {
@@ -54,6 +57,7 @@ impl Default for ScanOptions {
             show_secrets: false,
             archives: Some(ArchiveLimits::default()),
             skip_paths: None,
+            progress: false,
         }
     }
 }
@@ -111,12 +115,24 @@ pub struct Tally {
     pub archives: AtomicU64,
     pub archive_members: AtomicU64,
     problems: Mutex<Vec<Problem>>,
+    /// Advanced once per scanned item; hidden unless asked for.
+    pub progress: Progress,
+    /// What an item is called in the summary: `files` unless set (`blobs`).
+    pub unit: &'static str,
 }
 
 impl Tally {
+    pub fn with_progress(progress: Progress) -> Tally {
+        Tally {
+            progress,
+            ..Tally::default()
+        }
+    }
+
     pub fn scanned(&self, bytes: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.progress.inc(bytes);
     }
 
     pub fn archive_scanned(&self, archive: &ArchiveTally) {
@@ -140,6 +156,9 @@ impl Tally {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub files_scanned: u64,
+    /// What `files_scanned` counts, for people: `files` or `blobs`.
+    #[serde(skip)]
+    pub unit: &'static str,
     pub bytes_scanned: u64,
     pub binary_files_skipped: u64,
     pub large_files_skipped: u64,
@@ -181,15 +200,21 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         }
     }
 
-    let tally = Tally::default();
+    let tally = Tally::with_progress(Progress::new(options.progress, "files"));
     let mut findings = source::fs::scan_paths(rules, &roots, defaulted, options, &tally);
     if !stdin_requested.is_empty() {
         scan_stdin(rules, options, &tally, &mut findings)?;
     }
+    Ok(finish(findings, tally, started))
+}
 
+/// Sorts what the sources found and counts it into a report.
+pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> ScanReport {
+    tally.progress.finish();
     let allowed = suppress::take_inline_allowed(&mut findings);
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        (&a.path, a.line, a.column, &a.rule_id, &a.origin)
+            .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.origin))
     });
     let mut problems = tally
         .problems
@@ -204,6 +229,11 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
     }
     let summary = Summary {
         files_scanned: tally.files.load(Ordering::Relaxed),
+        unit: if tally.unit.is_empty() {
+            "files"
+        } else {
+            tally.unit
+        },
         bytes_scanned: tally.bytes.load(Ordering::Relaxed),
         binary_files_skipped: tally.binary_skipped.load(Ordering::Relaxed),
         large_files_skipped: tally.large_skipped.load(Ordering::Relaxed),
@@ -219,11 +249,11 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
         },
         stale_baseline_entries: Vec::new(),
     };
-    Ok(ScanReport {
+    ScanReport {
         findings,
         problems,
         summary,
-    })
+    }
 }
 
 fn scan_stdin(

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::RenderOptions;
+use crate::finding::Origin;
 use crate::live::{self, Status, Verification};
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
@@ -99,6 +100,9 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
             )),
         )?;
         writeln!(out, "    {}", finding.snippet.trim())?;
+        if let Some(provenance) = provenance(&finding.origin) {
+            writeln!(out, "    {}", paint.dim(&provenance))?;
+        }
         if let Some(verification) = &finding.live.verification {
             write_verification(verification, &paint, out)?;
         }
@@ -113,6 +117,39 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
         writeln!(out)?;
     }
     write_summary(report, &paint, out)
+}
+
+/// Where in git the token lives, for findings that do not come from a file.
+fn provenance(origin: &Origin) -> Option<String> {
+    match origin {
+        Origin::File | Origin::Stdin => None,
+        Origin::Staged { blob } => Some(format!("staged blob {}", short(blob))),
+        Origin::Commit { commit, .. } | Origin::CommitMessage { commit } => Some(format!(
+            "commit {} by {} on {}: {}",
+            short(&commit.commit),
+            commit.author,
+            commit.date,
+            commit.summary
+        )),
+        Origin::UnreachableCommit { commit, .. } => Some(format!(
+            "commit {} by {} on {}: {} (reachable from no ref, still in the object store)",
+            short(&commit.commit),
+            commit.author,
+            commit.date,
+            commit.summary
+        )),
+        Origin::TagMessage {
+            tag, author, date, ..
+        } => Some(format!("annotated tag {tag} by {author} on {date}")),
+        Origin::Unreachable { blob } => Some(format!(
+            "blob {blob}, reachable from no ref (still in the object store)"
+        )),
+    }
+}
+
+/// Twelve hex digits: unambiguous in practice, short enough to read.
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
@@ -178,8 +215,9 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
     };
     writeln!(
         out,
-        "{headline}: scanned {} files, {} in {:.2}s{extras}",
+        "{headline}: scanned {} {}, {} in {:.2}s{extras}",
         summary.files_scanned,
+        summary.unit,
         format_bytes(summary.bytes_scanned),
         summary.duration_seconds,
     )?;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::RenderOptions;
-use crate::finding::Finding;
+use crate::finding::{Finding, Origin};
 use crate::live::{self, Status, Verification};
 use crate::scan::{Problem, ScanReport, Summary};
 
@@ -36,10 +36,33 @@ pub struct JsonFinding<'a> {
     /// Present after `--verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<&'a Verification>,
+    /// Where the token is: `file`, `stdin`, `staged`, `commit`,
+    /// `unreachable-commit`, `commit-message`, `tag-message` or `unreachable`.
+    pub origin: &'static str,
+    /// Git provenance; absent for files and stdin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
     pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
+        let git = finding.origin.commit();
+        let tag = match &finding.origin {
+            Origin::TagMessage {
+                tag, author, date, ..
+            } => Some((tag.as_str(), author.as_str(), date.as_str())),
+            _ => None,
+        };
         JsonFinding {
             rule_id: &finding.rule_id,
             rule_name: &finding.rule_name,
@@ -56,6 +79,13 @@ impl<'a> JsonFinding<'a> {
             encoding: finding.encoding.as_deref(),
             nearby_organisations: &finding.live.organisations,
             verification: finding.live.verification.as_ref(),
+            origin: finding.origin.kind(),
+            commit: git.map(|c| c.commit.as_str()),
+            author: git.map(|c| c.author.as_str()).or(tag.map(|t| t.1)),
+            date: git.map(|c| c.date.as_str()).or(tag.map(|t| t.2)),
+            summary: git.map(|c| c.summary.as_str()),
+            blob: finding.origin.blob(),
+            tag: tag.map(|t| t.0),
         }
     }
 }

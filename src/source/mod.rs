@@ -1,6 +1,7 @@
-//! Where bytes come from. Each source hands the scanner readers plus the
-//! path to report; git history and the staged index will join the file
-//! system here.
+//! Where bytes come from. Each source hands the scanner bytes plus the path
+//! (and, for git, the provenance) to report: the file system, the staged
+//! index and the git history.
 
 pub mod archive;
 pub mod fs;
+pub mod git;

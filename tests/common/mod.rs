@@ -1,6 +1,8 @@
 //! Shared test helpers: plant fixtures (placeholders filled with generated
-//! tokens), run the real binary, read its JSON.
+//! tokens), run the real binary, read its JSON; [`git`] builds repositories.
 #![allow(dead_code)]
+
+pub mod git;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -1,0 +1,412 @@
+//! `--history`: every blob in the repository, each distinct blob scanned
+//! once, reported at the commit that introduced it; blobs that no ref
+//! reaches any more; commit and annotated tag messages. With a range
+//! (`A..B`), only the blobs and messages of the commits in it.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use gix::hash::ObjectId;
+use gix::objs::Find as _;
+
+use super::commits::{self, Graph};
+use super::introduce::{Found, Job, Walker};
+use super::one_line;
+use super::{blobs, carried, describe_signature, masked_summary, warn, GitError};
+use crate::finding::{Finding, Origin};
+use crate::rules::RuleSet;
+use crate::scan::{ScanOptions, Tally};
+use crate::scanner::Scanner;
+
+/// The path shown for a blob that no commit reachable from a ref has.
+pub const UNREACHABLE_PATH: &str = "<unreachable blob>";
+/// The path shown for a finding in an annotated tag's message.
+pub const TAG_PATH: &str = "<tag message>";
+
+pub fn scan(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    range: Option<&str>,
+    tally: &Tally,
+) -> Result<Vec<Finding>, GitError> {
+    let mut findings = Vec::new();
+    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut walker = Walker::new(repo);
+
+    let graph = match range {
+        Some(spec) => {
+            let (from, to) = parse_range(repo, spec)?;
+            let in_range = range_commits(repo, from, to, tally);
+            let graph = commits::load(
+                repo,
+                &[to],
+                Some(&in_range),
+                &mut scanner,
+                options,
+                tally,
+                &mut findings,
+            );
+            mark_base(repo, &graph, &mut walker);
+            graph
+        }
+        None => {
+            let tips = tips(
+                repo,
+                &mut walker,
+                &mut scanner,
+                options,
+                tally,
+                &mut findings,
+            )?;
+            commits::load(
+                repo,
+                &tips,
+                None,
+                &mut scanner,
+                options,
+                tally,
+                &mut findings,
+            )
+        }
+    };
+
+    for node in &graph.nodes {
+        walker.mark(node.id);
+    }
+    // Filled once the commits no ref reaches are known, before any of
+    // their blobs is sent to the workers.
+    let lost: OnceLock<Graph> = OnceLock::new();
+    let origin = |job: &Job| {
+        let blob = job.id.to_string();
+        let path = String::from_utf8_lossy(&job.path).into_owned();
+        match job.found {
+            Found::Commit(i) => (
+                path,
+                Origin::Commit {
+                    commit: graph.nodes[i as usize].meta.clone(),
+                    blob,
+                },
+            ),
+            Found::Dangling(i) => match lost.get() {
+                Some(lost) => (
+                    path,
+                    Origin::UnreachableCommit {
+                        commit: lost.nodes[i as usize].meta.clone(),
+                        blob,
+                    },
+                ),
+                None => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
+            },
+            Found::Unreachable => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
+        }
+    };
+
+    // Listing the blobs is sequential (each commit needs what the earlier
+    // ones had); scanning them runs on the other cores at the same time.
+    let sync = repo.clone().into_sync();
+    let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
+    let (listed, found) = std::thread::scope(|scope| {
+        let scanning = scope.spawn(|| blobs::scan(&sync, receive, rules, options, tally, &origin));
+        let mut lister = Lister {
+            repo,
+            walker: &mut walker,
+            scanner: &mut scanner,
+            options,
+            tally,
+            send: &send,
+            messages: &mut findings,
+            count: 0,
+            batch: Vec::with_capacity(blobs::BATCH),
+        };
+        let listed = lister.list(&graph, range.is_none(), &lost);
+        drop(send);
+        let found = match scanning.join() {
+            Ok(found) => found,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (listed, found)
+    });
+    let count = listed?;
+    if range.is_none() && graph.nodes.is_empty() && count == 0 && findings.is_empty() {
+        return Err(GitError::NothingToScan {
+            path: repo.git_dir().to_path_buf(),
+            reason: "the repository has no commits and no objects".into(),
+        });
+    }
+    findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
+    Ok(findings)
+}
+
+/// Lists the blobs to scan and sends them to the workers in batches.
+struct Lister<'a, 'r, 's> {
+    repo: &'r gix::Repository,
+    walker: &'a mut Walker<'r>,
+    scanner: &'a mut Scanner<'s>,
+    options: &'a ScanOptions,
+    tally: &'a Tally,
+    send: &'a crossbeam_channel::Sender<Vec<Job>>,
+    /// Findings in the messages of commits no ref reaches.
+    messages: &'a mut Vec<Finding>,
+    count: usize,
+    batch: Vec<Job>,
+}
+
+impl Lister<'_, '_, '_> {
+    /// Each reachable commit's new blobs; then (`unreachable`) those of the
+    /// commits no ref reaches, whose graph goes into `lost`; then the blobs
+    /// no commit has. Returns how many blobs were listed.
+    fn list(
+        &mut self,
+        graph: &Graph,
+        unreachable: bool,
+        lost: &OnceLock<Graph>,
+    ) -> Result<usize, GitError> {
+        for i in commits::topo_order(&graph.nodes) {
+            self.walker.introduce(
+                graph.nodes[i].tree,
+                Found::Commit(i as u32),
+                &mut self.batch,
+            );
+            self.flush(blobs::BATCH);
+        }
+        if unreachable {
+            let (dangling, bare) = self.walker.unseen(self.tally).map_err(GitError::Objects)?;
+            // A rebased-away or amended commit is as leaked as a reachable
+            // one: its message is scanned and its blobs are attributed to it.
+            let only: HashSet<ObjectId> = dangling.iter().copied().collect();
+            let graph = commits::load(
+                self.repo,
+                &dangling,
+                Some(&only),
+                self.scanner,
+                self.options,
+                self.tally,
+                self.messages,
+            );
+            for node in &graph.nodes {
+                self.walker.mark(node.id);
+            }
+            let order = commits::topo_order(&graph.nodes);
+            let graph = lost.get_or_init(|| graph);
+            for i in order {
+                self.walker.introduce(
+                    graph.nodes[i].tree,
+                    Found::Dangling(i as u32),
+                    &mut self.batch,
+                );
+                self.flush(blobs::BATCH);
+            }
+            for id in bare {
+                if self.walker.mark(id) {
+                    self.batch.push(Job {
+                        id,
+                        path: Default::default(),
+                        found: Found::Unreachable,
+                    });
+                    self.flush(blobs::BATCH);
+                }
+            }
+        }
+        self.walker.warn_missing(self.tally);
+        self.flush(1);
+        Ok(self.count)
+    }
+
+    /// Sends the batch once it holds `at_least` blobs.
+    fn flush(&mut self, at_least: usize) {
+        if self.batch.len() >= at_least.max(1) {
+            self.count += self.batch.len();
+            self.tally.progress.set_total(self.count as u64, "blobs");
+            // Fails only if the workers are gone (a panic, re-raised later).
+            let _ = self.send.send(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+/// The commits every ref and HEAD lead to, peeling annotated tags, whose
+/// messages are scanned on the way. Tags are marked as seen so they do not
+/// count as unreachable objects.
+fn tips(
+    repo: &gix::Repository,
+    walker: &mut Walker<'_>,
+    scanner: &mut Scanner<'_>,
+    options: &ScanOptions,
+    tally: &Tally,
+    out: &mut Vec<Finding>,
+) -> Result<Vec<ObjectId>, GitError> {
+    let mut starts: Vec<(String, ObjectId)> = Vec::new();
+    if let Ok(head) = repo.head_id() {
+        // A detached HEAD may be on no branch at all.
+        starts.push(("HEAD".into(), head.detach()));
+    }
+    let platform = repo
+        .references()
+        .map_err(|e| GitError::References(one_line(&e)))?;
+    let refs = platform
+        .all()
+        .map_err(|e| GitError::References(one_line(&e)))?;
+    for reference in refs {
+        match reference {
+            Ok(reference) => {
+                if let Some(id) = reference.target().try_id() {
+                    let name = reference.name().shorten().to_string();
+                    starts.push((name, id.to_owned()));
+                }
+            }
+            Err(e) => warn(
+                tally,
+                repo,
+                format!("cannot read a reference: {}", one_line(&e)),
+            ),
+        }
+    }
+
+    let mut tips = Vec::new();
+    let mut buf = Vec::new();
+    let mut local = Vec::new();
+    for (name, start) in starts {
+        let mut id = start;
+        // Follow tag -> tag -> … -> commit; a chain longer than this is corrupt.
+        for _ in 0..16 {
+            let data = match repo.objects.try_find(&id, &mut buf) {
+                Ok(Some(data)) => data,
+                Ok(None) => {
+                    warn(tally, repo, format!("{name}: object {id} is missing"));
+                    break;
+                }
+                Err(e) => {
+                    warn(
+                        tally,
+                        repo,
+                        format!("{name}: cannot read {id}: {}", one_line(&e)),
+                    );
+                    break;
+                }
+            };
+            match data.kind {
+                gix::object::Kind::Commit => {
+                    tips.push(id);
+                    break;
+                }
+                gix::object::Kind::Tag => {
+                    let Ok(tag) = data.decode().map(|o| o.into_tag()) else {
+                        warn(tally, repo, format!("{name}: tag {id} is corrupt"));
+                        break;
+                    };
+                    let Some(tag) = tag else { break };
+                    let next = tag.target();
+                    if walker.mark(id) {
+                        local.clear();
+                        scanner.scan_bytes(tag.message, TAG_PATH, &Origin::Stdin, &mut local);
+                        let (author, date) = describe_signature(tag.tagger().ok().flatten());
+                        let tag_name = {
+                            let secrets: Vec<_> = local.iter().map(|f| &f.secret).collect();
+                            masked_summary(tag.name, &secrets, options.show_secrets)
+                        };
+                        for mut finding in local.drain(..) {
+                            finding.origin = Origin::TagMessage {
+                                tag: tag_name.clone(),
+                                object: id.to_string(),
+                                author: author.clone(),
+                                date: date.clone(),
+                            };
+                            out.push(finding);
+                        }
+                    }
+                    id = next;
+                }
+                // A ref to a tree or blob: its blobs are still scanned, as
+                // objects that no commit reaches.
+                _ => break,
+            }
+        }
+    }
+    tips.sort_unstable();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Resolves `A..B` to two commits.
+fn parse_range(repo: &gix::Repository, spec: &str) -> Result<(ObjectId, ObjectId), GitError> {
+    let error = |message: String| GitError::Range {
+        spec: spec.to_string(),
+        message,
+    };
+    if !spec.contains("..") || spec.contains("...") {
+        return Err(error(
+            "expected A..B (the commits reachable from B but not from A)".into(),
+        ));
+    }
+    let parsed = repo
+        .rev_parse(spec)
+        .map_err(|e| error(one_line(&e)))?
+        .detach();
+    let (from, to) = match parsed {
+        gix::revision::plumbing::Spec::Range { from, to } => (from, to),
+        _ => return Err(error("expected A..B".into())),
+    };
+    let peel = |id: ObjectId| -> Result<ObjectId, GitError> {
+        let object = repo.find_object(id).map_err(|e| error(one_line(&e)))?;
+        let commit = object
+            .peel_to_commit()
+            .map_err(|e| error(format!("{id} is not a commit: {}", one_line(&e))))?;
+        Ok(commit.id)
+    };
+    Ok((peel(from)?, peel(to)?))
+}
+
+/// The commits reachable from `to` and not from `from`.
+fn range_commits(
+    repo: &gix::Repository,
+    from: ObjectId,
+    to: ObjectId,
+    tally: &Tally,
+) -> HashSet<ObjectId> {
+    let mut set = HashSet::new();
+    let walk = repo.rev_walk([to]).with_hidden([from]).all();
+    match walk {
+        Ok(walk) => {
+            for info in walk {
+                match info {
+                    Ok(info) => {
+                        set.insert(info.id);
+                    }
+                    Err(e) => {
+                        warn(
+                            tally,
+                            repo,
+                            format!("walking the range stopped early: {}", one_line(&e)),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => warn(
+            tally,
+            repo,
+            format!("cannot walk the range: {}", one_line(&e)),
+        ),
+    }
+    set
+}
+
+/// Marks the trees of the range's base commits as already present, so
+/// only what the range's commits add is listed.
+fn mark_base(repo: &gix::Repository, graph: &Graph, walker: &mut Walker<'_>) {
+    let mut buf = Vec::new();
+    for id in &graph.boundary {
+        let tree = match repo.objects.try_find(id, &mut buf) {
+            Ok(Some(data)) => data
+                .decode()
+                .ok()
+                .and_then(|o| o.into_commit())
+                .map(|c| c.tree()),
+            _ => None,
+        };
+        if let Some(tree) = tree {
+            walker.mark_tree(tree);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Which blobs each commit introduced, without diffing: commits are visited
+//! parents first, and a set of every tree and blob already seen means a
+//! commit's tree walk stops at any subtree an earlier commit had. So the
+//! whole history costs one read of each distinct tree, and each distinct
+//! blob is listed once, at the first commit (and path) that had it.
+
+use gix::bstr::{BString, ByteVec};
+use gix::hash::ObjectId;
+use gix::hashtable::HashSet;
+use gix::objs::tree::EntryKind;
+use gix::objs::{Find as _, FindHeader as _};
+
+use super::one_line;
+use super::warn;
+use crate::scan::Tally;
+
+/// Where a blob to scan was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Introduced by this commit (an index into the graph's nodes).
+    Commit(u32),
+    /// Introduced by this commit that no ref reaches (rebased away,
+    /// amended, on a deleted branch): an index into the dangling graph.
+    Dangling(u32),
+    /// In the object store, in no tree that a reachable commit has.
+    Unreachable,
+}
+
+/// A blob to scan, with what is needed to report it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: ObjectId,
+    /// The path in the introducing commit; empty when unreachable.
+    pub path: BString,
+    pub found: Found,
+}
+
+pub struct Walker<'r> {
+    repo: &'r gix::Repository,
+    seen: HashSet<ObjectId>,
+    buf: Vec<u8>,
+    missing_trees: usize,
+    first_missing: Option<ObjectId>,
+}
+
+impl<'r> Walker<'r> {
+    pub fn new(repo: &'r gix::Repository) -> Walker<'r> {
+        Walker {
+            repo,
+            seen: HashSet::default(),
+            buf: Vec::new(),
+            missing_trees: 0,
+            first_missing: None,
+        }
+    }
+
+    /// Marks an object (a commit, a tag) as reachable.
+    pub fn mark(&mut self, id: ObjectId) -> bool {
+        self.seen.insert(id)
+    }
+
+    pub fn is_seen(&self, id: &ObjectId) -> bool {
+        self.seen.contains(id)
+    }
+
+    /// Marks everything in `tree` as already present without listing it:
+    /// the base of a range, whose blobs the range did not introduce.
+    pub fn mark_tree(&mut self, tree: ObjectId) {
+        self.walk(tree, None, &mut Vec::new());
+    }
+
+    /// Lists the blobs of `tree` that no earlier commit had, as `found`.
+    pub fn introduce(&mut self, tree: ObjectId, found: Found, jobs: &mut Vec<Job>) {
+        self.walk(tree, Some(found), jobs);
+    }
+
+    fn walk(&mut self, root: ObjectId, found: Option<Found>, jobs: &mut Vec<Job>) {
+        if !self.seen.insert(root) {
+            return;
+        }
+        let mut stack: Vec<(ObjectId, BString)> = vec![(root, BString::default())];
+        while let Some((id, prefix)) = stack.pop() {
+            let tree = match self.repo.objects.try_find(&id, &mut self.buf) {
+                Ok(Some(data)) => data.try_into_tree_iter(),
+                Ok(None) | Err(_) => None,
+            };
+            let Some(tree) = tree else {
+                self.missing_trees += 1;
+                self.first_missing.get_or_insert(id);
+                continue;
+            };
+            for entry in tree {
+                let Ok(entry) = entry else {
+                    self.missing_trees += 1;
+                    self.first_missing.get_or_insert(id);
+                    break;
+                };
+                let kind = entry.mode.kind();
+                if kind == EntryKind::Commit || !self.seen.insert(entry.oid.to_owned()) {
+                    continue; // a submodule's commit, or already listed
+                }
+                let child = || {
+                    let mut path = prefix.clone();
+                    if !path.is_empty() {
+                        path.push_byte(b'/');
+                    }
+                    path.push_str(entry.filename);
+                    path
+                };
+                match kind {
+                    EntryKind::Tree => stack.push((entry.oid.to_owned(), child())),
+                    EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link => {
+                        if let Some(found) = found {
+                            jobs.push(Job {
+                                id: entry.oid.to_owned(),
+                                path: child(),
+                                found,
+                            });
+                        }
+                    }
+                    EntryKind::Commit => {}
+                }
+            }
+        }
+    }
+
+    /// The commits and blobs of the object store that no walk reached, in
+    /// store order. Nothing is marked: the commits are walked next, and the
+    /// blobs their trees do not have are the bare unreachable ones.
+    pub fn unseen(&mut self, tally: &Tally) -> Result<(Vec<ObjectId>, Vec<ObjectId>), String> {
+        let mut commits = Vec::new();
+        let mut blobs = Vec::new();
+        let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
+        for id in all {
+            let Ok(id) = id else { continue };
+            if self.seen.contains(&id) {
+                continue;
+            }
+            match self.repo.objects.try_header(&id) {
+                Ok(Some(header)) if header.kind == gix::object::Kind::Commit => commits.push(id),
+                Ok(Some(header)) if header.kind == gix::object::Kind::Blob => blobs.push(id),
+                Ok(_) => {}
+                Err(e) => warn(
+                    tally,
+                    self.repo,
+                    format!("cannot read object {id}: {}", one_line(&e)),
+                ),
+            }
+        }
+        // The store may list an object twice (in a pack and loose); callers
+        // mark what they list, which drops the repeats.
+        Ok((commits, blobs))
+    }
+
+    /// Reports trees that could not be read, once.
+    pub fn warn_missing(&self, tally: &Tally) {
+        if let Some(first) = self.first_missing {
+            warn(
+                tally,
+                self.repo,
+                format!(
+                    "{} tree(s) missing or unreadable (first: {first}); the files below them were \
+                     not scanned",
+                    self.missing_trees
+                ),
+            );
+        }
+    }
+}
