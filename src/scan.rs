@@ -145,6 +145,19 @@ impl Tally {
             .fetch_add(archive.binary_members, Ordering::Relaxed);
     }
 
+    /// Counts and reports an input skipped for being over `--max-file-size`.
+    pub fn too_large(&self, path: &str, size: u64, limit: u64) {
+        self.large_skipped.fetch_add(1, Ordering::Relaxed);
+        self.problem(Problem::new(
+            path,
+            &format!(
+                "skipped: {} is over --max-file-size {}",
+                crate::size::format_bytes(size),
+                crate::size::format_bytes(limit)
+            ),
+        ));
+    }
+
     pub fn problem(&self, problem: Problem) {
         self.problems
             .lock()

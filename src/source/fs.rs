@@ -133,15 +133,7 @@ impl Worker<'_> {
         };
         match file.metadata() {
             Ok(meta) if meta.len() > options.max_file_size => {
-                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-                tally.problem(Problem::new(
-                    display,
-                    &format!(
-                        "skipped: {} is over --max-file-size {}",
-                        crate::size::format_bytes(meta.len()),
-                        crate::size::format_bytes(options.max_file_size)
-                    ),
-                ));
+                tally.too_large(display, meta.len(), options.max_file_size);
                 return;
             }
             Ok(_) => {}
