@@ -19,6 +19,7 @@ pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 use crate::baseline::Baseline;
 use crate::config::{self, Config};
 use crate::finding::Finding;
+use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
 use crate::rules::Confidence;
 use crate::scan::{self, ScanOptions, ScanReport};
@@ -232,6 +233,7 @@ pub enum ColorChoice {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    crate::redact::install_panic_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -240,7 +242,8 @@ pub fn main() -> ExitCode {
                 // `patscan scan | head`: the reader left; nothing to report.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("patscan: error: {err:#}");
+            // An error can quote input (a config line, a rejected value).
+            eprintln!("patscan: error: {}", redact_tokens(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
@@ -285,12 +288,8 @@ fn warn_problems(report: &ScanReport, quiet: bool) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for problem in &report.problems {
-        writeln!(
-            err,
-            "patscan: warning: {}: {}",
-            problem.path, problem.message
-        )
-        .ok();
+        let line = format!("{}: {}", problem.path, problem.message);
+        writeln!(err, "patscan: warning: {}", redact_tokens(&line)).ok();
     }
 }
 
