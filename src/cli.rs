@@ -243,10 +243,27 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // An error can quote input (a config line, a rejected value).
-            eprintln!("patscan: error: {}", redact_tokens(&format!("{err:#}")));
+            eprintln!("patscan: error: {}", redact_tokens(&describe(&err)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: the library's
+/// errors already quote their cause in their own message.
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -52,8 +52,8 @@ fn a_pattern_too_long_or_too_big_compiled_is_refused_with_a_clear_error() {
     let cases = [
         (long.as_str(), "longer than 4096 bytes"),
         // Short text, enormous automaton: nested counted repetition.
-        ("acme_(?:(?:[a-z]{100}){100}){100}", "size limit"),
-        ("acme_(?:[a-zA-Z0-9]{1000}){50}", "size limit"),
+        ("acme_(?:(?:[a-z]{100}){100}){100}", "limit"),
+        ("acme_(?:[a-zA-Z0-9]{1000}){50}", "limit"),
         ("acme_((((((((((((((((((((((((((((((((((((((((((((((((((((x))))))))))))))))))))))))))))))))))))))))))))))))))))", "nest"),
     ];
     for (pattern, expected) in cases {
@@ -97,14 +97,14 @@ fn a_common_keyword_and_a_backtracking_shaped_pattern_still_scan_in_one_pass() {
     // one real key among thousands of near misses.
     let dir = tempfile::tempdir().unwrap();
     let config = rule(
-        "(?P<secret>the (?:a|aa)*b[0-9]{6})",
+        "(?P<secret>the (?:a|aa)*b[A-Za-z0-9]{16})(?:[^A-Za-z0-9]|$)",
         "the ",
-        "x the aaab123456 y",
+        "x the aaabQm9vZ2xlRm9vQmFy y",
     );
     let near_misses = format!("the {}c\n", "a".repeat(50)).repeat(20_000);
     fs::write(
         dir.path().join("text.txt"),
-        format!("{near_misses}and the aab654321 here\n"),
+        format!("{near_misses}and the aabXk29QpL7mZ3vT8wR here\n"),
     )
     .unwrap();
     let run = run_config(dir.path(), &config, &["--format", "json"]);

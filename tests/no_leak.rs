@@ -28,7 +28,7 @@ struct Secrets {
 fn pieces(secret: &str) -> Vec<String> {
     let chars: Vec<char> = secret.chars().collect();
     let mut out = vec![secret.to_string()];
-    for start in 4..chars.len().saturating_sub(12) {
+    for start in 4..=chars.len().saturating_sub(12) {
         out.push(chars[start..start + 12].iter().collect());
     }
     out
@@ -57,7 +57,13 @@ fn utf16le(text: &str) -> Vec<u8> {
 /// and two tokens on one line (each snippet shows the other).
 fn hostile_tree(dir: &Path) -> Secrets {
     let planted = plant(&fixture_dir("tree"), dir, 21);
-    let mut plain: Vec<String> = planted.into_iter().map(|p| p.token).collect();
+    // Tokens with a failed checksum are no secret (nor a finding): only the
+    // valid ones are checked.
+    let mut plain: Vec<String> = planted
+        .into_iter()
+        .filter(|p| p.valid)
+        .map(|p| p.token)
+        .collect();
     let mut encoded = Vec::new();
     let mut rng = TokenRng::new(99);
     let mut token = |family: &str| {
