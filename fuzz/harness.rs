@@ -162,7 +162,10 @@ pub fn engine(data: &[u8]) {
     let mut matches = Vec::new();
     find_tokens(rules(), text, &mut scratch, &mut matches);
     for m in &matches {
-        assert!(m.start < m.end && m.end <= text.len(), "match out of bounds");
+        assert!(
+            m.start < m.end && m.end <= text.len(),
+            "match out of bounds"
+        );
     }
     for &(start, end) in scratch.long_runs() {
         assert!(start < end && end <= text.len(), "run out of bounds");
@@ -278,7 +281,10 @@ pub fn percent(data: &[u8]) {
         decode::decode_percent(run, &mut out, &mut origin);
         assert_eq!(origin.len(), out.len() + 1);
         assert_eq!(origin.last(), Some(&run.len()));
-        assert!(origin.windows(2).all(|w| w[0] < w[1]), "origins not increasing");
+        assert!(
+            origin.windows(2).all(|w| w[0] < w[1]),
+            "origins not increasing"
+        );
         for (i, &byte) in out.iter().enumerate() {
             let source = &run[origin[i]..origin[i + 1]];
             assert!(

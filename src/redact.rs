@@ -55,19 +55,20 @@ pub fn redact_tokens(text: &str) -> String {
 /// masked: a panic payload formatted from input must not print a secret.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("{}", panic_message(info));
+        eprintln!("{}", panic_message(info.payload(), info.location()));
     }));
 }
 
-fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
-    let payload = info
-        .payload()
+fn panic_message(
+    payload: &(dyn std::any::Any + Send),
+    location: Option<&std::panic::Location<'_>>,
+) -> String {
+    let payload = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
-        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_string());
-    let location = info
-        .location()
+    let location = location
         .map(|l| format!(" at {}:{}", l.file(), l.line()))
         .unwrap_or_default();
     format!(
@@ -102,7 +103,7 @@ mod tests {
         let caught = std::panic::catch_unwind(|| {
             std::panic::set_hook(Box::new(|info| {
                 // Hand the formatted message back through a panic-free path.
-                MESSAGE.with(|m| *m.borrow_mut() = panic_message(info));
+                MESSAGE.with(|m| *m.borrow_mut() = panic_message(info.payload(), info.location()));
             }));
             panic!("bad input near {token}");
         });

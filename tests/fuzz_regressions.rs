@@ -72,7 +72,9 @@ fn the_harnesses_accept_ordinary_inputs() {
         }
     }
     harness::utf16(b"\x01h\x00i\x00\x3d\xd8\x00\xde");
-    harness::base64(b"Authorization: Basic dXNlcjpnaHBfYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=");
+    harness::base64(
+        b"Authorization: Basic dXNlcjpnaHBfYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=",
+    );
     harness::percent(b"\x00url=https://h/x?t=%22abc%3D%22&y=1 %zz %4");
     harness::config(b"disabled_rules = [\"github-app-server\"]\n[allow]\npaths = [\"*.snap\"]\n");
     harness::config(b"[[rule]]\nid = 1\n");
@@ -97,5 +99,7 @@ fn the_report_harness_catches_a_leak() {
     .unwrap();
     let pieces = harness::secret_pieces(&token);
     assert!(pieces.contains(&token[10..22].to_string()));
-    assert!(pieces.iter().all(|p| !"ghp_…[40 chars]".contains(p.as_str())));
+    assert!(pieces
+        .iter()
+        .all(|p| !"ghp_…[40 chars]".contains(p.as_str())));
 }

@@ -60,7 +60,11 @@ fn a_pattern_too_long_or_too_big_compiled_is_refused_with_a_clear_error() {
         let run = run_config(dir.path(), &rule(pattern, "acme_", "acme_x"), &[]);
         assert_eq!(run.code, 2, "{pattern:.40}: {}", run.stderr);
         assert!(run.stderr.contains("acme-key"), "{}", run.stderr);
-        assert!(run.stderr.contains(expected), "{pattern:.40}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{pattern:.40}: {}",
+            run.stderr
+        );
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
@@ -133,7 +137,14 @@ fn a_config_cannot_make_patscan_contact_a_host() {
         let output = patscan()
             .current_dir(dir.path())
             .env("PATSCAN_ENDPOINT_OVERRIDES", &overrides)
-            .args(["scan", "--config", "patscan.toml", "--verify", "--format", "json"])
+            .args([
+                "scan",
+                "--config",
+                "patscan.toml",
+                "--verify",
+                "--format",
+                "json",
+            ])
             .args(["--verify-timeout", "5"])
             .output()
             .unwrap();

@@ -169,7 +169,11 @@ fn baselines_warnings_and_errors_show_no_token() {
     // Stale entries: the tokens are gone, the warnings name them.
     fs::remove_file(dir.path().join("same-line.env")).unwrap();
     let out = run(dir.path(), &["scan", "--baseline", "baseline.json"]);
-    assert!(out.stderr.contains("stale baseline entry"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stale baseline entry"),
+        "{}",
+        out.stderr
+    );
     assert_hidden(&out.stderr, &secrets, "stale-entry warnings");
 
     // A token pasted into the baseline instead of its hash.
@@ -252,6 +256,11 @@ fn a_reader_that_leaves_early_gets_a_quiet_exit() {
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.is_empty(), "{format}: {stderr}");
-        assert_eq!(output.status.code(), Some(0), "{format}: {:?}", output.status);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {:?}",
+            output.status
+        );
     }
 }
