@@ -110,7 +110,7 @@ mod tests {
         let _ = std::panic::take_hook();
         assert!(caught.is_err());
         let message = MESSAGE.with(|m| m.borrow().clone());
-        assert!(message.contains("bad input near glpat-…["), "{message}");
+        assert!(message.contains("bad input near glpa…["), "{message}");
         assert!(!message.contains(&token));
     }
 
