@@ -19,6 +19,7 @@ pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 use crate::baseline::Baseline;
 use crate::config::{self, Config};
 use crate::finding::Finding;
+use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
 use crate::rules::Confidence;
 use crate::scan::{self, ScanOptions, ScanReport};
@@ -244,6 +245,7 @@ pub enum ColorChoice {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    crate::redact::install_panic_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -252,10 +254,28 @@ pub fn main() -> ExitCode {
                 // `patscan scan | head`: the reader left; nothing to report.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("patscan: error: {err:#}");
+            // An error can quote input (a config line, a rejected value).
+            eprintln!("patscan: error: {}", redact_tokens(&describe(&err)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: the library's
+/// errors already quote their cause in their own message.
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -297,12 +317,8 @@ fn warn_problems(report: &ScanReport, quiet: bool) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for problem in &report.problems {
-        writeln!(
-            err,
-            "patscan: warning: {}: {}",
-            problem.path, problem.message
-        )
-        .ok();
+        let line = format!("{}: {}", problem.path, problem.message);
+        writeln!(err, "patscan: warning: {}", redact_tokens(&line)).ok();
     }
 }
 

@@ -64,7 +64,14 @@ pub fn scan_paths(
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => worker.visit(&entry, strip_dot_prefix, options, tally),
-                Err(err) => tally.problem(Problem::from_walk_error(&err)),
+                Err(err) => {
+                    let mut problem = Problem::from_walk_error(&err);
+                    // Named as the files are: `loop/up`, not `./loop/up`.
+                    if strip_dot_prefix {
+                        problem.path = display_path(Path::new(&problem.path), true);
+                    }
+                    tally.problem(problem)
+                }
             }
             WalkState::Continue
         })
