@@ -12,6 +12,7 @@
 //! asked to.
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -111,11 +112,32 @@ pub fn plant(data: &[u8]) -> Planted {
     }
 }
 
-fn scan(text: &[u8], show_secrets: bool) -> Vec<Finding> {
-    let mut scanner = Scanner::new(rules(), show_secrets);
+thread_local! {
+    // Built once per thread: a scanner's per-rule caches cost far more to
+    // make than a small input costs to scan, and would drown the fuzzer.
+    static SCANNERS: RefCell<[Scanner<'static>; 2]> = RefCell::new([
+        Scanner::new(rules(), false),
+        Scanner::new(rules(), true),
+    ]);
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new(rules()));
+}
+
+/// Scans `text` as the file `path` with the built-in rules.
+fn scan_as(text: &[u8], path: &str, show_secrets: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    scanner.scan_bytes(text, "fuzz/input.txt", &Origin::File, &mut out);
+    SCANNERS.with(|scanners| {
+        scanners.borrow_mut()[usize::from(show_secrets)].scan_bytes(
+            text,
+            path,
+            &Origin::File,
+            &mut out,
+        );
+    });
     out
+}
+
+fn scan(text: &[u8], show_secrets: bool) -> Vec<Finding> {
+    scan_as(text, "fuzz/input.txt", show_secrets)
 }
 
 /// Stand-ins for a secret that must never be printed: the whole of it and,
@@ -158,18 +180,20 @@ fn assert_hidden(output: &str, secrets: &[String], input: &[u8], what: &str) {
 pub fn engine(data: &[u8]) {
     let planted = plant(data);
     let text = &planted.text;
-    let mut scratch = Scratch::new(rules());
-    let mut matches = Vec::new();
-    find_tokens(rules(), text, &mut scratch, &mut matches);
-    for m in &matches {
-        assert!(
-            m.start < m.end && m.end <= text.len(),
-            "match out of bounds"
-        );
-    }
-    for &(start, end) in scratch.long_runs() {
-        assert!(start < end && end <= text.len(), "run out of bounds");
-    }
+    SCRATCH.with(|scratch| {
+        let scratch = &mut *scratch.borrow_mut();
+        let mut matches = Vec::new();
+        find_tokens(rules(), text, scratch, &mut matches);
+        for m in &matches {
+            assert!(
+                m.start < m.end && m.end <= text.len(),
+                "match out of bounds"
+            );
+        }
+        for &(start, end) in scratch.long_runs() {
+            assert!(start < end && end <= text.len(), "run out of bounds");
+        }
+    });
 
     let hidden = scan(text, false);
     let shown = scan(text, true);
@@ -350,9 +374,7 @@ pub fn report(data: &[u8]) {
     let path_part = String::from_utf8_lossy(&planted.text[..planted.text.len().min(12)]);
     let path = format!("dir/{path_part}");
     for show_secrets in [false, true] {
-        let mut scanner = Scanner::new(rules(), show_secrets);
-        let mut findings = Vec::new();
-        scanner.scan_bytes(&planted.text, &path, &Origin::File, &mut findings);
+        let findings = scan_as(&planted.text, &path, show_secrets);
         // Every token found, inline-allowed ones included: those are not
         // reported, but may share a line with one that is.
         let secrets: Vec<String> = findings
