@@ -462,8 +462,23 @@ fn snippet(
     if to < line_end {
         text.push('…');
     }
+    if !show_secrets {
+        // The same secret can also stand where it is no token (glued to
+        // other letters, say); it is masked there too.
+        for &(other_start, other_end) in masks.iter().filter(|m| m.1 > from && m.0 < to) {
+            let value = String::from_utf8_lossy(&buf[other_start..other_end]);
+            if value.len() >= MIN_MASKED_REPEAT && text.contains(value.as_ref()) {
+                let masked = Secret::new(value.to_string()).redacted();
+                text = text.replace(value.as_ref(), &masked);
+            }
+        }
+    }
     text.trim_end_matches('\r').to_string()
 }
+
+/// Shortest secret whose other occurrences in a snippet are masked too:
+/// shorter spans are not tokens (the shortest token is 26 characters).
+const MIN_MASKED_REPEAT: usize = 16;
 
 fn back_chars(buf: &[u8], from: usize, chars: usize) -> usize {
     let mut at = from;
