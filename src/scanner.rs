@@ -431,8 +431,9 @@ fn snippet(
     let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
     let mut from = back_chars(buf, start, SNIPPET_CONTEXT).max(line_start);
     let mut to = forward_chars(buf, end, SNIPPET_CONTEXT).min(line_end);
+    let spans = masked_spans(buf, (from, to), (line_start, line_end), masks, show_secrets);
     // Never cut a secret in half: widen to include any that straddle.
-    for &(other_start, other_end) in masks {
+    for &(other_start, other_end) in &spans {
         if other_start < from && other_end > from {
             from = other_start;
         }
@@ -445,10 +446,7 @@ fn snippet(
         text.push('…');
     }
     let mut at = from;
-    for &(other_start, other_end) in masks.iter().filter(|m| m.0 >= from && m.1 <= to) {
-        if other_start < at {
-            continue; // overlaps a secret already masked
-        }
+    for &(other_start, other_end) in spans.iter().filter(|m| m.0 >= from && m.1 <= to) {
         text.push_str(&String::from_utf8_lossy(&buf[at..other_start]));
         let value = String::from_utf8_lossy(&buf[other_start..other_end]);
         if show_secrets {
@@ -462,23 +460,60 @@ fn snippet(
     if to < line_end {
         text.push('…');
     }
-    if !show_secrets {
-        // The same secret can also stand where it is no token (glued to
-        // other letters, say); it is masked there too.
-        for &(other_start, other_end) in masks.iter().filter(|m| m.1 > from && m.0 < to) {
-            let value = String::from_utf8_lossy(&buf[other_start..other_end]);
-            if value.len() >= MIN_MASKED_REPEAT && text.contains(value.as_ref()) {
-                let masked = Secret::new(value.to_string()).redacted();
-                text = text.replace(value.as_ref(), &masked);
-            }
-        }
-    }
     text.trim_end_matches('\r').to_string()
 }
 
-/// Shortest secret whose other occurrences in a snippet are masked too:
-/// shorter spans are not tokens (the shortest token is 26 characters).
+/// The spans a snippet covering `window` masks, sorted and disjoint: the
+/// tokens near it and, unless secrets are shown, every other copy of their
+/// text on the line (the same secret glued to other letters is no token,
+/// but still the secret), overlaps merged so none shows half unmasked.
+fn masked_spans(
+    buf: &[u8],
+    window: (usize, usize),
+    line: (usize, usize),
+    masks: &[(usize, usize)],
+    show_secrets: bool,
+) -> Vec<(usize, usize)> {
+    // Where a span that reaches into the window, or a copy of one, can be.
+    let near = (
+        window.0.saturating_sub(MAX_SNIPPET_REACH).max(line.0),
+        (window.1 + MAX_SNIPPET_REACH).min(line.1),
+    );
+    let mut spans: Vec<(usize, usize)> = masks
+        .iter()
+        .filter(|m| m.1 > near.0 && m.0 < near.1)
+        .copied()
+        .collect();
+    if !show_secrets {
+        let mut copies = Vec::new();
+        for &(start, end) in &spans {
+            if end - start < MIN_MASKED_REPEAT || near.0 >= near.1 {
+                continue;
+            }
+            let value = &buf[start..end];
+            for at in memchr::memmem::find_iter(&buf[near.0..near.1], value) {
+                copies.push((near.0 + at, near.0 + at + value.len()));
+            }
+        }
+        spans.extend(copies);
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// Shortest secret whose other copies in a snippet are masked too: shorter
+/// spans are no tokens (the shortest token is 26 characters).
 const MIN_MASKED_REPEAT: usize = 16;
+/// How far from a snippet's window a masked span can start and still reach
+/// into it: the longest token a rule allows.
+const MAX_SNIPPET_REACH: usize = crate::rules::MAX_TOKEN_LENGTH;
 
 fn back_chars(buf: &[u8], from: usize, chars: usize) -> usize {
     let mut at = from;
