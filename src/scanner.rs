@@ -202,6 +202,13 @@ impl<'r> Scanner<'r> {
         // boundary, must not show in this chunk's snippet.
         let mut masks: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
         masks.sort_unstable();
+        // A decoded token's secret differs from the encoded text it is
+        // masked by; a plain copy of it near the token is masked too.
+        let decoded: Vec<((usize, usize), Vec<u8>)> = self
+            .hits
+            .iter()
+            .filter_map(|h| h.decoded.as_ref().map(|d| ((h.start, h.end), d.0.clone())))
+            .collect();
         self.hits.retain(|h| owned.contains(&h.start));
         if self.hits.is_empty() {
             return;
@@ -239,7 +246,12 @@ impl<'r> Scanner<'r> {
                 column: cursor.column,
                 end_column: cursor.column + char_count(&buf[hit.start..hit.end]),
                 secret: Secret::new(String::from_utf8_lossy(secret_bytes).into_owned()),
-                snippet: snippet(buf, (hit.start, hit.end), &masks, self.show_secrets),
+                snippet: snippet(
+                    buf,
+                    (hit.start, hit.end),
+                    (&masks, &decoded),
+                    self.show_secrets,
+                ),
                 encoding: (!encoding.is_empty()).then_some(encoding),
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
@@ -420,12 +432,7 @@ fn char_count(bytes: &[u8]) -> usize {
 
 /// The token's line, cut to [`SNIPPET_CONTEXT`] characters each side, with
 /// every token on it masked unless secrets are shown.
-fn snippet(
-    buf: &[u8],
-    token: (usize, usize),
-    masks: &[(usize, usize)],
-    show_secrets: bool,
-) -> String {
+fn snippet(buf: &[u8], token: (usize, usize), masks: Masks<'_>, show_secrets: bool) -> String {
     let (start, end) = token;
     let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
@@ -471,7 +478,7 @@ fn masked_spans(
     buf: &[u8],
     window: (usize, usize),
     line: (usize, usize),
-    masks: &[(usize, usize)],
+    (masks, decoded): Masks<'_>,
     show_secrets: bool,
 ) -> Vec<(usize, usize)> {
     // Where a span that reaches into the window, or a copy of one, can be.
@@ -485,12 +492,17 @@ fn masked_spans(
         .copied()
         .collect();
     if !show_secrets {
+        let values = spans.iter().map(|&(start, end)| &buf[start..end]).chain(
+            decoded
+                .iter()
+                .filter(|(span, _)| span.1 > near.0 && span.0 < near.1)
+                .map(|(_, value)| value.as_slice()),
+        );
         let mut copies = Vec::new();
-        for &(start, end) in &spans {
-            if end - start < MIN_MASKED_REPEAT || near.0 >= near.1 {
+        for value in values {
+            if value.len() < MIN_MASKED_REPEAT || near.0 >= near.1 {
                 continue;
             }
-            let value = &buf[start..end];
             for at in memchr::memmem::find_iter(&buf[near.0..near.1], value) {
                 copies.push((near.0 + at, near.0 + at + value.len()));
             }
@@ -507,6 +519,10 @@ fn masked_spans(
     }
     merged
 }
+
+/// What a snippet masks: the spans of every token in the buffer (sorted),
+/// and the decoded secret of each one found in an encoding, by its span.
+type Masks<'a> = (&'a [(usize, usize)], &'a [((usize, usize), Vec<u8>)]);
 
 /// Shortest secret whose other copies in a snippet are masked too: shorter
 /// spans are no tokens (the shortest token is 26 characters).
