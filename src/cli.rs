@@ -317,8 +317,13 @@ fn warn_problems(report: &ScanReport, quiet: bool) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for problem in &report.problems {
-        let line = format!("{}: {}", problem.path, problem.message);
-        writeln!(err, "patscan: warning: {}", redact_tokens(&line)).ok();
+        // Messages were masked when the scan finished (`scan::finish`).
+        writeln!(
+            err,
+            "patscan: warning: {}: {}",
+            problem.path, problem.message
+        )
+        .ok();
     }
 }
 

@@ -1,5 +1,5 @@
-//! Masks tokens in free text that patscan prints outside its reports:
-//! error messages, warnings and panic messages.
+//! Masks tokens in free text that patscan prints beside its findings:
+//! error messages, problems (warnings) and panic messages.
 //!
 //! Those texts can quote input: a TOML syntax error shows the offending
 //! line of a config (and `allow.values` is where people paste tokens), a
@@ -7,6 +7,7 @@
 //! report masks the secrets it found; this gives the other outputs the same
 //! guarantee for every token a built-in rule recognises in plain text.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use crate::engine::{find_tokens, Scratch};
@@ -24,9 +25,16 @@ pub fn redact_tokens(text: &str) -> String {
     let Some(rules) = builtin() else {
         return text.to_string();
     };
-    let mut scratch = Scratch::new(rules);
+    thread_local! {
+        // Reused: a scan with thousands of warnings masks each of them.
+        static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+    }
     let mut matches = Vec::new();
-    find_tokens(rules, text.as_bytes(), &mut scratch, &mut matches);
+    SCRATCH.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let scratch = cell.get_or_insert_with(|| Scratch::new(rules));
+        find_tokens(rules, text.as_bytes(), scratch, &mut matches);
+    });
     if matches.is_empty() {
         return text.to_string();
     }

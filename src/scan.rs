@@ -233,6 +233,11 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         .problems
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
+    for problem in &mut problems {
+        // A message can quote input (an archive's or a repository's error
+        // text); it reaches stderr and every report format.
+        problem.message = crate::redact::redact_tokens(&problem.message);
+    }
     problems.sort();
     problems.dedup();
 
@@ -315,4 +320,23 @@ fn scan_stdin(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokengen::{generate, TokenRng};
+
+    #[test]
+    fn problem_messages_are_masked_and_each_reported_once() {
+        let token = generate("npm-token", &mut TokenRng::new(4)).unwrap();
+        let tally = Tally::default();
+        for _ in 0..2 {
+            tally.problem(Problem::new("a.zip", &format!("bad entry {token}")));
+        }
+        let report = finish(Vec::new(), tally, Instant::now());
+        assert_eq!(report.problems.len(), 1);
+        assert_eq!(report.problems[0].message, "bad entry npm_…[40 chars]");
+        assert_eq!(report.summary.problems, 1);
+    }
 }

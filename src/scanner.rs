@@ -202,6 +202,13 @@ impl<'r> Scanner<'r> {
         // boundary, must not show in this chunk's snippet.
         let mut masks: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
         masks.sort_unstable();
+        // A decoded token's secret differs from the encoded text it is
+        // masked by; a plain copy of it near the token is masked too.
+        let decoded: Vec<((usize, usize), Vec<u8>)> = self
+            .hits
+            .iter()
+            .filter_map(|h| h.decoded.as_ref().map(|d| ((h.start, h.end), d.0.clone())))
+            .collect();
         self.hits.retain(|h| owned.contains(&h.start));
         if self.hits.is_empty() {
             return;
@@ -239,7 +246,12 @@ impl<'r> Scanner<'r> {
                 column: cursor.column,
                 end_column: cursor.column + char_count(&buf[hit.start..hit.end]),
                 secret: Secret::new(String::from_utf8_lossy(secret_bytes).into_owned()),
-                snippet: snippet(buf, (hit.start, hit.end), &masks, self.show_secrets),
+                snippet: snippet(
+                    buf,
+                    (hit.start, hit.end),
+                    (&masks, &decoded),
+                    self.show_secrets,
+                ),
                 encoding: (!encoding.is_empty()).then_some(encoding),
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
@@ -420,19 +432,15 @@ fn char_count(bytes: &[u8]) -> usize {
 
 /// The token's line, cut to [`SNIPPET_CONTEXT`] characters each side, with
 /// every token on it masked unless secrets are shown.
-fn snippet(
-    buf: &[u8],
-    token: (usize, usize),
-    masks: &[(usize, usize)],
-    show_secrets: bool,
-) -> String {
+fn snippet(buf: &[u8], token: (usize, usize), masks: Masks<'_>, show_secrets: bool) -> String {
     let (start, end) = token;
     let line_start = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |i| end + i);
     let mut from = back_chars(buf, start, SNIPPET_CONTEXT).max(line_start);
     let mut to = forward_chars(buf, end, SNIPPET_CONTEXT).min(line_end);
+    let spans = masked_spans(buf, (from, to), (line_start, line_end), masks, show_secrets);
     // Never cut a secret in half: widen to include any that straddle.
-    for &(other_start, other_end) in masks {
+    for &(other_start, other_end) in &spans {
         if other_start < from && other_end > from {
             from = other_start;
         }
@@ -445,10 +453,7 @@ fn snippet(
         text.push('…');
     }
     let mut at = from;
-    for &(other_start, other_end) in masks.iter().filter(|m| m.0 >= from && m.1 <= to) {
-        if other_start < at {
-            continue; // overlaps a secret already masked
-        }
+    for &(other_start, other_end) in spans.iter().filter(|m| m.0 >= from && m.1 <= to) {
         text.push_str(&String::from_utf8_lossy(&buf[at..other_start]));
         let value = String::from_utf8_lossy(&buf[other_start..other_end]);
         if show_secrets {
@@ -464,6 +469,67 @@ fn snippet(
     }
     text.trim_end_matches('\r').to_string()
 }
+
+/// The spans a snippet covering `window` masks, sorted and disjoint: the
+/// tokens near it and, unless secrets are shown, every other copy of their
+/// text on the line (the same secret glued to other letters is no token,
+/// but still the secret), overlaps merged so none shows half unmasked.
+fn masked_spans(
+    buf: &[u8],
+    window: (usize, usize),
+    line: (usize, usize),
+    (masks, decoded): Masks<'_>,
+    show_secrets: bool,
+) -> Vec<(usize, usize)> {
+    // Where a span that reaches into the window, or a copy of one, can be.
+    let near = (
+        window.0.saturating_sub(MAX_SNIPPET_REACH).max(line.0),
+        (window.1 + MAX_SNIPPET_REACH).min(line.1),
+    );
+    let mut spans: Vec<(usize, usize)> = masks
+        .iter()
+        .filter(|m| m.1 > near.0 && m.0 < near.1)
+        .copied()
+        .collect();
+    if !show_secrets {
+        let values = spans.iter().map(|&(start, end)| &buf[start..end]).chain(
+            decoded
+                .iter()
+                .filter(|(span, _)| span.1 > near.0 && span.0 < near.1)
+                .map(|(_, value)| value.as_slice()),
+        );
+        let mut copies = Vec::new();
+        for value in values {
+            if value.len() < MIN_MASKED_REPEAT || near.0 >= near.1 {
+                continue;
+            }
+            for at in memchr::memmem::find_iter(&buf[near.0..near.1], value) {
+                copies.push((near.0 + at, near.0 + at + value.len()));
+            }
+        }
+        spans.extend(copies);
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// What a snippet masks: the spans of every token in the buffer (sorted),
+/// and the decoded secret of each one found in an encoding, by its span.
+type Masks<'a> = (&'a [(usize, usize)], &'a [((usize, usize), Vec<u8>)]);
+
+/// Shortest secret whose other copies in a snippet are masked too: shorter
+/// spans are no tokens (the shortest token is 26 characters).
+const MIN_MASKED_REPEAT: usize = 16;
+/// How far from a snippet's window a masked span can start and still reach
+/// into it: the longest token a rule allows.
+const MAX_SNIPPET_REACH: usize = crate::rules::MAX_TOKEN_LENGTH;
 
 fn back_chars(buf: &[u8], from: usize, chars: usize) -> usize {
     let mut at = from;

@@ -11,7 +11,7 @@ pub mod examples;
 mod spec;
 pub mod validate;
 
-pub use compile::{CompiledRule, RuleSet};
+pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH};
 pub use spec::{BareScan, ChecksumKind, Confidence, RuleFile, RuleSpec};
 
 use crate::error::RuleError;
