@@ -39,7 +39,7 @@ measure() {
   local stats; stats=$(mktemp)
   local findings
   findings=$(${STDIN_FROM:-true} | /usr/bin/time -o "$stats" -f "%M %e %U %S" "$@" -f json --quiet 2>/dev/null \
-    | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(f"{s[\"findings\"]} findings, {s[\"files_scanned\"]} files, {s[\"bytes_scanned\"]} bytes")')
+    | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("%d findings, %d files, %d bytes" % (s["findings"], s["files_scanned"], s["bytes_scanned"]))') || true # patscan exits 1 when it finds tokens
   read -r rss wall user sys < <(tail -n 1 "$stats"); rm -f "$stats"
   printf '| %s | %s MiB | %s s | %s s | %s |\n' "$label" "$((rss / 1024))" "$wall" "$(echo "$user + $sys" | bc)" "$findings"
 }
@@ -60,7 +60,7 @@ while left > 0:
     left -= len(block)
 EOF
 }
-STDIN_FROM=stream measure "10 GiB stream on stdin ($planted_per_block tokens per $(($(stat -c %s "$block") >> 20)) MiB copy)" \
+STDIN_FROM=stream measure "10 GiB stream on stdin (a $(($(stat -c %s "$block") >> 20)) MiB block, $planted_per_block planted, repeated)" \
   "$patscan" scan - --max-file-size 20G
 
 # 2. One 500 MB line: the block with its newlines turned into spaces, and a
@@ -85,26 +85,26 @@ fi
 cat "$line" > /dev/null
 measure "one line of $(stat -c %s "$line") bytes" "$patscan" scan --max-file-size 1G "$line"
 
-# 3. A million small files.
+# 3. A million small files: 400-byte cuts of the corpus, and in ten of the
+# folders one more file, a whole corpus file with a planted token.
 many=$work/million
 if [ ! -f "$many.done" ]; then
   python3 - "$seed" "$many" <<'EOF'
 import os, sys
-texts = []
+texts, leaks = [], []
 for root, _, files in os.walk(sys.argv[1]):
     for name in sorted(files):
         data = open(os.path.join(root, name), "rb").read()
-        # Small files, cut from the corpus; whole ones for those with a token.
-        texts.append(data if b"const LEAKED" in data else data[:400])
+        (leaks if b"const LEAKED" in data else texts).append(data)
 for d in range(1000):
     folder = os.path.join(sys.argv[2], f"d{d:03}")
     os.makedirs(folder, exist_ok=True)
     for i in range(1000):
-        n = d * 1000 + i
-        # One planted-token file per 100,000; the rest small cuts of source.
-        text = texts[n % len(texts)] if n % 100_000 == 0 else texts[n % len(texts)][:400]
         with open(os.path.join(folder, f"f{i:03}.txt"), "wb") as f:
-            f.write(text)
+            f.write(texts[(d * 1000 + i) % len(texts)][:400])
+    if d % 100 == 0:
+        with open(os.path.join(folder, "leak.txt"), "wb") as f:
+            f.write(leaks[d // 100 % len(leaks)])
 EOF
   touch "$many.done"
 fi
@@ -134,5 +134,6 @@ measure "a tree 1,000 folders deep" "$patscan" scan "$deep"
 # 5. The benchmark corpus, if benches/scan.sh made it.
 corpus=${CORPORA:-${TMPDIR:-/tmp}}/patscan-corpus-1024
 if [ -d "$corpus" ]; then
+  find "$corpus" -type f -print0 | xargs -0 cat > /dev/null # warm the cache again
   measure "benchmark corpus (1 GiB, $(find "$corpus" -type f | wc -l) files)" "$patscan" scan "$corpus"
 fi
