@@ -7,15 +7,17 @@
 # 1. A generated corpus of MEGABYTES (default 1024: ~57,000 files of source in
 #    several languages, JSON, YAML, lockfiles, minified bundles, logs and a few
 #    planted tokens), timed with hyperfine: reading every file with cat (one
-#    process, and two in parallel), patscan with all cores and with one.
+#    process, and two in parallel), reading every file with patscan's own
+#    walker and reused buffers but no scan (the read_tree example: the floor),
+#    patscan with all cores and with one.
 # 2. ripsecrets on the same full tree, once, with /usr/bin/time; its findings
 #    are counted so a run that scanned nothing cannot pass for a fast one.
-# 3. detect-secrets is ~20x slower again, so by default it runs on a subset:
+# 3. detect-secrets is slower still (about 1 MB/s), so by default it runs on a subset:
 #    the first SUBSET_MEGABYTES (default 50) of the same corpus (the seeded
 #    generator writes the same files in the same order, so the small corpus is
 #    a prefix of the large one; checked below). patscan and ripsecrets run on
 #    that subset too, for a like-for-like ratio. FULL=1 runs detect-secrets on
-#    the full tree as well (about 20 minutes on 2 cores).
+#    the full tree as well (about 20 minutes).
 #
 # detect-secrets only scans files under its working directory: given an
 # absolute path elsewhere it silently skips every file (it reports 0 results
@@ -33,8 +35,9 @@ out=${EXPORT_DIR:-/tmp}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
-cargo build --release --quiet --bin patscan --example gen_corpus
+cargo build --release --quiet --bin patscan --example gen_corpus --example read_tree
 patscan=$PWD/target/release/patscan
+read_tree=$PWD/target/release/examples/read_tree
 corpus() { # MEGABYTES -> directory
   local dir=$corpora/patscan-corpus-$1
   [ -d "$dir" ] || ./target/release/examples/gen_corpus "$dir" "$1" 1 >&2
@@ -70,6 +73,7 @@ hyperfine --warmup 2 --runs "${RUNS:-10}" --export-json "$out/patscan-bench-larg
   --export-markdown "$out/patscan-bench-large.md" \
   -n "read (cat)" "find $big -type f -print0 | xargs -0 cat > /dev/null" \
   -n "read (cat, 2 processes)" "find $big -type f -print0 | xargs -0 -P2 -n 4000 cat > /dev/null" \
+  -n "read (patscan's walker, no scan)" "$read_tree $big > /dev/null" \
   -n "patscan" "$patscan scan --quiet $big > /dev/null || test \$? -eq 1" \
   -n "patscan -j1" "$patscan scan --quiet -j1 $big > /dev/null || test \$? -eq 1"
 echo
@@ -106,6 +110,9 @@ else
   echo "(every file of it is byte-identical to the same path in $big: a subset of the same tree)"
 fi
 warm "$small"
+hyperfine --warmup 2 --runs "${RUNS:-10}" --export-json "$out/patscan-bench-subset.json" \
+  -n "patscan (subset)" "$patscan scan --quiet $small > /dev/null || test \$? -eq 1" \
+  -n "read (patscan's walker, no scan; subset)" "$read_tree $small > /dev/null" | grep -E "Benchmark|Time"
 echo "| command | wall | CPU | peak RSS | findings |"
 echo "| --- | --- | --- | --- | --- |"
 echo "$(timed patscan "$small" "$patscan" scan -f json .) $(count_patscan "$out/scan-bench-patscan.out") |"
