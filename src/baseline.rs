@@ -66,8 +66,10 @@ impl<'de> Deserialize<'de> for SecretHash {
         if ok {
             Ok(SecretHash(text))
         } else {
+            // Not quoted: what someone pastes here by mistake is the token.
             Err(serde::de::Error::custom(format!(
-                "secret_sha256 must be 64 lowercase hex digits, found {text:?}"
+                "secret_sha256 must be 64 lowercase hex digits (the SHA-256 of the secret, never the secret), found {} characters",
+                text.chars().count()
             )))
         }
     }

@@ -19,6 +19,7 @@ pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 use crate::baseline::Baseline;
 use crate::config::{self, Config};
 use crate::finding::Finding;
+use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
 use crate::rules::Confidence;
 use crate::scan::{self, ScanOptions, ScanReport};
@@ -93,18 +94,8 @@ pub struct ScanArgs {
     /// Print secrets in full. Without it every output masks them.
     #[arg(long)]
     pub show_secrets: bool,
-    /// Also scan files excluded by .gitignore, .ignore and git's excludes.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Follow symbolic links (loops are detected and reported).
-    #[arg(short = 'L', long)]
-    pub follow: bool,
-    /// Skip files larger than this (K, M, G suffixes).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -181,6 +172,38 @@ pub struct ScanArgs {
     pub range: Option<String>,
 }
 
+/// How the file walk behaves; shared by `scan` and `baseline` so that a
+/// baseline is recorded from exactly what a scan would see.
+#[derive(Debug, Args)]
+pub struct WalkArgs {
+    /// Also scan files excluded by .gitignore, .ignore and git's excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+    /// Skip files larger than this (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl WalkArgs {
+    /// The scan options these flags set; the rest are the defaults.
+    fn options(&self, paths: &[PathBuf]) -> ScanOptions {
+        ScanOptions {
+            paths: paths.to_vec(),
+            include_ignored: self.no_ignore,
+            follow_links: self.follow,
+            max_file_size: self.max_file_size,
+            threads: self.threads,
+            ..ScanOptions::default()
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Output format.
@@ -202,18 +225,8 @@ pub struct BaselineArgs {
     /// Settings file (default: .patscan.toml in the scanned folder).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Also scan files excluded by .gitignore, .ignore and git's excludes.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Follow symbolic links.
-    #[arg(short = 'L', long)]
-    pub follow: bool,
-    /// Skip files larger than this (K, M, G suffixes).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Worker threads (default: one per core).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub walk: WalkArgs,
     /// Do not print warnings about unreadable or skipped files.
     #[arg(short, long)]
     pub quiet: bool,
@@ -232,6 +245,7 @@ pub enum ColorChoice {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    crate::redact::install_panic_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -240,10 +254,28 @@ pub fn main() -> ExitCode {
                 // `patscan scan | head`: the reader left; nothing to report.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("patscan: error: {err:#}");
+            // An error can quote input (a config line, a rejected value).
+            eprintln!("patscan: error: {}", redact_tokens(&describe(&err)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: the library's
+/// errors already quote their cause in their own message.
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -285,12 +317,8 @@ fn warn_problems(report: &ScanReport, quiet: bool) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for problem in &report.problems {
-        writeln!(
-            err,
-            "patscan: warning: {}: {}",
-            problem.path, problem.message
-        )
-        .ok();
+        let line = format!("{}: {}", problem.path, problem.message);
+        writeln!(err, "patscan: warning: {}", redact_tokens(&line)).ok();
     }
 }
 
@@ -313,21 +341,17 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     // report, never a silent empty one.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let options = ScanOptions {
-        paths: args.paths.clone(),
-        include_ignored: args.no_ignore,
-        follow_links: args.follow,
-        max_file_size: args.max_file_size,
-        threads: args.threads,
         show_secrets: args.show_secrets,
         archives: (!args.no_archives).then_some(ArchiveLimits {
             max_depth: args.archive_depth as usize,
-            max_member_bytes: args.max_file_size,
+            max_member_bytes: args.walk.max_file_size,
             max_total_bytes: args.archive_max_bytes,
             ..ArchiveLimits::default()
         }),
         skip_paths: config.skip_paths.clone(),
         // A staged scan takes milliseconds: a bar would only flicker.
         progress: progress::wanted(args.progress, args.quiet || args.staged),
+        ..args.walk.options(&args.paths)
     };
     let git_mode = if args.staged {
         Some(GitMode::Staged { all: args.all })
@@ -370,16 +394,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         live::verify(&mut report, endpoints, &args.live, args.quiet)?;
     }
 
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let render = RenderOptions {
-        show_secrets: args.show_secrets,
-        color: color && args.format == Format::Human,
-    };
+    let render = render_options(
+        args.color,
+        args.output.as_ref(),
+        args.format,
+        args.show_secrets,
+    );
     let context = ReportContext {
         rules: &config.rules,
         roots: &roots,
@@ -405,15 +425,8 @@ fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let roots = roots_of(&args.paths);
     let config = load_config(args.config.as_ref(), &roots)?;
     let options = ScanOptions {
-        paths: args.paths.clone(),
-        include_ignored: args.no_ignore,
-        follow_links: args.follow,
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-        show_secrets: false,
         skip_paths: config.skip_paths.clone(),
-        // Archives and anything else: the scan's defaults.
-        ..ScanOptions::default()
+        ..args.walk.options(&args.paths)
     };
     let mut report = scan::run(&config.rules, &options)?;
     suppress::apply(&mut report, &config.allowlist, None);
@@ -452,6 +465,26 @@ fn run_install_hook(args: InstallHookArgs) -> Result<ExitCode> {
         path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Colour only for the human format on a terminal (unless forced), and
+/// never when `NO_COLOR` is set.
+pub(crate) fn render_options(
+    color: ColorChoice,
+    output: Option<&PathBuf>,
+    format: Format,
+    show_secrets: bool,
+) -> RenderOptions {
+    let to_terminal = output.is_none() && io::stdout().is_terminal();
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    RenderOptions {
+        show_secrets,
+        color: color && format == Format::Human,
+    }
 }
 
 /// Writes to FILE or standard output, buffered, and flushes so that a write

@@ -106,7 +106,12 @@ impl<R: Read> Utf16Reader<R> {
             };
             if n == 0 {
                 self.eof = true;
-                if self.pending_high.take().is_some() || !self.input.is_empty() {
+                // One U+FFFD per defect, as `char::decode_utf16` does: a
+                // high surrogate left unpaired, then a stray last byte.
+                if self.pending_high.take().is_some() {
+                    push_char(&mut self.output, char::REPLACEMENT_CHARACTER);
+                }
+                if !self.input.is_empty() {
                     push_char(&mut self.output, char::REPLACEMENT_CHARACTER);
                 }
                 self.input.clear();

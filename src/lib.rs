@@ -24,6 +24,7 @@ pub mod hook;
 pub mod line_hash;
 pub mod live;
 pub mod progress;
+pub mod redact;
 pub mod relpath;
 pub mod report;
 pub mod rules;

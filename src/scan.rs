@@ -145,6 +145,19 @@ impl Tally {
             .fetch_add(archive.binary_members, Ordering::Relaxed);
     }
 
+    /// Counts and reports an input skipped for being over `--max-file-size`.
+    pub fn too_large(&self, path: &str, size: u64, limit: u64) {
+        self.large_skipped.fetch_add(1, Ordering::Relaxed);
+        self.problem(Problem::new(
+            path,
+            &format!(
+                "skipped: {} is over --max-file-size {}",
+                crate::size::format_bytes(size),
+                crate::size::format_bytes(limit)
+            ),
+        ));
+    }
+
     pub fn problem(&self, problem: Problem) {
         self.problems
             .lock()
@@ -266,7 +279,31 @@ fn scan_stdin(
     let stdin = std::io::stdin();
     let mut handle = stdin.lock().take(options.max_file_size);
     match scanner.scan_reader(&mut handle, "<stdin>", &Origin::Stdin, findings) {
-        Ok(Outcome::Scanned { bytes }) => tally.scanned(bytes),
+        Ok(Outcome::Scanned { bytes }) => {
+            tally.scanned(bytes);
+            // A stream has no size to check up front: say so when the limit
+            // cut it, rather than pass off a partial scan as a whole one.
+            let mut probe = [0u8; 1];
+            let more = bytes == options.max_file_size
+                && handle
+                    .into_inner()
+                    .read(&mut probe)
+                    .map_err(|source| ScanError::Io {
+                        path: PathBuf::from("<stdin>"),
+                        source,
+                    })?
+                    > 0;
+            if more {
+                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
+                tally.problem(Problem::new(
+                    "<stdin>",
+                    &format!(
+                        "only the first {} scanned: standard input is over --max-file-size",
+                        crate::size::format_bytes(options.max_file_size)
+                    ),
+                ));
+            }
+        }
         Ok(Outcome::Binary) => {
             tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
         }

@@ -155,7 +155,11 @@ impl<'r> Scanner<'r> {
             if eof {
                 break Ok(Outcome::Scanned { bytes: total });
             }
-            let keep_from = owned_end - LEFT_CONTEXT.min(owned_end);
+            // Keep enough before the next owned part that any token or
+            // decoded run a snippet there can reach is whole, so it is
+            // found and masked (see `scan_chunk`).
+            let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
+            let keep_from = owned_end - keep.min(owned_end);
             position.advance(&buf[..keep_from]);
             buf.copy_within(keep_from..filled, 0);
             filled -= keep_from;
@@ -195,27 +199,28 @@ impl<'r> Scanner<'r> {
         self.matches.clear();
         find_tokens(self.rules, buf, &mut self.scratch, &mut self.matches);
         self.hits.clear();
-        self.hits.extend(
-            self.matches
-                .iter()
-                .filter(|m| owned.contains(&m.start))
-                .map(|m| Hit {
-                    rule: m.rule,
-                    start: m.start,
-                    end: m.end,
-                    validation: m.validation,
-                    decoded: None,
-                }),
-        );
+        self.hits.extend(self.matches.iter().map(|m| Hit {
+            rule: m.rule,
+            start: m.start,
+            end: m.end,
+            validation: m.validation,
+            decoded: None,
+        }));
         decoded_hits(
             self.rules,
             buf,
-            owned,
+            0..buf.len(),
             &self.matches,
             self.scratch.long_runs(),
             &mut self.hits,
             &mut self.decoded_scratch,
         );
+        // Every token in the buffer is masked in snippets, also those another
+        // chunk reports: a neighbour on the same line, just across the
+        // boundary, must not show in this chunk's snippet.
+        let mut masks: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
+        masks.sort_unstable();
+        self.hits.retain(|h| owned.contains(&h.start));
         if self.hits.is_empty() {
             return;
         }
@@ -224,7 +229,6 @@ impl<'r> Scanner<'r> {
             (a.start, a.end, a.rule) == (b.start, b.end, b.rule)
                 && a.decoded.as_ref().map(|d| &d.0) == b.decoded.as_ref().map(|d| &d.0)
         });
-        let masks: Vec<(usize, usize)> = self.hits.iter().map(|h| (h.start, h.end)).collect();
         let mut cursor = position.clone();
         let mut cursor_at = 0;
         for hit in &self.hits {
@@ -267,8 +271,8 @@ impl<'r> Scanner<'r> {
 /// Kubernetes secret holding a docker config).
 const MAX_DECODE_DEPTH: usize = 2;
 
-/// Tokens visible only once base64 runs or percent escapes in the owned part
-/// of `buf` are decoded. A token that also stands in plain text at the same
+/// Tokens visible only once base64 runs or percent escapes starting in
+/// `owned` are decoded. A token that also stands in plain text at the same
 /// place (`raw`) is not reported twice.
 fn decoded_hits(
     rules: &RuleSet,

@@ -8,11 +8,6 @@ use std::io::Write;
 use std::path::Path;
 
 use common::*;
-use patscan::tokengen::{generate, TokenRng};
-
-fn token(family: &str, seed: u64) -> String {
-    generate(family, &mut TokenRng::new(seed)).unwrap()
-}
 
 fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

@@ -8,12 +8,8 @@ use std::fs;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use common::*;
-use patscan::tokengen::{corrupt, generate, TokenRng};
+use patscan::tokengen::{corrupt, TokenRng};
 use serde_json::Value;
-
-fn token(family: &str, seed: u64) -> String {
-    generate(family, &mut TokenRng::new(seed)).unwrap()
-}
 
 fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
     let mut out = Vec::new();

@@ -10,35 +10,9 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::patscan;
+use common::{patscan, token, Run};
 use emulator::{Behaviour, Emulator};
-use patscan::tokengen::{generate, TokenRng};
 use serde_json::Value;
-
-/// A fresh token of `family`, checksum-valid, generated at test time.
-fn token(family: &str, seed: u64) -> String {
-    generate(family, &mut TokenRng::new(seed)).expect("known family")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
-    }
-
-    fn assert_no_leak(&self, tokens: &[&str]) {
-        for t in tokens {
-            assert!(!self.stdout.contains(t), "token leaked to stdout");
-            assert!(!self.stderr.contains(t), "token leaked to stderr");
-        }
-    }
-}
 
 fn run(dir: &Path, overrides: Option<&str>, args: &[&str]) -> Run {
     let mut cmd = patscan();
@@ -48,11 +22,7 @@ fn run(dir: &Path, overrides: Option<&str>, args: &[&str]) -> Run {
         cmd.env("PATSCAN_ENDPOINT_OVERRIDES", o);
     }
     let output = cmd.args(args).output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

@@ -15,7 +15,11 @@ fn rules() -> &'static RuleSet {
 }
 
 fn scan(bytes: &[u8], chunk: Option<usize>) -> Vec<Finding> {
-    let mut scanner = Scanner::new(rules(), true);
+    scan_showing(bytes, chunk, true)
+}
+
+fn scan_showing(bytes: &[u8], chunk: Option<usize>, show_secrets: bool) -> Vec<Finding> {
+    let mut scanner = Scanner::new(rules(), show_secrets);
     if let Some(chunk) = chunk {
         scanner = scanner.with_chunk_size(chunk);
     }
@@ -53,6 +57,12 @@ fn filler() -> impl Strategy<Value = String> {
         0..20,
     )
     .prop_map(|parts| parts.concat())
+}
+
+/// Filler longer than the scanner's overlap between chunks (64 KiB plus a
+/// little): a text shorter than a chunk plus the overlap is read in one go.
+fn padding() -> String {
+    "x = 1; ".repeat(10_000)
 }
 
 proptest! {
@@ -105,7 +115,7 @@ proptest! {
     #[test]
     fn chunk_boundaries_do_not_change_the_findings(
         seed in any::<u64>(),
-        chunk in 1usize..3000,
+        chunk in 200usize..3000,
         layout in proptest::collection::vec((0..FAMILIES.len(), filler()), 1..12),
     ) {
         let mut rng = TokenRng::new(seed);
@@ -116,8 +126,47 @@ proptest! {
             text.push_str(&generate(FAMILIES[*family], &mut rng).unwrap());
             text.push(' ');
         }
+        // Without it the whole text fits in the first read and the chunk
+        // size changes nothing.
+        text.push_str(&padding());
         let whole: Vec<_> = scan(text.as_bytes(), None).iter().map(key).collect();
         let chunked: Vec<_> = scan(text.as_bytes(), Some(chunk)).iter().map(key).collect();
         prop_assert_eq!(whole, chunked);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Two tokens on one line with a chunk boundary near them: each is
+    /// reported once, by its own chunk, and neither snippet shows the other
+    /// (the chunk that does not report a token still masks it).
+    #[test]
+    fn neighbours_across_a_chunk_boundary_are_found_once_and_masked(
+        seed in any::<u64>(),
+        first in 0..FAMILIES.len(),
+        second in 0..FAMILIES.len(),
+        gap in "[a-z=:;, ]{1,30}",
+        shift in 0usize..200,
+    ) {
+        let mut rng = TokenRng::new(seed);
+        let a = generate(FAMILIES[first], &mut rng).unwrap();
+        let b = generate(FAMILIES[second], &mut rng).unwrap();
+        let pad = padding();
+        let text = format!("{pad} {a} {gap} {b} {pad}");
+        let boundary = pad.len() + shift;
+        let whole: Vec<_> = scan_showing(text.as_bytes(), None, false).iter().map(key).collect();
+        let chunked = scan_showing(text.as_bytes(), Some(boundary), false);
+        prop_assert_eq!(&whole, &chunked.iter().map(key).collect::<Vec<_>>());
+        prop_assert!(chunked.iter().any(|f| f.secret.expose() == a));
+        prop_assert!(chunked.iter().any(|f| f.secret.expose() == b));
+        for f in &chunked {
+            for token in [&a, &b] {
+                for piece in token.as_bytes().windows(12).skip(4) {
+                    let piece = std::str::from_utf8(piece).unwrap();
+                    prop_assert!(!f.snippet.contains(piece), "{} shows part of a token", f.snippet);
+                }
+            }
+        }
     }
 }

@@ -10,28 +10,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
+use common::{token, Run};
 use emulator::{Behaviour, Emulator};
-use patscan::tokengen::{generate, TokenRng};
 use serde_json::Value;
-
-fn token(family: &str, seed: u64) -> String {
-    generate(family, &mut TokenRng::new(seed)).expect("known family")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn assert_no_leak(&self, tokens: &[&str]) {
-        for t in tokens {
-            assert!(!self.stdout.contains(t), "token leaked to stdout");
-            assert!(!self.stderr.contains(t), "token leaked to stderr");
-        }
-    }
-}
 
 fn run(
     dir: &Path,
@@ -57,11 +38,7 @@ fn run(
     }
     drop(input);
     let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(output)
 }
 
 fn audit(dir: &Path) -> Vec<Value> {

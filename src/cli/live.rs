@@ -15,7 +15,7 @@ use super::{write_output, ColorChoice, ScanArgs};
 use crate::finding::{Finding, Origin, Secret};
 use crate::live::revoke::{Confirm, Journal, Revocations, RevokeOptions, AZURE_DEVOPS_ADMIN_VAR};
 use crate::live::{self, Endpoints, Http, Policy, Status, VerifyOptions};
-use crate::report::{self, Format, RenderOptions, ReportContext};
+use crate::report::{self, Format, ReportContext};
 use crate::rules::{self, Confidence};
 use crate::scan::ScanReport;
 use crate::scanner::Scanner;
@@ -368,16 +368,12 @@ pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
     let mut report = live::reverify::load(&text, args.show_secrets)
         .with_context(|| format!("{}", args.report.display()))?;
     verify(&mut report, &endpoints, &args.live, args.quiet)?;
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let render = RenderOptions {
-        show_secrets: args.show_secrets,
-        color: color && args.format == Format::Human,
-    };
+    let render = super::render_options(
+        args.color,
+        args.output.as_ref(),
+        args.format,
+        args.show_secrets,
+    );
     // The report's findings come from built-in rules (custom ones cannot be
     // checked anyway); paths are kept as the scan reported them.
     let rules = rules::builtin().context("loading the built-in rules")?;

@@ -47,16 +47,7 @@ pub fn verify(http: &Http, base: &str, token: &str) -> Verification {
         (200, Some(body)) if body["login"].is_string() => {
             let mut v = answer.verification(Status::Active, Provider::Github);
             v.owner = body["login"].as_str().map(str::to_string);
-            v.scopes = answer
-                .header("x-oauth-scopes")
-                .map(|s| {
-                    s.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            v.scopes = answer.list_header("x-oauth-scopes");
             v.expires_at = answer
                 .header("github-authentication-token-expiration")
                 .map(str::to_string);

@@ -127,6 +127,21 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// A comma-separated header as a list (`X-OAuth-Scopes: repo, read:org`);
+    /// empty when absent.
+    pub fn list_header(&self, name: &str) -> Vec<String> {
+        self.header(name)
+            .map(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

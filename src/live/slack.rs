@@ -56,16 +56,7 @@ pub fn verify(http: &Http, base: &str, token: &str) -> Verification {
             let mut v = answer.verification(Status::Active, Provider::Slack);
             v.owner = body["user"].as_str().map(str::to_string);
             v.organisation = body["team"].as_str().map(str::to_string);
-            v.scopes = answer
-                .header("x-oauth-scopes")
-                .map(|s| {
-                    s.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            v.scopes = answer.list_header("x-oauth-scopes");
             v
         }
         Some(false) => {

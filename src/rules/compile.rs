@@ -220,12 +220,61 @@ fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError> {
                 .hybrid_cache_capacity(2 << 20),
         )
         .build(&spec.pattern)
-        .map_err(|e| invalid(spec, format!("invalid pattern: {e}")))
+        .map_err(|e| invalid(spec, format!("invalid pattern: {}", with_causes(&e))))
+}
+
+/// A syntax error prints the pattern with a caret under the fault, over
+/// several lines; errors here are one line, so keep the verdict (the last
+/// line) and say where.
+fn one_line(message: &str) -> String {
+    if !message.contains('\n') {
+        return message.to_string();
+    }
+    let verdict = message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("error: ");
+    let caret = message
+        .lines()
+        .find(|l| l.trim_start().starts_with('^'))
+        .and_then(|l| l.find('^'));
+    match caret {
+        // The quoted pattern is indented by four spaces.
+        Some(column) => format!("{verdict} (at byte {})", column.saturating_sub(4)),
+        None => verdict.to_string(),
+    }
+}
+
+/// An error and its causes on one line: the regex builder's own message
+/// ("error building NFA") says nothing of why, its cause does ("exceeds
+/// size limit").
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = one_line(&err.to_string());
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let part = one_line(&inner.to_string());
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syntax_errors_are_one_line_naming_the_place() {
+        let message = "regex parse error:\n    ab(c\n      ^\nerror: unclosed group";
+        assert_eq!(one_line(message), "unclosed group (at byte 2)");
+        assert_eq!(one_line("exceeded limit"), "exceeded limit");
+    }
 
     #[test]
     fn a_keyword_containing_another_is_folded_into_it() {

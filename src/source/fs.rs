@@ -64,7 +64,14 @@ pub fn scan_paths(
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => worker.visit(&entry, strip_dot_prefix, options, tally),
-                Err(err) => tally.problem(Problem::from_walk_error(&err)),
+                Err(err) => {
+                    let mut problem = Problem::from_walk_error(&err);
+                    // Named as the files are: `loop/up`, not `./loop/up`.
+                    if strip_dot_prefix {
+                        problem.path = display_path(Path::new(&problem.path), true);
+                    }
+                    tally.problem(problem)
+                }
             }
             WalkState::Continue
         })
@@ -133,15 +140,7 @@ impl Worker<'_> {
         };
         match file.metadata() {
             Ok(meta) if meta.len() > options.max_file_size => {
-                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-                tally.problem(Problem::new(
-                    display,
-                    &format!(
-                        "skipped: {} is over --max-file-size {}",
-                        crate::size::format_bytes(meta.len()),
-                        crate::size::format_bytes(options.max_file_size)
-                    ),
-                ));
+                tally.too_large(display, meta.len(), options.max_file_size);
                 return;
             }
             Ok(_) => {}

@@ -131,3 +131,39 @@ pub fn expected(planted: &[Planted]) -> BTreeSet<Spot> {
         .map(|p| (p.path.clone(), p.line, p.column, p.rule_id.clone()))
         .collect()
 }
+
+/// A fresh token of `family`, checksum-valid where the format has one,
+/// generated at test time (never committed).
+pub fn token(family: &str, seed: u64) -> String {
+    patscan::tokengen::generate(family, &mut TokenRng::new(seed)).expect("known family")
+}
+
+/// What a run of the binary printed.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from_output(output: std::process::Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    /// Fails if any of `tokens` appears on stdout or stderr.
+    pub fn assert_no_leak(&self, tokens: &[&str]) {
+        for t in tokens {
+            assert!(!self.stdout.contains(t), "token leaked to stdout");
+            assert!(!self.stderr.contains(t), "token leaked to stderr");
+        }
+    }
+}

@@ -29,6 +29,20 @@ struct Trouble {
     unreadable: Vec<String>,
 }
 
+impl Trouble {
+    /// A blob the object store does not have (a partial or damaged clone).
+    fn missing(&mut self, id: &gix::ObjectId) {
+        self.missing += 1;
+        self.first_missing.get_or_insert_with(|| id.to_string());
+    }
+
+    /// A blob that is there but cannot be read or inflated.
+    fn unreadable(&mut self, id: &gix::ObjectId, error: &(dyn std::error::Error + 'static)) {
+        self.unreadable
+            .push(format!("cannot read blob {id}: {}", one_line(error)));
+    }
+}
+
 /// Scans every job received until the channel closes; `origin` turns a
 /// job into its provenance and the path to show. Findings come back
 /// unordered.
@@ -139,17 +153,12 @@ fn scan_one(
         }
         Ok(Some(_)) => {}
         Ok(None) => {
-            trouble.missing += 1;
-            trouble
-                .first_missing
-                .get_or_insert_with(|| job.id.to_string());
+            trouble.missing(&job.id);
             tally.progress.inc(0);
             return;
         }
         Err(e) => {
-            trouble
-                .unreadable
-                .push(format!("cannot read blob {}: {}", job.id, one_line(&e)));
+            trouble.unreadable(&job.id, &e);
             tally.progress.inc(0);
             return;
         }
@@ -157,17 +166,12 @@ fn scan_one(
     let data = match repo.objects.try_find(&job.id, buf) {
         Ok(Some(data)) => data,
         Ok(None) => {
-            trouble.missing += 1;
-            trouble
-                .first_missing
-                .get_or_insert_with(|| job.id.to_string());
+            trouble.missing(&job.id);
             tally.progress.inc(0);
             return;
         }
         Err(e) => {
-            trouble
-                .unreadable
-                .push(format!("cannot read blob {}: {}", job.id, one_line(&e)));
+            trouble.unreadable(&job.id, &e);
             tally.progress.inc(0);
             return;
         }

@@ -230,49 +230,17 @@ fn scan_blob(
     // The header gives the size without inflating a huge blob.
     let size = match repo.objects.try_header(id) {
         Ok(Some(header)) => header.size,
-        Ok(None) => {
-            tally.problem(Problem::new(
-                path,
-                &format!("blob {id} is missing from the object store"),
-            ));
-            return;
-        }
-        Err(e) => {
-            tally.problem(Problem::new(
-                path,
-                &format!("cannot read blob {id}: {}", one_line(&e)),
-            ));
-            return;
-        }
+        Ok(None) => return unreadable_blob(tally, path, id, None),
+        Err(e) => return unreadable_blob(tally, path, id, Some(&e)),
     };
     if size > options.max_file_size {
-        tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-        tally.problem(Problem::new(
-            path,
-            &format!(
-                "skipped: {} is over --max-file-size {}",
-                crate::size::format_bytes(size),
-                crate::size::format_bytes(options.max_file_size)
-            ),
-        ));
+        tally.too_large(path, size, options.max_file_size);
         return;
     }
     let data = match repo.objects.try_find(id, buf) {
         Ok(Some(data)) => data,
-        Ok(None) => {
-            tally.problem(Problem::new(
-                path,
-                &format!("blob {id} is missing from the object store"),
-            ));
-            return;
-        }
-        Err(e) => {
-            tally.problem(Problem::new(
-                path,
-                &format!("cannot read blob {id}: {}", one_line(&e)),
-            ));
-            return;
-        }
+        Ok(None) => return unreadable_blob(tally, path, id, None),
+        Err(e) => return unreadable_blob(tally, path, id, Some(&e)),
     };
     match scanner.scan_bytes(data.data, path, origin, out) {
         Outcome::Scanned { bytes } => tally.scanned(bytes),
@@ -280,4 +248,18 @@ fn scan_blob(
             tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// A staged blob the object store lacks (`error` is `None`) or cannot read.
+fn unreadable_blob(
+    tally: &Tally,
+    path: &str,
+    id: &gix::oid,
+    error: Option<&(dyn std::error::Error + 'static)>,
+) {
+    let message = match error {
+        None => format!("blob {id} is missing from the object store"),
+        Some(e) => format!("cannot read blob {id}: {}", one_line(e)),
+    };
+    tally.problem(Problem::new(path, &message));
 }
