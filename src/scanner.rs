@@ -54,6 +54,8 @@ pub struct Scanner<'r> {
     /// Set while scanning a transcoded (UTF-16) stream.
     text_encoding: Option<Encoding>,
     chunk_size: usize,
+    /// Fill in each finding's [`line_hash`] (on unless turned off).
+    line_hashes: bool,
 }
 
 /// A token located in the chunk: `start..end` is the span of the text as it
@@ -79,7 +81,15 @@ impl<'r> Scanner<'r> {
             show_secrets,
             text_encoding: None,
             chunk_size: CHUNK_SIZE,
+            line_hashes: true,
         }
+    }
+
+    /// Whether findings get their line's [`line_hash`] (SARIF needs it;
+    /// it costs a pass over the text of each input with findings).
+    pub fn with_line_hashes(mut self, on: bool) -> Scanner<'r> {
+        self.line_hashes = on;
+        self
     }
 
     /// Reads in chunks of `bytes` instead of [`CHUNK_SIZE`]. For tests that
@@ -100,10 +110,14 @@ impl<'r> Scanner<'r> {
         // Enough overlap for the longest token, and for the longest base64
         // run that is decoded, to be wholly inside the chunk that owns it.
         let overlap = self.rules.max_token_length().max(decode::MAX_BASE64_RUN) + 2;
+        // Kept before the next owned part, so that any token or decoded run
+        // a snippet there can reach is whole, so it is found and masked (see
+        // `scan_chunk`).
+        let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
         // The buffer is allocated (zeroed, so lazily backed by the kernel)
         // once per thread at its largest size, and read into directly: a
         // small file costs one `read` for its bytes and one for the end.
-        let capacity = self.chunk_size + LEFT_CONTEXT + overlap;
+        let capacity = self.chunk_size + keep + overlap;
         let mut buf = std::mem::take(&mut self.buf);
         if buf.len() < capacity {
             buf = vec![0; capacity];
@@ -155,17 +169,17 @@ impl<'r> Scanner<'r> {
             if eof {
                 break Ok(Outcome::Scanned { bytes: total });
             }
-            // Keep enough before the next owned part that any token or
-            // decoded run a snippet there can reach is whole, so it is
-            // found and masked (see `scan_chunk`).
-            let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
             let keep_from = owned_end - keep.min(owned_end);
             position.advance(&buf[..keep_from]);
             buf.copy_within(keep_from..filled, 0);
             filled -= keep_from;
             owned_start = owned_end - keep_from;
         };
-        if chunks == 1 && out.len() > found_from && matches!(result, Ok(Outcome::Scanned { .. })) {
+        if self.line_hashes
+            && chunks == 1
+            && out.len() > found_from
+            && matches!(result, Ok(Outcome::Scanned { .. }))
+        {
             // The whole input is in the buffer: hash the findings' lines now.
             // Larger inputs are hashed by their source, which can re-read them.
             line_hash::fill_from_bytes(&buf[..filled], &mut out[found_from..]);
