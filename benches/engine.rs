@@ -66,11 +66,16 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // The whole scanner: chunks, positions, snippets, decoded views. Line
+    // hashes (SARIF only) are off, as for every other report format; the
+    // last case turns them on.
     let mut group = c.benchmark_group("scanner");
-    for (name, bytes) in &cases {
+    let with_hashes = [("source_with_tokens_sarif_line_hashes", &cases[1].1, true)];
+    let plain = cases.iter().map(|(name, bytes)| (*name, bytes, false));
+    for (name, bytes, line_hashes) in plain.chain(with_hashes) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function(*name, |b| {
-            let mut scanner = Scanner::new(&set, false);
+        group.bench_function(name, |b| {
+            let mut scanner = Scanner::new(&set, false).with_line_hashes(line_hashes);
             let mut out = Vec::new();
             b.iter(|| {
                 out.clear();

@@ -356,6 +356,9 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         skip_paths: config.skip_paths.clone(),
         // A staged scan takes milliseconds: a bar would only flicker.
         progress: progress::wanted(args.progress, args.quiet || args.staged),
+        // Only SARIF reports them, and they cost a pass over each file
+        // with findings.
+        line_hashes: args.format == Format::Sarif,
         ..args.walk.options(&args.paths)
     };
     let git_mode = if args.staged {

@@ -44,6 +44,10 @@ pub struct ScanOptions {
     pub skip_paths: Option<PathGlobs>,
     /// Draw a progress bar on stderr (the CLI decides: terminal or `--progress`).
     pub progress: bool,
+    /// Give each finding GitHub's line hash (SARIF's
+    /// `primaryLocationLineHash`). It costs a pass over the text of every
+    /// input with findings, so the CLI turns it on only for SARIF.
+    pub line_hashes: bool,
 }
 
 impl Default for ScanOptions {
@@ -58,6 +62,7 @@ impl Default for ScanOptions {
             archives: Some(ArchiveLimits::default()),
             skip_paths: None,
             progress: false,
+            line_hashes: true,
         }
     }
 }
@@ -280,7 +285,8 @@ fn scan_stdin(
     tally: &Tally,
     findings: &mut Vec<Finding>,
 ) -> Result<(), ScanError> {
-    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let stdin = std::io::stdin();
     let mut handle = stdin.lock().take(options.max_file_size);
     match scanner.scan_reader(&mut handle, "<stdin>", &Origin::Stdin, findings) {

@@ -45,6 +45,8 @@ pub enum Outcome {
 pub struct Scanner<'r> {
     rules: &'r RuleSet,
     scratch: Scratch,
+    /// For the decoded views (base64, percent), made on first use.
+    decoded_scratch: Option<Scratch>,
     buf: Vec<u8>,
     matches: Vec<Match>,
     hits: Vec<Hit>,
@@ -52,6 +54,8 @@ pub struct Scanner<'r> {
     /// Set while scanning a transcoded (UTF-16) stream.
     text_encoding: Option<Encoding>,
     chunk_size: usize,
+    /// Fill in each finding's [`line_hash`] (on unless turned off).
+    line_hashes: bool,
 }
 
 /// A token located in the chunk: `start..end` is the span of the text as it
@@ -70,13 +74,22 @@ impl<'r> Scanner<'r> {
         Scanner {
             rules,
             scratch: Scratch::new(rules),
+            decoded_scratch: None,
             buf: Vec::new(),
             matches: Vec::new(),
             hits: Vec::new(),
             show_secrets,
             text_encoding: None,
             chunk_size: CHUNK_SIZE,
+            line_hashes: true,
         }
+    }
+
+    /// Whether findings get their line's [`line_hash`] (SARIF needs it;
+    /// it costs a pass over the text of each input with findings).
+    pub fn with_line_hashes(mut self, on: bool) -> Scanner<'r> {
+        self.line_hashes = on;
+        self
     }
 
     /// Reads in chunks of `bytes` instead of [`CHUNK_SIZE`]. For tests that
@@ -97,8 +110,19 @@ impl<'r> Scanner<'r> {
         // Enough overlap for the longest token, and for the longest base64
         // run that is decoded, to be wholly inside the chunk that owns it.
         let overlap = self.rules.max_token_length().max(decode::MAX_BASE64_RUN) + 2;
+        // Kept before the next owned part, so that any token or decoded run
+        // a snippet there can reach is whole, so it is found and masked (see
+        // `scan_chunk`).
+        let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
+        // The buffer is allocated (zeroed, so lazily backed by the kernel)
+        // once per thread at its largest size, and read into directly: a
+        // small file costs one `read` for its bytes and one for the end.
+        let capacity = self.chunk_size + keep + overlap;
         let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
+        if buf.len() < capacity {
+            buf = vec![0; capacity];
+        }
+        let mut filled = 0;
         let mut position = Position::start();
         let mut owned_start = 0;
         let mut total: u64 = 0;
@@ -108,20 +132,19 @@ impl<'r> Scanner<'r> {
         let result = loop {
             chunks += 1;
             let target = self.chunk_size + owned_start + overlap;
-            let before = buf.len();
-            let eof = match fill(reader, &mut buf, target) {
+            let before = filled;
+            let eof = match fill(reader, &mut buf[..target], &mut filled) {
                 Ok(eof) => eof,
                 Err(e) => break Err(e),
             };
-            total += (buf.len() - before) as u64;
+            total += (filled - before) as u64;
             if first {
                 first = false;
-                let head = &buf[..buf.len().min(BINARY_SNIFF)];
+                let head = &buf[..filled.min(BINARY_SNIFF)];
                 if self.text_encoding.is_none() {
                     if let Some((encoding, bom)) = decode::sniff_utf16(head) {
                         // Re-read what was consumed, then the rest, as UTF-8.
-                        let mut consumed = io::Cursor::new(std::mem::take(&mut buf));
-                        consumed.set_position(bom as u64);
+                        let consumed = io::Cursor::new(buf[bom..filled].to_vec());
                         let mut text = decode::Utf16Reader::new(consumed.chain(reader), encoding);
                         self.buf = buf;
                         self.text_encoding = Some(encoding);
@@ -134,24 +157,32 @@ impl<'r> Scanner<'r> {
                     break Ok(Outcome::Binary);
                 }
             }
-            let owned_end = if eof { buf.len() } else { buf.len() - overlap };
-            self.scan_chunk(&buf, owned_start..owned_end, &position, path, origin, out);
+            let owned_end = if eof { filled } else { filled - overlap };
+            self.scan_chunk(
+                &buf[..filled],
+                owned_start..owned_end,
+                &position,
+                path,
+                origin,
+                out,
+            );
             if eof {
                 break Ok(Outcome::Scanned { bytes: total });
             }
-            // Keep enough before the next owned part that any token or
-            // decoded run a snippet there can reach is whole, so it is
-            // found and masked (see `scan_chunk`).
-            let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
             let keep_from = owned_end - keep.min(owned_end);
             position.advance(&buf[..keep_from]);
-            buf.drain(..keep_from);
+            buf.copy_within(keep_from..filled, 0);
+            filled -= keep_from;
             owned_start = owned_end - keep_from;
         };
-        if chunks == 1 && out.len() > found_from && matches!(result, Ok(Outcome::Scanned { .. })) {
+        if self.line_hashes
+            && chunks == 1
+            && out.len() > found_from
+            && matches!(result, Ok(Outcome::Scanned { .. }))
+        {
             // The whole input is in the buffer: hash the findings' lines now.
             // Larger inputs are hashed by their source, which can re-read them.
-            line_hash::fill_from_bytes(&buf, &mut out[found_from..]);
+            line_hash::fill_from_bytes(&buf[..filled], &mut out[found_from..]);
         }
         self.buf = buf;
         result
@@ -196,6 +227,7 @@ impl<'r> Scanner<'r> {
             &self.matches,
             self.scratch.long_runs(),
             &mut self.hits,
+            &mut self.decoded_scratch,
         );
         // Every token in the buffer is masked in snippets, also those another
         // chunk reports: a neighbour on the same line, just across the
@@ -275,8 +307,8 @@ fn decoded_hits(
     raw: &[Match],
     long_runs: &[(usize, usize)],
     hits: &mut Vec<Hit>,
+    scratch: &mut Option<Scratch>,
 ) {
-    let mut scratch: Option<Scratch> = None;
     let mut found = Vec::new();
     let mut push =
         |rule: usize, start: usize, end: usize, validation, secret: &[u8], layers: &[Encoding]| {
@@ -379,13 +411,13 @@ fn scan_decoded(
     }
 }
 
-/// Reads until `buf` holds `target` bytes or the input ends; true at end.
-fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    while buf.len() < target {
-        let want = (target - buf.len()) as u64;
-        match reader.take(want).read_to_end(buf) {
+/// Reads into `buf[*filled..]` until it is full or the input ends; true at
+/// the end. Reads go straight into the buffer, as large as the room left.
+fn fill(reader: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> io::Result<bool> {
+    while *filled < buf.len() {
+        match reader.read(&mut buf[*filled..]) {
             Ok(0) => return Ok(true),
-            Ok(_) => {}
+            Ok(n) => *filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -412,12 +444,10 @@ impl Position {
     }
 
     fn advance(&mut self, bytes: &[u8]) {
-        let mut last_newline = None;
-        for i in memchr_iter(b'\n', bytes) {
-            self.line += 1;
-            last_newline = Some(i);
-        }
-        match last_newline {
+        // Counted in one vectorised pass (memchr's `count`), not a call per
+        // line: a file with findings has its lines counted up to each one.
+        self.line += memchr_iter(b'\n', bytes).count();
+        match memchr::memrchr(b'\n', bytes) {
             Some(i) => self.column = 1 + char_count(&bytes[i + 1..]),
             None => self.column += char_count(bytes),
         }

@@ -57,9 +57,11 @@ pub fn scan_paths(
     let collected = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut worker = Worker {
-            scanner: Scanner::new(rules, options.show_secrets),
+            scanner: Scanner::new(rules, options.show_secrets)
+                .with_line_hashes(options.line_hashes),
             findings: Vec::new(),
             collected: &collected,
+            line_hashes: options.line_hashes,
         };
         Box::new(move |entry| {
             match entry {
@@ -84,6 +86,8 @@ struct Worker<'a> {
     scanner: Scanner<'a>,
     findings: Vec<Finding>,
     collected: &'a Mutex<Vec<Finding>>,
+    /// Re-read files larger than a chunk for their findings' line hashes.
+    line_hashes: bool,
 }
 
 impl Drop for Worker<'_> {
@@ -193,7 +197,7 @@ impl Worker<'_> {
     /// than one chunk) by reading the file again; only files with findings.
     fn hash_lines(&mut self, path: &Path, found_from: usize) {
         let new = &mut self.findings[found_from..];
-        if new.iter().all(|f| f.line_hash.is_some()) {
+        if !self.line_hashes || new.iter().all(|f| f.line_hash.is_some()) {
             return;
         }
         // Best effort: without it SARIF omits the hash and GitHub's upload

@@ -58,7 +58,8 @@ pub fn scan(
     let trouble = Mutex::new(Trouble::default());
     let work = || {
         let repo = sync.to_thread_local();
-        let mut scanner = Scanner::new(rules, options.show_secrets);
+        let mut scanner =
+            Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
         let mut buf = Vec::new();
         let mut found = Vec::new();
         let mut local = Vec::new();

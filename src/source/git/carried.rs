@@ -36,7 +36,8 @@ pub fn drop_carried(
         .map(|(i, n)| (n.id, i))
         .collect();
     let trees: HashMap<ObjectId, ObjectId> = graph.nodes.iter().map(|n| (n.id, n.tree)).collect();
-    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let mut before: HashMap<(usize, String), Tokens> = HashMap::new();
     findings
         .into_iter()

@@ -31,7 +31,8 @@ pub fn scan(
     tally: &Tally,
 ) -> Result<Vec<Finding>, GitError> {
     let mut findings = Vec::new();
-    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let mut walker = Walker::new(repo);
 
     let graph = match range {

@@ -63,7 +63,8 @@ pub fn scan(
     }
     tally.progress.set_total(changed.len() as u64, "blobs");
 
-    let mut scanner = Scanner::new(rules, options.show_secrets);
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let mut buf = Vec::new();
     let mut findings = Vec::new();
     for (path, id) in &changed {
