@@ -105,6 +105,10 @@ pub struct ScanArgs {
     /// Treat zip and tar files as opaque instead of scanning their members.
     #[arg(long)]
     pub no_archives: bool,
+    /// Open archives in --staged and --history scans too (folder scans
+    /// always do, unless --no-archives).
+    #[arg(long, conflicts_with = "no_archives")]
+    pub archives: bool,
     /// How deep to open archives inside archives (1: only top-level members).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub archive_depth: u32,
@@ -347,7 +351,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let options = ScanOptions {
         show_secrets: args.show_secrets,
-        archives: (!args.no_archives).then_some(ArchiveLimits {
+        // Git scans (the pre-commit hook above all) leave archives closed
+        // unless asked; folder scans open them unless told not to.
+        archives: (if args.staged || args.history {
+            args.archives
+        } else {
+            !args.no_archives
+        })
+        .then_some(ArchiveLimits {
             max_depth: args.archive_depth as usize,
             max_member_bytes: args.walk.max_file_size,
             max_total_bytes: args.archive_max_bytes,

@@ -250,3 +250,40 @@ fn corrupt_and_encrypted_archives_are_warnings() {
     }
     assert!(!stderr.contains(&gh));
 }
+
+#[test]
+fn git_scans_open_archives_only_when_asked() {
+    use common::git::Repo;
+    let repo = Repo::init();
+    repo.add("README.md", "# app\n");
+    repo.commit("initial");
+    let gh = token("github-classic-pat", 8);
+    let jar = zip_bytes(&[("config/app.properties", format!("token={gh}\n").as_bytes())]);
+    fs::create_dir_all(repo.join("lib")).unwrap();
+    fs::write(repo.join("lib/app.jar"), &jar).unwrap();
+    repo.git(&["add", "lib/app.jar"]);
+
+    // The pre-commit hook's mode leaves archives closed by default...
+    let (code, found, stderr) = findings(repo.path(), &["--staged"]);
+    assert_eq!((code, found.len()), (0, 0), "{stderr}");
+    // ...and opens them when asked.
+    let (code, found, stderr) = findings(repo.path(), &["--staged", "--archives"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        found,
+        vec![(
+            "lib/app.jar!/config/app.properties".into(),
+            1,
+            7,
+            "github-classic-pat".into()
+        )]
+    );
+
+    repo.commit("add the jar");
+    let run = scan_json(repo.path(), &["--history", "--archives"]);
+    let findings = run.json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{:#}", run.json);
+    assert_eq!(findings[0]["path"], "lib/app.jar!/config/app.properties");
+    assert_eq!(findings[0]["origin"], "commit");
+    assert_eq!(findings[0]["summary"], "add the jar");
+}

@@ -98,12 +98,60 @@ pub fn scan_archive<R: Read + Seek>(
     limits: &ArchiveLimits,
     out: &mut Vec<Finding>,
 ) -> ArchiveTally {
+    scan_archive_from(
+        scanner,
+        kind,
+        reader,
+        display,
+        compressed_size,
+        limits,
+        &Origin::File,
+        out,
+    )
+}
+
+/// Opens a git blob as an archive when its path names one, its members
+/// reported with `origin`; `None` when the path is not an archive's.
+pub fn scan_archive_blob(
+    scanner: &mut Scanner<'_>,
+    bytes: &[u8],
+    path: &str,
+    limits: &ArchiveLimits,
+    origin: &Origin,
+    out: &mut Vec<Finding>,
+) -> Option<ArchiveTally> {
+    let kind = kind_of(path)?;
+    let size = bytes.len() as u64;
+    Some(scan_archive_from(
+        scanner,
+        kind,
+        Cursor::new(bytes),
+        path,
+        size,
+        limits,
+        origin,
+        out,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_archive_from<R: Read + Seek>(
+    scanner: &mut Scanner<'_>,
+    kind: Kind,
+    reader: R,
+    display: &str,
+    compressed_size: u64,
+    limits: &ArchiveLimits,
+    origin: &Origin,
+    out: &mut Vec<Finding>,
+) -> ArchiveTally {
     let mut walk = Walk {
         scanner,
         limits,
         out,
         tally: ArchiveTally::default(),
         total: 0,
+        origin,
     };
     walk.archive(
         kind,
@@ -131,6 +179,8 @@ struct Walk<'s, 'r, 'o> {
     tally: ArchiveTally,
     /// Uncompressed bytes read from the top-level archive so far.
     total: u64,
+    /// Where the top-level archive came from (a file, a staged or committed blob).
+    origin: &'s Origin,
 }
 
 /// Why reading a member stopped early.
@@ -298,7 +348,7 @@ impl Walk<'_, '_, '_> {
         let mut limited = Limited::new(reader, budget);
         match self
             .scanner
-            .scan_reader(&mut limited, path, &Origin::File, self.out)
+            .scan_reader(&mut limited, path, self.origin, self.out)
         {
             Ok(Outcome::Scanned { bytes }) => {
                 self.tally.members_scanned += 1;

@@ -17,6 +17,7 @@ use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
+use crate::source::archive;
 
 /// Blobs sent to a worker at a time.
 pub const BATCH: usize = 32;
@@ -79,7 +80,11 @@ pub fn scan(
                 if !local.is_empty() {
                     let (path, origin) = origin(job);
                     for mut finding in local.drain(..) {
-                        finding.path = path.clone();
+                        // An archive member keeps its `!/member` part.
+                        finding.path = match finding.path.find("!/") {
+                            Some(at) => format!("{path}{}", &finding.path[at..]),
+                            None => path.clone(),
+                        };
                         finding.origin = origin.clone();
                         found.push(finding);
                     }
@@ -178,6 +183,18 @@ fn scan_one(
         }
     };
     let path = job.path.to_str_lossy();
+    if let Some(limits) = &options.archives {
+        if let Some(archive) =
+            archive::scan_archive_blob(scanner, data.data, &path, limits, &Origin::Stdin, out)
+        {
+            tally.archive_scanned(&archive);
+            tally.progress.inc(0);
+            for problem in archive.problems {
+                tally.problem(problem);
+            }
+            return;
+        }
+    }
     match scanner.scan_bytes(data.data, &path, &Origin::Stdin, out) {
         Outcome::Scanned { bytes } => tally.scanned(bytes),
         Outcome::Binary => {

@@ -21,6 +21,7 @@ use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{Problem, ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
+use crate::source::archive;
 
 /// Scans the blobs added or modified in the index relative to HEAD (every
 /// staged blob when HEAD is unborn). Unless `all`, a secret already present
@@ -243,6 +244,17 @@ fn scan_blob(
         Ok(None) => return unreadable_blob(tally, path, id, None),
         Err(e) => return unreadable_blob(tally, path, id, Some(&e)),
     };
+    if let Some(limits) = &options.archives {
+        if let Some(archive) =
+            archive::scan_archive_blob(scanner, data.data, path, limits, origin, out)
+        {
+            tally.archive_scanned(&archive);
+            for problem in archive.problems {
+                tally.problem(problem);
+            }
+            return;
+        }
+    }
     match scanner.scan_bytes(data.data, path, origin, out) {
         Outcome::Scanned { bytes } => tally.scanned(bytes),
         Outcome::Binary => {
