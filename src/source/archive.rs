@@ -215,23 +215,13 @@ impl Walk<'_, '_, '_> {
                 }
             }
             (Kind::Tar, source) => self.tar(into_stream(source), display, depth),
-            (Kind::TarGz, source) => {
+            (compressed_tar, source) => {
                 let (counted, count) = Counted::new(into_stream(source));
-                let decoded = flate2::read::MultiGzDecoder::new(counted);
-                let guarded =
-                    RatioGuard::new(decoded, Some(count), compressed, self.limits.max_ratio);
-                self.tar(Box::new(guarded), display, depth)
-            }
-            (Kind::TarBz2, source) => {
-                let (counted, count) = Counted::new(into_stream(source));
-                let decoded = bzip2::read::MultiBzDecoder::new(counted);
-                let guarded =
-                    RatioGuard::new(decoded, Some(count), compressed, self.limits.max_ratio);
-                self.tar(Box::new(guarded), display, depth)
-            }
-            (Kind::TarXz, source) => {
-                let (counted, count) = Counted::new(into_stream(source));
-                let decoded = xz2::read::XzDecoder::new_multi_decoder(counted);
+                let decoded: Box<dyn Read + '_> = match compressed_tar {
+                    Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(counted)),
+                    Kind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
+                    _ => Box::new(xz2::read::XzDecoder::new_multi_decoder(counted)),
+                };
                 let guarded =
                     RatioGuard::new(decoded, Some(count), compressed, self.limits.max_ratio);
                 self.tar(Box::new(guarded), display, depth)
