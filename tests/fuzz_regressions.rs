@@ -35,11 +35,23 @@ fn recorded(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         .filter(|p| p.is_file())
         .map(|p| {
             let bytes = fs::read(&p).unwrap();
+            let bytes = if p.extension().is_some_and(|e| e == "xor") {
+                deobfuscate(bytes)
+            } else {
+                bytes
+            };
             (p, bytes)
         })
         .collect();
     inputs.sort();
     inputs
+}
+
+/// Inputs that hold token-shaped text are stored with every byte xor 0x5A
+/// (`*.xor`), so that this repository holds no string another scanner or
+/// push protection would flag, patscan scanning itself included.
+fn deobfuscate(bytes: Vec<u8>) -> Vec<u8> {
+    bytes.into_iter().map(|b| b ^ 0x5A).collect()
 }
 
 #[test]
