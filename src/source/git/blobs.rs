@@ -81,10 +81,9 @@ pub fn scan(
                     let (path, origin) = origin(job);
                     for mut finding in local.drain(..) {
                         // An archive member keeps its `!/member` part.
-                        finding.path = match finding.path.find("!/") {
-                            Some(at) => format!("{path}{}", &finding.path[at..]),
-                            None => path.clone(),
-                        };
+                        let scanned = job.path.to_str_lossy();
+                        let member = finding.path.strip_prefix(scanned.as_ref()).unwrap_or("");
+                        finding.path = format!("{path}{member}");
                         finding.origin = origin.clone();
                         found.push(finding);
                     }
