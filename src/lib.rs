@@ -2,10 +2,10 @@
 //!
 //! The pipeline runs one way: a [`source`] yields bytes with a path, the
 //! [`scanner`] reads them in bounded chunks and hands each to the
-//! [`engine`] (one literal prefilter pass, regexes only around its hits, a
-//! dedicated scan for prefix-less formats), whose candidates the rule's
-//! validator accepts or drops ([`rules::validate`]: issuer checksums from
-//! [`checksum`], else entropy and placeholder filters). [`scan`] gathers
+//! [`detect`] stage (one literal prefilter pass, regexes only around its
+//! hits, a dedicated scan for prefix-less formats), whose candidates the
+//! rule's validator accepts or drops ([`rules::validate`]: issuer checksums
+//! from [`checksum`], else entropy and placeholder filters). [`scan`] gathers
 //! [`finding`]s, [`suppress`] drops what a team has allowed (inline
 //! comments, [`config`] allowlists, a [`baseline`]) and [`report`] renders
 //! the rest. Opt-in, [`live`] asks each token's issuer whether it still
@@ -13,11 +13,10 @@
 //! shell over [`cli`].
 
 pub mod baseline;
-pub mod checksum;
 pub mod cli;
 pub mod config;
 pub mod decode;
-pub mod engine;
+pub mod detect;
 pub mod error;
 pub mod finding;
 pub mod hook;
@@ -27,11 +26,12 @@ pub mod progress;
 pub mod redact;
 pub mod relpath;
 pub mod report;
-pub mod rules;
-pub mod runs;
 pub mod scan;
 pub mod scanner;
 pub mod size;
 pub mod source;
 pub mod suppress;
 pub mod tokengen;
+
+// Detection's parts keep their short paths (`patscan::rules`, …).
+pub use detect::{checksum, engine, rules, runs};

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::{meta, util::syntax};
 
-use super::spec::{BareScan, RuleSpec};
+use super::spec::{BareScan, ChecksumKind, ChecksumSpec, RuleSpec};
+use super::validate::MAX_SEEDS;
 use crate::error::RuleError;
 
 /// Longest token a rule may describe. Chunked reads of large files keep this
@@ -194,6 +195,9 @@ fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
             format!("pattern is longer than {MAX_PATTERN_LENGTH} bytes"),
         ));
     }
+    if let Some(checksum) = &spec.checksum {
+        check_checksum(spec, checksum)?;
+    }
     if let Some(entropy) = spec.min_entropy {
         if !(0.0..=8.0).contains(&entropy) {
             return Err(invalid(spec, "min_entropy must be between 0 and 8"));
@@ -202,7 +206,54 @@ fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
     Ok(())
 }
 
-fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError> {
+fn check_checksum(spec: &RuleSpec, checksum: &ChecksumSpec) -> Result<(), RuleError> {
+    use crate::checksum::computed::{is_computed, MAX_CHECK_LENGTH};
+    if is_computed(checksum.algorithm) {
+        match (checksum.encoding, checksum.length) {
+            (Some(_), Some(length)) if (1..=MAX_CHECK_LENGTH).contains(&length) => {}
+            _ => {
+                return Err(invalid(
+                    spec,
+                    format!(
+                        "checksum {:?} needs an encoding and a length of 1 to {MAX_CHECK_LENGTH}",
+                        checksum.algorithm
+                    ),
+                ))
+            }
+        }
+        if checksum.separator.as_ref().is_some_and(|s| s.len() > 4) {
+            return Err(invalid(spec, "a checksum separator is at most 4 bytes"));
+        }
+    } else if checksum.encoding.is_some() || checksum.length.is_some() {
+        return Err(invalid(
+            spec,
+            "encoding and length describe crc32, crc32c and xor checksums only",
+        ));
+    }
+    if checksum.algorithm == ChecksumKind::AzureHisV1 {
+        if checksum.seeds.is_empty() || checksum.seeds.len() > MAX_SEEDS {
+            return Err(invalid(
+                spec,
+                format!("an azure-his-v1 checksum names 1 to {MAX_SEEDS} seeds"),
+            ));
+        }
+        if let Some(bad) = checksum
+            .seeds
+            .iter()
+            .find(|name| crate::checksum::azure::seed_from_name(name).is_none())
+        {
+            return Err(invalid(
+                spec,
+                format!("seed {bad:?} is not 8 printable ASCII characters"),
+            ));
+        }
+    } else if !checksum.seeds.is_empty() {
+        return Err(invalid(spec, "only azure-his-v1 checksums take seeds"));
+    }
+    Ok(())
+}
+
+pub(crate) fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError> {
     meta::Regex::builder()
         // Bytes, not text: files may hold invalid UTF-8, and ASCII classes
         // are all a token alphabet needs.

@@ -19,6 +19,8 @@ use thiserror::Error;
 
 use crate::checksum;
 
+mod from_rule;
+
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Base62 plus `_` and `-`: the URL-safe base64 alphabet.
 const B64URL: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
@@ -36,7 +38,9 @@ const MONTHS: &[u8] = b"ABCDEFGHIJKL";
 /// oracle as instructed; change to 7 for the real length.
 const FINE_GRAINED_ID_LEN: usize = 7;
 
-/// Every family (= scanner rule id) that [`generate`] knows.
+/// The families (= scanner rule ids) with a hand-written generator,
+/// cross-checked against the oracle. [`generate`] also knows every other
+/// built-in rule, drawing its tokens from the rule's own pattern.
 pub const FAMILIES: &[&str] = &[
     "azure-devops-pat",
     "azure-devops-pat-legacy",
@@ -153,6 +157,12 @@ pub fn checksum_validator(family: &str) -> Option<fn(&[u8]) -> bool> {
     Some(f)
 }
 
+/// Whether [`generate`] knows `family`: a hand-written generator or a
+/// built-in rule id.
+pub fn is_family(family: &str) -> bool {
+    FAMILIES.contains(&family) || from_rule::knows(family)
+}
+
 /// A token of `family` with a valid checksum where the format has one, or
 /// `None` for an unknown family.
 pub fn generate(family: &str, rng: &mut TokenRng) -> Option<String> {
@@ -181,7 +191,8 @@ pub fn generate(family: &str, rng: &mut TokenRng) -> Option<String> {
         "databricks-token" => format!("dapi{}", rng.string(HEX_LOWER, 32)),
         "openai-api-key" => openai(rng),
         "anthropic-api-key" => format!("sk-ant-api03-{}AA", rng.string(B64URL, 93)),
-        _ => return None,
+        // Every other built-in rule: drawn from its own pattern.
+        _ => return from_rule::generate(family, rng),
     };
     Some(token)
 }
@@ -380,7 +391,9 @@ fn mutate_one(
 /// without a checksum. The result is re-validated and regenerated if the
 /// change happened to keep the checksum valid, so it is never valid.
 pub fn corrupt(family: &str, rng: &mut TokenRng) -> Option<String> {
-    let valid = checksum_validator(family)?;
+    let Some(valid) = checksum_validator(family) else {
+        return from_rule::corrupt(family, rng);
+    };
     loop {
         let token = generate(family, rng)?;
         let (range, alphabet) = mutable_region(family, &token)?;
@@ -542,7 +555,7 @@ fn make_token(
     line: usize,
     rng: &mut TokenRng,
 ) -> Result<String, TemplateError> {
-    if !FAMILIES.contains(&family) {
+    if !is_family(family) {
         return Err(TemplateError::UnknownFamily {
             placeholder: placeholder.to_string(),
             family: family.to_string(),

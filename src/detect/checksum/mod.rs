@@ -9,6 +9,9 @@
 //!
 //! The algorithms follow `reference/token-formats.md` sections 1a, 1b and 3.
 
+pub mod azure;
+pub mod computed;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 

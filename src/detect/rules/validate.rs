@@ -2,7 +2,7 @@
 //! format has one (decisive both ways), otherwise an entropy floor and
 //! placeholder filters.
 
-use super::spec::{ChecksumKind, Confidence, RuleSpec};
+use super::spec::{ChecksumKind, ChecksumSpec, Confidence, RuleSpec};
 use crate::checksum;
 
 /// How a candidate was accepted.
@@ -32,8 +32,14 @@ impl Validation {
 
 /// Returns how `secret` was accepted, or `None` when it is not a token.
 pub fn validate(rule: &RuleSpec, secret: &[u8]) -> Option<Validation> {
-    if let Some(kind) = rule.checksum {
-        return checksum_holds(kind, secret).then_some(Validation::Checksum);
+    if let Some(spec) = &rule.checksum {
+        if checksum_holds(rule, spec, secret) {
+            return Some(Validation::Checksum);
+        }
+        if !spec.inferred {
+            return None;
+        }
+        // An inferred scheme may be wrong: fall back to the filters below.
     }
     let body = strip_keyword(rule, secret);
     if looks_like_placeholder(body) {
@@ -47,8 +53,18 @@ pub fn validate(rule: &RuleSpec, secret: &[u8]) -> Option<Validation> {
     Some(Validation::Heuristic)
 }
 
-pub fn checksum_holds(kind: ChecksumKind, secret: &[u8]) -> bool {
-    match kind {
+pub fn checksum_holds(rule: &RuleSpec, spec: &ChecksumSpec, secret: &[u8]) -> bool {
+    match spec.algorithm {
+        ChecksumKind::Crc32 | ChecksumKind::Crc32c | ChecksumKind::Xor => {
+            checksum::computed::holds(spec, keyword_len(rule, secret), secret)
+        }
+        ChecksumKind::AzureHisV1 => {
+            let mut seeds = [0u64; MAX_SEEDS];
+            let n = parse_seeds(spec, &mut seeds);
+            checksum::azure::his_v1_valid(secret, &seeds[..n])
+        }
+        ChecksumKind::AzureCask => checksum::azure::cask_valid(secret),
+        ChecksumKind::EntraClientSecret => checksum::azure::entra_client_secret_valid(secret),
         ChecksumKind::AzureDevopsPat => checksum::azure_devops_pat_valid(secret),
         ChecksumKind::AzureDevopsPatLegacy => checksum::azure_devops_legacy_pat_valid(secret),
         ChecksumKind::Crc32Base62 => match secret.iter().position(|&b| b == b'_') {
@@ -58,6 +74,38 @@ pub fn checksum_holds(kind: ChecksumKind, secret: &[u8]) -> bool {
         ChecksumKind::GitlabRoutable => checksum::gitlab_routable_pat_valid(secret),
         ChecksumKind::Atlassian => checksum::atlassian_api_token_valid(secret),
     }
+}
+
+/// Most seeds one rule may name (Cosmos DB has seven).
+pub const MAX_SEEDS: usize = 16;
+
+/// The rule's Marvin seeds, decoded from their names into `out`; returns
+/// how many. Names were checked when the rule was compiled.
+pub fn parse_seeds(spec: &ChecksumSpec, out: &mut [u64; MAX_SEEDS]) -> usize {
+    let mut n = 0;
+    for seed in spec
+        .seeds
+        .iter()
+        .filter_map(|name| checksum::azure::seed_from_name(name))
+    {
+        if n == MAX_SEEDS {
+            break;
+        }
+        out[n] = seed;
+        n += 1;
+    }
+    n
+}
+
+/// Length of the rule keyword `secret` starts with (0 if none): the prefix
+/// that a checksum over the token's `body` skips.
+pub fn keyword_len(rule: &RuleSpec, secret: &[u8]) -> usize {
+    rule.keywords
+        .iter()
+        .filter(|k| secret.starts_with(k.as_bytes()))
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The random part: the secret without the rule keyword it starts with, so

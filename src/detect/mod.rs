@@ -1,0 +1,13 @@
+//! Detection: bytes in, validated tokens out.
+//!
+//! [`rules`] are data (`rules/*.toml`, embedded at build time) compiled into
+//! one matcher; the [`engine`] runs its single literal prefilter pass and the
+//! rules' regexes around the hits (and a dedicated scan over the base64 and
+//! base32 [`runs`] for prefix-less formats); each candidate is then accepted
+//! or dropped by the rule's validator ([`rules::validate`]): an issuer
+//! [`checksum`] where the format has one, else entropy and placeholder filters.
+
+pub mod checksum;
+pub mod engine;
+pub mod rules;
+pub mod runs;

@@ -1,0 +1,40 @@
+//! Rules are data: one TOML file per provider under `rules/`, embedded in the
+//! binary at build time, parsed and compiled once per run.
+//!
+//! A rule says how to find a token (literal keywords for the prefilter, or a
+//! bare scan for prefix-less formats), how to confirm it (a regex whose
+//! `secret` group is the token) and how to validate it (an issuer checksum, or
+//! an entropy floor plus placeholder filters when the format has none).
+
+pub(crate) mod compile;
+pub mod examples;
+mod spec;
+pub mod validate;
+
+pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH};
+pub use spec::{
+    BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence, RuleFile,
+    RuleSpec,
+};
+
+use crate::error::RuleError;
+
+/// The built-in rule files (every `rules/*.toml`, in name order), embedded
+/// by `build.rs` so the binary needs nothing on disk.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Parses every built-in rule file. The files ship inside the binary, so an
+/// error here is a packaging bug, but it is still reported, not unwrapped.
+pub fn builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
+    let mut specs = Vec::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        specs.extend(RuleFile::parse(name, text)?.rules);
+    }
+    Ok(specs)
+}
+
+/// The compiled built-in rule set.
+pub fn builtin() -> Result<RuleSet, RuleError> {
+    RuleSet::compile(builtin_specs()?)
+}

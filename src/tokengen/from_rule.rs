@@ -1,0 +1,282 @@
+//! Test tokens for any built-in rule, made from the rule itself: a random
+//! string drawn from the `secret` group of its pattern, then, where the
+//! format has a checksum, check characters rewritten so that it holds. A
+//! rule file therefore needs no generator code: its examples' `{{token:ID}}`
+//! placeholders are filled from its own pattern, and `{{corrupt:ID}}` with the
+//! same token one character off, so only the checksum tells them apart.
+//!
+//! Every token made here is confirmed by the rule's own regex and validator
+//! before it is returned, so a rule whose pattern and checksum disagree fails
+//! loudly in its example check instead of yielding tokens it cannot find.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex_automata::{meta, Input};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use super::TokenRng;
+use crate::checksum::{azure, computed};
+use crate::rules::validate::{checksum_holds, keyword_len, parse_seeds, validate, MAX_SEEDS};
+use crate::rules::{CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, RuleSpec};
+
+/// Attempts before a rule is declared ungeneratable (a random draw can hit
+/// the placeholder filter or an entropy floor now and then, never often).
+const ATTEMPTS: usize = 64;
+/// Extra repetitions drawn for an unbounded `*` or `+`.
+const UNBOUNDED_EXTRA: u32 = 24;
+
+/// A rule ready to generate from.
+struct Sampler {
+    spec: RuleSpec,
+    secret: Hir,
+    regex: meta::Regex,
+}
+
+fn builtin() -> &'static HashMap<String, Sampler> {
+    static SAMPLERS: OnceLock<HashMap<String, Sampler>> = OnceLock::new();
+    SAMPLERS.get_or_init(|| {
+        crate::rules::builtin_specs()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|spec| Some((spec.id.clone(), Sampler::new(spec)?)))
+            .collect()
+    })
+}
+
+/// Whether a built-in rule `id` exists to generate from.
+pub fn knows(id: &str) -> bool {
+    builtin().contains_key(id)
+}
+
+/// A valid token for the built-in rule `id`.
+pub fn generate(id: &str, rng: &mut TokenRng) -> Option<String> {
+    builtin().get(id)?.valid(rng)
+}
+
+/// A token of rule `id`'s shape whose checksum fails; `None` for a rule
+/// without a checksum.
+pub fn corrupt(id: &str, rng: &mut TokenRng) -> Option<String> {
+    builtin().get(id)?.corrupt(rng)
+}
+
+impl Sampler {
+    fn new(spec: RuleSpec) -> Option<Sampler> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .unicode(false)
+            .build()
+            .parse(&spec.pattern)
+            .ok()?;
+        let secret = find_secret(&hir).unwrap_or(&hir).clone();
+        let regex = crate::rules::compile::compile_pattern(&spec).ok()?;
+        Some(Sampler {
+            spec,
+            secret,
+            regex,
+        })
+    }
+
+    fn valid(&self, rng: &mut TokenRng) -> Option<String> {
+        for _ in 0..ATTEMPTS {
+            let mut token = Vec::new();
+            sample(&self.secret, rng, &mut token);
+            if self.spec.checksum.is_some() && !self.repair(&mut token, rng) {
+                continue;
+            }
+            if self.accepts(&token) {
+                return String::from_utf8(token).ok();
+            }
+        }
+        None
+    }
+
+    fn corrupt(&self, rng: &mut TokenRng) -> Option<String> {
+        let spec = self.spec.checksum.as_ref()?;
+        for _ in 0..ATTEMPTS {
+            let token = self.valid(rng)?.into_bytes();
+            let start = keyword_len(&self.spec, &token);
+            if start + 1 >= token.len() {
+                return None;
+            }
+            let mut changed = token.clone();
+            let at = start + rng.below((token.len() - start) as u64) as usize;
+            changed[at] = look_alike(changed[at], rng);
+            if changed != token
+                && self.matches_whole(&changed)
+                && !checksum_holds(&self.spec, spec, &changed)
+            {
+                return String::from_utf8(changed).ok();
+            }
+        }
+        None
+    }
+
+    /// Rewrites the check characters of `token` for the rule's checksum.
+    fn repair(&self, token: &mut [u8], rng: &mut TokenRng) -> bool {
+        let Some(spec) = &self.spec.checksum else {
+            return true;
+        };
+        let keyword = keyword_len(&self.spec, token);
+        match spec.algorithm {
+            ChecksumKind::Crc32 | ChecksumKind::Crc32c | ChecksumKind::Xor => {
+                computed::repair(spec, keyword, token)
+            }
+            ChecksumKind::AzureHisV1 => {
+                let mut seeds = [0u64; MAX_SEEDS];
+                let n = parse_seeds(spec, &mut seeds);
+                n > 0 && azure::his_v1_repair(token, seeds[rng.below(n as u64) as usize])
+            }
+            ChecksumKind::AzureCask | ChecksumKind::AzureDevopsPat => azure::cask_repair(token),
+            ChecksumKind::EntraClientSecret => azure::entra_client_secret_repair(token),
+            ChecksumKind::GitlabRoutable => {
+                computed::repair(&crc32_tail(CheckEncoding::Base36, 7), 0, token)
+            }
+            ChecksumKind::Atlassian => {
+                computed::repair(&crc32_tail(CheckEncoding::HexUpper, 8), 0, token)
+            }
+            ChecksumKind::Crc32Base62 => {
+                let body = token.iter().position(|&b| b == b'_').map_or(0, |u| u + 1);
+                let github = ChecksumSpec {
+                    input: ChecksumInput::Body,
+                    ..crc32_tail(CheckEncoding::Base62, 6)
+                };
+                computed::repair(&github, body, token)
+            }
+            // 32 random bytes with a CRC hidden inside: the hand-written
+            // generator in `tokengen` makes these.
+            ChecksumKind::AzureDevopsPatLegacy => false,
+        }
+    }
+
+    /// The rule's regex finds exactly `token` in it, and its validator
+    /// accepts it (a checksum, if any, holds).
+    fn accepts(&self, token: &[u8]) -> bool {
+        self.matches_whole(token)
+            && match validate(&self.spec, token) {
+                Some(validation) => {
+                    self.spec.checksum.is_none()
+                        || validation == crate::rules::validate::Validation::Checksum
+                }
+                None => false,
+            }
+    }
+
+    fn matches_whole(&self, token: &[u8]) -> bool {
+        let mut caps = self.regex.create_captures();
+        self.regex.search_captures(&Input::new(token), &mut caps);
+        let group = self
+            .regex
+            .group_info()
+            .to_index(regex_automata::PatternID::ZERO, "secret");
+        let span = match group {
+            Some(group) => caps.get_group(group),
+            None => caps.get_match().map(|m| m.span()),
+        };
+        span.is_some_and(|s| s.start == 0 && s.end == token.len())
+    }
+}
+
+/// CRC-32 of everything before the last `length` characters.
+fn crc32_tail(encoding: CheckEncoding, length: usize) -> ChecksumSpec {
+    ChecksumSpec {
+        encoding: Some(encoding),
+        length: Some(length),
+        ..ChecksumSpec::named(ChecksumKind::Crc32)
+    }
+}
+
+fn find_secret(hir: &Hir) -> Option<&Hir> {
+    match hir.kind() {
+        HirKind::Capture(capture) if capture.name.as_deref() == Some("secret") => Some(hir),
+        HirKind::Capture(capture) => find_secret(&capture.sub),
+        HirKind::Repetition(repetition) => find_secret(&repetition.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().find_map(find_secret),
+        _ => None,
+    }
+}
+
+/// Appends a random string that `hir` matches.
+fn sample(hir: &Hir, rng: &mut TokenRng, out: &mut Vec<u8>) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(literal) => out.extend_from_slice(&literal.0),
+        HirKind::Class(class) => out.push(pick_from_class(class, rng)),
+        HirKind::Repetition(repetition) => {
+            let max = repetition
+                .max
+                .unwrap_or(repetition.min + UNBOUNDED_EXTRA)
+                .max(repetition.min);
+            // Half the draws at the shortest length: real tokens mostly have
+            // one fixed length, the pattern's lower bound.
+            let count = if rng.below(2) == 0 {
+                repetition.min
+            } else {
+                repetition.min + rng.below(u64::from(max - repetition.min) + 1) as u32
+            };
+            for _ in 0..count {
+                sample(&repetition.sub, rng, out);
+            }
+        }
+        HirKind::Capture(capture) => sample(&capture.sub, rng, out),
+        HirKind::Concat(parts) => parts.iter().for_each(|part| sample(part, rng, out)),
+        HirKind::Alternation(parts) => {
+            let i = rng.below(parts.len() as u64) as usize;
+            sample(&parts[i], rng, out);
+        }
+    }
+}
+
+/// A random byte of `class`, printable ASCII where the class has any.
+fn pick_from_class(class: &Class, rng: &mut TokenRng) -> u8 {
+    let ranges: Vec<(u8, u8)> = match class {
+        Class::Bytes(bytes) => bytes
+            .ranges()
+            .iter()
+            .map(|r| (r.start(), r.end()))
+            .collect(),
+        Class::Unicode(chars) => chars
+            .ranges()
+            .iter()
+            .filter(|r| (r.start() as u32) < 0x80)
+            .map(|r| (r.start() as u8, (r.end() as u32).min(0x7F) as u8))
+            .collect(),
+    };
+    let printable: Vec<(u8, u8)> = ranges
+        .iter()
+        .filter_map(|&(lo, hi)| {
+            let (lo, hi) = (lo.max(0x21), hi.min(0x7E));
+            (lo <= hi).then_some((lo, hi))
+        })
+        .collect();
+    let ranges = if printable.is_empty() {
+        ranges
+    } else {
+        printable
+    };
+    let total: u64 = ranges.iter().map(|&(lo, hi)| u64::from(hi - lo) + 1).sum();
+    let mut i = rng.below(total.max(1));
+    for &(lo, hi) in &ranges {
+        let size = u64::from(hi - lo) + 1;
+        if i < size {
+            return lo + i as u8;
+        }
+        i -= size;
+    }
+    b'a'
+}
+
+/// Another character of the same kind (digit, lowercase, uppercase), so the
+/// changed token keeps the pattern's shape.
+fn look_alike(byte: u8, rng: &mut TokenRng) -> u8 {
+    let pool: &[u8] = match byte {
+        b'0'..=b'9' => b"0123456789",
+        b'a'..=b'f' => b"abcdef",
+        b'g'..=b'z' => b"ghijklmnopqrstuvwxyz",
+        b'A'..=b'F' => b"ABCDEF",
+        b'G'..=b'Z' => b"GHIJKLMNOPQRSTUVWXYZ",
+        _ => return byte,
+    };
+    let others: Vec<u8> = pool.iter().copied().filter(|&c| c != byte).collect();
+    others[rng.below(others.len() as u64) as usize]
+}
