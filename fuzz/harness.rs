@@ -286,7 +286,7 @@ pub fn base64(data: &[u8]) {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     use base64::Engine as _;
     let mut out = Vec::new();
-    decode::base64_runs(data, 0..data.len(), |start, end| {
+    decode::base64_runs(data, 0..data.len(), decode::MIN_BASE64_RUN, |start, end| {
         assert!(start < end && end <= data.len(), "run out of bounds");
         if decode::decode_base64(&data[start..end], &mut out) {
             assert!(out.len() <= (end - start) / 4 * 3 + 2);

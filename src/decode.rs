@@ -183,9 +183,10 @@ impl<R: Read> Read for Utf16Reader<R> {
 
 // ---------------------------------------------------------------- base64
 
-/// Shortest base64 run worth decoding: the shortest token (26 characters)
-/// encodes to 36; shorter runs cannot hold one.
-pub const MIN_BASE64_RUN: usize = crate::engine::LONG_RUN;
+/// Shortest base64 run ever decoded. The engine collects runs from the
+/// rule set's own minimum ([`crate::rules::RuleSet::min_encoded_run`]: the
+/// shortest token, encoded), which is never below this floor.
+pub const MIN_BASE64_RUN: usize = crate::rules::MIN_ENCODED_RUN_FLOOR;
 /// Longest run decoded. Longer ones are images, fonts and archives inlined
 /// in data URIs or manifests, not credentials.
 pub const MAX_BASE64_RUN: usize = 64 << 10;
@@ -205,15 +206,20 @@ pub fn base64_candidate(buf: &[u8], start: usize, end: usize) -> Option<(usize, 
     Some((start, padded))
 }
 
-/// Calls `found(start, end)` for each base64 run in `range` worth decoding.
-/// The scanner gets the runs from the engine's pass instead; this is the
-/// stand-alone form.
-pub fn base64_runs(buf: &[u8], range: std::ops::Range<usize>, mut found: impl FnMut(usize, usize)) {
+/// Calls `found(start, end)` for each base64 run in `range` worth decoding,
+/// at least `min` long (clamped to [`MIN_BASE64_RUN`]). The scanner gets the
+/// runs from the engine's pass instead; this is the stand-alone form.
+pub fn base64_runs(
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    min: usize,
+    mut found: impl FnMut(usize, usize),
+) {
     crate::runs::maximal_runs(
         &crate::runs::BASE64_ANY,
         buf,
         range,
-        MIN_BASE64_RUN,
+        min.max(MIN_BASE64_RUN),
         |s, e| {
             if let Some((s, e)) = base64_candidate(buf, s, e) {
                 found(s, e);
@@ -223,7 +229,7 @@ pub fn base64_runs(buf: &[u8], range: std::ops::Range<usize>, mut found: impl Fn
 }
 
 /// Encoded tokens mix cases and digits; identifiers and words rarely do all
-/// three over 36+ characters. Hex digests (no upper case) are skipped too.
+/// three over a token's length. Hex digests (no upper case) are skipped too.
 fn looks_encoded(run: &[u8]) -> bool {
     let upper = run.iter().any(u8::is_ascii_uppercase);
     let lower = run.iter().any(u8::is_ascii_lowercase);
@@ -433,7 +439,9 @@ mod tests {
 
     fn runs(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        base64_runs(text.as_bytes(), 0..text.len(), |s, e| out.push(&text[s..e]));
+        base64_runs(text.as_bytes(), 0..text.len(), 36, |s, e| {
+            out.push(&text[s..e])
+        });
         out
     }
 

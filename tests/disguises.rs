@@ -136,6 +136,69 @@ fn kubernetes_secret_values_including_a_nested_docker_config() {
     );
 }
 
+/// A Kubernetes secret whose value is the base64 of nothing but a short
+/// token: a 26-character GitLab PAT is 35 base64 characters and a `=`.
+#[test]
+fn kubernetes_secret_holding_a_bare_short_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let pat = token("gitlab-pat", 10);
+    let encoded = STANDARD.encode(&pat);
+    assert_eq!(encoded.len(), 36, "{encoded}");
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: gitlab\ndata:\n  token: {encoded}\n"
+    );
+    fs::write(dir.path().join("gitlab-secret.yaml"), manifest).unwrap();
+    let f = only_finding(dir.path());
+    assert_finding(&f, "gitlab-pat", &pat, 6, 10, Some("base64"));
+    assert_eq!(f["end_column"].as_u64().unwrap(), 10 + encoded.len() as u64);
+}
+
+/// Every built-in rule whose token is short (40 bytes or fewer, so 54
+/// base64 characters or fewer) is found when a secret's value is its bare
+/// base64, padded or not: the base64 runs start at the shortest encoded
+/// token the rules allow, so a new short format is covered here too.
+#[test]
+fn every_short_token_is_found_as_the_bare_base64_value_of_a_secret() {
+    let rules = patscan::rules::builtin().unwrap();
+    let short: Vec<&str> = rules
+        .rules()
+        .iter()
+        .map(|r| &r.spec)
+        .filter(|s| s.max_length <= 40 && s.bare.is_none())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert!(short.contains(&"gitlab-pat"), "{short:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut tokens = Vec::new();
+    for (i, id) in short.iter().enumerate() {
+        let tok = token(id, 100 + i as u64);
+        let padded = STANDARD.encode(&tok);
+        let bare = padded.trim_end_matches('=').to_string();
+        fs::write(
+            dir.path().join(format!("{id}.yaml")),
+            format!("data:\n  padded: {padded}\n  bare: {bare}\n"),
+        )
+        .unwrap();
+        tokens.push((id, tok));
+    }
+    let run = scan_json(dir.path(), &["--show-secrets"]);
+    let findings = run.json["findings"].as_array().unwrap();
+    for (id, tok) in &tokens {
+        let mine: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["path"].as_str().unwrap().ends_with(&format!("{id}.yaml")))
+            .collect();
+        let mut lines: Vec<u64> = mine.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+        lines.sort_unstable();
+        assert_eq!(lines, vec![2, 3], "{id}: {mine:#?}");
+        for f in mine {
+            assert_eq!(f["rule_id"], **id, "{f:#}");
+            assert_eq!(f["secret"], tok.as_str(), "{f:#}");
+            assert_eq!(f["encoding"], "base64", "{f:#}");
+        }
+    }
+}
+
 #[test]
 fn docker_config_json_auth_value() {
     let dir = tempfile::tempdir().unwrap();

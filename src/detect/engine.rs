@@ -5,7 +5,8 @@
 //! windows of a rule merge, and the rule's regex runs only inside them, with
 //! the bytes around the window still visible to its boundary assertions.
 //! Prefix-less formats get a dedicated scan instead (see [`base32_runs`]),
-//! inside the long base64-alphabet runs that one checkpointed pass collects.
+//! inside the base64-alphabet runs that one checkpointed pass collects (as
+//! long as the shortest encoded token, see [`RuleSet::min_encoded_run`]).
 //! Nothing here is per line, and nothing allocates per candidate once the
 //! per-thread [`Scratch`] has warmed up.
 
@@ -53,8 +54,8 @@ impl Scratch {
         }
     }
 
-    /// Maximal runs of at least [`LONG_RUN`] base64-alphabet bytes in the
-    /// buffer last passed to [`find_tokens`].
+    /// Maximal runs of at least [`RuleSet::min_encoded_run`] base64-alphabet
+    /// bytes in the buffer last passed to [`find_tokens`].
     pub fn long_runs(&self) -> &[(usize, usize)] {
         &self.long_runs
     }
@@ -84,7 +85,7 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
         &runs::BASE64_ANY,
         haystack,
         0..haystack.len(),
-        LONG_RUN,
+        rules.min_encoded_run(),
         |s, e| long_runs.push((s, e)),
     );
     for &(rule, bare) in rules.bare_rules() {
@@ -189,10 +190,6 @@ fn confirm(
         at = if span.end > at { span.end } else { at + 1 };
     }
 }
-
-/// Shortest run of base64-alphabet bytes collected for the decoders (see
-/// [`crate::decode`]); the bare formats are found inside these runs too.
-pub const LONG_RUN: usize = 36;
 
 /// Calls `found` for every maximal run of exactly `length` bytes of
 /// `[a-z2-7]` inside `range`, and for a run of `length + 1` that starts right

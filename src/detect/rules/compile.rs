@@ -32,6 +32,21 @@ pub struct RuleSet {
     keyword_rules: Vec<Vec<usize>>,
     bare_rules: Vec<(usize, BareScan)>,
     max_token_length: usize,
+    min_encoded_run: usize,
+}
+
+/// Shortest base64 run the scan collects, whatever the rules: below 16
+/// encoded characters (12 bytes of token) a run is any identifier or word
+/// (`getElementById`, a short hash, a CSS class), and decoding each one on
+/// every line would cost more than the keyword pass; no issuer's token is
+/// that short. A custom rule with a shorter secret is still found in plain
+/// text, only not inside base64.
+pub const MIN_ENCODED_RUN_FLOOR: usize = 16;
+
+/// Length of `n` bytes in base64 without padding (`=` is not part of a
+/// collected run): ceil(4n/3).
+pub const fn base64_len(n: usize) -> usize {
+    (4 * n).div_ceil(3)
 }
 
 impl RuleSet {
@@ -42,6 +57,7 @@ impl RuleSet {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut bare_rules = Vec::new();
         let mut max_token_length = 0;
+        let mut shortest_secret = usize::MAX;
 
         for spec in specs {
             let index = rules.len();
@@ -66,6 +82,7 @@ impl RuleSet {
             }
             max_token_length = max_token_length.max(spec.max_length);
             let regex = compile_pattern(&spec)?;
+            shortest_secret = shortest_secret.min(shortest_secret_of(&spec));
             let secret_group = regex
                 .group_info()
                 .to_index(regex_automata::PatternID::ZERO, "secret");
@@ -97,6 +114,7 @@ impl RuleSet {
             keyword_rules,
             bare_rules,
             max_token_length,
+            min_encoded_run: base64_len(shortest_secret).max(MIN_ENCODED_RUN_FLOOR),
         })
     }
 
@@ -124,6 +142,43 @@ impl RuleSet {
     pub fn max_token_length(&self) -> usize {
         self.max_token_length
     }
+
+    /// The shortest run of base64-alphabet bytes that can hold a token of
+    /// these rules, encoded: the base64 of the shortest `secret` any rule
+    /// matches (e.g. a 26-character GitLab PAT is 35 characters unpadded),
+    /// never below [`MIN_ENCODED_RUN_FLOOR`]. Derived from the rules so a
+    /// new, shorter format is found inside base64 without anyone editing a
+    /// constant.
+    pub fn min_encoded_run(&self) -> usize {
+        self.min_encoded_run
+    }
+}
+
+/// The fewest bytes the rule's `secret` group (or, without one, its whole
+/// pattern) can match. The pattern already compiled, so it parses; should
+/// it not, the length cannot be known and the floor applies.
+fn shortest_secret_of(spec: &RuleSpec) -> usize {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn secret(hir: &Hir) -> Option<&Hir> {
+        match hir.kind() {
+            HirKind::Capture(cap) if cap.name.as_deref() == Some("secret") => Some(hir),
+            HirKind::Capture(cap) => secret(&cap.sub),
+            HirKind::Repetition(rep) => secret(&rep.sub),
+            HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().find_map(secret),
+            _ => None,
+        }
+    }
+    let parsed = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .nest_limit(50)
+        .build()
+        .parse(&spec.pattern);
+    let Ok(hir) = parsed else {
+        return 0;
+    };
+    let group = secret(&hir).unwrap_or(&hir);
+    group.properties().minimum_len().unwrap_or(0)
 }
 
 /// Where one keyword contains another (a custom `ghp_abc` and the built-in
@@ -325,6 +380,36 @@ mod tests {
         let message = "regex parse error:\n    ab(c\n      ^\nerror: unclosed group";
         assert_eq!(one_line(message), "unclosed group (at byte 2)");
         assert_eq!(one_line("exceeded limit"), "exceeded limit");
+    }
+
+    fn rule(id: &str, pattern: &str) -> RuleSpec {
+        let text = format!(
+            "[[rule]]\nid = \"{id}\"\nname = \"n\"\ndescription = \"d\"\nkeywords = [\"abc\"]\npattern = '''{pattern}'''\nmax_length = 80\n"
+        );
+        super::super::RuleFile::parse("t", &text)
+            .unwrap()
+            .rules
+            .remove(0)
+    }
+
+    #[test]
+    fn the_shortest_encoded_run_follows_the_shortest_secret() {
+        assert_eq!(base64_len(26), 35);
+        assert_eq!(base64_len(27), 36);
+        assert_eq!(base64_len(40), 54);
+        let set = RuleSet::compile(vec![
+            rule(
+                "long",
+                "(?:^|[^a-z])(?P<secret>abc[a-z0-9]{37})(?:[^a-z]|$)",
+            ),
+            rule("short", "x(?P<secret>abc(?:[a-z]{23}|[0-9]{30}))y"),
+        ])
+        .unwrap();
+        // 26 bytes of secret: 35 base64 characters without padding.
+        assert_eq!(set.min_encoded_run(), 35);
+        // A very short custom secret does not drag the runs below the floor.
+        let set = RuleSet::compile(vec![rule("tiny", "abc[0-9]{2}")]).unwrap();
+        assert_eq!(set.min_encoded_run(), MIN_ENCODED_RUN_FLOOR);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod examples;
 mod spec;
 pub mod validate;
 
-pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH};
+pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
     BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence, RuleFile,
     RuleSpec,
