@@ -92,6 +92,10 @@ fn sarif_validates_and_carries_every_field_github_code_scanning_needs() {
     assert_eq!(runs.len(), 1, "one run");
     let run_ = &runs[0];
     assert_eq!(run_["tool"]["driver"]["name"], "patscan");
+    // SARIF2005: the driver says where to learn about the tool.
+    let uri = run_["tool"]["driver"]["informationUri"].as_str().unwrap();
+    assert_eq!(uri, env!("CARGO_PKG_REPOSITORY"));
+    assert!(uri.starts_with("https://"), "{uri}");
 
     // Every rule exactly once, with what GitHub shows.
     let rules = run_["tool"]["driver"]["rules"].as_array().unwrap();

@@ -56,6 +56,9 @@ pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOp
         .collect();
     let driver = ToolComponent::builder()
         .name("patscan")
+        // Where a reader of the log learns what the tool is (SARIF2005):
+        // the package's own metadata, so it cannot drift from Cargo.toml.
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .version(env!("CARGO_PKG_VERSION"))
         .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
