@@ -7,7 +7,9 @@
 #
 # The repository is generated with `git fast-import`: COMMITS commits
 # (default 20,000) each editing 3 of FILES text files (default 2,000), then
-# repacked into one pack, as a clone would have it.
+# repacked into one pack, as a clone would have it. With KEEP=DIR the
+# repository is generated into DIR once and reused by later runs (to profile
+# or to compare two builds on the same objects).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COMMITS=${1:-20000}
@@ -19,9 +21,12 @@ BIN=${PATSCAN:-$PWD/target/release/patscan}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-cd "$WORK"
-git init -q -b main repo
-cd repo
+REPO=${KEEP:-$WORK/repo}
+if [ -n "${KEEP:-}" ] && [ -d "$REPO/.git" ]; then
+  cd "$REPO"
+else
+git init -q -b main "$REPO"
+cd "$REPO"
 
 python3 - "$COMMITS" "$FILES" <<'EOF' | git fast-import --quiet
 import random, sys
@@ -59,6 +64,7 @@ for c in range(commits):
 EOF
 git repack -adq
 git checkout -q main 2>/dev/null || true
+fi
 
 OBJECTS=$(git count-objects -v | awk '/^in-pack/ {print $2}')
 BYTES=$(git cat-file --batch-all-objects --batch-check='%(objectsize)' | awk '{s += $1} END {print s}')
@@ -68,8 +74,9 @@ measure() { # label, command...: best wall time of 3 runs, peak RSS
   local label=$1; shift
   local best=999999 rss=0
   for _ in 1 2 3; do
-    /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || true
-    read -r secs kb < "$WORK/time"
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || true
+    read -r secs kb user sys < "$WORK/time"
+    echo "  $label: ${secs} s wall, ${user} s user + ${sys} s sys, $((kb / 1024)) MiB" >&2
     best=$(python3 -c "print(min($best, $secs))")
     rss=$kb
   done
