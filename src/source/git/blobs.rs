@@ -7,17 +7,16 @@
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
-use gix::bstr::ByteSlice;
-use gix::objs::{Find as _, FindHeader as _};
-
 use super::introduce::Job;
 use super::one_line;
+use super::packread::{PackReader, Packs, DEFAULT_CACHE};
 use super::warn;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
 use crate::source::archive;
+use gix::bstr::ByteSlice;
 
 /// Blobs sent to a worker at a time.
 pub const BATCH: usize = 32;
@@ -49,6 +48,7 @@ impl Trouble {
 /// unordered.
 pub fn scan(
     sync: &gix::ThreadSafeRepository,
+    packs: &Packs,
     jobs: crossbeam_channel::Receiver<Vec<Job>>,
     rules: &RuleSet,
     options: &ScanOptions,
@@ -59,6 +59,7 @@ pub fn scan(
     let trouble = Mutex::new(Trouble::default());
     let work = || {
         let repo = sync.to_thread_local();
+        let mut reader = PackReader::new(&repo, packs, DEFAULT_CACHE);
         let mut scanner =
             Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
         let mut buf = Vec::new();
@@ -68,7 +69,7 @@ pub fn scan(
         while let Ok(batch) = jobs.recv() {
             for job in &batch {
                 scan_one(
-                    &repo,
+                    &mut reader,
                     job,
                     &mut scanner,
                     &mut buf,
@@ -140,7 +141,7 @@ pub fn scan(
 
 #[allow(clippy::too_many_arguments)]
 fn scan_one(
-    repo: &gix::Repository,
+    reader: &mut PackReader<'_>,
     job: &Job,
     scanner: &mut Scanner<'_>,
     buf: &mut Vec<u8>,
@@ -150,8 +151,8 @@ fn scan_one(
     trouble: &mut Trouble,
 ) {
     // The header is cheap and keeps a huge blob from being inflated at all.
-    match repo.objects.try_header(&job.id) {
-        Ok(Some(header)) if header.size > options.max_file_size => {
+    match reader.header(&job.id, Some(gix::object::Kind::Blob)) {
+        Ok(Some((_, size))) if size > options.max_file_size => {
             tally.large_skipped.fetch_add(1, Ordering::Relaxed);
             tally.progress.inc(0);
             return;
@@ -168,8 +169,8 @@ fn scan_one(
             return;
         }
     }
-    let data = match repo.objects.try_find(&job.id, buf) {
-        Ok(Some(data)) => data,
+    match reader.read(&job.id, buf) {
+        Ok(Some(_)) => {}
         Ok(None) => {
             trouble.missing(&job.id);
             tally.progress.inc(0);
@@ -184,7 +185,7 @@ fn scan_one(
     let path = job.path.to_str_lossy();
     if let Some(limits) = &options.archives {
         if let Some(archive) =
-            archive::scan_archive_blob(scanner, data.data, &path, limits, &Origin::Stdin, out)
+            archive::scan_archive_blob(scanner, buf, &path, limits, &Origin::Stdin, out)
         {
             tally.archive_scanned(&archive);
             tally.progress.inc(0);
@@ -194,7 +195,7 @@ fn scan_one(
             return;
         }
     }
-    match scanner.scan_bytes(data.data, &path, &Origin::Stdin, out) {
+    match scanner.scan_bytes(buf, &path, &Origin::Stdin, out) {
         Outcome::Scanned { bytes } => tally.scanned(bytes),
         Outcome::Binary => {
             tally.binary_skipped.fetch_add(1, Ordering::Relaxed);

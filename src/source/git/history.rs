@@ -12,6 +12,7 @@ use gix::objs::Find as _;
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
 use super::one_line;
+use super::packread::Packs;
 use super::{blobs, carried, describe_signature, masked_summary, warn, GitError};
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
@@ -33,7 +34,8 @@ pub fn scan(
     let mut findings = Vec::new();
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
-    let mut walker = Walker::new(repo);
+    let packs = Packs::open(repo);
+    let mut walker = Walker::new(repo, &packs);
 
     let graph = match range {
         Some(spec) => {
@@ -108,7 +110,8 @@ pub fn scan(
     let sync = repo.clone().into_sync();
     let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
     let (listed, found) = std::thread::scope(|scope| {
-        let scanning = scope.spawn(|| blobs::scan(&sync, receive, rules, options, tally, &origin));
+        let scanning =
+            scope.spawn(|| blobs::scan(&sync, &packs, receive, rules, options, tally, &origin));
         let mut lister = Lister {
             repo,
             walker: &mut walker,

@@ -8,9 +8,10 @@ use gix::bstr::{BString, ByteVec};
 use gix::hash::ObjectId;
 use gix::hashtable::HashSet;
 use gix::objs::tree::EntryKind;
-use gix::objs::{Find as _, FindHeader as _};
+use gix::objs::FindHeader as _;
 
 use super::one_line;
+use super::packread::{PackReader, Packs};
 use super::warn;
 use crate::scan::Tally;
 
@@ -37,6 +38,9 @@ pub struct Job {
 
 pub struct Walker<'r> {
     repo: &'r gix::Repository,
+    /// Trees are read oldest commit first: see [`PackReader`] for why not
+    /// through the object store.
+    reader: PackReader<'r>,
     seen: HashSet<ObjectId>,
     buf: Vec<u8>,
     missing_trees: usize,
@@ -44,9 +48,10 @@ pub struct Walker<'r> {
 }
 
 impl<'r> Walker<'r> {
-    pub fn new(repo: &'r gix::Repository) -> Walker<'r> {
+    pub fn new(repo: &'r gix::Repository, packs: &'r Packs) -> Walker<'r> {
         Walker {
             repo,
+            reader: PackReader::new(repo, packs, super::packread::DEFAULT_CACHE),
             seen: HashSet::default(),
             buf: Vec::new(),
             missing_trees: 0,
@@ -80,9 +85,12 @@ impl<'r> Walker<'r> {
         }
         let mut stack: Vec<(ObjectId, BString)> = vec![(root, BString::default())];
         while let Some((id, prefix)) = stack.pop() {
-            let tree = match self.repo.objects.try_find(&id, &mut self.buf) {
-                Ok(Some(data)) => data.try_into_tree_iter(),
-                Ok(None) | Err(_) => None,
+            let tree = match self.reader.read(&id, &mut self.buf) {
+                Ok(Some(gix::object::Kind::Tree)) => Some(gix::objs::TreeRefIter::from_bytes(
+                    &self.buf,
+                    self.repo.object_hash(),
+                )),
+                Ok(_) | Err(_) => None,
             };
             let Some(tree) = tree else {
                 self.missing_trees += 1;

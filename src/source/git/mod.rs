@@ -17,6 +17,7 @@ pub mod commits;
 pub mod error;
 pub mod history;
 pub mod introduce;
+pub mod packread;
 pub mod staged;
 
 use std::path::{Path, PathBuf};
@@ -28,9 +29,6 @@ use crate::finding::{CommitMeta, Secret};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::{self, Problem, ScanOptions, ScanReport, Tally};
-
-/// Bytes of delta bases the history listing keeps.
-const HISTORY_PACK_CACHE: usize = 64 << 20;
 
 /// Which part of a repository to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,17 +50,9 @@ pub fn scan(
     options: &ScanOptions,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
-    let mut repo = open(path)?;
-    if matches!(mode, Mode::History { .. }) {
-        // Listing the history reads every tree, mostly deltas of the
-        // previous version of the same folder: a larger cache of delta
-        // bases saves about a fifth of that work for 64 MiB.
-        repo.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                HISTORY_PACK_CACHE,
-            ))
-        });
-    }
+    // History reads trees and blobs through `packread`, which keeps its own
+    // cache of delta chains; gix's default cache serves the rest.
+    let repo = open(path)?;
     let mut tally = Tally::with_progress(Progress::new(options.progress, "blobs"));
     tally.unit = "blobs";
     let findings = match mode {
