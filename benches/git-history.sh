@@ -7,7 +7,11 @@
 #
 # The repository is generated with `git fast-import`: COMMITS commits
 # (default 20,000) each editing 3 of FILES text files (default 2,000), then
-# repacked into one pack, as a clone would have it. With KEEP=DIR the
+# repacked into one pack with fresh deltas (`repack -f`), as a clone has it:
+# each file's and folder's versions in delta chains up to 50 deep, the
+# newest version whole. (Without -f the pack keeps fast-import's deltas,
+# which leave almost every blob whole: 2,697 deltas among 149,823 blobs at
+# 50,000 commits, a pack 5x larger than a clone's and much cheaper to read.) With KEEP=DIR the
 # repository is generated into DIR once and reused by later runs (to profile
 # or to compare two builds on the same objects).
 set -euo pipefail
@@ -62,7 +66,7 @@ for c in range(commits):
         out.write(b"M 100644 :%d src/dir%03d/file%05d.txt\n" % (m, f % 100, f))
     out.write(b"\n")
 EOF
-git repack -adq
+git repack -adfq
 git checkout -q main 2>/dev/null || true
 fi
 
@@ -75,7 +79,8 @@ measure() { # label, command...: best wall time of 3 runs, peak RSS
   local best=999999 rss=0
   for _ in 1 2 3; do
     /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || true
-    read -r secs kb user sys < "$WORK/time"
+    # A failing command makes time(1) write a status line first.
+    read -r secs kb user sys < <(tail -n 1 "$WORK/time")
     echo "  $label: ${secs} s wall, ${user} s user + ${sys} s sys, $((kb / 1024)) MiB" >&2
     best=$(python3 -c "print(min($best, $secs))")
     rss=$kb
