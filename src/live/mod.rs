@@ -11,7 +11,14 @@
 //!   `PATSCAN_ENDPOINT_OVERRIDES`, which [`endpoints`] accepts for loopback
 //!   addresses only. A finding is checked only when both its rule id is a
 //!   built-in one and the token has its issuer's shape (prefix, checksum), so
-//!   a custom rule cannot make patscan send text anywhere.
+//!   a custom rule cannot make patscan send text anywhere. Tokens that work
+//!   on one instance only take the instance's name from near the token but
+//!   keep the issuer's domain constant: a Grafana Cloud stack
+//!   (`STACK.grafana.net`) or a Shopify shop (`SHOP.myshopify.com`), each
+//!   name checked to be a single DNS label. Vault is the one exception, as
+//!   it has no official host at all: a Vault token is checked only at the
+//!   `VAULT_ADDR=https://…` set next to it, over HTTPS, and never at a
+//!   guessed address; without one it is `unknown`.
 //! - Only an unambiguous rejection is `inactive`. Rate limits, server errors,
 //!   timeouts, network and TLS failures, HTML pages and any answer the code
 //!   does not expect are `unknown`, with the reason: a scanner that calls a
