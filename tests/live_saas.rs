@@ -44,6 +44,9 @@ fn context(rule: &str) -> &'static str {
         "grafana-service-account-token" => "GRAFANA_URL=https://acme.grafana.net\n",
         r if r.starts_with("shopify-") => "SHOPIFY_SHOP=acme-store.myshopify.com\n",
         r if r.starts_with("vault-") => "VAULT_ADDR=https://vault.acme.example:8200\n",
+        "cloudflare-account-api-token" => {
+            "CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef\n"
+        }
         _ => "",
     }
 }
@@ -77,6 +80,11 @@ const PROVIDERS: &[(&str, &str, &str)] = &[
     (
         "cloudflare-user-api-token",
         "/client/v4/user/tokens/verify",
+        "2031-01-01",
+    ),
+    (
+        "cloudflare-account-api-token",
+        "/client/v4/accounts/0123456789abcdef0123456789abcdef/tokens/verify",
         "2031-01-01",
     ),
     ("digitalocean-pat", "/v2/account", "do-owner@acme.example"),
@@ -180,6 +188,17 @@ fn each_provider_answer_maps_to_the_right_status() {
         );
         if *status != "active" {
             assert!(v["reason"].is_string(), "{rule} {behaviour:?}: no reason");
+        }
+    }
+    // Each check asked its documented endpoint.
+    for (rule, behaviour, _, _, _, t) in &cases {
+        if *behaviour == Behaviour::Active {
+            let path = PROVIDERS.iter().find(|p| p.0 == **rule).unwrap().1;
+            let seen = emu.requests_with(t);
+            assert!(
+                !seen.is_empty() && seen.iter().all(|s| s.path.split('?').next() == Some(path)),
+                "{rule}: {seen:?}"
+            );
         }
     }
     let tokens: Vec<&str> = cases.iter().map(|c| c.5.as_str()).collect();
@@ -295,6 +314,7 @@ fn instance_tokens_without_an_instance_nearby_are_unknown_and_not_sent() {
             "self-hosted",
         ),
         ("shopify-access-token", "", "no shop"),
+        ("cloudflare-account-api-token", "", "account id"),
         ("vault-service-token", "", "VAULT_ADDR"),
         (
             "vault-service-token",

@@ -316,7 +316,8 @@ pub struct LiveInfo {
     /// one instance only: Azure DevOps organisations (`dev.azure.com/ORG`,
     /// `ORG.visualstudio.com`; organisation-scoped PATs can only be checked
     /// there), Grafana Cloud stacks (`STACK.grafana.net`), Shopify shops
-    /// (`SHOP.myshopify.com`) and Vault addresses (`VAULT_ADDR=https://…`).
+    /// (`SHOP.myshopify.com`), Vault addresses (`VAULT_ADDR=https://…`) and
+    /// Cloudflare account ids (for account API tokens).
     /// Each issuer's module checks its entries again before use.
     pub organisations: Vec<String>,
     pub verification: Option<Verification>,
@@ -333,6 +334,8 @@ pub fn context_for(rule_id: &str, buf: &[u8], start: usize, end: usize) -> LiveI
         shopify::shops_near(buf, start, end)
     } else if rule_id.starts_with("vault-") {
         vault::addresses_near(buf, start, end)
+    } else if rule_id == "cloudflare-account-api-token" {
+        cloudflare::accounts_near(buf, start, end)
     } else {
         Vec::new()
     };
@@ -460,7 +463,7 @@ fn check(http: &Http, endpoints: &Endpoints, job: &Job) -> Verification {
         Provider::Shopify => shopify::verify(http, base, token, &job.organisations),
         Provider::Vault => vault::verify(http, base, token, &job.organisations),
         Provider::Vercel => vercel::verify(http, base, token),
-        Provider::Cloudflare => cloudflare::verify(http, base, token),
+        Provider::Cloudflare => cloudflare::verify(http, base, token, &job.organisations),
         Provider::Digitalocean => digitalocean::verify(http, base, token),
         Provider::Sentry => sentry::verify(http, base, token),
         Provider::Stripe => stripe::verify(http, base, token),
@@ -528,6 +531,7 @@ mod tests {
             ("vercel-personal-access-token", Provider::Vercel),
             ("vercel-app-refresh-token", Provider::Vercel),
             ("cloudflare-user-api-token", Provider::Cloudflare),
+            ("cloudflare-account-api-token", Provider::Cloudflare),
             ("digitalocean-pat", Provider::Digitalocean),
             ("sentry-org-token", Provider::Sentry),
             ("sentry-user-token", Provider::Sentry),
@@ -555,7 +559,6 @@ mod tests {
         let mut rng = TokenRng::new(1);
         for rule in [
             "vercel-ai-gateway-key",
-            "cloudflare-account-api-token",
             "cloudflare-global-api-key",
             "digitalocean-refresh-token",
             "shopify-shared-secret",

@@ -118,7 +118,7 @@ impl Method {
             Some(Method::HuggingfaceApi)
         } else if vercel::revocable(rule_id, token) {
             Some(Method::VercelSelf)
-        } else if cloudflare::accepts(rule_id, token) {
+        } else if cloudflare::revocable(rule_id, token) {
             Some(Method::CloudflareSelf)
         } else if buildkite::accepts(rule_id, token) {
             Some(Method::BuildkiteSelf)

@@ -360,6 +360,12 @@ const SIGN_IN_PAGE: &str =
 /// The answer for one request, by endpoint and the token's behaviour.
 fn respond(seen: &Seen, behaviour: Option<(Behaviour, usize)>) -> String {
     let path = seen.path.split('?').next().unwrap_or("");
+    // Cloudflare verifies account tokens under their account, alike.
+    let path = if path.starts_with("/client/v4/accounts/") && path.ends_with("/tokens/verify") {
+        "/client/v4/user/tokens/verify"
+    } else {
+        path
+    };
     let token = seen.token.clone().unwrap_or_default();
     let Some((behaviour, count)) = behaviour else {
         return rejected(path);
