@@ -61,6 +61,7 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     // formats (which live inside such runs) and the decoders that run after.
     scratch.long_runs.clear();
     let prefixes = rules.prefixes();
+    let anchors = rules.anchors();
     let shortest = LONG_RUN.min(prefixes.min_run());
     {
         let Scratch {
@@ -77,6 +78,9 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
             |start, end| {
                 if end - start >= LONG_RUN {
                     long_runs.push((start, end));
+                    anchors.lookup(haystack, start, end, |rule, at| {
+                        open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                    });
                 }
                 if end - start < prefixes.min_run() {
                     return;
@@ -101,6 +105,11 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                     prefixes.lookup(&haystack[start + 1..end], |rule, len| {
                         open(rule, len, start + 1)
                     });
+                    if end - start > LONG_RUN {
+                        anchors.lookup(haystack, start + 1, end, |rule, at| {
+                            open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                        });
+                    }
                 }
             },
         );
