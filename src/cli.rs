@@ -213,6 +213,10 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// A Markdown table grouped by provider (the README's "Supported
+    /// tokens" table is this output).
+    #[arg(long)]
+    pub markdown: bool,
     /// Settings file whose custom and disabled rules to apply (default:
     /// .patscan.toml in the current folder).
     #[arg(long, value_name = "FILE")]
@@ -533,6 +537,9 @@ fn write_output(
 
 fn run_rules(args: RulesArgs) -> Result<ExitCode> {
     let rules = load_config(args.config.as_ref(), &[])?.rules;
+    if args.markdown && args.format != Format::Human {
+        anyhow::bail!("--markdown is a table for people; it does not combine with --format");
+    }
     if args.format == Format::Sarif {
         anyhow::bail!("`rules` prints human, json or jsonl; SARIF lists the rules of a scan");
     }
@@ -549,18 +556,8 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
             }
             Ok(())
         }
-        Format::Human => {
-            for rule in rules.rules() {
-                let spec = &rule.spec;
-                let check = match spec.checksum {
-                    Some(_) => "checksum",
-                    None => "entropy",
-                };
-                let custom = if spec.custom { " (custom)" } else { "" };
-                writeln!(out, "{:<26} {:<9} {}{custom}", spec.id, check, spec.name)?;
-            }
-            Ok(())
-        }
+        Format::Human if args.markdown => crate::report::rules::write_markdown(&rules, out),
+        Format::Human => crate::report::rules::write_human(&rules, out),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -460,22 +460,42 @@ fn azure_devops_says_what_cannot_be_done_and_uses_the_admin_api_when_allowed() {
 }
 
 #[test]
-fn hugging_face_tokens_point_to_the_owners_page() {
+fn hugging_face_tokens_are_revoked_by_value_or_point_to_the_owners_page() {
     let emu = Emulator::start();
     let dir = tempfile::tempdir().unwrap();
     let t = token("huggingface-token", 51);
+    let stuck = token("huggingface-token", 52);
     emu.set(&t, Behaviour::Active);
-    fs::write(dir.path().join("hf.env"), format!("HF_TOKEN={t}\n")).unwrap();
+    emu.set(&stuck, Behaviour::Active);
+    emu.fail_revocation(&stuck, 503);
+    fs::write(
+        dir.path().join("hf.env"),
+        format!(
+            "HF_TOKEN={t}
+OLD={stuck}
+"
+        ),
+    )
+    .unwrap();
     let mut args = SCAN_REVOKE.to_vec();
     args.push("--yes");
     let out = run(dir.path(), &emu, &args, None, &[]);
+    // One revoked through the API, one failed: exit 3, and the failure
+    // names the page where the owner invalidates it.
     assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(out
-        .stderr
+    let log = audit(dir.path());
+    let outcomes: Vec<&str> = log.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["revoked", "failed"], "{log:?}");
+    assert!(log[1]["reason"]
+        .as_str()
+        .unwrap()
         .contains("https://huggingface.co/settings/tokens"));
-    assert_eq!(audit(dir.path())[0]["outcome"], "manual");
-    assert!(emu.revocation_requests().is_empty());
-    out.assert_no_leak(&[&t]);
+    let sent = emu.revocation_requests();
+    assert_eq!(sent.len(), 2);
+    assert!(sent
+        .iter()
+        .all(|s| s.path == "/api/credentials/revoke" && s.token.is_none()));
+    out.assert_no_leak(&[&t, &stuck]);
 }
 
 #[test]

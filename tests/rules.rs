@@ -14,6 +14,16 @@ fn every_rule_example_matches_and_every_negative_does_not() {
 }
 
 #[test]
+fn every_built_in_pattern_builds() {
+    // Built-in regexes are built on first use during a scan; here, all of them.
+    let set = rules::builtin().unwrap();
+    for rule in set.rules() {
+        rule.build_now()
+            .unwrap_or_else(|e| panic!("{}: {e}", rule.spec.id));
+    }
+}
+
+#[test]
 fn every_rule_has_examples_and_a_generator_family() {
     let set = rules::builtin().unwrap();
     for rule in set.rules() {

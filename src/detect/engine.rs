@@ -5,8 +5,7 @@
 //! windows of a rule merge, and the rule's regex runs only inside them, with
 //! the bytes around the window still visible to its boundary assertions.
 //! Prefix-less formats get a dedicated scan instead (see [`base32_runs`]),
-//! inside the base64-alphabet runs that one checkpointed pass collects (as
-//! long as the shortest encoded token, see [`RuleSet::min_encoded_run`]).
+//! inside the long base64-alphabet runs that one checkpointed pass collects.
 //! Nothing here is per line, and nothing allocates per candidate once the
 //! per-thread [`Scratch`] has warmed up.
 
@@ -29,8 +28,9 @@ pub struct Match {
 /// Per-thread state, reused from buffer to buffer.
 pub struct Scratch {
     windows: Vec<Vec<(usize, usize)>>,
-    caches: Vec<meta::Cache>,
-    captures: Vec<Captures>,
+    /// Per rule, made when the rule's regex first runs (see
+    /// [`crate::rules::CompiledRule::regex`]).
+    caches: Vec<Option<(meta::Cache, Captures)>>,
     touched: Vec<usize>,
     long_runs: Vec<(usize, usize)>,
 }
@@ -39,16 +39,7 @@ impl Scratch {
     pub fn new(rules: &RuleSet) -> Scratch {
         Scratch {
             windows: vec![Vec::new(); rules.rules().len()],
-            caches: rules
-                .rules()
-                .iter()
-                .map(|r| r.regex.create_cache())
-                .collect(),
-            captures: rules
-                .rules()
-                .iter()
-                .map(|r| r.regex.create_captures())
-                .collect(),
+            caches: (0..rules.rules().len()).map(|_| None).collect(),
             touched: Vec::new(),
             long_runs: Vec::new(),
         }
@@ -65,9 +56,70 @@ impl Scratch {
 /// then position. Callers that need document order sort afterwards.
 pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
     collect_windows(rules, haystack, scratch);
+    // One pass over the runs of base64-alphabet bytes serves the prefixed
+    // formats (a token starts a run: its prefix is looked up there), the bare
+    // formats (which live inside such runs) and the decoders that run after.
+    scratch.long_runs.clear();
+    let prefixes = rules.prefixes();
+    let anchors = rules.anchors();
+    // Runs as long as the shortest encoded token go to the decoders.
+    let long = rules.min_encoded_run();
+    let shortest = long.min(prefixes.min_run());
+    {
+        let Scratch {
+            long_runs,
+            windows,
+            touched,
+            ..
+        } = scratch;
+        runs::maximal_runs(
+            &runs::BASE64_ANY,
+            haystack,
+            0..haystack.len(),
+            shortest,
+            |start, end| {
+                if end - start >= long {
+                    long_runs.push((start, end));
+                    anchors.lookup(haystack, start, end, |rule, at| {
+                        open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                    });
+                }
+                if end - start < prefixes.min_run() {
+                    return;
+                }
+                let mut open = |rule: usize, prefix: usize, at: usize| {
+                    open_window(
+                        rules,
+                        rule,
+                        at,
+                        at + prefix,
+                        haystack.len(),
+                        windows,
+                        touched,
+                    )
+                };
+                prefixes.lookup(&haystack[start..end], |rule, len| open(rule, len, start));
+                // A token at the start of a JSON-escaped line: `\n` + token.
+                if start > 0
+                    && haystack[start - 1] == b'\\'
+                    && matches!(haystack[start], b'n' | b't' | b'r')
+                {
+                    prefixes.lookup(&haystack[start + 1..end], |rule, len| {
+                        open(rule, len, start + 1)
+                    });
+                    if end - start > long {
+                        anchors.lookup(haystack, start + 1, end, |rule, at| {
+                            open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                        });
+                    }
+                }
+            },
+        );
+    }
     for i in 0..scratch.touched.len() {
         let rule = scratch.touched[i];
         let mut windows = std::mem::take(&mut scratch.windows[rule]);
+        windows.sort_unstable();
         merge_in_place(&mut windows);
         for &(start, end) in &windows {
             confirm(rules, rule, haystack, start, end, scratch, out);
@@ -77,17 +129,6 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     }
     scratch.touched.clear();
 
-    // One pass over the runs of base64-alphabet bytes serves both the bare
-    // formats (which live inside such runs) and the decoders that run after.
-    scratch.long_runs.clear();
-    let long_runs = &mut scratch.long_runs;
-    runs::maximal_runs(
-        &runs::BASE64_ANY,
-        haystack,
-        0..haystack.len(),
-        rules.min_encoded_run(),
-        |s, e| long_runs.push((s, e)),
-    );
     for &(rule, bare) in rules.bare_rules() {
         match bare {
             BareScan::Base32Run52 => {
@@ -109,6 +150,27 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     }
 }
 
+/// Queues the window around a keyword found at `start..end` for `rule`'s
+/// regex: the rule's `max_length` on either side.
+fn open_window(
+    rules: &RuleSet,
+    rule: usize,
+    start: usize,
+    end: usize,
+    len: usize,
+    windows: &mut [Vec<(usize, usize)>],
+    touched: &mut Vec<usize>,
+) {
+    let reach = rules.get(rule).spec.max_length;
+    // +2 past the token: room for the pattern's trailing boundary byte.
+    let window = (start.saturating_sub(reach), (end + reach + 2).min(len));
+    let rule_windows = &mut windows[rule];
+    if rule_windows.is_empty() {
+        touched.push(rule);
+    }
+    rule_windows.push(window);
+}
+
 fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
     let Some(automaton) = rules.keywords() else {
         return;
@@ -118,27 +180,26 @@ fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
     // keywords that overlap one another.
     let mut at = 0;
     while at < haystack.len() {
-        let Some(hit) = automaton.find(aho_corasick::Input::new(haystack).range(at..)) else {
+        let Some((start, end, keyword)) = automaton.find(haystack, at) else {
             break;
         };
-        at = hit.start() + 1;
-        for &rule in rules.rules_for_keyword(hit.pattern().as_usize()) {
-            let reach = rules.get(rule).spec.max_length;
-            // +2 past the token: room for the pattern's trailing boundary byte.
-            let window = (
-                hit.start().saturating_sub(reach),
-                (hit.end() + reach + 2).min(haystack.len()),
+        at = start + 1;
+        for &rule in rules.rules_for_keyword(keyword) {
+            open_window(
+                rules,
+                rule,
+                start,
+                end,
+                haystack.len(),
+                &mut scratch.windows,
+                &mut scratch.touched,
             );
-            let windows = &mut scratch.windows[rule];
-            if windows.is_empty() {
-                scratch.touched.push(rule);
-            }
-            windows.push(window);
         }
     }
 }
 
-/// Windows arrive in hit order, so their starts are already sorted.
+/// Windows must be sorted by start (keyword and run-prefix hits arrive in
+/// two passes, so the caller sorts).
 fn merge_in_place(windows: &mut Vec<(usize, usize)>) {
     let mut merged = 0;
     for i in 1..windows.len() {
@@ -162,19 +223,20 @@ fn confirm(
     out: &mut Vec<Match>,
 ) {
     let compiled = rules.get(rule);
-    let cache = &mut scratch.caches[rule];
-    let caps = &mut scratch.captures[rule];
+    let regex = compiled.regex();
+    let (cache, caps) =
+        scratch.caches[rule].get_or_insert_with(|| (regex.create_cache(), regex.create_captures()));
     let mut at = start;
     while at < end {
         // The range limits the search while the bytes outside it still count
         // for `^`, `$` and boundary classes.
         let input = Input::new(haystack).range(at..end);
-        compiled.regex.search_captures_with(cache, &input, caps);
+        regex.search_captures_with(cache, &input, caps);
         let Some(whole) = caps.get_match() else {
             break;
         };
         let span = compiled
-            .secret_group
+            .secret_group()
             .and_then(|group| caps.get_group(group))
             .unwrap_or(whole.span());
         if let Some(validation) = validate(&compiled.spec, &haystack[span.start..span.end]) {

@@ -107,8 +107,11 @@ impl Endpoints {
     }
 }
 
-/// The hard-coded official base of each provider. Azure DevOps has two
-/// hosts; its module derives the second from this one (see there).
+/// The hard-coded official base of each provider. Azure DevOps and
+/// DigitalOcean have two hosts; their modules derive the second from this
+/// one. Grafana, Shopify and Vault tokens work on one instance: their
+/// modules build the instance's URL from what was found near the token,
+/// and this base only names the provider (see there).
 pub fn official_base(provider: Provider) -> &'static str {
     match provider {
         Provider::AzureDevops => super::azure_devops::BASE,
@@ -117,6 +120,19 @@ pub fn official_base(provider: Provider) -> &'static str {
         Provider::Npm => super::npm::BASE,
         Provider::Huggingface => super::huggingface::BASE,
         Provider::Slack => super::slack::BASE,
+        Provider::Grafana => super::grafana::BASE,
+        Provider::Vercel => super::vercel::BASE,
+        Provider::Cloudflare => super::cloudflare::BASE,
+        Provider::Digitalocean => super::digitalocean::BASE,
+        Provider::Sentry => super::sentry::BASE,
+        Provider::Stripe => super::stripe::BASE,
+        Provider::Doppler => super::doppler::BASE,
+        Provider::Shopify => super::shopify::BASE,
+        Provider::Buildkite => super::buildkite::BASE,
+        Provider::Heroku => super::heroku::BASE,
+        Provider::Vault => super::vault::BASE,
+        Provider::Postman => super::postman::BASE,
+        Provider::Cratesio => super::cratesio::BASE,
     }
 }
 

@@ -64,6 +64,8 @@ pub enum Auth<'a> {
     BasicPat(&'a str),
     /// A header of its own, such as GitLab's `PRIVATE-TOKEN`.
     Header(&'static str, &'a str),
+    /// `Authorization: T`, the bare token (crates.io's documented form).
+    Raw(&'a str),
 }
 
 /// One request. Bodies may carry tokens (GitHub's revocation API, Slack's
@@ -404,6 +406,7 @@ fn auth_header(auth: Auth<'_>) -> Result<Option<(HeaderName, HeaderValue)>, Fail
             ),
         ),
         Auth::Header(name, t) => (HeaderName::from_static(name), t.to_string()),
+        Auth::Raw(t) => (AUTHORIZATION, t.to_string()),
     };
     let mut value = HeaderValue::from_str(&text).map_err(|_| Failure::BadToken)?;
     value.set_sensitive(true);

@@ -1,8 +1,12 @@
 //! Hugging Face: `GET /api/whoami-v2` with the token as Bearer. 200 with a
 //! `name` is active (the token's role from `auth.accessToken.role`, its
-//! organisations from `orgs`); 401 is inactive.
+//! organisations from `orgs`); 401 is inactive. Leaked tokens are revoked
+//! by value through the unauthenticated `POST /api/credentials/revoke`.
 
-use super::http::{Auth, Call, Http};
+use serde_json::json;
+
+use super::http::{Auth, Body, Call, Http};
+use super::revoke::Attempt;
 use super::{Provider, Status, Verification};
 
 /// The official hub.
@@ -44,6 +48,30 @@ pub fn verify(http: &Http, base: &str, token: &str) -> Verification {
     }
 }
 
-/// Hugging Face has no API to revoke a token by its value: the owner
-/// invalidates it here.
+/// Where the owner invalidates a token by hand.
 pub const REVOKE_PAGE: &str = "https://huggingface.co/settings/tokens";
+
+/// `POST /api/credentials/revoke` with `{"credentials": [T]}`,
+/// unauthenticated by design (like GitHub's): Hugging Face invalidates the
+/// leaked token, 200 or 202.
+pub fn revoke(http: &Http, base: &str, token: &str) -> Attempt {
+    let call = Call::new(
+        reqwest::Method::POST,
+        format!("{base}/api/credentials/revoke"),
+        Auth::None,
+    )
+    .body(Body::Json(json!({ "credentials": [token] })));
+    Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+        200 | 202 | 204 => Ok(format!(
+            "reported to Hugging Face's revocation API ({})",
+            answer.status
+        )),
+        _ => Err(format!(
+            "{}; the owner can invalidate it at {REVOKE_PAGE}",
+            answer
+                .unexpected(Provider::Huggingface)
+                .reason
+                .unwrap_or_default()
+        )),
+    })
+}

@@ -11,7 +11,14 @@
 //!   `PATSCAN_ENDPOINT_OVERRIDES`, which [`endpoints`] accepts for loopback
 //!   addresses only. A finding is checked only when both its rule id is a
 //!   built-in one and the token has its issuer's shape (prefix, checksum), so
-//!   a custom rule cannot make patscan send text anywhere.
+//!   a custom rule cannot make patscan send text anywhere. Tokens that work
+//!   on one instance only take the instance's name from near the token but
+//!   keep the issuer's domain constant: a Grafana Cloud stack
+//!   (`STACK.grafana.net`) or a Shopify shop (`SHOP.myshopify.com`), each
+//!   name checked to be a single DNS label. Vault is the one exception, as
+//!   it has no official host at all: a Vault token is checked only at the
+//!   `VAULT_ADDR=https://…` set next to it, over HTTPS, and never at a
+//!   guessed address; without one it is `unknown`.
 //! - Only an unambiguous rejection is `inactive`. Rate limits, server errors,
 //!   timeouts, network and TLS failures, HTML pages and any answer the code
 //!   does not expect are `unknown`, with the reason: a scanner that calls a
@@ -21,15 +28,29 @@
 //!   is a fixed text or the issuer's short error code, scrubbed of the token.
 
 pub mod azure_devops;
+pub mod buildkite;
+pub mod cloudflare;
+pub mod cratesio;
+pub mod digitalocean;
+pub mod doppler;
 pub mod endpoints;
 pub mod github;
 pub mod gitlab;
+pub mod grafana;
+pub mod heroku;
 pub mod http;
 pub mod huggingface;
 pub mod npm;
+pub mod postman;
 pub mod reverify;
 pub mod revoke;
+pub mod sentry;
+pub mod shopify;
 pub mod slack;
+pub mod stripe;
+pub mod support;
+pub mod vault;
+pub mod vercel;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,16 +102,42 @@ pub enum Provider {
     Npm,
     Huggingface,
     Slack,
+    Grafana,
+    Vercel,
+    Cloudflare,
+    Digitalocean,
+    Sentry,
+    Stripe,
+    Doppler,
+    Shopify,
+    Buildkite,
+    Heroku,
+    Vault,
+    Postman,
+    Cratesio,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 6] = [
+    pub const ALL: [Provider; 19] = [
         Provider::AzureDevops,
         Provider::Github,
         Provider::Gitlab,
         Provider::Npm,
         Provider::Huggingface,
         Provider::Slack,
+        Provider::Grafana,
+        Provider::Vercel,
+        Provider::Cloudflare,
+        Provider::Digitalocean,
+        Provider::Sentry,
+        Provider::Stripe,
+        Provider::Doppler,
+        Provider::Shopify,
+        Provider::Buildkite,
+        Provider::Heroku,
+        Provider::Vault,
+        Provider::Postman,
+        Provider::Cratesio,
     ];
 
     pub fn key(self) -> &'static str {
@@ -101,6 +148,19 @@ impl Provider {
             Provider::Npm => "npm",
             Provider::Huggingface => "huggingface",
             Provider::Slack => "slack",
+            Provider::Grafana => "grafana",
+            Provider::Vercel => "vercel",
+            Provider::Cloudflare => "cloudflare",
+            Provider::Digitalocean => "digitalocean",
+            Provider::Sentry => "sentry",
+            Provider::Stripe => "stripe",
+            Provider::Doppler => "doppler",
+            Provider::Shopify => "shopify",
+            Provider::Buildkite => "buildkite",
+            Provider::Heroku => "heroku",
+            Provider::Vault => "vault",
+            Provider::Postman => "postman",
+            Provider::Cratesio => "crates-io",
         }
     }
 
@@ -124,6 +184,32 @@ impl Provider {
             Some(Provider::Huggingface)
         } else if slack::accepts(rule_id, token) {
             Some(Provider::Slack)
+        } else if grafana::accepts(rule_id, token) {
+            Some(Provider::Grafana)
+        } else if vercel::accepts(rule_id, token) {
+            Some(Provider::Vercel)
+        } else if cloudflare::accepts(rule_id, token) {
+            Some(Provider::Cloudflare)
+        } else if digitalocean::accepts(rule_id, token) {
+            Some(Provider::Digitalocean)
+        } else if sentry::accepts(rule_id, token) {
+            Some(Provider::Sentry)
+        } else if stripe::accepts(rule_id, token) {
+            Some(Provider::Stripe)
+        } else if doppler::accepts(rule_id, token) {
+            Some(Provider::Doppler)
+        } else if shopify::accepts(rule_id, token) {
+            Some(Provider::Shopify)
+        } else if buildkite::accepts(rule_id, token) {
+            Some(Provider::Buildkite)
+        } else if heroku::accepts(rule_id, token) {
+            Some(Provider::Heroku)
+        } else if vault::accepts(rule_id, token) {
+            Some(Provider::Vault)
+        } else if postman::accepts(rule_id, token) {
+            Some(Provider::Postman)
+        } else if cratesio::accepts(rule_id, token) {
+            Some(Provider::Cratesio)
         } else {
             None
         }
@@ -226,9 +312,13 @@ impl Verification {
 /// the token, and the verification once done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveInfo {
-    /// Azure DevOps organisation names (from `dev.azure.com/ORG` or
-    /// `ORG.visualstudio.com`) near the token: organisation-scoped PATs can
-    /// only be checked against their organisation.
+    /// The instances named near the token, for issuers whose tokens work on
+    /// one instance only: Azure DevOps organisations (`dev.azure.com/ORG`,
+    /// `ORG.visualstudio.com`; organisation-scoped PATs can only be checked
+    /// there), Grafana Cloud stacks (`STACK.grafana.net`), Shopify shops
+    /// (`SHOP.myshopify.com`), Vault addresses (`VAULT_ADDR=https://…`) and
+    /// Cloudflare account ids (for account API tokens).
+    /// Each issuer's module checks its entries again before use.
     pub organisations: Vec<String>,
     pub verification: Option<Verification>,
 }
@@ -236,12 +326,21 @@ pub struct LiveInfo {
 /// What the scanner records around a token for a later live check. Cheap,
 /// and only does work for rules that need context.
 pub fn context_for(rule_id: &str, buf: &[u8], start: usize, end: usize) -> LiveInfo {
+    let organisations = if rule_id.starts_with("azure-devops") {
+        azure_devops::organisations_near(buf, start, end)
+    } else if rule_id == "grafana-service-account-token" {
+        grafana::stacks_near(buf, start, end)
+    } else if rule_id.starts_with("shopify-") {
+        shopify::shops_near(buf, start, end)
+    } else if rule_id.starts_with("vault-") {
+        vault::addresses_near(buf, start, end)
+    } else if rule_id == "cloudflare-account-api-token" {
+        cloudflare::accounts_near(buf, start, end)
+    } else {
+        Vec::new()
+    };
     LiveInfo {
-        organisations: if rule_id.starts_with("azure-devops") {
-            azure_devops::organisations_near(buf, start, end)
-        } else {
-            Vec::new()
-        },
+        organisations,
         verification: None,
     }
 }
@@ -360,6 +459,19 @@ fn check(http: &Http, endpoints: &Endpoints, job: &Job) -> Verification {
         Provider::Npm => npm::verify(http, base, token),
         Provider::Huggingface => huggingface::verify(http, base, token),
         Provider::Slack => slack::verify(http, base, token),
+        Provider::Grafana => grafana::verify(http, base, token, &job.organisations),
+        Provider::Shopify => shopify::verify(http, base, token, &job.organisations),
+        Provider::Vault => vault::verify(http, base, token, &job.organisations),
+        Provider::Vercel => vercel::verify(http, base, token),
+        Provider::Cloudflare => cloudflare::verify(http, base, token, &job.organisations),
+        Provider::Digitalocean => digitalocean::verify(http, base, token),
+        Provider::Sentry => sentry::verify(http, base, token),
+        Provider::Stripe => stripe::verify(http, base, token),
+        Provider::Doppler => doppler::verify(http, base, token),
+        Provider::Buildkite => buildkite::verify(http, base, token),
+        Provider::Heroku => heroku::verify(http, base, token),
+        Provider::Postman => postman::verify(http, base, token),
+        Provider::Cratesio => cratesio::verify(http, base, token),
     };
     verification.scrubbed(token)
 }
@@ -410,6 +522,61 @@ mod tests {
         assert_eq!(Provider::for_token("npm-token", &npm), Some(Provider::Npm));
         let slack = Secret::new("xoxb-1234567890-1234567890-abc/../evil".into());
         assert_eq!(Provider::for_token("slack-bot-token", &slack), None);
+    }
+
+    #[test]
+    fn every_new_issuer_checks_its_own_rules_shape() {
+        let cases = [
+            ("grafana-service-account-token", Provider::Grafana),
+            ("vercel-personal-access-token", Provider::Vercel),
+            ("vercel-app-refresh-token", Provider::Vercel),
+            ("cloudflare-user-api-token", Provider::Cloudflare),
+            ("cloudflare-account-api-token", Provider::Cloudflare),
+            ("digitalocean-pat", Provider::Digitalocean),
+            ("sentry-org-token", Provider::Sentry),
+            ("sentry-user-token", Provider::Sentry),
+            ("stripe-secret-key", Provider::Stripe),
+            ("doppler-token", Provider::Doppler),
+            ("shopify-private-app-token", Provider::Shopify),
+            ("buildkite-user-token", Provider::Buildkite),
+            ("heroku-api-key", Provider::Heroku),
+            ("vault-batch-token", Provider::Vault),
+            ("postman-api-key", Provider::Postman),
+            ("cratesio-api-token", Provider::Cratesio),
+        ];
+        for seed in 0..10 {
+            let mut rng = TokenRng::new(seed);
+            for (rule, provider) in cases {
+                let t = Secret::new(generate(rule, &mut rng).unwrap());
+                assert_eq!(Provider::for_token(rule, &t), Some(provider), "{rule}");
+                assert_eq!(Provider::for_token("my-custom-rule", &t), None);
+                // One byte that no issuer's shape allows.
+                let bent = Secret::new(format!("{}/", t.expose()));
+                assert_eq!(Provider::for_token(rule, &bent), None, "{rule}");
+            }
+        }
+        // Kinds without a read-only check are not sent anywhere.
+        let mut rng = TokenRng::new(1);
+        for rule in [
+            "vercel-ai-gateway-key",
+            "cloudflare-global-api-key",
+            "digitalocean-refresh-token",
+            "shopify-shared-secret",
+            "cratesio-trusted-publishing-token",
+            "terraform-cloud-token",
+            "grafana-cloud-token",
+        ] {
+            let t = Secret::new(generate(rule, &mut rng).unwrap());
+            assert_eq!(Provider::for_token(rule, &t), None, "{rule}");
+        }
+        // A Grafana token whose checksum fails is not a Grafana token.
+        let bad = Secret::new(
+            crate::tokengen::corrupt("grafana-service-account-token", &mut rng).unwrap(),
+        );
+        assert_eq!(
+            Provider::for_token("grafana-service-account-token", &bad),
+            None
+        );
     }
 
     #[test]

@@ -23,8 +23,9 @@ use serde::Serialize;
 
 use super::http::{Answer, Call, Failure};
 use super::{
-    azure_devops, github, gitlab, huggingface, npm, slack, Endpoints, Http, LiveError, Provider,
-    Status, Verification,
+    azure_devops, buildkite, cloudflare, cratesio, digitalocean, doppler, github, gitlab, heroku,
+    huggingface, npm, slack, vault, vercel, Endpoints, Http, LiveError, Provider, Status,
+    Verification,
 };
 use crate::finding::{Finding, Secret};
 
@@ -84,8 +85,19 @@ enum Method {
     NpmSelf,
     /// Not by the token itself: the owner's page, or an organisation admin.
     AzureDevops,
-    /// No API: the owner's page.
-    HuggingfaceManual,
+    /// Hugging Face's unauthenticated revocation API.
+    HuggingfaceApi,
+    VercelSelf,
+    /// Two steps: verify names the id, then delete it.
+    CloudflareSelf,
+    BuildkiteSelf,
+    DopplerSelf,
+    CratesioSelf,
+    DigitaloceanSelf,
+    /// Two steps: find the token's id among the authorizations, delete it.
+    HerokuSelf,
+    /// At the `VAULT_ADDR` found near the token.
+    VaultSelf,
 }
 
 impl Method {
@@ -103,7 +115,23 @@ impl Method {
         } else if azure_devops::accepts(rule_id, token) {
             Some(Method::AzureDevops)
         } else if huggingface::accepts(rule_id, token) {
-            Some(Method::HuggingfaceManual)
+            Some(Method::HuggingfaceApi)
+        } else if vercel::revocable(rule_id, token) {
+            Some(Method::VercelSelf)
+        } else if cloudflare::revocable(rule_id, token) {
+            Some(Method::CloudflareSelf)
+        } else if buildkite::accepts(rule_id, token) {
+            Some(Method::BuildkiteSelf)
+        } else if doppler::accepts(rule_id, token) {
+            Some(Method::DopplerSelf)
+        } else if cratesio::accepts(rule_id, token) {
+            Some(Method::CratesioSelf)
+        } else if digitalocean::accepts(rule_id, token) {
+            Some(Method::DigitaloceanSelf)
+        } else if heroku::accepts(rule_id, token) {
+            Some(Method::HerokuSelf)
+        } else if vault::revocable(rule_id, token) {
+            Some(Method::VaultSelf)
         } else {
             None
         }
@@ -116,12 +144,21 @@ impl Method {
             Method::SlackSelf => Provider::Slack,
             Method::NpmSelf => Provider::Npm,
             Method::AzureDevops => Provider::AzureDevops,
-            Method::HuggingfaceManual => Provider::Huggingface,
+            Method::HuggingfaceApi => Provider::Huggingface,
+            Method::VercelSelf => Provider::Vercel,
+            Method::CloudflareSelf => Provider::Cloudflare,
+            Method::BuildkiteSelf => Provider::Buildkite,
+            Method::DopplerSelf => Provider::Doppler,
+            Method::CratesioSelf => Provider::Cratesio,
+            Method::DigitaloceanSelf => Provider::Digitalocean,
+            Method::HerokuSelf => Provider::Heroku,
+            Method::VaultSelf => Provider::Vault,
         }
     }
 
-    /// Where the request would go, for the dry run.
-    fn describe(self, base: &str) -> String {
+    /// Where the request would go, for the dry run. `context` is what was
+    /// found near the token (Vault's address).
+    fn describe(self, base: &str, context: &[String]) -> String {
         match self {
             Method::GithubApi => format!("POST {base}/credentials/revoke (GitHub credential revocation API)"),
             Method::GithubSelf => format!("DELETE {base}/installation/token (the token revokes itself)"),
@@ -132,7 +169,31 @@ impl Method {
             Method::NpmSelf => format!(
                 "GET {base}/-/npm/v1/tokens, then DELETE {base}/-/npm/v1/tokens/token/KEY (the token deletes itself)"
             ),
-            Method::AzureDevops | Method::HuggingfaceManual => String::new(),
+            Method::HuggingfaceApi => {
+                format!("POST {base}/api/credentials/revoke (Hugging Face's revocation API)")
+            }
+            Method::VercelSelf => {
+                format!("DELETE {base}/v3/user/tokens/current (the token deletes itself)")
+            }
+            Method::CloudflareSelf => format!(
+                "GET {base}/client/v4/user/tokens/verify, then DELETE {base}/client/v4/user/tokens/ID (the token deletes itself)"
+            ),
+            Method::BuildkiteSelf => {
+                format!("DELETE {base}/v2/access-token (the token revokes itself)")
+            }
+            Method::DopplerSelf => format!("POST {base}/v3/auth/revoke (the token revokes itself)"),
+            Method::CratesioSelf => {
+                format!("DELETE {base}/api/v1/tokens/current (the token revokes itself)")
+            }
+            Method::DigitaloceanSelf => format!(
+                "POST {}/v1/oauth/revoke (the token revokes itself)",
+                digitalocean::oauth_base(base)
+            ),
+            Method::HerokuSelf => format!(
+                "GET {base}/oauth/authorizations, then DELETE {base}/oauth/tokens/ID (the token revokes itself)"
+            ),
+            Method::VaultSelf => vault::describe_revocation(base, context),
+            Method::AzureDevops => String::new(),
         }
     }
 }
@@ -353,27 +414,14 @@ pub fn revoke_findings(
             continue;
         }
         let base = endpoints.base(provider);
+        let context = &finding.live.organisations;
         match method {
-            Method::HuggingfaceManual => {
-                let entry = target.entry(
-                    Some(provider),
-                    Outcome::Manual,
-                    format!(
-                        "Hugging Face has no API to revoke a token by its value; the owner \
-                         invalidates it at {}",
-                        huggingface::REVOKE_PAGE
-                    ),
-                );
-                journal
-                    .record(target.secret(), finish(entry, options))
-                    .map_err(io)?;
-            }
             Method::AzureDevops => {
                 let entry = azure_devops_revocation(&target, base, http, options, ask);
                 journal.record(target.secret(), entry).map_err(io)?;
             }
             _ => {
-                let plan = method.describe(base);
+                let plan = method.describe(base, context);
                 match decide(options.confirm, ask, &target, &plan) {
                     Decision::DryRun => {
                         let mut entry = target.entry(
@@ -400,6 +448,15 @@ pub fn revoke_findings(
                             }
                             Method::GitlabSelf => gitlab::revoke(http, base, token),
                             Method::SlackSelf => slack::revoke(http, base, token),
+                            Method::HuggingfaceApi => huggingface::revoke(http, base, token),
+                            Method::VercelSelf => vercel::revoke(http, base, token),
+                            Method::CloudflareSelf => cloudflare::revoke(http, base, token),
+                            Method::BuildkiteSelf => buildkite::revoke(http, base, token),
+                            Method::DopplerSelf => doppler::revoke(http, base, token),
+                            Method::CratesioSelf => cratesio::revoke(http, base, token),
+                            Method::DigitaloceanSelf => digitalocean::revoke(http, base, token),
+                            Method::HerokuSelf => heroku::revoke(http, base, token),
+                            Method::VaultSelf => vault::revoke(http, base, token, context),
                             _ => npm::revoke(http, base, token),
                         };
                         let entry = attempted(&target, provider, attempt);

@@ -29,7 +29,8 @@ pub struct JsonFinding<'a> {
     /// Present when the token was found encoded (`base64`, `utf-16le`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<&'a str>,
-    /// Azure DevOps organisations named near the token, kept so that
+    /// Instances named near the token (Azure DevOps organisations, Grafana
+    /// Cloud stacks, Shopify shops, Vault addresses), kept so that
     /// `patscan verify` can check an organisation-scoped PAT later.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub nearby_organisations: &'a [String],

@@ -5,6 +5,7 @@
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod rules;
 pub mod sarif;
 
 use std::io::{self, Write};

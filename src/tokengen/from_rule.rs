@@ -49,6 +49,15 @@ pub fn knows(id: &str) -> bool {
     builtin().contains_key(id)
 }
 
+/// Whether rule `id`'s validator accepts `token` (true for a family that is
+/// no built-in rule).
+pub fn accepted(id: &str, token: &str) -> bool {
+    match builtin().get(id) {
+        Some(sampler) => validate(&sampler.spec, token.as_bytes()).is_some(),
+        None => true,
+    }
+}
+
 /// A valid token for the built-in rule `id`.
 pub fn generate(id: &str, rng: &mut TokenRng) -> Option<String> {
     builtin().get(id)?.valid(rng)

@@ -123,10 +123,10 @@ pub fn found(json: &Value) -> BTreeSet<Spot> {
         .collect()
 }
 
-/// What `found` should return for the placements: every valid token, and the
-/// corrupt look-alikes of formats whose checksum scheme is only inferred
-/// (those are still reported, at the rule's own confidence).
-pub fn expected(planted: &[Planted]) -> BTreeSet<Spot> {
+/// The placements a scan must report: every valid token, and the corrupt
+/// look-alikes of formats whose checksum scheme is only inferred (those are
+/// still reported, at the rule's own confidence).
+pub fn reported(planted: &[Planted]) -> Vec<&Planted> {
     let rules = patscan::rules::builtin().expect("built-in rules compile");
     let inferred = |id: &str| {
         rules
@@ -137,6 +137,13 @@ pub fn expected(planted: &[Planted]) -> BTreeSet<Spot> {
     planted
         .iter()
         .filter(|p| p.valid || inferred(&p.rule_id))
+        .collect()
+}
+
+/// What `found` should return for the placements (see [`reported`]).
+pub fn expected(planted: &[Planted]) -> BTreeSet<Spot> {
+    reported(planted)
+        .into_iter()
         .map(|p| (p.path.clone(), p.line, p.column, p.rule_id.clone()))
         .collect()
 }

@@ -144,6 +144,19 @@ impl Emulator {
             "npm",
             "huggingface",
             "slack",
+            "grafana",
+            "vercel",
+            "cloudflare",
+            "digitalocean",
+            "sentry",
+            "stripe",
+            "doppler",
+            "shopify",
+            "buildkite",
+            "heroku",
+            "vault",
+            "postman",
+            "crates-io",
         ]
         .iter()
         .map(|k| format!("{k}={}", self.url()))
@@ -248,13 +261,18 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
         .unwrap_or(0);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    let token = token_of(&headers);
+    let body = String::from_utf8_lossy(&body).into_owned();
+    // Vercel's introspection carries the token in a form body only.
+    let token = token_of(&headers).or_else(|| {
+        body.strip_prefix("token=")
+            .map(|t| t.split('&').next().unwrap_or_default().to_string())
+    });
     Some(Seen {
         method,
         path,
         token,
         headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body,
     })
 }
 
@@ -265,8 +283,15 @@ fn token_of(headers: &[(String, String)]) -> Option<String> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    if let Some(t) = get("private-token") {
-        return Some(t);
+    for name in [
+        "private-token",
+        "x-shopify-access-token",
+        "x-vault-token",
+        "x-api-key",
+    ] {
+        if let Some(t) = get(name) {
+            return Some(t);
+        }
     }
     let auth = get("authorization")?;
     if let Some(t) = auth.strip_prefix("Bearer ") {
@@ -280,7 +305,26 @@ fn token_of(headers: &[(String, String)]) -> Option<String> {
         let text = String::from_utf8(decoded).ok()?;
         return text.strip_prefix(':').map(str::to_string);
     }
-    None
+    // crates.io: the bare token.
+    Some(auth)
+}
+
+/// An id the emulated issuer keeps for `token` (Cloudflare's token id:
+/// 32 hex digits; Heroku's: a UUID).
+pub fn token_id(token: &str) -> String {
+    npm_key(token)[..32].to_string()
+}
+
+pub fn token_uuid(token: &str) -> String {
+    let h = npm_key(token);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn http(status: u16, content_type: &str, extra: &[(&str, String)], body: &str) -> String {
@@ -316,6 +360,13 @@ const SIGN_IN_PAGE: &str =
 /// The answer for one request, by endpoint and the token's behaviour.
 fn respond(seen: &Seen, behaviour: Option<(Behaviour, usize)>) -> String {
     let path = seen.path.split('?').next().unwrap_or("");
+    // Cloudflare verifies account tokens under their account, alike.
+    let path = if path.starts_with("/client/v4/accounts/") && path.ends_with("/tokens/verify") {
+        "/client/v4/user/tokens/verify"
+    } else {
+        path
+    };
+    let token = seen.token.clone().unwrap_or_default();
     let Some((behaviour, count)) = behaviour else {
         return rejected(path);
     };
@@ -347,19 +398,19 @@ fn respond(seen: &Seen, behaviour: Option<(Behaviour, usize)>) -> String {
     match behaviour {
         Behaviour::Revoked => revoked(path),
         Behaviour::Expired => expired(path),
-        Behaviour::WrongScope => wrong_scope(path),
+        Behaviour::WrongScope => wrong_scope(path, &token),
         Behaviour::OrgScoped(org) => {
             if path == format!("/{org}/_apis/connectionData") {
-                active(path)
+                active(path, &token)
             } else {
                 rejected(path)
             }
         }
-        _ => active(path),
+        _ => active(path, &token),
     }
 }
 
-fn active(path: &str) -> String {
+fn active(path: &str, token: &str) -> String {
     match path {
         "/user" => http(
             200,
@@ -393,6 +444,57 @@ fn active(path: &str) -> String {
             200,
             r#"{"id":"0d1f3c3e-1111-2222-3333-444455556666","displayName":"Ada","emailAddress":"ada@contoso.example","publicAlias":"0d1f"}"#,
         ),
+        "/api/org" => json(200, r#"{"id":1,"name":"Acme Ops","address":{}}"#),
+        "/v2/user" => json(
+            200,
+            r#"{"user":{"id":"u_1","username":"vercel-owner","email":"v@acme.example"}}"#,
+        ),
+        "/login/oauth/userinfo" => json(200, r#"{"sub":"u_1","email":"vercel-app@acme.example"}"#),
+        "/login/oauth/token/introspect" => json(200, r#"{"active":true,"sub":"vercel-app-user"}"#),
+        "/client/v4/user/tokens/verify" => json(
+            200,
+            &format!(
+                r#"{{"success":true,"errors":[],"messages":[],"result":{{"id":"{}","status":"active","expires_on":"2031-01-01T00:00:00Z"}}}}"#,
+                token_id(token)
+            ),
+        ),
+        "/v2/account" => json(
+            200,
+            r#"{"account":{"uuid":"d0","email":"do-owner@acme.example","status":"active","team":{"name":"Acme"}}}"#,
+        ),
+        "/api/0/organizations/" => json(
+            200,
+            r#"[{"slug":"acme","name":"Acme"},{"slug":"acme-labs","name":"Labs"}]"#,
+        ),
+        "/v1/account" => json(
+            200,
+            r#"{"id":"acct_1","object":"account","email":"billing@acme.example","settings":{"dashboard":{"display_name":"Acme Payments"}}}"#,
+        ),
+        "/v3/me" => json(
+            200,
+            r#"{"workplace":{"slug":"acme","name":"Acme Workplace"},"type":"personal","name":"doppler-owner","token_preview":"dp.pt.Zq…"}"#,
+        ),
+        "/admin/oauth/access_scopes.json" => json(
+            200,
+            r#"{"access_scopes":[{"handle":"read_products"},{"handle":"write_orders"}]}"#,
+        ),
+        "/v2/access-token" => json(
+            200,
+            r#"{"uuid":"b1","scopes":["read_builds","write_builds"],"user":{"name":"BK Owner","email":"bk-owner@acme.example"}}"#,
+        ),
+        "/account" => json(
+            200,
+            r#"{"id":"01234567-89ab-cdef-0123-456789abcdef","email":"heroku-owner@acme.example"}"#,
+        ),
+        "/v1/auth/token/lookup-self" => json(
+            200,
+            r#"{"data":{"display_name":"approle-ci","policies":["default","ci"],"expire_time":"2031-01-01T00:00:00Z"}}"#,
+        ),
+        "/me" => json(
+            200,
+            r#"{"user":{"id":1,"username":"postman-owner","email":"p@acme.example"}}"#,
+        ),
+        "/api/v1/me" => json(200, r#"{"user":{"id":1,"login":"crates-owner"}}"#),
         p if p.ends_with("/_apis/connectionData") => json(
             200,
             r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","subjectDescriptor":"aad.MDAwMDAwMDAtYWRhLTAwMDA","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#,
@@ -417,6 +519,51 @@ fn rejected(path: &str) -> String {
             r#"{"error":"Invalid credentials in Authorization header"}"#,
         ),
         "/api/auth.test" => json(200, r#"{"ok":false,"error":"invalid_auth"}"#),
+        "/api/org" => json(401, r#"{"message":"Invalid API key"}"#),
+        "/v2/user" => json(
+            403,
+            r#"{"error":{"code":"forbidden","message":"Not authorized","invalidToken":true}}"#,
+        ),
+        "/login/oauth/userinfo" => json(401, r#"{"error":"invalid_token"}"#),
+        "/login/oauth/token/introspect" => json(200, r#"{"active":false}"#),
+        "/client/v4/user/tokens/verify" => json(
+            401,
+            r#"{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}],"messages":[],"result":null}"#,
+        ),
+        "/v2/account" => json(
+            401,
+            r#"{"id":"Unauthorized","message":"Unable to authenticate you"}"#,
+        ),
+        "/api/0/organizations/" => json(401, r#"{"detail":"Invalid token"}"#),
+        "/v1/account" => json(
+            401,
+            r#"{"error":{"message":"Invalid API Key provided: sk_live_****9f3a","type":"invalid_request_error"}}"#,
+        ),
+        "/v3/me" => json(
+            401,
+            r#"{"messages":["Invalid Auth token"],"success":false}"#,
+        ),
+        "/admin/oauth/access_scopes.json" => json(
+            401,
+            r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#,
+        ),
+        "/v2/access-token" => json(
+            401,
+            r#"{"message":"Authentication required. Please supply a valid API Access Token"}"#,
+        ),
+        "/account" => json(
+            401,
+            r#"{"id":"unauthorized","message":"Invalid credentials provided."}"#,
+        ),
+        "/v1/auth/token/lookup-self" => json(
+            403,
+            r#"{"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]}"#,
+        ),
+        "/me" => json(
+            401,
+            r#"{"error":{"name":"AuthenticationError","message":"Invalid API Key. Every request requires a valid API Key to be sent."}}"#,
+        ),
+        "/api/v1/me" => json(403, r#"{"errors":[{"detail":"authentication failed"}]}"#),
         _ => http(401, "text/plain", &[], "Unauthorized"),
     }
 }
@@ -434,6 +581,10 @@ fn revoked(path: &str) -> String {
 
 fn expired(path: &str) -> String {
     match path {
+        "/client/v4/user/tokens/verify" => json(
+            200,
+            r#"{"success":true,"errors":[],"messages":[],"result":{"id":"0","status":"expired"}}"#,
+        ),
         "/api/auth.test" => json(200, r#"{"ok":false,"error":"token_expired"}"#),
         "/api/v4/personal_access_tokens/self" | "/api/v4/user" => json(
             401,
@@ -443,7 +594,7 @@ fn expired(path: &str) -> String {
     }
 }
 
-fn wrong_scope(path: &str) -> String {
+fn wrong_scope(path: &str, token: &str) -> String {
     match path {
         "/user" => json(
             403,
@@ -459,7 +610,20 @@ fn wrong_scope(path: &str) -> String {
             403,
             r#"{"$id":"1","message":"VS30063: You are not authorized to access https://app.vssps.visualstudio.com.","typeKey":"UnauthorizedRequestException"}"#,
         ),
-        _ => active(path),
+        "/api/0/organizations/" => json(
+            403,
+            r#"{"detail":"You do not have permission to perform this action."}"#,
+        ),
+        "/v1/account" => json(
+            403,
+            r#"{"error":{"type":"invalid_request_error","message":"The provided key does not have the required permissions for this endpoint."}}"#,
+        ),
+        "/v1/auth/token/lookup-self" => json(403, r#"{"errors":["permission denied"]}"#),
+        "/api/v1/me" => json(
+            403,
+            r#"{"errors":[{"detail":"this token does not have the required permissions to perform this action"}]}"#,
+        ),
+        _ => active(path, token),
     }
 }
 
@@ -473,7 +637,17 @@ pub fn is_revocation(method: &str, path: &str) -> bool {
             | ("DELETE", "/api/v4/personal_access_tokens/self")
             | ("POST", "/api/auth.revoke")
             | ("GET", "/-/npm/v1/tokens")
+            | ("POST", "/api/credentials/revoke")
+            | ("DELETE", "/v3/user/tokens/current")
+            | ("DELETE", "/v2/access-token")
+            | ("POST", "/v3/auth/revoke")
+            | ("DELETE", "/api/v1/tokens/current")
+            | ("POST", "/v1/oauth/revoke")
+            | ("GET", "/oauth/authorizations")
+            | ("POST", "/v1/auth/token/revoke-self")
     ) || (method == "DELETE" && path.starts_with("/-/npm/v1/tokens/token/"))
+        || (method == "DELETE" && path.starts_with("/client/v4/user/tokens/"))
+        || (method == "DELETE" && path.starts_with("/oauth/tokens/"))
         || path.contains("/_apis/tokenadmin/")
 }
 
@@ -583,6 +757,111 @@ fn revocation(seen: &Seen, state: &mut State) -> Option<String> {
             }
             revoke(state, &token);
             http(204, "application/json", &[], "")
+        }
+        ("POST", "/api/credentials/revoke") => {
+            // Hugging Face: unauthenticated, by value.
+            if seen.token.is_some() {
+                return Some(json(400, r#"{"error":"must not be authenticated"}"#));
+            }
+            let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap_or_default();
+            let creds: Vec<String> = body["credentials"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if creds.is_empty() {
+                return Some(json(400, r#"{"error":"no credentials"}"#));
+            }
+            if let Some(status) = creds.iter().find_map(|c| failure(state, c)) {
+                return Some(json(status, r#"{"error":"failed"}"#));
+            }
+            for c in &creds {
+                revoke(state, c);
+            }
+            http(202, "application/json", &[], "{}")
+        }
+        ("DELETE", "/v3/user/tokens/current")
+        | ("DELETE", "/v2/access-token")
+        | ("DELETE", "/api/v1/tokens/current")
+        | ("POST", "/v1/auth/token/revoke-self")
+        | ("POST", "/v3/auth/revoke")
+        | ("POST", "/v1/oauth/revoke") => {
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"message":"failed"}"#));
+            }
+            if !live(state, &token) {
+                return Some(match path {
+                    "/v3/user/tokens/current" => {
+                        json(403, r#"{"error":{"code":"forbidden","invalidToken":true}}"#)
+                    }
+                    "/v1/auth/token/revoke-self" => {
+                        json(403, r#"{"errors":["permission denied"]}"#)
+                    }
+                    "/api/v1/tokens/current" => {
+                        json(403, r#"{"errors":[{"detail":"authentication failed"}]}"#)
+                    }
+                    _ => json(401, r#"{"message":"Unauthorized"}"#),
+                });
+            }
+            // Doppler and DigitalOcean name the token in the body as well.
+            if matches!(path, "/v3/auth/revoke" | "/v1/oauth/revoke") && !seen.body.contains(&token)
+            {
+                return Some(json(400, r#"{"message":"token missing from the body"}"#));
+            }
+            revoke(state, &token);
+            match path {
+                "/v3/user/tokens/current" => json(200, r#"{"tokenId":"t_1"}"#),
+                "/v3/auth/revoke" => json(200, r#"{"success":true}"#),
+                "/v1/oauth/revoke" => json(200, "{}"),
+                _ => http(204, "application/json", &[], ""),
+            }
+        }
+        ("DELETE", p) if p.starts_with("/client/v4/user/tokens/") => {
+            let id = p.trim_start_matches("/client/v4/user/tokens/");
+            if let Some(status) = failure(state, &token) {
+                return Some(json(
+                    status,
+                    r#"{"success":false,"errors":[{"code":9109,"message":"Unauthorized to access requested resource"}]}"#,
+                ));
+            }
+            if !live(state, &token) || id != token_id(&token) {
+                return Some(json(
+                    404,
+                    r#"{"success":false,"errors":[{"code":1003,"message":"Not found"}]}"#,
+                ));
+            }
+            revoke(state, &token);
+            json(
+                200,
+                &format!(r#"{{"success":true,"result":{{"id":"{id}"}}}}"#),
+            )
+        }
+        ("GET", "/oauth/authorizations") => {
+            if !live(state, &token) {
+                return Some(json(401, r#"{"id":"unauthorized"}"#));
+            }
+            json(
+                200,
+                &format!(
+                    r#"[{{"id":"a0","access_token":{{"id":"{}","token":"decoy-token"}}}},{{"id":"a1","access_token":{{"id":"{}","token":"{token}"}}}}]"#,
+                    token_uuid("decoy"),
+                    token_uuid(&token)
+                ),
+            )
+        }
+        ("DELETE", p) if p.starts_with("/oauth/tokens/") => {
+            let id = p.trim_start_matches("/oauth/tokens/");
+            if let Some(status) = failure(state, &token) {
+                return Some(json(status, r#"{"id":"failed"}"#));
+            }
+            if !live(state, &token) || id != token_uuid(&token) {
+                return Some(json(404, r#"{"id":"not_found"}"#));
+            }
+            revoke(state, &token);
+            json(200, &format!(r#"{{"id":"{id}"}}"#))
         }
         (method, p) if p.contains("/_apis/tokenadmin/") => {
             if state.admin.as_deref() != Some(token.as_str()) {

@@ -110,7 +110,7 @@ pub fn marvin32(data: &[u8], seed: u64) -> u32 {
 /// Writes `n` in `base` using `digits`, right-aligned and left-padded with
 /// the zero digit to exactly `N` characters. `N` must be large enough for
 /// `u32::MAX` in that base (6 for base62, 7 for base36, 8 for base16).
-fn encode_padded<const N: usize>(mut n: u32, digits: &[u8]) -> [u8; N] {
+pub(crate) fn encode_padded<const N: usize>(mut n: u32, digits: &[u8]) -> [u8; N] {
     let base = digits.len() as u32;
     let mut out = [digits[0]; N];
     for slot in out.iter_mut().rev() {
@@ -132,7 +132,7 @@ fn base62_6(n: u32) -> [u8; 6] {
 /// each leading zero byte of the little-endian checksum becomes a `'0'`,
 /// then the big-endian value of the 4 bytes in base62, then `'0'` padding to
 /// 6 chars. Returns the buffer; only the first 6 bytes are meaningful.
-fn cask_checksum_text(checksum: u32) -> [u8; 8] {
+pub(crate) fn cask_checksum_text(checksum: u32) -> [u8; 8] {
     let cb = checksum.to_le_bytes();
     let lead = cb.iter().take_while(|&&b| b == 0).count();
     let mut value = u32::from_be_bytes(cb);
@@ -184,30 +184,16 @@ pub fn azure_devops_pat_valid(token: &[u8]) -> bool {
 }
 
 /// The 84-char checks shared by both lengths; `token.len()` must be 84.
+/// The checksum test is the one every common annotated security key uses
+/// ([`azure::cask_checksum_holds`]: base62 text or raw base64); the rest is
+/// what makes it an Azure DevOps PAT rather than another provider's key.
 fn ado_pat_core_valid(token: &[u8]) -> bool {
     token.len() == ADO_PAT_LEN
         && token.iter().all(u8::is_ascii_alphanumeric)
         && &token[52..58] == b"JQQJ99"
         && (b'A'..=b'L').contains(&token[59])
         && &token[76..80] == b"AZDO"
-        && ado_pat_checksum_matches(&token[..80], &token[80..84])
-}
-
-/// Compares the 4 embedded checksum chars with the Marvin32 of the
-/// base64-decoded 80-char head.
-fn ado_pat_checksum_matches(head80: &[u8], embedded: &[u8]) -> bool {
-    let mut decoded = [0u8; 60];
-    match STANDARD.decode_slice(head80, &mut decoded) {
-        Ok(60) => {}
-        _ => return false,
-    }
-    let checksum = marvin32(&decoded, MARVIN_SEED_DEFAULT0);
-    if cask_checksum_text(checksum)[..4] == *embedded {
-        return true;
-    }
-    let cb = checksum.to_le_bytes();
-    let mut fallback = [0u8; 4];
-    matches!(STANDARD.encode_slice(&cb[..3], &mut fallback), Ok(4)) && fallback == *embedded
+        && azure::cask_checksum_holds(token)
 }
 
 /// Decodes 52 lowercase base32 chars (MSB-first) into 32 bytes; the final

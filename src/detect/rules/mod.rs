@@ -13,8 +13,8 @@ pub mod validate;
 
 pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
-    BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence, RuleFile,
-    RuleSpec,
+    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence,
+    RuleFile, RuleSpec,
 };
 
 use crate::error::RuleError;

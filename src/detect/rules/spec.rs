@@ -48,6 +48,12 @@ pub struct RuleSpec {
     /// A prefix-less format found by a dedicated scan instead of keywords.
     #[serde(default)]
     pub bare: Option<BareScan>,
+    /// Where the keyword stands in every token, when the token is a whole
+    /// run of base64-alphabet characters (`=` padding aside): then the
+    /// keyword is checked at that place in each long run instead of being
+    /// searched for everywhere (see `RunAnchors`).
+    #[serde(default)]
+    pub anchor: Option<Anchor>,
     /// The confirming regex. If it has a group named `secret`, that group is
     /// the token; otherwise the whole match is.
     pub pattern: String,
@@ -88,6 +94,18 @@ fn is_false(value: &bool) -> bool {
 
 fn default_confidence() -> Confidence {
     Confidence::Medium
+}
+
+/// A keyword's fixed place in its token: `from_start` characters after the
+/// token's first, or ending `from_end` characters before its last (trailing
+/// `=` padding not counted). Exactly one is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_end: Option<usize>,
 }
 
 /// Prefix-less formats with a dedicated scan.

@@ -1,0 +1,210 @@
+//! HashiCorp Vault runs on its owner's servers: there is no official host.
+//! patscan checks a Vault token only against the address set next to it in
+//! the same file (`VAULT_ADDR=https://…`), never a guessed one, and only
+//! over HTTPS: `GET /v1/auth/token/lookup-self` with the token in
+//! `X-Vault-Token`. 200 with `data` is active (display name, policies and
+//! expiry reported). Vault answers 403 both to an invalid token and to a
+//! valid one without the default policy; only a 403 that says
+//! `invalid token` is inactive, a bare `permission denied` is unknown.
+
+use std::sync::OnceLock;
+
+use regex::bytes::Regex;
+
+use super::http::{Auth, Call, Http};
+use super::revoke::Attempt;
+use super::support::{self, strings, text, MAX_INSTANCES};
+use super::{Provider, Status, Verification};
+
+/// No host of its own: requests go to the `VAULT_ADDR` found near the token.
+/// This reserved name (it never resolves) stands for the provider in
+/// `PATSCAN_ENDPOINT_OVERRIDES`.
+pub const BASE: &str = "https://vault.invalid";
+const HEADER: &str = "x-vault-token";
+
+pub fn accepts(rule_id: &str, token: &str) -> bool {
+    match rule_id {
+        "vault-service-token" => support::shaped(token, "hvs.", 90..=120, support::url_safe),
+        "vault-batch-token" => support::shaped(token, "hvb.", 138..=300, support::url_safe),
+        _ => false,
+    }
+}
+
+/// Batch tokens cannot be revoked on their own.
+pub fn revocable(rule_id: &str, token: &str) -> bool {
+    rule_id == "vault-service-token" && accepts(rule_id, token)
+}
+
+/// `https://host[:port]` values of `VAULT_ADDR` assignments near the token.
+pub fn addresses_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
+    let Some(regex) = addr_regex() else {
+        return Vec::new();
+    };
+    support::names_near(regex, buf, start, end, |a| address(a).is_some())
+}
+
+fn addr_regex() -> Option<&'static Regex> {
+    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
+    REGEX
+        .get_or_init(|| {
+            Regex::new(
+                r#"(?i)\bVAULT_ADDR["']?\s*[:=]\s*["']?(https://[a-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/"'\s]|$)"#,
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// A context entry, re-checked: `https://` and a host name or address with
+/// an optional port, nothing else (no user info, path or query).
+fn address(entry: &str) -> Option<&str> {
+    let rest = entry.strip_prefix("https://")?;
+    let (host, port) = match rest.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty() && host.len() <= 253 && host.split('.').all(support::is_label);
+    let port_ok = port.map_or(true, |p| {
+        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+    });
+    (host_ok && port_ok).then_some(entry)
+}
+
+fn addresses(base: &str, context: &[String]) -> Vec<String> {
+    context
+        .iter()
+        .filter_map(|e| address(e))
+        .take(MAX_INSTANCES)
+        // Under a test override every address is the emulator.
+        .map(|a| {
+            if base == BASE {
+                a.to_string()
+            } else {
+                base.to_string()
+            }
+        })
+        .collect()
+}
+
+pub fn verify(http: &Http, base: &str, token: &str, context: &[String]) -> Verification {
+    let addrs = addresses(base, context);
+    if addrs.is_empty() {
+        return Verification::unknown(
+            Provider::Vault,
+            "Vault runs on its owner's servers and no VAULT_ADDR=https://… is set near the \
+             token; patscan never guesses a Vault address",
+        );
+    }
+    let results = addrs
+        .iter()
+        .map(|addr| lookup_self(http, addr, token))
+        .collect();
+    support::combine(results)
+        .unwrap_or_else(|| Verification::unknown(Provider::Vault, "no Vault answered"))
+}
+
+fn lookup_self(http: &Http, addr: &str, token: &str) -> Verification {
+    let call = Call::get(
+        format!("{addr}/v1/auth/token/lookup-self"),
+        Auth::Header(HEADER, token),
+    );
+    let answer = match http.send(&call) {
+        Ok(answer) => answer,
+        Err(failure) => return failure.verification(Provider::Vault, &call.describe()),
+    };
+    let json = answer.json();
+    match (answer.status, &json) {
+        (200, Some(body)) if body["data"].is_object() => {
+            let mut v = answer.verification(Status::Active, Provider::Vault);
+            v.owner = text(body, &["data", "display_name"]);
+            v.scopes = strings(&body["data"]["policies"]);
+            v.expires_at = text(body, &["data", "expire_time"]);
+            v
+        }
+        (403, Some(body)) => {
+            let errors = strings(&body["errors"]).join(" ").to_ascii_lowercase();
+            if errors.contains("invalid token") {
+                answer
+                    .verification(Status::Inactive, Provider::Vault)
+                    .with_reason(
+                        "rejected by Vault (403 invalid token): revoked, expired or never valid",
+                    )
+            } else {
+                answer
+                    .verification(Status::Unknown, Provider::Vault)
+                    .with_reason(
+                        "Vault said permission denied (403): an invalid token, or a valid one \
+                     without the default policy",
+                    )
+            }
+        }
+        _ => answer.unexpected(Provider::Vault),
+    }
+}
+
+/// `POST /v1/auth/token/revoke-self` on the address(es) named near the
+/// token: 204. The first that succeeds decides.
+pub fn revoke(http: &Http, base: &str, token: &str, context: &[String]) -> Attempt {
+    let addrs = addresses(base, context);
+    let mut last = None;
+    for addr in addrs {
+        let call = Call::new(
+            reqwest::Method::POST,
+            format!("{addr}/v1/auth/token/revoke-self"),
+            Auth::Header(HEADER, token),
+        );
+        let attempt = Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
+            200 | 204 => Ok(format!("revoked itself ({})", answer.status)),
+            403 => Err("Vault refused (403): already revoked or expired".into()),
+            _ => Err(answer
+                .unexpected(Provider::Vault)
+                .reason
+                .unwrap_or_default()),
+        });
+        if attempt.ok {
+            return attempt;
+        }
+        last = Some(attempt);
+    }
+    last.unwrap_or_else(|| Attempt {
+        ok: false,
+        reason: "no VAULT_ADDR=https://… near the token: patscan does not know which Vault \
+                 issued it"
+            .into(),
+        endpoint: String::new(),
+        http_status: None,
+    })
+}
+
+/// Where the dry run says the revocation would go.
+pub fn describe_revocation(base: &str, context: &[String]) -> String {
+    match addresses(base, context).first() {
+        Some(addr) => format!("POST {addr}/v1/auth/token/revoke-self (the token revokes itself)"),
+        None => "nothing: no VAULT_ADDR=https://… near the token".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_vault_addresses_set_near_the_token_count() {
+        let text = b"export VAULT_ADDR=https://vault.acme.example:8200\nVAULT_ADDR=http://127.0.0.1:8200\n\
+                     VAULT_ADDR: \"https://user@evil.example\"\nT";
+        let end = text.len();
+        assert_eq!(
+            addresses_near(text, end - 1, end),
+            vec!["https://vault.acme.example:8200"]
+        );
+        for bad in [
+            "http://vault.acme.example",
+            "https://a@b.example",
+            "https://vault.example/x",
+            "https://vault.example:80x",
+            "https://",
+        ] {
+            assert!(address(bad).is_none(), "{bad}");
+        }
+    }
+}
