@@ -109,35 +109,41 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
 }
 
 fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
-    let Some(automaton) = rules.keywords() else {
-        return;
-    };
-    // Leftmost-first search lets the automaton use its SIMD prefilter;
-    // restarting one byte after each hit's start (not at its end) still finds
-    // keywords that overlap one another.
-    let mut at = 0;
-    while at < haystack.len() {
-        let Some(hit) = automaton.find(aho_corasick::Input::new(haystack).range(at..)) else {
-            break;
-        };
-        at = hit.start() + 1;
-        for &rule in rules.rules_for_keyword(hit.pattern().as_usize()) {
-            let reach = rules.get(rule).spec.max_length;
-            // +2 past the token: room for the pattern's trailing boundary byte.
-            let window = (
-                hit.start().saturating_sub(reach),
-                (hit.end() + reach + 2).min(haystack.len()),
-            );
-            let windows = &mut scratch.windows[rule];
-            if windows.is_empty() {
-                scratch.touched.push(rule);
+    for (automaton, offset) in rules.keywords() {
+        // Leftmost-first search lets the automaton use its SIMD prefilter;
+        // restarting one byte after each hit's start (not at its end) still
+        // finds keywords that overlap one another.
+        let mut at = 0;
+        while at < haystack.len() {
+            let Some(hit) = automaton.find(aho_corasick::Input::new(haystack).range(at..)) else {
+                break;
+            };
+            at = hit.start() + 1;
+            for &rule in rules.rules_for_keyword(offset + hit.pattern().as_usize()) {
+                let reach = rules.get(rule).spec.max_length;
+                // +2 past the token: room for the pattern's trailing boundary byte.
+                let window = (
+                    hit.start().saturating_sub(reach),
+                    (hit.end() + reach + 2).min(haystack.len()),
+                );
+                let windows = &mut scratch.windows[rule];
+                if windows.is_empty() {
+                    scratch.touched.push(rule);
+                }
+                windows.push(window);
             }
-            windows.push(window);
+        }
+    }
+    // Each automaton yields its hits in order; a rule whose keywords sit in
+    // different automata gets their windows interleaved, so sort those.
+    if rules.keywords().len() > 1 {
+        for &rule in &scratch.touched {
+            scratch.windows[rule].sort_unstable();
         }
     }
 }
 
-/// Windows arrive in hit order, so their starts are already sorted.
+/// Windows arrive sorted by start (see [`collect_windows`]).
 fn merge_in_place(windows: &mut Vec<(usize, usize)>) {
     let mut merged = 0;
     for i in 1..windows.len() {
@@ -277,5 +283,38 @@ mod keyword_tests {
         let mut rules: Vec<usize> = out.iter().map(|m| m.rule).collect();
         rules.sort();
         assert_eq!(rules, vec![0, 1]);
+    }
+
+    #[test]
+    fn keywords_beyond_one_automaton_are_all_seen() {
+        use crate::rules::compile::KEYWORDS_PER_AUTOMATON;
+        // "zz000_" is the first keyword (first automaton); then more keywords
+        // than one automaton holds; the last rule lists "zz000_" again and
+        // "zz999_", which lands in the second automaton.
+        let n = KEYWORDS_PER_AUTOMATON + 6;
+        let mut text = rule("first", "zz000_", "zz000_[a-z]{4}");
+        for i in 0..n {
+            text += &rule(
+                &format!("r{i}"),
+                &format!("kw{i:03}q"),
+                &format!("kw{i:03}q[0-9]{{4}}"),
+            );
+        }
+        text += concat!(
+            "[[rule]]\nid = \"both\"\nname = \"n\"\ndescription = \"d\"\n",
+            "keywords = [\"zz000_\", \"zz999_\"]\n",
+            "pattern = '''zz[0-9]{3}_[0-9]{4}'''\nmax_length = 20\n"
+        );
+        let set = RuleSet::compile(RuleFile::parse("t", &text).unwrap().rules).unwrap();
+        assert!(set.keywords().len() > 1);
+        let mut scratch = Scratch::new(&set);
+        let mut out = Vec::new();
+        // The second automaton's hit (zz999_) comes first in the text, the
+        // first automaton's (zz000_) last: the "both" rule still sees both.
+        let haystack = format!("zz999_1111 kw000q1234 kw{:03}q5678 zz000_2222 x", n - 1);
+        find_tokens(&set, haystack.as_bytes(), &mut scratch, &mut out);
+        let mut found: Vec<(usize, usize)> = out.iter().map(|m| (m.rule, m.start)).collect();
+        found.sort();
+        assert_eq!(found, vec![(1, 11), (n, 22), (n + 1, 0), (n + 1, 33)]);
     }
 }

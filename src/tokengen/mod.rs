@@ -213,16 +213,12 @@ pub fn generate(family: &str, rng: &mut TokenRng) -> Option<String> {
         "dockerhub-pat" => format!("dckr_pat_{}", rng.string(B64URL, 27)),
         "databricks-token" => format!("dapi{}", rng.string(HEX_LOWER, 32)),
         "openai-api-key" => openai(rng),
-        "openai-api-key-legacy" => format!(
-            "sk-{}T3BlbkFJ{}",
-            rng.string(B62, 20),
-            rng.string(B62, 20)
-        ),
-        "slack-bot-token-legacy" => format!(
-            "xoxb-{}-{}",
-            rng.string(DIGITS, 12),
-            rng.string(B62, 24)
-        ),
+        "openai-api-key-legacy" => {
+            format!("sk-{}T3BlbkFJ{}", rng.string(B62, 20), rng.string(B62, 20))
+        }
+        "slack-bot-token-legacy" => {
+            format!("xoxb-{}-{}", rng.string(DIGITS, 12), rng.string(B62, 24))
+        }
         "anthropic-api-key" => format!("sk-ant-api03-{}AA", rng.string(B64URL, 93)),
         // Every other built-in rule: drawn from its own pattern.
         _ => return from_rule::generate(family, rng),
