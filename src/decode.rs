@@ -234,8 +234,14 @@ fn looks_encoded(run: &[u8]) -> bool {
     let upper = run.iter().any(u8::is_ascii_uppercase);
     let lower = run.iter().any(u8::is_ascii_lowercase);
     let digit = run.iter().any(u8::is_ascii_digit);
-    upper && lower && digit
+    // A short encoded token may well have no digit (a 27-character run has
+    // none one time in a hundred); an identifier that long is rarer than
+    // that, and decoding one costs little.
+    upper && lower && (digit || run.len() < SHORT_RUN)
 }
+
+/// Below this length a run needs no digit to be decoded (see `looks_encoded`).
+const SHORT_RUN: usize = 36;
 
 const INDIFFERENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)

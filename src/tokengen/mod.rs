@@ -68,6 +68,27 @@ pub const FAMILIES: &[&str] = &[
     "anthropic-api-key",
 ];
 
+/// Older shapes of a rule's format that its hand-written generator does not
+/// draw (it draws today's shape): a template may ask for one by the
+/// variant's name, and the placement is recorded under the rule that must
+/// find it. (variant, rule id).
+pub const VARIANTS: &[(&str, &str)] = &[
+    // `xoxb-<team id>-<24 chars>`: bot tokens issued before the bot user id
+    // was added, still found in old repositories.
+    ("slack-bot-token-legacy", "slack-bot-token"),
+    // `sk-<20>T3BlbkFJ<20>`: the user keys issued before project keys.
+    ("openai-api-key-legacy", "openai-api-key"),
+];
+
+/// The rule a template family's tokens are reported under: the family
+/// itself, or the rule a [`VARIANTS`] entry names.
+pub fn rule_of(family: &str) -> &str {
+    VARIANTS
+        .iter()
+        .find(|(variant, _)| *variant == family)
+        .map_or(family, |(_, rule)| rule)
+}
+
 // ---------------------------------------------------------------------------
 // RNG
 // ---------------------------------------------------------------------------
@@ -141,15 +162,15 @@ impl TokenRng {
 // ---------------------------------------------------------------------------
 
 /// The offline checksum validator of a family, or `None` when the format has
-/// no checksum the scanner can verify (this includes `github-app-server`:
-/// `ghs_` tokens are generated with a GitHub-style tail but public tooling
-/// does not treat it as a verified checksum).
+/// no checksum the scanner can verify. (`github-app-server` is here: its
+/// 40-character tokens carry the GitHub CRC tail, which the rule treats as an
+/// inferred scheme because longer installation tokens exist.)
 pub fn checksum_validator(family: &str) -> Option<fn(&[u8]) -> bool> {
     let f: fn(&[u8]) -> bool = match family {
         "azure-devops-pat" => checksum::azure_devops_pat_valid,
         "azure-devops-pat-legacy" => checksum::azure_devops_legacy_pat_valid,
-        "github-classic-pat" | "github-oauth" | "github-app-user" | "github-refresh"
-        | "npm-token" => |t| checksum::crc32_base62_valid(t, 4),
+        "github-classic-pat" | "github-oauth" | "github-app-user" | "github-app-server"
+        | "github-refresh" | "npm-token" => |t| checksum::crc32_base62_valid(t, 4),
         "gitlab-pat-routable" => checksum::gitlab_routable_pat_valid,
         "atlassian-api-token" => checksum::atlassian_api_token_valid,
         _ => return None,
@@ -160,7 +181,9 @@ pub fn checksum_validator(family: &str) -> Option<fn(&[u8]) -> bool> {
 /// Whether [`generate`] knows `family`: a hand-written generator or a
 /// built-in rule id.
 pub fn is_family(family: &str) -> bool {
-    FAMILIES.contains(&family) || from_rule::knows(family)
+    FAMILIES.contains(&family)
+        || VARIANTS.iter().any(|(variant, _)| *variant == family)
+        || from_rule::knows(family)
 }
 
 /// A token of `family` with a valid checksum where the format has one, or
@@ -202,6 +225,12 @@ fn generate_once(family: &str, rng: &mut TokenRng) -> Option<String> {
         "dockerhub-pat" => format!("dckr_pat_{}", rng.string(B64URL, 27)),
         "databricks-token" => format!("dapi{}", rng.string(HEX_LOWER, 32)),
         "openai-api-key" => openai(rng),
+        "openai-api-key-legacy" => {
+            format!("sk-{}T3BlbkFJ{}", rng.string(B62, 20), rng.string(B62, 20))
+        }
+        "slack-bot-token-legacy" => {
+            format!("xoxb-{}-{}", rng.string(DIGITS, 12), rng.string(B62, 24))
+        }
         "anthropic-api-key" => format!("sk-ant-api03-{}AA", rng.string(B64URL, 93)),
         // Every other built-in rule: drawn from its own pattern.
         _ => return from_rule::generate(family, rng),
@@ -371,7 +400,8 @@ fn mutable_region(family: &str, token: &str) -> Option<(Range<usize>, &'static [
         // The last char only carries 1 data bit + 4 padding bits, so a change
         // there may not change the decoded bytes at all.
         "azure-devops-pat-legacy" => (0..51, B32_LOWER),
-        "github-classic-pat" | "github-oauth" | "github-app-user" | "npm-token" => (4..34, B62),
+        "github-classic-pat" | "github-oauth" | "github-app-user" | "github-app-server"
+        | "npm-token" => (4..34, B62),
         "github-refresh" => (4..74, B62),
         "gitlab-pat-routable" => (6..token.find(".01.")?, B64URL),
         "atlassian-api-token" => (12..token.len().checked_sub(9)?, B64URL),
@@ -423,7 +453,8 @@ pub fn corrupt(family: &str, rng: &mut TokenRng) -> Option<String> {
 /// Where a placeholder's token landed in the filled text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    /// The family named by the placeholder.
+    /// The rule that must find the token: the family named by the
+    /// placeholder, or for a [`VARIANTS`] name the rule it belongs to.
     pub family: String,
     /// `true` for `{{token:…}}`, `false` for `{{corrupt:…}}`.
     pub valid: bool,
@@ -522,7 +553,7 @@ pub fn fill_template(template: &str, rng: &mut TokenRng) -> Result<Filled, Templ
         let placeholder = &rest[..len];
         let token = make_token(family, valid, placeholder, out.line, rng)?;
         placements.push(Placement {
-            family: family.to_string(),
+            family: rule_of(family).to_string(),
             valid,
             token: token.clone(),
             offset: out.text.len(),
@@ -599,6 +630,7 @@ mod tests {
         "github-classic-pat",
         "github-oauth",
         "github-app-user",
+        "github-app-server",
         "github-refresh",
         "npm-token",
         "gitlab-pat-routable",

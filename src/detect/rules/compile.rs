@@ -333,7 +333,7 @@ impl RunAnchors {
 /// Runs shorter than this are not looked up: below it, identifiers and
 /// words of ordinary text would cost a probe each. Rules whose tokens can be
 /// shorter keep their keywords in the automaton.
-pub const MIN_PREFIX_RUN: usize = 36;
+pub const MIN_PREFIX_RUN: usize = 32;
 
 impl RuleSet {
     pub fn compile(specs: Vec<RuleSpec>) -> Result<RuleSet, RuleError> {
@@ -527,7 +527,10 @@ fn starts_every_token(spec: &RuleSpec) -> Option<usize> {
         .parse(&spec.pattern)
         .ok()?;
     let secret = secret_group(&hir)?;
-    let min_token = secret.properties().minimum_len()?;
+    // What matters is the run a token starts: up to its first character
+    // outside the base64 alphabet (an Airtable `pat….hex` token's run ends
+    // at its dot).
+    let min_token = leading_run_len(secret);
     if min_token < MIN_PREFIX_RUN {
         return None;
     }
@@ -542,6 +545,49 @@ fn starts_every_token(spec: &RuleSpec) -> Option<usize> {
                 .any(|k| literal.as_bytes().starts_with(k.as_bytes()))
         });
     every_one_starts_with_a_keyword.then_some(min_token)
+}
+
+/// The fewest bytes every match of `hir` starts with that are all in the
+/// base64 alphabet: how long a run a token is sure to start.
+fn leading_run_len(hir: &regex_syntax::hir::Hir) -> usize {
+    use regex_syntax::hir::HirKind;
+    let in_class = |hir: &regex_syntax::hir::Hir| run_class_only(hir);
+    match hir.kind() {
+        HirKind::Concat(parts) => {
+            let mut total = 0;
+            for part in parts {
+                if in_class(part) {
+                    total += part.properties().minimum_len().unwrap_or(0);
+                } else {
+                    return total + leading_run_len(part);
+                }
+            }
+            total
+        }
+        HirKind::Capture(c) => leading_run_len(&c.sub),
+        _ if in_class(hir) => hir.properties().minimum_len().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Whether every byte `hir` can match is in the base64 alphabet.
+fn run_class_only(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    let ok = |b: u8| crate::runs::BASE64_ANY[usize::from(b)];
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(literal) => literal.0.iter().all(|&b| ok(b)),
+        HirKind::Class(Class::Bytes(class)) => {
+            class.ranges().iter().all(|r| (r.start()..=r.end()).all(ok))
+        }
+        HirKind::Class(Class::Unicode(class)) => class
+            .ranges()
+            .iter()
+            .all(|r| (r.end() as u32) < 0x80 && (r.start() as u8..=r.end() as u8).all(ok)),
+        HirKind::Repetition(r) => run_class_only(&r.sub),
+        HirKind::Capture(c) => run_class_only(&c.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(run_class_only),
+    }
 }
 
 fn secret_group(hir: &regex_syntax::hir::Hir) -> Option<&regex_syntax::hir::Hir> {
