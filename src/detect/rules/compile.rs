@@ -37,17 +37,6 @@ impl CompiledRule {
         if rule.spec.custom {
             let built = build(&rule.spec)?;
             let _ = rule.regex.set(built);
-        } else {
-            // Parsing is cheap and catches a malformed pattern at once.
-            regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .unicode(false)
-                .nest_limit(50)
-                .build()
-                .parse(&rule.spec.pattern)
-                .map_err(|e| {
-                    invalid(&rule.spec, format!("invalid pattern: {}", with_causes(&e)))
-                })?;
         }
         Ok(rule)
     }
@@ -264,7 +253,15 @@ type KeywordRules = Vec<(Vec<u8>, Vec<usize>)>;
 #[derive(Default)]
 pub struct RunAnchors {
     /// (place, keyword, rules), grouped by place so a run reads each place once.
-    places: Vec<(Place, KeywordRules)>,
+    places: Vec<(Place, KeywordRules, FirstBytes)>,
+}
+
+/// The first bytes of a place's keywords, one bit each: most runs have
+/// none of them at the place, and are done after one test.
+type FirstBytes = [u64; 4];
+
+fn has_first(set: &FirstBytes, byte: u8) -> bool {
+    set[usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
 }
 
 /// Where a group of anchored keywords is read in a run.
@@ -286,7 +283,7 @@ impl RunAnchors {
         mut found: impl FnMut(usize, usize),
     ) {
         let run = end - start;
-        for (place, keywords) in &self.places {
+        for (place, keywords, first) in &self.places {
             if run < place.offset + place.len {
                 continue;
             }
@@ -295,6 +292,9 @@ impl RunAnchors {
             } else {
                 end - place.offset - place.len
             };
+            if !has_first(first, haystack[at]) {
+                continue;
+            }
             let text = &haystack[at..at + place.len];
             for (keyword, rules) in keywords {
                 if text == keyword.as_slice() {
@@ -316,13 +316,16 @@ impl RunAnchors {
             offset: anchor.from_start.or(anchor.from_end).unwrap_or(0),
             len: keyword.len(),
         };
-        let group = match self.places.iter().position(|(p, _)| *p == place) {
-            Some(i) => &mut self.places[i].1,
+        let i = match self.places.iter().position(|(p, _, _)| *p == place) {
+            Some(i) => i,
             None => {
-                self.places.push((place, Vec::new()));
-                &mut self.places.last_mut().expect("just pushed").1
+                self.places.push((place, Vec::new(), [0; 4]));
+                self.places.len() - 1
             }
         };
+        let (_, group, first) = &mut self.places[i];
+        let byte = keyword.as_bytes()[0];
+        first[usize::from(byte >> 6)] |= 1 << (byte & 63);
         match group.iter_mut().find(|(k, _)| k == keyword.as_bytes()) {
             Some((_, rules)) => rules.push(rule),
             None => group.push((keyword.as_bytes().to_vec(), vec![rule])),
@@ -333,7 +336,7 @@ impl RunAnchors {
 /// Runs shorter than this are not looked up: below it, identifiers and
 /// words of ordinary text would cost a probe each. Rules whose tokens can be
 /// shorter keep their keywords in the automaton.
-pub const MIN_PREFIX_RUN: usize = 32;
+pub const MIN_PREFIX_RUN: usize = 25;
 
 impl RuleSet {
     pub fn compile(specs: Vec<RuleSpec>) -> Result<RuleSet, RuleError> {
@@ -356,11 +359,16 @@ impl RuleSet {
                     message: "duplicate rule id".into(),
                 });
             }
+            // Parsed once: the syntax check, the run-prefix decision and the
+            // shortest token all read the same tree (parsing every pattern
+            // three times was a third of a small scan's start-up).
+            let hir = parse_pattern(&spec)?;
+            let secret = secret_group(&hir).unwrap_or(&hir);
             if let Some(anchor) = spec.anchor {
                 for keyword in &spec.keywords {
                     anchors.add(anchor, keyword, index);
                 }
-            } else if let Some(min_token) = starts_every_token(&spec) {
+            } else if let Some(min_token) = starts_every_token(&spec, secret) {
                 for keyword in &spec.keywords {
                     prefixes.add(keyword, index, min_token);
                 }
@@ -379,7 +387,7 @@ impl RuleSet {
                 bare_rules.push((index, bare));
             }
             max_token_length = max_token_length.max(spec.max_length);
-            shortest_secret = shortest_secret.min(shortest_secret_of(&spec));
+            shortest_secret = shortest_secret.min(secret.properties().minimum_len().unwrap_or(0));
             rules.push(CompiledRule::new(spec)?);
         }
 
@@ -452,33 +460,6 @@ impl RuleSet {
     }
 }
 
-/// The fewest bytes the rule's `secret` group (or, without one, its whole
-/// pattern) can match. The pattern already compiled, so it parses; should
-/// it not, the length cannot be known and the floor applies.
-fn shortest_secret_of(spec: &RuleSpec) -> usize {
-    use regex_syntax::hir::{Hir, HirKind};
-    fn secret(hir: &Hir) -> Option<&Hir> {
-        match hir.kind() {
-            HirKind::Capture(cap) if cap.name.as_deref() == Some("secret") => Some(hir),
-            HirKind::Capture(cap) => secret(&cap.sub),
-            HirKind::Repetition(rep) => secret(&rep.sub),
-            HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().find_map(secret),
-            _ => None,
-        }
-    }
-    let parsed = regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .unicode(false)
-        .nest_limit(50)
-        .build()
-        .parse(&spec.pattern);
-    let Ok(hir) = parsed else {
-        return 0;
-    };
-    let group = secret(&hir).unwrap_or(&hir);
-    group.properties().minimum_len().unwrap_or(0)
-}
-
 /// Where one keyword contains another (a custom `ghp_abc` and the built-in
 /// `ghp_`), the longer one is dropped and its rules hang off the shorter:
 /// every occurrence of the longer contains the shorter, and the rule's window
@@ -505,11 +486,22 @@ fn fold_contained_keywords(texts: &mut Vec<String>, rules: &mut Vec<Vec<usize>>)
     }
 }
 
+/// A rule's pattern as a syntax tree, with the same settings as the regex.
+fn parse_pattern(spec: &RuleSpec) -> Result<regex_syntax::hir::Hir, RuleError> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .nest_limit(50)
+        .build()
+        .parse(&spec.pattern)
+        .map_err(|e| invalid(spec, format!("invalid pattern: {}", with_causes(&e))))
+}
+
 /// The shortest token of `spec` if every token it matches starts with one of
 /// its keywords, every keyword is made of base64-alphabet bytes and tokens
 /// are at least [`MIN_PREFIX_RUN`] long: then a token always starts a long
 /// run, and its keywords can be looked up there (see [`RunPrefixes`]).
-fn starts_every_token(spec: &RuleSpec) -> Option<usize> {
+fn starts_every_token(spec: &RuleSpec, secret: &regex_syntax::hir::Hir) -> Option<usize> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     if spec.keywords.is_empty()
         || spec.custom
@@ -520,13 +512,6 @@ fn starts_every_token(spec: &RuleSpec) -> Option<usize> {
     {
         return None;
     }
-    let hir = regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .unicode(false)
-        .build()
-        .parse(&spec.pattern)
-        .ok()?;
-    let secret = secret_group(&hir)?;
     // What matters is the run a token starts: up to its first character
     // outside the base64 alphabet (an Airtable `pat….hex` token's run ends
     // at its dot).
