@@ -5,10 +5,9 @@
 //! it is active; any other 403 is unknown. When the token may read its user,
 //! `GET /api/v4/user` names the owner.
 
-use serde_json::Value;
-
 use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
+use super::support::strings;
 use super::{Provider, Status, Verification};
 
 /// The official SaaS host. Self-managed instances are not checked: their
@@ -97,17 +96,6 @@ fn owner(http: &Http, base: &str, token: &str) -> Option<String> {
         return None;
     }
     answer.json()?["username"].as_str().map(str::to_string)
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// `DELETE /api/v4/personal_access_tokens/self`: the token revokes itself
