@@ -101,11 +101,10 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                 prefixes.lookup(&haystack[start..end], |rule, len| open(rule, len, start));
                 // A token can also follow a `-`, `/` or `+` inside a run: an
                 // address `incoming+group-42-glimt-…@`, a URL path `/ghp_…`.
-                for i in memchr::memchr3_iter(b'-', b'/', b'+', &haystack[start..end]) {
+                // Only where a token could still fit before the run ends.
+                let last = end - prefixes.min_run();
+                for i in memchr::memchr3_iter(b'-', b'/', b'+', &haystack[start..last]) {
                     let at = start + i + 1;
-                    if end - at < prefixes.min_run() {
-                        break;
-                    }
                     prefixes.lookup(&haystack[at..end], |rule, len| open(rule, len, at));
                 }
                 // A token at the start of a JSON-escaped line: `\n` + token.
