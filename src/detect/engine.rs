@@ -99,11 +99,12 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                     )
                 };
                 prefixes.lookup(&haystack[start..end], |rule, len| open(rule, len, start));
-                // A token can also follow a `-`, `/` or `+` inside a run: an
-                // address `incoming+group-42-glimt-…@`, a URL path `/ghp_…`.
+                // A token can also follow a `-` or `+` inside a run: an
+                // address `incoming+group-42-glimt-…@`. (Not `/`: it is in
+                // every path and base64 blob, and no token follows one.)
                 // Only where a token could still fit before the run ends.
                 let last = end - prefixes.min_run();
-                for i in memchr::memchr3_iter(b'-', b'/', b'+', &haystack[start..last]) {
+                for i in memchr::memchr2_iter(b'-', b'+', &haystack[start..last]) {
                     let at = start + i + 1;
                     prefixes.lookup(&haystack[at..end], |rule, len| open(rule, len, at));
                 }

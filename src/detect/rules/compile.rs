@@ -172,8 +172,11 @@ impl KeywordSearcher {
 /// (`JQQJ99`, Azure key signatures, `T3BlbkFJ`) or hold other characters
 /// (`dp.pt.`, `8Q~`).
 pub struct RunPrefixes {
+    /// One bit per two-byte head that some prefix starts with: 8 KiB, so the
+    /// probe every run start costs stays in L1 and almost always ends here.
+    head_bits: Box<[u64; 1024]>,
     /// For each two-byte head, 1 + its index in `by_head`, or 0 when no
-    /// prefix starts with it: one load per run decides almost every probe.
+    /// prefix starts with it.
     heads: Box<[u16]>,
     /// The (prefix, rules) entries sharing a head.
     by_head: Vec<KeywordRules>,
@@ -185,6 +188,7 @@ pub struct RunPrefixes {
 impl Default for RunPrefixes {
     fn default() -> Self {
         RunPrefixes {
+            head_bits: Box::new([0; 1024]),
             heads: vec![0; 1 << 16].into_boxed_slice(),
             by_head: Vec::new(),
             min_run: 0,
@@ -203,11 +207,16 @@ impl RunPrefixes {
     }
 
     /// Calls `found(rule, prefix_len)` for every prefix that `text` starts with.
+    #[inline]
     pub fn lookup(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
         let Some(head) = text.get(..2) else {
             return;
         };
-        let slot = self.heads[usize::from(head[0]) << 8 | usize::from(head[1])];
+        let index = usize::from(head[0]) << 8 | usize::from(head[1]);
+        if self.head_bits[index >> 6] & (1 << (index & 63)) == 0 {
+            return;
+        }
+        let slot = self.heads[index];
         if slot == 0 {
             return;
         }
@@ -223,6 +232,7 @@ impl RunPrefixes {
     fn add(&mut self, prefix: &str, rule: usize, min_token: usize) {
         let bytes = prefix.as_bytes();
         let head = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
+        self.head_bits[head >> 6] |= 1 << (head & 63);
         if self.heads[head] == 0 {
             self.by_head.push(Vec::new());
             // Fewer than 65,536 heads exist, so the index fits.
@@ -275,6 +285,7 @@ pub struct Place {
 impl RunAnchors {
     /// Calls `found(rule, keyword_start)` for every anchored keyword that
     /// stands at its place in the run `start..end` of `haystack`.
+    #[inline]
     pub fn lookup(
         &self,
         haystack: &[u8],
