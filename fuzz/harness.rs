@@ -408,11 +408,18 @@ pub fn report(data: &[u8]) {
             rules: rules(),
             roots: &roots,
         };
-        for format in [Format::Human, Format::Json, Format::Jsonl, Format::Sarif] {
+        for (format, ungrouped) in [
+            (Format::Human, false),
+            (Format::Json, false),
+            (Format::Json, true),
+            (Format::Jsonl, false),
+            (Format::Sarif, false),
+        ] {
             let mut out = Vec::new();
             let options = RenderOptions {
                 show_secrets,
                 color: format == Format::Human,
+                ungrouped,
             };
             report::write_report(format, &report, &context, options, &mut out)
                 .expect("writing to memory cannot fail");
@@ -431,12 +438,27 @@ pub fn report(data: &[u8]) {
             if show_secrets {
                 if format == Format::Json {
                     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-                    let shown: Vec<&str> = json["findings"]
-                        .as_array()
-                        .expect("findings")
-                        .iter()
-                        .map(|f| f["secret"].as_str().expect("secret"))
-                        .collect();
+                    // One row per place either way: grouped entries count
+                    // their places.
+                    let shown: Vec<&str> = if ungrouped {
+                        json["findings"]
+                            .as_array()
+                            .expect("findings")
+                            .iter()
+                            .map(|f| f["secret"].as_str().expect("secret"))
+                            .collect()
+                    } else {
+                        json["secrets"]
+                            .as_array()
+                            .expect("secrets")
+                            .iter()
+                            .flat_map(|s| {
+                                let places = s["occurrences"].as_array().expect("places").len();
+                                std::iter::repeat(s["secret"].as_str().expect("secret"))
+                                    .take(places)
+                            })
+                            .collect()
+                    };
                     let mut expected: Vec<&str> = reported.iter().map(String::as_str).collect();
                     let mut shown = shown;
                     expected.sort_unstable();

@@ -88,6 +88,10 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// JSON: one row per place a token was found, instead of one entry per
+    /// distinct secret listing its places.
+    #[arg(long)]
+    pub ungrouped: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -422,6 +426,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         args.output.as_ref(),
         args.format,
         args.show_secrets,
+        args.ungrouped,
     );
     let context = ReportContext {
         rules: &config.rules,
@@ -497,6 +502,7 @@ pub(crate) fn render_options(
     output: Option<&PathBuf>,
     format: Format,
     show_secrets: bool,
+    ungrouped: bool,
 ) -> RenderOptions {
     let to_terminal = output.is_none() && io::stdout().is_terminal();
     let color = match color {
@@ -507,6 +513,7 @@ pub(crate) fn render_options(
     RenderOptions {
         show_secrets,
         color: color && format == Format::Human,
+        ungrouped,
     }
 }
 

@@ -381,6 +381,7 @@ fn baseline_survives_moved_lines_and_renamed_files_and_catches_new_tokens() {
             "scan",
             "--format",
             "json",
+            "--ungrouped",
             "--baseline",
             "patscan-baseline.json",
         ],
@@ -401,6 +402,7 @@ fn baseline_survives_moved_lines_and_renamed_files_and_catches_new_tokens() {
             "scan",
             "--format",
             "json",
+            "--ungrouped",
             "--baseline",
             "patscan-baseline.json",
         ],
@@ -420,6 +422,7 @@ fn baseline_survives_moved_lines_and_renamed_files_and_catches_new_tokens() {
             "scan",
             "--format",
             "json",
+            "--ungrouped",
             "--baseline",
             "patscan-baseline.json",
         ],
@@ -474,7 +477,14 @@ fn stale_baseline_entries_are_reported_on_stderr_and_in_the_summary() {
 
     let out = run(
         root,
-        &["scan", "--format", "json", "--baseline", "base.json"],
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--ungrouped",
+            "--baseline",
+            "base.json",
+        ],
     );
     assert_eq!(out.code, 0);
     let stale = out.json()["summary"]["stale_baseline_entries"].clone();
@@ -566,7 +576,7 @@ fn every_allow_comment_works_on_the_line_and_the_line_before_only() {
         reported.push((name.clone(), 6));
         reported.push((name, 7));
     }
-    let out = run(root, &["scan", "--format", "json"]);
+    let out = run(root, &["scan", "--format", "json", "--ungrouped"]);
     let json = out.json();
     let got: Vec<(String, usize)> = findings(&json)
         .iter()
@@ -612,7 +622,7 @@ fn config_disables_rules_skips_paths_and_allows_values_and_regexes() {
             "disabled_rules = [\"npm-token\"]\n\n[allow]\npaths = [\"tests/fixtures/\", \"*.snap\"]\nvalues = [\"{allowed_value}\"]\nregexes = ['^glpat-']\n"
         ),
     );
-    let out = run(root, &["scan", "--format", "json"]);
+    let out = run(root, &["scan", "--format", "json", "--ungrouped"]);
     let json = out.json();
     let got: Vec<(String, u64, String)> = findings(&json)
         .iter()
@@ -639,7 +649,14 @@ fn config_disables_rules_skips_paths_and_allows_values_and_regexes() {
     write(root, "other.toml", "disabled_rules = []\n");
     let out = run(
         root,
-        &["scan", "--format", "json", "--config", "other.toml"],
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--ungrouped",
+            "--config",
+            "other.toml",
+        ],
     );
     assert!(findings(&out.json()).len() >= 6);
 }
@@ -787,7 +804,10 @@ fn exit_codes_follow_fail_on_and_exit_zero() {
     assert_eq!(code(&["scan", "--fail-on", "high"]), 1);
     assert_eq!(code(&["scan", "--fail-on", "high", "--exit-zero"]), 0);
     // Findings are still reported under --exit-zero.
-    let out = run(root, &["scan", "--exit-zero", "--format", "json"]);
+    let out = run(
+        root,
+        &["scan", "--exit-zero", "--format", "json", "--ungrouped"],
+    );
     assert_eq!(findings(&out.json()).len(), 2);
     // Errors stay 2 whatever the gate says.
     assert_eq!(code(&["scan", "missing-dir", "--exit-zero"]), 2);

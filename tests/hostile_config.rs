@@ -111,7 +111,7 @@ fn a_common_keyword_and_a_backtracking_shaped_pattern_still_scan_in_one_pass() {
         format!("{near_misses}and the aabXk29QpL7mZ3vT8wR here\n"),
     )
     .unwrap();
-    let run = run_config(dir.path(), &config, &["--format", "json"]);
+    let run = run_config(dir.path(), &config, &["--format", "json", "--ungrouped"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let found: Vec<_> = json["findings"]
@@ -144,6 +144,7 @@ fn a_config_cannot_make_patscan_contact_a_host() {
                 "--verify",
                 "--format",
                 "json",
+                "--ungrouped",
             ])
             .args(["--verify-timeout", "5"])
             .output()

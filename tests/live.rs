@@ -142,7 +142,7 @@ fn each_issuer_answer_maps_to_the_right_status() {
         write(dir.path(), &format!("case{i}.env"), &format!("TOKEN={t}\n"));
         tokens.push(t);
     }
-    let mut args = vec!["scan", "--verify", "--format", "json"];
+    let mut args = vec!["scan", "--verify", "--format", "json", "--ungrouped"];
     args.extend_from_slice(FAST);
     let out = run(dir.path(), Some(&emu.overrides()), &args);
     assert_eq!(out.code, 1, "stderr: {}", out.stderr);
@@ -179,7 +179,7 @@ fn details_from_the_issuers_are_reported() {
         "a.env",
         &format!("GH={gh}\nGL={gl}\nHF={hf}\nSLACK={sl}\n"),
     );
-    let mut args = vec!["scan", "--verify", "--format", "json"];
+    let mut args = vec!["scan", "--verify", "--format", "json", "--ungrouped"];
     args.extend_from_slice(FAST);
     let out = run(dir.path(), Some(&emu.overrides()), &args);
     let json = out.json();
@@ -267,7 +267,7 @@ fn redirects_are_never_followed_with_a_token() {
     let out = run(
         dir.path(),
         Some(&emu.overrides()),
-        &["scan", "--verify", "--format", "json"],
+        &["scan", "--verify", "--format", "json", "--ungrouped"],
     );
     let v = verification(&out.json(), "a.npmrc").clone();
     assert_eq!(v["status"], "unknown", "{v}");
@@ -313,7 +313,7 @@ fn each_distinct_token_is_sent_once() {
             &format!("//registry.npmjs.org/:_authToken={t}\n# again {t}\n"),
         );
     }
-    let mut args = vec!["scan", "--verify", "--format", "json"];
+    let mut args = vec!["scan", "--verify", "--format", "json", "--ungrouped"];
     args.extend_from_slice(FAST);
     let out = run(dir.path(), Some(&emu.overrides()), &args);
     let json = out.json();
@@ -350,7 +350,7 @@ fn rate_limits_are_honoured_and_never_inactive() {
     write(dir.path(), "once.env", &format!("T={once}\n"));
     write(dir.path(), "always.env", &format!("T={always}\n"));
     let started = Instant::now();
-    let mut args = vec!["scan", "--verify", "--format", "json"];
+    let mut args = vec!["scan", "--verify", "--format", "json", "--ungrouped"];
     args.extend_from_slice(FAST);
     let out = run(dir.path(), Some(&emu.overrides()), &args);
     let json = out.json();
@@ -386,6 +386,7 @@ fn a_slow_issuer_times_out_as_unknown() {
             "--verify",
             "--format",
             "json",
+            "--ungrouped",
             "--verify-timeout",
             "1",
         ],
@@ -410,7 +411,7 @@ fn unreachable_issuer_is_unknown_not_inactive() {
     let out = run(
         dir.path(),
         Some(&format!("github=http://127.0.0.1:{port}")),
-        &["scan", "--verify", "--format", "json"],
+        &["scan", "--verify", "--format", "json", "--ungrouped"],
     );
     let v = verification(&out.json(), "a.env").clone();
     assert_eq!(v["status"], "unknown", "{v}");
@@ -432,7 +433,7 @@ fn azure_devops_organisation_near_the_token_is_checked() {
         &format!("url: https://dev.azure.com/Contoso/project\nenv:\n  AZDO_PAT: {scoped}\n"),
     );
     write(dir.path(), "other.txt", &format!("pat = {lonely}\n"));
-    let mut args = vec!["scan", "--verify", "--format", "json"];
+    let mut args = vec!["scan", "--verify", "--format", "json", "--ungrouped"];
     args.extend_from_slice(FAST);
     let out = run(dir.path(), Some(&emu.overrides()), &args);
     let json = out.json();
@@ -584,7 +585,7 @@ fn rules_without_a_live_check_are_unknown_and_contact_nobody() {
     let out = run(
         dir.path(),
         Some(&emu.overrides()),
-        &["scan", "--verify", "--format", "json"],
+        &["scan", "--verify", "--format", "json", "--ungrouped"],
     );
     let json = out.json();
     let v = &json["findings"][0]["verification"];
@@ -610,6 +611,7 @@ fn verify_rechecks_a_report_written_with_show_secrets() {
             "scan",
             "--format",
             "json",
+            "--ungrouped",
             "--show-secrets",
             "-o",
             "report.json",
@@ -622,7 +624,7 @@ fn verify_rechecks_a_report_written_with_show_secrets() {
     let out = run(
         dir.path(),
         Some(&emu.overrides()),
-        &["verify", "report.json", "--format", "json"],
+        &["verify", "report.json", "--format", "json", "--ungrouped"],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let json = out.json();
@@ -669,7 +671,14 @@ fn verify_refuses_a_redacted_report_clearly() {
     let scan = run(
         dir.path(),
         None,
-        &["scan", "--format", "json", "-o", "report.json"],
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--ungrouped",
+            "-o",
+            "report.json",
+        ],
     );
     assert_eq!(scan.code, 1);
     let out = run(
@@ -690,6 +699,7 @@ fn verify_refuses_a_redacted_report_clearly() {
             "scan",
             "--format",
             "json",
+            "--ungrouped",
             "--show-secrets",
             "-o",
             "full.json",
@@ -746,6 +756,7 @@ fn a_long_retry_after_pauses_that_host_for_the_rest_of_the_run() {
             "--verify",
             "--format",
             "json",
+            "--ungrouped",
             "--verify-concurrency",
             "1",
         ],
@@ -780,7 +791,7 @@ fn verify_reads_the_report_from_stdin() {
     let scan = run(
         dir.path(),
         None,
-        &["scan", "--format", "json", "--show-secrets"],
+        &["scan", "--format", "json", "--ungrouped", "--show-secrets"],
     );
     assert_eq!(scan.code, 1);
     let output = patscan()
@@ -791,6 +802,7 @@ fn verify_reads_the_report_from_stdin() {
             "-",
             "--format",
             "json",
+            "--ungrouped",
             "--fail-on-status",
             "active",
         ])
@@ -835,7 +847,14 @@ examples = ["{{token:github-classic-pat}}"]
     let out = run(
         dir.path(),
         Some(&emu.overrides()),
-        &["scan", "--verify", "--format", "json", "a.env"],
+        &[
+            "scan",
+            "--verify",
+            "--format",
+            "json",
+            "--ungrouped",
+            "a.env",
+        ],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let json = out.json();

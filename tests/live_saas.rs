@@ -32,6 +32,7 @@ const VERIFY: &[&str] = &[
     "--verify",
     "--format",
     "json",
+    "--ungrouped",
     "--verify-timeout",
     "5",
     "--verify-rate",

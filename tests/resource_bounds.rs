@@ -41,7 +41,7 @@ fn stream(block: &[u8], blocks: usize, tail: &[u8], args: &[&str]) -> Streamed {
         Process::new(env!("CARGO_BIN_EXE_patscan"))
     };
     let mut child = command
-        .args(["scan", "-", "--format", "json"])
+        .args(["scan", "-", "--format", "json", "--ungrouped"])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

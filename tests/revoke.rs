@@ -157,7 +157,7 @@ fn yes_revokes_with_each_providers_api() {
     let again = run(
         dir.path(),
         &emu,
-        &["scan", "--verify", "--format", "json"],
+        &["scan", "--verify", "--format", "json", "--ungrouped"],
         None,
         &[],
     );

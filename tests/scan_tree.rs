@@ -298,7 +298,7 @@ fn stdin_is_scanned_with_dash() {
     )
     .unwrap();
     let output = patscan()
-        .args(["scan", "-", "--format", "json"])
+        .args(["scan", "-", "--format", "json", "--ungrouped"])
         .write_stdin(format!("line one\nexport T={token}\n"))
         .output()
         .unwrap();
@@ -316,7 +316,7 @@ fn output_flag_writes_the_report_to_a_file() {
     let report = out.path().join("report.json");
     patscan()
         .current_dir(dir.path())
-        .args(["scan", "--format", "json", "--output"])
+        .args(["scan", "--format", "json", "--ungrouped", "--output"])
         .arg(&report)
         .assert()
         .code(1)

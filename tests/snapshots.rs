@@ -34,15 +34,24 @@ fn plant(dir: &Path) -> Vec<String> {
         fs::write(target, &filled.text).unwrap();
         tokens.extend(filled.placements.into_iter().map(|p| p.token));
     }
+    // The GitHub token copied into a backup: one secret, two places.
+    let copy = dir.join("backup/app.env.bak");
+    fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    fs::write(copy, format!("# old\nexport GITHUB_TOKEN={}\n", tokens[0])).unwrap();
     tokens
 }
 
 fn render(format: &str) -> String {
+    render_with(&[format])
+}
+
+fn render_with(format: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let tokens = plant(dir.path());
     let output = patscan()
         .current_dir(dir.path())
-        .args(["scan", "--format", format, "-j", "1"])
+        .args(["scan", "-j", "1", "--format"])
+        .args(format)
         .output()
         .unwrap();
     assert_eq!(
@@ -55,7 +64,7 @@ fn render(format: &str) -> String {
     for token in &tokens {
         assert!(
             !stdout.contains(token.as_str()),
-            "a token leaked into {format}"
+            "a token leaked into {format:?}"
         );
     }
     stdout
@@ -83,6 +92,12 @@ fn human_format() {
 fn json_format() {
     let json: Value = serde_json::from_str(&render("json")).unwrap();
     insta::assert_snapshot!("json", normalise_json(json));
+}
+
+#[test]
+fn json_ungrouped_format() {
+    let json: Value = serde_json::from_str(&render_with(&["json", "--ungrouped"])).unwrap();
+    insta::assert_snapshot!("json_ungrouped", normalise_json(json));
 }
 
 #[test]

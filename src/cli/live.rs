@@ -83,6 +83,9 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// JSON: one row per place a token was found (see `scan --ungrouped`).
+    #[arg(long)]
+    pub ungrouped: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -373,6 +376,7 @@ pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
         args.output.as_ref(),
         args.format,
         args.show_secrets,
+        args.ungrouped,
     );
     // The report's findings come from built-in rules (custom ones cannot be
     // checked anyway); paths are kept as the scan reported them.

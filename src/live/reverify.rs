@@ -20,9 +20,14 @@ use crate::finding::{fingerprint, Finding, Origin, Secret};
 use crate::rules::Confidence;
 use crate::scan::{Problem, ScanReport, Summary};
 
+/// Either shape of `--format json`: grouped by secret (the default) or one
+/// row per place (`--ungrouped`).
 #[derive(Deserialize)]
 struct ReportIn {
-    findings: Vec<FindingIn>,
+    #[serde(default)]
+    findings: Option<Vec<FindingIn>>,
+    #[serde(default)]
+    secrets: Option<Vec<SecretIn>>,
     #[serde(default)]
     problems: Vec<ProblemIn>,
     #[serde(default)]
@@ -53,6 +58,65 @@ struct FindingIn {
 }
 
 #[derive(Deserialize)]
+struct SecretIn {
+    rule_id: String,
+    #[serde(default)]
+    rule_name: String,
+    secret: String,
+    fingerprint: String,
+    #[serde(default)]
+    confidence: Option<String>,
+    #[serde(default)]
+    validation: Option<String>,
+    #[serde(default)]
+    nearby_organisations: Vec<String>,
+    occurrences: Vec<PlaceIn>,
+}
+
+#[derive(Deserialize)]
+struct PlaceIn {
+    path: String,
+    line: usize,
+    column: usize,
+    end_column: usize,
+    #[serde(default)]
+    snippet: String,
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+impl SecretIn {
+    /// One row per place, as `--ungrouped` would have written them.
+    fn into_findings(self) -> impl Iterator<Item = FindingIn> {
+        let SecretIn {
+            rule_id,
+            rule_name,
+            secret,
+            fingerprint,
+            confidence,
+            validation,
+            nearby_organisations,
+            occurrences,
+        } = self;
+        occurrences.into_iter().map(move |place| FindingIn {
+            rule_id: rule_id.clone(),
+            rule_name: rule_name.clone(),
+            path: place.path,
+            line: place.line,
+            column: place.column,
+            end_column: place.end_column,
+            secret: secret.clone(),
+            fingerprint: fingerprint.clone(),
+            confidence: confidence.clone(),
+            validation: validation.clone(),
+            snippet: place.snippet,
+            encoding: place.encoding,
+            nearby_organisations: nearby_organisations.clone(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
 struct ProblemIn {
     path: String,
     message: String,
@@ -65,8 +129,19 @@ struct ProblemIn {
 pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
     let input: ReportIn =
         serde_json::from_str(text).map_err(|e| LiveError::Report(e.to_string()))?;
-    let genuine: Vec<bool> = input
-        .findings
+    let found: Vec<FindingIn> = match (input.findings, input.secrets) {
+        (Some(findings), None) => findings,
+        (None, Some(secrets)) => secrets
+            .into_iter()
+            .flat_map(SecretIn::into_findings)
+            .collect(),
+        _ => {
+            return Err(LiveError::Report(
+                "not a patscan JSON report: expected a \"secrets\" or a \"findings\" list".into(),
+            ))
+        }
+    };
+    let genuine: Vec<bool> = found
         .iter()
         .map(|f| fingerprint(&f.rule_id, &Secret::new(f.secret.clone())) == f.fingerprint)
         .collect();
@@ -74,7 +149,7 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
         return Err(LiveError::RedactedReport);
     }
     if let Some(bad) = genuine.iter().position(|g| !g) {
-        let f = &input.findings[bad];
+        let f = &found[bad];
         return Err(LiveError::Report(format!(
             "finding {} ({}:{}:{}): its secret does not match its fingerprint \
              (redacted or edited)",
@@ -84,8 +159,7 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
             f.column
         )));
     }
-    let secrets: Vec<Secret> = input
-        .findings
+    let secrets: Vec<Secret> = found
         .iter()
         .map(|f| Secret::new(f.secret.clone()))
         .collect();
@@ -101,8 +175,7 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
             }
         })
     };
-    let findings: Vec<Finding> = input
-        .findings
+    let findings: Vec<Finding> = found
         .into_iter()
         .map(|f| Finding {
             confidence: f

@@ -2,9 +2,10 @@
 
 use std::io::{self, Write};
 
+use super::group::{group, verification_counts, SecretGroup};
 use super::RenderOptions;
-use crate::finding::Origin;
-use crate::live::{self, Status, Verification};
+use crate::finding::{Finding, Origin};
+use crate::live::{Status, Verification};
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
 
@@ -74,9 +75,15 @@ fn write_verification(v: &Verification, paint: &Paint, out: &mut dyn Write) -> i
     }
 }
 
+/// How many more places of one secret are listed under it; the rest are
+/// counted ("and 24 more"), and `--format json` lists them all.
+const MORE_PLACES_SHOWN: usize = 5;
+
 pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { on: options.color };
-    for finding in &report.findings {
+    let groups = group(&report.findings);
+    for secret in &groups {
+        let finding = secret.first();
         writeln!(
             out,
             "{}:{}:{}: {} {}",
@@ -103,20 +110,58 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
         if let Some(provenance) = provenance(&finding.origin) {
             writeln!(out, "    {}", paint.dim(&provenance))?;
         }
-        if let Some(verification) = &finding.live.verification {
+        if let Some(verification) = secret.verification() {
             write_verification(verification, &paint, out)?;
         }
         if options.show_secrets {
             writeln!(out, "    secret: {}", finding.secret.expose())?;
         }
+        write_more_places(&secret.occurrences[1..], &paint, out)?;
         writeln!(
             out,
             "    {}",
-            paint.dim(&format!("fingerprint: {}", finding.fingerprint()))
+            paint.dim(&format!("fingerprint: {}", secret.fingerprint))
         )?;
         writeln!(out)?;
     }
-    write_summary(report, &paint, out)
+    write_summary(report, &groups, &paint, out)
+}
+
+/// The other places of a secret, one line each: where, and in which commit.
+fn write_more_places(others: &[&Finding], paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    if others.is_empty() {
+        return Ok(());
+    }
+    let places = if others.len() == 1 { "place" } else { "places" };
+    writeln!(out, "    also in {} more {places}:", others.len())?;
+    for finding in others.iter().take(MORE_PLACES_SHOWN) {
+        let commit = match finding.origin.commit() {
+            Some(c) => format!(" (commit {}, {})", short(&c.commit), c.date),
+            None => match finding.origin.blob() {
+                Some(blob) => format!(" (blob {})", short(blob)),
+                None => String::new(),
+            },
+        };
+        writeln!(
+            out,
+            "      {}:{}:{}{}",
+            paint.path(&finding.path),
+            finding.line,
+            finding.column,
+            paint.dim(&commit)
+        )?;
+    }
+    if others.len() > MORE_PLACES_SHOWN {
+        writeln!(
+            out,
+            "      {}",
+            paint.dim(&format!(
+                "and {} more (--format json lists every place)",
+                others.len() - MORE_PLACES_SHOWN
+            ))
+        )?;
+    }
+    Ok(())
 }
 
 /// Where in git the token lives, for findings that do not come from a file.
@@ -152,13 +197,24 @@ fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
-fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+fn write_summary(
+    report: &ScanReport,
+    groups: &[SecretGroup<'_>],
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let summary = &report.summary;
     let count = summary.findings;
-    let headline = match count {
+    let secrets = groups.len();
+    let tokens = match secrets {
         0 => "no tokens found".to_string(),
         1 => "1 token found".to_string(),
         n => format!("{n} tokens found"),
+    };
+    let headline = if count > secrets {
+        format!("{tokens} in {count} places")
+    } else {
+        tokens
     };
     let mut extras = Vec::new();
     if summary.archives_scanned > 0 {
@@ -224,7 +280,7 @@ fn write_summary(report: &ScanReport, paint: &Paint, out: &mut dyn Write) -> io:
     for (rule, n) in &summary.findings_by_rule {
         writeln!(out, "  {n:>5}  {rule}")?;
     }
-    if let Some(counts) = live::tally(&report.findings) {
+    if let Some(counts) = verification_counts(groups) {
         let count = |s: Status| counts.get(&s).copied().unwrap_or(0);
         let line = format!(
             "verified: {} active, {} inactive, {} unknown",

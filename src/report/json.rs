@@ -1,34 +1,28 @@
-//! `--format json`: one document with every finding and the summary.
+//! `--format json`: one document with every secret, the places it was
+//! found, and the summary; `--ungrouped`, one row per place instead.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::group::{group, verification_counts, SecretGroup};
 use super::RenderOptions;
 use crate::finding::{Finding, Origin};
 use crate::live::{self, Status, Verification};
 use crate::scan::{Problem, ScanReport, Summary};
 
-/// A finding as JSON shows it. Built from [`Finding`] so the secret goes
-/// through the redaction choice exactly once, here.
+/// A finding as JSON shows it, one row per place (`--ungrouped`, JSONL).
+/// Built from [`Finding`] so the secret goes through the redaction choice
+/// exactly once, here.
 #[derive(Serialize)]
 pub struct JsonFinding<'a> {
     pub rule_id: &'a str,
     pub rule_name: &'a str,
-    pub path: &'a str,
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
     pub secret: String,
     pub fingerprint: String,
     pub confidence: &'a str,
     pub validation: &'a str,
-    pub snippet: &'a str,
-    /// Present when the token was found encoded (`base64`, `utf-16le`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<&'a str>,
     /// Instances named near the token (Azure DevOps organisations, Grafana
     /// Cloud stacks, Shopify shops, Vault addresses), kept so that
     /// `patscan verify` can check an organisation-scoped PAT later.
@@ -37,6 +31,23 @@ pub struct JsonFinding<'a> {
     /// Present after `--verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<&'a Verification>,
+    #[serde(flatten)]
+    pub place: JsonPlace<'a>,
+}
+
+/// Where one occurrence is: the part of a finding that differs between
+/// the copies of one secret.
+#[derive(Serialize)]
+pub struct JsonPlace<'a> {
+    pub path: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub snippet: &'a str,
+    /// Present when the token was found encoded (`base64`, `utf-16le`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'a str>,
     /// Where the token is: `file`, `stdin`, `staged`, `commit`,
     /// `unreachable-commit`, `commit-message`, `tag-message` or `unreachable`.
     pub origin: &'static str,
@@ -55,8 +66,8 @@ pub struct JsonFinding<'a> {
     pub tag: Option<&'a str>,
 }
 
-impl<'a> JsonFinding<'a> {
-    pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
+impl<'a> JsonPlace<'a> {
+    pub fn new(finding: &'a Finding) -> JsonPlace<'a> {
         let git = finding.origin.commit();
         let tag = match &finding.origin {
             Origin::TagMessage {
@@ -64,22 +75,14 @@ impl<'a> JsonFinding<'a> {
             } => Some((tag.as_str(), author.as_str(), date.as_str())),
             _ => None,
         };
-        JsonFinding {
-            rule_id: &finding.rule_id,
-            rule_name: &finding.rule_name,
+        JsonPlace {
             path: &finding.path,
             line: finding.line,
             column: finding.column,
             end_line: finding.line,
             end_column: finding.end_column,
-            secret: finding.display_secret(options.show_secrets),
-            fingerprint: finding.fingerprint(),
-            confidence: finding.confidence.as_str(),
-            validation: finding.validation,
             snippet: &finding.snippet,
             encoding: finding.encoding.as_deref(),
-            nearby_organisations: &finding.live.organisations,
-            verification: finding.live.verification.as_ref(),
             origin: finding.origin.kind(),
             commit: git.map(|c| c.commit.as_str()),
             author: git.map(|c| c.author.as_str()).or(tag.map(|t| t.1)),
@@ -89,6 +92,97 @@ impl<'a> JsonFinding<'a> {
             tag: tag.map(|t| t.0),
         }
     }
+}
+
+impl<'a> JsonFinding<'a> {
+    pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
+        JsonFinding {
+            rule_id: &finding.rule_id,
+            rule_name: &finding.rule_name,
+            secret: finding.display_secret(options.show_secrets),
+            fingerprint: finding.fingerprint(),
+            confidence: finding.confidence.as_str(),
+            validation: finding.validation,
+            nearby_organisations: &finding.live.organisations,
+            verification: finding.live.verification.as_ref(),
+            place: JsonPlace::new(finding),
+        }
+    }
+}
+
+/// One distinct secret and every place it was found (the default shape).
+#[derive(Serialize)]
+pub struct JsonSecret<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub secret: String,
+    pub fingerprint: String,
+    pub confidence: &'a str,
+    pub validation: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nearby_organisations: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'a Verification>,
+    /// The commit that introduced it (git scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<FirstSeen<'a>>,
+    pub occurrence_count: usize,
+    pub occurrences: Vec<JsonPlace<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct FirstSeen<'a> {
+    pub commit: &'a str,
+    pub author: &'a str,
+    pub date: &'a str,
+}
+
+impl<'a> JsonSecret<'a> {
+    pub fn new(group: &SecretGroup<'a>, options: RenderOptions) -> JsonSecret<'a> {
+        let first = group.first();
+        JsonSecret {
+            rule_id: &first.rule_id,
+            rule_name: &first.rule_name,
+            secret: first.display_secret(options.show_secrets),
+            fingerprint: group.fingerprint.clone(),
+            confidence: first.confidence.as_str(),
+            validation: first.validation,
+            nearby_organisations: group.organisations(),
+            verification: group.verification(),
+            first_seen: group.first_seen.map(|c| FirstSeen {
+                commit: &c.commit,
+                author: &c.author,
+                date: &c.date,
+            }),
+            occurrence_count: group.occurrences.len(),
+            occurrences: group
+                .occurrences
+                .iter()
+                .map(|f| JsonPlace::new(f))
+                .collect(),
+        }
+    }
+}
+
+/// The summary with the two counts a grouped report is read by.
+#[derive(Serialize)]
+struct GroupedSummary<'a> {
+    /// Distinct secrets (by fingerprint).
+    secrets: usize,
+    /// Places they were found; `findings` counts the same.
+    occurrences: usize,
+    #[serde(flatten)]
+    summary: &'a Summary,
+}
+
+#[derive(Serialize)]
+struct GroupedDocument<'a> {
+    secrets: Vec<JsonSecret<'a>>,
+    problems: &'a [Problem],
+    summary: GroupedSummary<'a>,
+    /// Secrets per verification status, after `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_summary: Option<BTreeMap<Status, usize>>,
 }
 
 #[derive(Serialize)]
@@ -102,16 +196,31 @@ struct Document<'a> {
 }
 
 pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let document = Document {
-        findings: report
-            .findings
-            .iter()
-            .map(|f| JsonFinding::new(f, options))
-            .collect(),
-        problems: &report.problems,
-        summary: &report.summary,
-        verification_summary: live::tally(&report.findings),
-    };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
+    if options.ungrouped {
+        let document = Document {
+            findings: report
+                .findings
+                .iter()
+                .map(|f| JsonFinding::new(f, options))
+                .collect(),
+            problems: &report.problems,
+            summary: &report.summary,
+            verification_summary: live::tally(&report.findings),
+        };
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+    } else {
+        let groups = group(&report.findings);
+        let document = GroupedDocument {
+            verification_summary: verification_counts(&groups),
+            secrets: groups.iter().map(|g| JsonSecret::new(g, options)).collect(),
+            problems: &report.problems,
+            summary: GroupedSummary {
+                secrets: groups.len(),
+                occurrences: report.findings.len(),
+                summary: &report.summary,
+            },
+        };
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+    }
     writeln!(out)
 }

@@ -2,6 +2,7 @@
 //! findings always render to the same bytes, and the secret appears only when
 //! the caller passed `show_secrets`.
 
+pub mod group;
 pub mod human;
 pub mod json;
 pub mod jsonl;
@@ -18,7 +19,8 @@ use crate::scan::ScanReport;
 pub enum Format {
     /// Findings for people: location, rule, masked line, then a summary.
     Human,
-    /// One JSON document: {"findings": [...], "summary": {...}}.
+    /// One JSON document: {"secrets": [{..., "occurrences": [...]}], "summary": {...}};
+    /// with --ungrouped, {"findings": [...]} (one row per place).
     Json,
     /// One JSON finding per line.
     Jsonl,
@@ -30,6 +32,9 @@ pub enum Format {
 pub struct RenderOptions {
     pub show_secrets: bool,
     pub color: bool,
+    /// JSON: one row per place (`--ungrouped`) instead of one entry per
+    /// secret with its places.
+    pub ungrouped: bool,
 }
 
 /// What some formats need besides the findings: SARIF lists every rule of

@@ -33,7 +33,12 @@ const MAX_DESCRIPTION: usize = 1024;
 /// The partial fingerprint GitHub code scanning reads.
 pub const LINE_HASH_KEY: &str = "primaryLocationLineHash";
 /// Our own stable identity of a finding: rule and secret, not position.
+/// The copies of one secret share it, so a viewer can group them.
 pub const FINGERPRINT_KEY: &str = "patscan/v1";
+/// Other places of the same secret listed on each result: enough to show
+/// that it is copied around, bounded so that a token pasted into 5,000
+/// files does not make the log quadratic.
+pub const MAX_RELATED_LOCATIONS: usize = 10;
 
 pub fn write(
     report: &ScanReport,
@@ -63,10 +68,38 @@ pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOp
         .version(env!("CARGO_PKG_VERSION"))
         .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
         .build();
+    // The places of each secret, so that each result can point at the
+    // others: code scanning shows one alert per line, and a reviewer sees
+    // from any of them where else the same token sits.
+    let mut places: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for finding in &report.findings {
+        places
+            .entry(finding.fingerprint())
+            .or_default()
+            .push(finding);
+    }
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .map(|f| result(f, index.get(f.rule_id.as_str()).copied(), context, options))
+        .map(|f| {
+            let others: Vec<&Finding> = places[&f.fingerprint()]
+                .iter()
+                .copied()
+                .filter(|other| !std::ptr::eq(*other, f))
+                .take(MAX_RELATED_LOCATIONS)
+                .collect();
+            let mut result = result(f, index.get(f.rule_id.as_str()).copied(), context, options);
+            if !others.is_empty() {
+                result.related_locations = Some(
+                    others
+                        .iter()
+                        .enumerate()
+                        .map(|(i, other)| related_location(i, other, context))
+                        .collect(),
+                );
+            }
+            result
+        })
         .collect();
     // Files that could not be scanned: the run succeeded, with warnings.
     let notifications: Vec<Notification> = report
@@ -212,12 +245,8 @@ fn truncate(value: &str, max: usize) -> String {
     format!("{}…", &value[..end])
 }
 
-fn result(
-    finding: &Finding,
-    rule_index: Option<usize>,
-    context: &ReportContext<'_>,
-    options: RenderOptions,
-) -> SarifResult {
+/// Where a finding is, as a SARIF physical location.
+fn physical_location(finding: &Finding, context: &ReportContext<'_>) -> PhysicalLocation {
     let uri = artifact_uri(&relative_path(&finding.path, context.roots));
     let region = Region::builder()
         .start_line(finding.line.max(1) as i64)
@@ -225,13 +254,35 @@ fn result(
         .end_line(finding.line.max(1) as i64)
         .end_column(finding.end_column.max(finding.column + 1) as i64)
         .build();
+    PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(uri).build())
+        .region(region)
+        .build()
+}
+
+fn related_location(id: usize, other: &Finding, context: &ReportContext<'_>) -> Location {
+    let text = match other.origin.commit() {
+        Some(commit) => format!(
+            "The same secret, in commit {}",
+            commit.commit.get(..12).unwrap_or(&commit.commit)
+        ),
+        None => "The same secret".to_string(),
+    };
+    Location::builder()
+        .id(id as i64)
+        .physical_location(physical_location(other, context))
+        .message(Message::builder().text(text).build())
+        .build()
+}
+
+fn result(
+    finding: &Finding,
+    rule_index: Option<usize>,
+    context: &ReportContext<'_>,
+    options: RenderOptions,
+) -> SarifResult {
     let location = Location::builder()
-        .physical_location(
-            PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(uri).build())
-                .region(region)
-                .build(),
-        )
+        .physical_location(physical_location(finding, context))
         .build();
     let validated = if finding.validation == "checksum" {
         "issuer checksum verified"

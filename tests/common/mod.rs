@@ -89,7 +89,7 @@ pub fn scan_json(dir: &Path, args: &[&str]) -> JsonRun {
     let output = patscan()
         .current_dir(dir)
         .arg("scan")
-        .args(["--format", "json"])
+        .args(["--format", "json", "--ungrouped"])
         .args(args)
         .output()
         .unwrap();
