@@ -660,6 +660,44 @@ fn verify_rechecks_a_report_written_with_show_secrets() {
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("LIVE TOKEN"));
     out.assert_no_leak(&[&t, &u]);
+
+    // The default, grouped report is read too: each secret once.
+    write(dir.path(), "b.env", &format!("GH={t}\n"));
+    let scan = run(
+        dir.path(),
+        None,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--show-secrets",
+            "-o",
+            "grouped.json",
+            "a.env",
+            "b.env",
+        ],
+    );
+    assert_eq!(scan.code, 1, "{}", scan.stderr);
+    let out = run(
+        dir.path(),
+        Some(&emu.overrides()),
+        &["verify", "grouped.json", "--format", "json"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let json = out.json();
+    let secrets: Vec<(&str, u64)> = json["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["verification"]["status"].as_str().unwrap(),
+                s["occurrence_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(secrets, [("active", 2), ("inactive", 1)]);
+    out.assert_no_leak(&[&t, &u]);
 }
 
 #[test]
