@@ -53,7 +53,7 @@ pub fn scan(
     rules: &RuleSet,
     options: &ScanOptions,
     tally: &Tally,
-    origin: &(dyn Fn(&Job) -> (String, Origin) + Sync),
+    origin: &(dyn Fn(&gix::Repository, &Job) -> (String, Origin) + Sync),
 ) -> Vec<Finding> {
     let collected = Mutex::new(Vec::new());
     let trouble = Mutex::new(Trouble::default());
@@ -79,7 +79,7 @@ pub fn scan(
                     &mut mine,
                 );
                 if !local.is_empty() {
-                    let (path, origin) = origin(job);
+                    let (path, origin) = origin(&repo, job);
                     for mut finding in local.drain(..) {
                         // An archive member keeps its `!/member` part.
                         let scanned = job.path.to_str_lossy();

@@ -5,6 +5,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::OnceLock;
 
 use gix::hash::ObjectId;
 use gix::objs::Find as _;
@@ -18,13 +19,47 @@ use crate::scanner::Scanner;
 /// The path shown for a finding in a commit message.
 pub const MESSAGE_PATH: &str = "<commit message>";
 
+/// One commit of the graph: what ordering and the tree walk need, about
+/// 100 bytes. Author, date and summary strings (another 100 to 300 bytes a
+/// commit) are made only for the few commits a finding names.
 pub struct Node {
     pub id: ObjectId,
     pub tree: ObjectId,
-    pub parents: Vec<ObjectId>,
+    pub parents: Box<[ObjectId]>,
     /// Committer time, seconds since the epoch: orders unrelated commits.
     pub time: i64,
-    pub meta: CommitMeta,
+    /// Set at load time for a commit whose message holds a token (its
+    /// summary must mask it); otherwise on first use, by [`Node::meta`].
+    meta: OnceLock<Box<CommitMeta>>,
+}
+
+impl Node {
+    /// The commit's provenance, read again from the object store the first
+    /// time a finding needs it. A commit that cannot be read any more (it
+    /// was read a moment ago) is named by its id alone.
+    pub fn meta(&self, repo: &gix::Repository, show_secrets: bool) -> &CommitMeta {
+        self.meta.get_or_init(|| {
+            let mut buf = Vec::new();
+            let decoded = repo
+                .objects
+                .try_find(&self.id, &mut buf)
+                .ok()
+                .flatten()
+                .and_then(|data| data.decode().ok())
+                .and_then(|object| object.into_commit());
+            Box::new(match decoded {
+                // No token in the message (else the meta would be set):
+                // nothing to mask in its summary.
+                Some(commit) => commit_meta(&self.id, &commit, &[], show_secrets),
+                None => CommitMeta {
+                    commit: self.id.to_string(),
+                    author: String::new(),
+                    date: String::new(),
+                    summary: String::new(),
+                },
+            })
+        })
+    }
 }
 
 pub struct Graph {
@@ -98,15 +133,19 @@ pub fn load(
             commit.message.len() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
-        let secrets: Vec<_> = local.iter().map(|f| &f.secret).collect();
-        let meta = commit_meta(&id, &commit, &secrets, options.show_secrets);
-        for mut finding in local.drain(..) {
-            finding.origin = Origin::CommitMessage {
-                commit: meta.clone(),
-            };
-            out.push(finding);
+        let meta = OnceLock::new();
+        if !local.is_empty() {
+            let secrets: Vec<_> = local.iter().map(|f| &f.secret).collect();
+            let known = commit_meta(&id, &commit, &secrets, options.show_secrets);
+            for mut finding in local.drain(..) {
+                finding.origin = Origin::CommitMessage {
+                    commit: known.clone(),
+                };
+                out.push(finding);
+            }
+            let _ = meta.set(Box::new(known));
         }
-        let parents: Vec<ObjectId> = commit.parents().collect();
+        let parents: Box<[ObjectId]> = commit.parents().collect();
         for parent in &parents {
             if queued.insert(*parent) {
                 queue.push_back(*parent);
@@ -195,12 +234,7 @@ mod tests {
             tree: id(0),
             parents: parents.iter().map(|&p| id(p)).collect(),
             time,
-            meta: CommitMeta {
-                commit: String::new(),
-                author: String::new(),
-                date: String::new(),
-                summary: String::new(),
-            },
+            meta: OnceLock::new(),
         }
     }
 

@@ -80,14 +80,16 @@ pub fn scan(
     // Filled once the commits no ref reaches are known, before any of
     // their blobs is sent to the workers.
     let lost: OnceLock<Graph> = OnceLock::new();
-    let origin = |job: &Job| {
+    let origin = |repo: &gix::Repository, job: &Job| {
         let blob = job.id.to_string();
         let path = String::from_utf8_lossy(&job.path).into_owned();
         match job.found {
             Found::Commit(i) => (
                 path,
                 Origin::Commit {
-                    commit: graph.nodes[i as usize].meta.clone(),
+                    commit: graph.nodes[i as usize]
+                        .meta(repo, options.show_secrets)
+                        .clone(),
                     blob,
                 },
             ),
@@ -95,7 +97,9 @@ pub fn scan(
                 Some(lost) => (
                     path,
                     Origin::UnreachableCommit {
-                        commit: lost.nodes[i as usize].meta.clone(),
+                        commit: lost.nodes[i as usize]
+                            .meta(repo, options.show_secrets)
+                            .clone(),
                         blob,
                     },
                 ),
