@@ -513,3 +513,41 @@ fn a_file_scan_says_there_is_no_history() {
     assert!(run.stdout.contains("No secrets found."));
     assert!(run.stdout.ends_with("</html>\n"));
 }
+
+#[test]
+fn verify_refuses_show_secrets_for_html_before_reading_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::from_output(
+        patscan()
+            .current_dir(dir.path())
+            .args([
+                "verify",
+                "missing.json",
+                "--format",
+                "html",
+                "--show-secrets",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--show-secrets does not combine with --format html"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("missing.json"), "{}", run.stderr);
+}
+
+#[test]
+fn rules_has_no_html_form() {
+    let run = Run::from_output(
+        patscan()
+            .args(["rules", "--format", "html"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("reports of a scan"), "{}", run.stderr);
+}

@@ -467,11 +467,12 @@ fn write_place(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
         Some(meta) => write!(
             out,
             "<td><code title=\"{commit}\">{short}</code> <span class=\"summary\">{summary}</span></td>\
-             <td><time datetime=\"{date}\">{date}</time></td><td>{author}</td>",
+             <td><time datetime=\"{date}\" title=\"{date}\">{shown}</time></td><td>{author}</td>",
             commit = Esc(&meta.commit),
             short = Esc(timeline::short(&meta.commit)),
             summary = Esc(&meta.summary),
             date = Esc(&meta.date),
+            shown = Esc(&meta.date.get(..16).unwrap_or(&meta.date).replace('T', " ")),
             author = Esc(&meta.author),
         )?,
         None => write!(out, "<td>—</td><td>—</td><td>—</td>")?,

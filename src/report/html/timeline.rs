@@ -12,7 +12,7 @@ use crate::report::group::{epoch_seconds, SecretGroup};
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 90.0;
-const RIGHT: f64 = 30.0;
+const RIGHT: f64 = 50.0;
 const LANES: [(&str, f64); 3] = [("high", 28.0), ("medium", 56.0), ("low", 84.0)];
 const COMMITS_Y: f64 = 122.0;
 const AXIS_Y: f64 = 150.0;
