@@ -504,3 +504,120 @@ fn write_problems(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "</ul></details>\n</section>")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Origin, Secret};
+    use crate::rules::Confidence;
+    use std::path::PathBuf;
+
+    fn finding(rule: &str, secret: &str, status: Option<Status>) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            rule_name: rule.into(),
+            confidence: Confidence::High,
+            validation: "checksum",
+            path: "a.env".into(),
+            origin: Origin::File,
+            line: 1,
+            column: 1,
+            end_column: 2,
+            secret: Secret::new(secret.into()),
+            snippet: "T=ghp_…[40 chars]".into(),
+            encoding: None,
+            line_hash: None,
+            allowed_by: None,
+            live: crate::live::LiveInfo {
+                verification: status.map(|status| Verification {
+                    status,
+                    provider: Some("github".into()),
+                    reason: Some("<b>bad</b> credentials".into()),
+                    owner: None,
+                    scopes: vec!["repo".into()],
+                    expires_at: None,
+                    organisation: None,
+                    endpoint: None,
+                    http_status: None,
+                    owner_descriptor: None,
+                }),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn render(findings: Vec<Finding>, show_secrets: bool) -> io::Result<String> {
+        let rules = crate::rules::builtin().unwrap();
+        let roots = [PathBuf::from(".")];
+        let report = ScanReport {
+            findings,
+            problems: Vec::new(),
+            summary: Default::default(),
+        };
+        let context = ReportContext {
+            rules: &rules,
+            roots: &roots,
+        };
+        let options = RenderOptions {
+            show_secrets,
+            color: false,
+            ungrouped: false,
+        };
+        let mut out = Vec::new();
+        write(&report, &context, options, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn live_status_is_counted_per_secret_and_shown_per_row() {
+        let html = render(
+            vec![
+                finding(
+                    "github-classic-pat",
+                    "secret-one-0000",
+                    Some(Status::Active),
+                ),
+                finding(
+                    "github-classic-pat",
+                    "secret-two-0000",
+                    Some(Status::Inactive),
+                ),
+                finding("github-fine-grained-pat", "secret-three-00", None),
+            ],
+            false,
+        )
+        .unwrap();
+        let count = |class: &str| {
+            let start = html.find(&format!("data-count=\"{class}\"")).unwrap();
+            let rest = &html[start..];
+            let at = rest.find("class=\"count\">").unwrap() + "class=\"count\">".len();
+            rest[at..rest[at..].find('<').unwrap() + at].to_string()
+        };
+        assert_eq!(count("secrets"), "3");
+        assert_eq!(count("active"), "1");
+        assert_eq!(count("inactive"), "1");
+        assert_eq!(count("unknown"), "0");
+        // GitHub: 3 high; live 1, inactive 1, unknown 0, not checked 1.
+        assert!(html.contains(
+            "<tr><th scope=\"row\">GitHub</th><td class=\"num\">3</td><td class=\"num\">0</td>\
+             <td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">1</td>\
+             <td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">3</td></tr>"
+        ));
+        assert!(html.contains("<span class=\"badge active\">active</span>"));
+        assert!(html.contains("<span class=\"badge not-checked\">not checked</span>"));
+        assert!(html.contains("reason: &lt;b&gt;bad&lt;/b&gt; credentials; scopes: repo"));
+        assert!(!html.contains("secret-one"), "masked");
+        assert!(html.contains("\"verification_summary\":{\"active\":1,\"inactive\":1}"));
+    }
+
+    #[test]
+    fn show_secrets_is_refused_by_the_writer_too() {
+        let err = render(
+            vec![finding("github-classic-pat", "s3cr3t-s3cr3t", None)],
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(!err.to_string().contains("s3cr3t"));
+    }
+}
