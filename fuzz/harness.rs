@@ -414,6 +414,7 @@ pub fn report(data: &[u8]) {
             (Format::Json, true),
             (Format::Jsonl, false),
             (Format::Sarif, false),
+            (Format::Html, false),
         ] {
             let mut out = Vec::new();
             let options = RenderOptions {
@@ -421,10 +422,21 @@ pub fn report(data: &[u8]) {
                 color: format == Format::Human,
                 ungrouped,
             };
-            report::write_report(format, &report, &context, options, &mut out)
-                .expect("writing to memory cannot fail");
+            let written = report::write_report(format, &report, &context, options, &mut out);
+            if format == Format::Html && show_secrets {
+                // A report that gets passed around is never unmasked.
+                assert!(written.is_err(), "--show-secrets must be refused for HTML");
+                continue;
+            }
+            written.expect("writing to memory cannot fail");
             let text = String::from_utf8(out).expect("reports are UTF-8");
             match format {
+                Format::Html => {
+                    // Input (path, snippets) never becomes markup: the
+                    // island and the report's script are the only scripts.
+                    assert_eq!(text.matches("<script").count(), 2, "markup from input");
+                    assert!(text.ends_with("</html>\n"));
+                }
                 Format::Json | Format::Sarif => {
                     serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON");
                 }
@@ -473,6 +485,11 @@ pub fn report(data: &[u8]) {
                     let escaped = serde_json::to_string(&f.snippet).expect("a string");
                     let escaped = &escaped[1..escaped.len() - 1];
                     rest = rest.replace(f.snippet.trim(), "").replace(escaped, "");
+                    if format == Format::Html {
+                        rest = rest
+                            .replace(&html_escaped(&f.snippet), "")
+                            .replace(&island_escaped(escaped), "");
+                    }
                 }
                 assert_hidden(&rest, &secrets, &planted.plain, format_name(format));
             }
@@ -486,5 +503,24 @@ fn format_name(format: Format) -> &'static str {
         Format::Json => "the JSON report",
         Format::Jsonl => "the JSON Lines report",
         Format::Sarif => "the SARIF log",
+        Format::Html => "the HTML report",
     }
+}
+
+/// Text as the HTML report writes it in an element.
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A JSON string's contents as the HTML report's data island writes them.
+fn island_escaped(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }

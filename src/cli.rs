@@ -349,6 +349,7 @@ fn findings_exit_code(findings: &[Finding], fail_on: Confidence, exit_zero: bool
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    refuse_unmasked_html(args.format, args.show_secrets)?;
     // Read before scanning, so a bad override fails fast; `None` (no
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
@@ -495,6 +496,15 @@ fn run_install_hook(args: InstallHookArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A report file gets passed around: the HTML one is always masked, and
+/// asking otherwise stops the run before it scans or checks anything.
+pub(crate) fn refuse_unmasked_html(format: Format, show_secrets: bool) -> Result<()> {
+    if format == Format::Html && show_secrets {
+        anyhow::bail!(report::html::SHOW_SECRETS_REFUSED);
+    }
+    Ok(())
+}
+
 /// Colour only for the human format on a terminal (unless forced), and
 /// never when `NO_COLOR` is set.
 pub(crate) fn render_options(
@@ -547,8 +557,8 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
     if args.markdown && args.format != Format::Human {
         anyhow::bail!("--markdown is a table for people; it does not combine with --format");
     }
-    if args.format == Format::Sarif {
-        anyhow::bail!("`rules` prints human, json or jsonl; SARIF lists the rules of a scan");
+    if matches!(args.format, Format::Sarif | Format::Html) {
+        anyhow::bail!("`rules` prints human, json or jsonl; SARIF and HTML are reports of a scan");
     }
     write_output(None, |out| match args.format {
         Format::Json => {
@@ -556,7 +566,7 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
             serde_json::to_writer_pretty(&mut *out, &specs)?;
             writeln!(out)
         }
-        Format::Jsonl | Format::Sarif => {
+        Format::Jsonl | Format::Sarif | Format::Html => {
             for rule in rules.rules() {
                 serde_json::to_writer(&mut *out, &rule.spec)?;
                 writeln!(out)?;

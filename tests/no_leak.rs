@@ -113,7 +113,7 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-const FORMATS: &[&str] = &["human", "json", "jsonl", "sarif"];
+const FORMATS: &[&str] = &["human", "json", "jsonl", "sarif", "html"];
 
 #[test]
 fn no_output_shows_a_token_without_show_secrets() {
@@ -215,7 +215,8 @@ fn baselines_warnings_and_errors_show_no_token() {
 fn with_show_secrets_every_format_shows_the_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = hostile_tree(dir.path());
-    for format in FORMATS {
+    // HTML is always masked: `--show-secrets` is refused (tests/html_report.rs).
+    for format in FORMATS.iter().filter(|f| **f != "html") {
         let out = run(dir.path(), &["scan", "--format", format, "--show-secrets"]);
         assert_eq!(out.code, 1);
         for token in &secrets.plain[secrets.plain.len() - 5..] {

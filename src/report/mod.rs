@@ -3,6 +3,7 @@
 //! the caller passed `show_secrets`.
 
 pub mod group;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod jsonl;
@@ -26,6 +27,8 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// One self-contained HTML page for auditors (always masked).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,5 +60,6 @@ pub fn write_report(
         Format::Json => json::write(report, options, out),
         Format::Jsonl => jsonl::write(report, options, out),
         Format::Sarif => sarif::write(report, context, options, out),
+        Format::Html => html::write(report, context, options, out),
     }
 }

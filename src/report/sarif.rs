@@ -155,10 +155,12 @@ fn level(confidence: Confidence) -> ResultLevel {
     }
 }
 
-fn revoke_text(spec: &RuleSpec) -> &str {
-    spec.revoke.as_deref().unwrap_or(
-        "Revoke or rotate it with its issuer, then replace it with a reference to a secret store.",
-    )
+/// What to do with a token whose rule says nothing about revoking it.
+pub(super) const DEFAULT_REVOKE: &str =
+    "Revoke or rotate it with its issuer, then replace it with a reference to a secret store.";
+
+pub(super) fn revoke_text(spec: &RuleSpec) -> &str {
+    spec.revoke.as_deref().unwrap_or(DEFAULT_REVOKE)
 }
 
 fn descriptor(spec: &RuleSpec) -> ReportingDescriptor {
