@@ -169,13 +169,12 @@ impl Tally {
         ));
     }
 
-    /// Whether anything has been reported so far.
-    pub fn has_problems(&self) -> bool {
-        !self
-            .problems
+    /// How many problems have been reported so far.
+    pub fn problem_count(&self) -> usize {
+        self.problems
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
+            .len()
     }
 
     pub fn problem(&self, problem: Problem) {
@@ -257,7 +256,11 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
     let summary = cache.map(|cache| {
         let summary = cache.counters.summary();
         if let Err(message) = cache.save() {
-            tally.problem(Problem::new("<cache>", &message));
+            let dir = match &options.cache {
+                CacheSetting::Dir(dir) => dir.to_string_lossy().into_owned(),
+                _ => String::new(),
+            };
+            tally.problem(Problem::new(&dir, &message));
         }
         summary
     });

@@ -280,16 +280,25 @@ fn a_corrupt_or_foreign_cache_file_is_ignored_with_a_warning_and_rebuilt() {
         assert_eq!(cache(&again.json).2, 0);
     }
 
-    // A damaged run record is only a reason to walk again.
-    for run_file in files
+    // A damaged run record: reported, the history walked again (every blob
+    // known), and the record rewritten.
+    let records: Vec<_> = files
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "run"))
-    {
-        fs::write(run_file, b"garbage").unwrap();
-    }
+        .collect();
+    assert_eq!(records.len(), 1, "{files:?}");
+    fs::write(records[0], b"garbage").unwrap();
     let run = history(&repo, &[]);
-    assert_eq!(comparable(&run.json), comparable(&fresh.json));
+    assert!(
+        run.stderr.contains("ignored the cache file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json["findings"], fresh.json["findings"]);
     assert_eq!(cache(&run.json).2, 0);
+    let again = history(&repo, &[]);
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+    assert_eq!(comparable(&again.json), comparable(&fresh.json));
 }
 
 #[test]

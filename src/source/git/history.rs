@@ -71,7 +71,7 @@ pub fn scan(
             )?;
             if let Some(memory) = &memory {
                 let now = replay::state(repo, &tips);
-                if let Some(run) = replay::find(memory.cache, &now) {
+                if let Some(run) = replay::find(repo, memory.cache, &now, tally) {
                     if let Some(found) = replay::run(
                         repo,
                         &packs,
@@ -85,7 +85,10 @@ pub fn scan(
                         return Ok(found);
                     }
                 }
-                state = Some(now);
+                // Warnings so far (a bad ref, a damaged cache file) come
+                // again or are fixed next time; only the walk's own keep a
+                // run from being recorded.
+                state = Some((now, tally.problem_count()));
             }
             commits::load(
                 repo,
@@ -150,17 +153,19 @@ pub fn scan(
             reason: "the repository has no commits and no objects".into(),
         });
     }
-    if let (Some(state), Some(memory)) = (state, &memory) {
-        replay::record(
-            repo,
-            memory,
-            state,
-            &graph,
-            lost.get(),
-            &findings,
-            count,
-            tally,
-        );
+    if let (Some((state, problems)), Some(memory)) = (state, &memory) {
+        if tally.problem_count() == problems {
+            replay::record(
+                repo,
+                memory,
+                state,
+                &graph,
+                lost.get(),
+                &findings,
+                count,
+                tally,
+            );
+        }
     }
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)

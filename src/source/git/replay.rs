@@ -226,16 +226,36 @@ impl Run {
     }
 }
 
-/// The recorded run, if it is of this `state`; a damaged record is only
-/// a reason to walk (the next run rewrites it), so it is not reported.
-pub fn find(cache: &BlobCache, state: &[u8; 32]) -> Option<Run> {
+/// The recorded run, if it is of this `state`. A record of another state
+/// is the normal case after any change; a damaged one is reported (and
+/// rewritten by this scan's walk).
+pub fn find(
+    repo: &gix::Repository,
+    cache: &BlobCache,
+    state: &[u8; 32],
+    tally: &Tally,
+) -> Option<Run> {
     if !cache.is_warm() {
         return None;
     }
-    match store::load(&cache.run_path(), Kind::Run, cache.key()) {
-        Loaded::Body(body) => Run::read(&body).filter(|run| &run.state == state),
-        Loaded::Missing | Loaded::Ignored(_) => None,
-    }
+    let path = cache.run_path();
+    let reason = match store::load(&path, Kind::Run, cache.key()) {
+        Loaded::Missing => return None,
+        Loaded::Body(body) => match Run::read(&body) {
+            Some(run) => return (&run.state == state).then_some(run),
+            None => "its entries are malformed".to_string(),
+        },
+        Loaded::Ignored(reason) => reason,
+    };
+    warn(
+        tally,
+        repo,
+        format!(
+            "ignored the cache file {}: {reason}; it is rebuilt",
+            path.display()
+        ),
+    );
+    None
 }
 
 pub fn remember(cache: &BlobCache, run: &Run) -> Result<(), String> {
@@ -244,8 +264,8 @@ pub fn remember(cache: &BlobCache, run: &Run) -> Result<(), String> {
         .map_err(|e| format!("cannot write the cache {}: {e}", path.display()))
 }
 
-/// Records this whole-history scan, unless it had warnings (then the next
-/// one walks again, and finds them again). A failure to write is only a
+/// Records this whole-history scan (the caller checks that its walk had no
+/// warnings: those must be found again). A failure to write is only a
 /// warning: the scan itself is done.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn record(
@@ -258,9 +278,6 @@ pub(super) fn record(
     listed: usize,
     tally: &Tally,
 ) {
-    if tally.has_problems() {
-        return;
-    }
     let reachable: HashSet<ObjectId> = graph.nodes.iter().map(|n| n.id).collect();
     let message_commits = messages.iter().filter_map(|finding| match &finding.origin {
         Origin::CommitMessage { commit } => {
