@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 
 use crate::baseline::Baseline;
+use crate::cache::CacheSetting;
 use crate::config::{self, Config};
 use crate::finding::Finding;
 use crate::redact::redact_tokens;
@@ -178,6 +179,14 @@ pub struct ScanArgs {
     /// commits reachable from B and not from A), e.g. a pull request.
     #[arg(long, value_name = "A..B", requires = "history", help_heading = "Git")]
     pub range: Option<String>,
+    /// Remember in DIR what was scanned (never a secret), so that a repeat
+    /// scan reads only what changed. Off by default for folders; on by
+    /// default for --history, in the repository's git dir.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["no_cache", "staged"])]
+    pub cache: Option<PathBuf>,
+    /// With --history: neither use nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// How the file walk behaves; shared by `scan` and `baseline` so that a
@@ -379,6 +388,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         // Only SARIF reports them, and they cost a pass over each file
         // with findings.
         line_hashes: args.format == Format::Sarif,
+        cache: match &args.cache {
+            _ if args.no_cache || args.staged => CacheSetting::Off,
+            Some(dir) => CacheSetting::Dir(dir.clone()),
+            None if args.history => CacheSetting::Default,
+            None => CacheSetting::Off,
+        },
         ..args.walk.options(&args.paths)
     };
     let git_mode = if args.staged {

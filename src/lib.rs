@@ -13,6 +13,7 @@
 //! shell over [`cli`].
 
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -11,6 +11,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::baseline::BaselineEntry;
+use crate::cache::files::FileCache;
+use crate::cache::key::DetectionKey;
+use crate::cache::{CacheSetting, CacheSummary};
 use crate::config::PathGlobs;
 use crate::error::ScanError;
 use crate::finding::{Finding, Origin};
@@ -48,6 +51,8 @@ pub struct ScanOptions {
     /// `primaryLocationLineHash`). It costs a pass over the text of every
     /// input with findings, so the CLI turns it on only for SARIF.
     pub line_hashes: bool,
+    /// Remember what was scanned, to skip it next time (see [`crate::cache`]).
+    pub cache: CacheSetting,
 }
 
 impl Default for ScanOptions {
@@ -63,6 +68,7 @@ impl Default for ScanOptions {
             skip_paths: None,
             progress: false,
             line_hashes: true,
+            cache: CacheSetting::Off,
         }
     }
 }
@@ -163,6 +169,14 @@ impl Tally {
         ));
     }
 
+    /// How many problems have been reported so far.
+    pub fn problem_count(&self) -> usize {
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     pub fn problem(&self, problem: Problem) {
         self.problems
             .lock()
@@ -191,6 +205,9 @@ pub struct Summary {
     pub suppressed: SuppressedCounts,
     /// Baseline entries that matched no token in this scan.
     pub stale_baseline_entries: Vec<BaselineEntry>,
+    /// What the cache answered, when one was used (`--history`, `--cache`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSummary>,
 }
 
 pub struct ScanReport {
@@ -219,11 +236,37 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
     }
 
     let tally = Tally::with_progress(Progress::new(options.progress, "files"));
-    let mut findings = source::fs::scan_paths(rules, &roots, defaulted, options, &tally);
+    let cache = match &options.cache {
+        CacheSetting::Dir(dir) => {
+            let key = DetectionKey::new(rules, options);
+            let (cache, warning) = FileCache::open(dir, key);
+            if let Some(message) = warning {
+                tally.problem(Problem::new(&dir.to_string_lossy(), &message));
+            }
+            Some(cache)
+        }
+        // The default place is a repository's; folders have none.
+        CacheSetting::Off | CacheSetting::Default => None,
+    };
+    let mut findings =
+        source::fs::scan_paths(rules, &roots, defaulted, options, &tally, cache.as_ref());
     if !stdin_requested.is_empty() {
         scan_stdin(rules, options, &tally, &mut findings)?;
     }
-    Ok(finish(findings, tally, started))
+    let summary = cache.map(|cache| {
+        let summary = cache.counters.summary();
+        if let Err(message) = cache.save() {
+            let dir = match &options.cache {
+                CacheSetting::Dir(dir) => dir.to_string_lossy().into_owned(),
+                _ => String::new(),
+            };
+            tally.problem(Problem::new(&dir, &message));
+        }
+        summary
+    });
+    let mut report = finish(findings, tally, started);
+    report.summary.cache = summary;
+    Ok(report)
 }
 
 /// Sorts what the sources found and counts it into a report.
@@ -271,6 +314,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
             ..SuppressedCounts::default()
         },
         stale_baseline_entries: Vec::new(),
+        cache: None,
     };
     ScanReport {
         findings,

@@ -2,13 +2,15 @@
 //! crate, as in ripgrep) whose worker threads scan each file as they reach it.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use crate::cache::entry::{Entry, Outcome as Cached};
+use crate::cache::files::{self, FileCache, FileEntry, Stamp};
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{Problem, ScanOptions, Tally};
@@ -22,6 +24,7 @@ pub fn scan_paths(
     strip_dot_prefix: bool,
     options: &ScanOptions,
     tally: &Tally,
+    cache: Option<&FileCache>,
 ) -> Vec<Finding> {
     let Some((first, rest)) = roots.split_first() else {
         return Vec::new();
@@ -62,6 +65,8 @@ pub fn scan_paths(
             findings: Vec::new(),
             collected: &collected,
             line_hashes: options.line_hashes,
+            cache,
+            learnt: Vec::new(),
         };
         Box::new(move |entry| {
             match entry {
@@ -88,12 +93,18 @@ struct Worker<'a> {
     collected: &'a Mutex<Vec<Finding>>,
     /// Re-read files larger than a chunk for their findings' line hashes.
     line_hashes: bool,
+    cache: Option<&'a FileCache>,
+    /// What this thread scanned, for the cache.
+    learnt: Vec<(String, FileEntry)>,
 }
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
         let mut all = self.collected.lock().unwrap_or_else(|p| p.into_inner());
         all.append(&mut self.findings);
+        if let Some(cache) = self.cache {
+            cache.record(&mut self.learnt);
+        }
     }
 }
 
@@ -142,20 +153,91 @@ impl Worker<'_> {
                 return;
             }
         };
-        match file.metadata() {
+        let stamp = match file.metadata() {
             Ok(meta) if meta.len() > options.max_file_size => {
                 tally.too_large(display, meta.len(), options.max_file_size);
                 return;
             }
-            Ok(_) => {}
+            Ok(meta) => Stamp::of(&meta),
             Err(err) => {
                 tally.problem(Problem::new(display, &format!("cannot stat: {err}")));
                 return;
             }
+        };
+        let Some(cache) = self.cache else {
+            self.scan_open_file(file, stamp.size, path, display, options, tally, false);
+            return;
+        };
+        let key = files::key_of(path);
+        let known = cache.lookup(&key);
+        // Unchanged: the same size, time and inode, or, when only the
+        // time or inode moved (a checkout, a `touch`), the same content.
+        let mut unchanged = false;
+        if let Some(old) = known {
+            unchanged = if old.stamp == stamp {
+                true
+            } else if old.stamp.size == stamp.size && old.content.is_some() {
+                let content = files::hash_all(&mut file).ok();
+                if let Err(err) = file.rewind() {
+                    tally.problem(Problem::new(display, &format!("read error: {err}")));
+                    return;
+                }
+                content.is_some() && content == old.content
+            } else {
+                false
+            };
+            if unchanged && old.entry.is_clean() {
+                old.entry.outcome.replay(tally);
+                cache.counters.hit();
+                if old.stamp != stamp {
+                    let mut entry = old.clone();
+                    entry.stamp = stamp;
+                    self.learnt.push((key, entry));
+                }
+                return;
+            }
         }
+        let found_from = self.findings.len();
+        let scanned = self.scan_open_file(file, stamp.size, path, display, options, tally, true);
+        let Some((outcome, content)) = scanned else {
+            return;
+        };
+        let entry = Entry::new(outcome, &self.findings[found_from..], display);
+        match known {
+            Some(old) if unchanged => {
+                cache.counters.rescanned();
+                if old.entry == entry && old.stamp == stamp && old.content == content {
+                    return;
+                }
+            }
+            _ => cache.counters.miss(),
+        }
+        self.learnt.push((
+            key,
+            FileEntry {
+                stamp,
+                content,
+                entry,
+            },
+        ));
+    }
+
+    /// Scans an opened file: how, for the cache, with a hash of its content
+    /// when `hash` is set and it was read whole; `None` when reading it
+    /// failed (so it is not cached).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_open_file(
+        &mut self,
+        mut file: File,
+        size: u64,
+        path: &Path,
+        display: &str,
+        options: &ScanOptions,
+        tally: &Tally,
+        hash: bool,
+    ) -> Option<(Cached, Option<[u8; 32]>)> {
         if let Some(limits) = &options.archives {
             if let Some(kind) = archive::kind_of(display) {
-                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
                 let result = archive::scan_archive(
                     &mut self.scanner,
                     kind,
@@ -166,27 +248,40 @@ impl Worker<'_> {
                     &mut self.findings,
                 );
                 tally.archive_scanned(&result);
+                // With problems it is not cached: they are reported again.
+                let outcome = result.problems.is_empty().then(|| Cached::archive(&result));
                 for problem in result.problems {
                     tally.problem(problem);
                 }
-                return;
+                return outcome.map(|o| (o, None));
             }
         }
         let found_from = self.findings.len();
-        match self
+        let mut hashing = files::Hashing::new(&mut file);
+        let reader: &mut dyn Read = if hash {
+            &mut hashing
+        } else {
+            &mut *hashing.inner
+        };
+        let scanned = self
             .scanner
-            .scan_reader(&mut file, display, &Origin::File, &mut self.findings)
-        {
+            .scan_reader(reader, display, &Origin::File, &mut self.findings);
+        match scanned {
             Ok(Outcome::Scanned { bytes }) => {
                 tally.scanned(bytes);
+                // Read to its end: the hash is of the whole content.
+                let content = hash.then(|| hashing.finish());
                 self.hash_lines(path, found_from);
+                Some((Cached::Text { bytes }, content))
             }
             Ok(Outcome::Binary) => {
                 tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+                Some((Cached::Binary, None))
             }
             Err(err) => {
                 // A read error mid-file: what was found before it is kept.
                 tally.problem(Problem::new(display, &format!("read error: {err}")));
+                None
             }
         }
     }

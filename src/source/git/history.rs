@@ -9,11 +9,13 @@ use std::sync::OnceLock;
 use gix::hash::ObjectId;
 use gix::objs::Find as _;
 
+use super::blobs::Memory;
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
 use super::one_line;
 use super::packread::Packs;
-use super::{blobs, carried, describe_signature, masked_summary, warn, GitError};
+use super::{blobs, carried, describe_signature, masked_summary, replay, warn, GitError};
+use crate::cache::blobs::BlobCache;
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
@@ -24,18 +26,23 @@ pub const UNREACHABLE_PATH: &str = "<unreachable blob>";
 /// The path shown for a finding in an annotated tag's message.
 pub const TAG_PATH: &str = "<tag message>";
 
+#[allow(clippy::too_many_arguments)]
 pub fn scan(
     repo: &gix::Repository,
     rules: &RuleSet,
     options: &ScanOptions,
     range: Option<&str>,
     tally: &Tally,
+    cache: Option<&BlobCache>,
 ) -> Result<Vec<Finding>, GitError> {
     let mut findings = Vec::new();
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let packs = Packs::open(repo);
     let mut walker = Walker::new(repo, &packs);
+    let memory = cache.map(Memory::new);
+    // What the listing depends on, to record this run (whole histories only).
+    let mut state = None;
 
     let graph = match range {
         Some(spec) => {
@@ -62,6 +69,27 @@ pub fn scan(
                 tally,
                 &mut findings,
             )?;
+            if let Some(memory) = &memory {
+                let now = replay::state(repo, &tips);
+                if let Some(run) = replay::find(repo, memory.cache, &now, tally) {
+                    if let Some(found) = replay::run(
+                        repo,
+                        &packs,
+                        rules,
+                        options,
+                        tally,
+                        memory,
+                        &run,
+                        findings.clone(),
+                    ) {
+                        return Ok(found);
+                    }
+                }
+                // Warnings so far (a bad ref, a damaged cache file) come
+                // again or are fixed next time; only the walk's own keep a
+                // run from being recorded.
+                state = Some((now, tally.problem_count()));
+            }
             commits::load(
                 repo,
                 &tips,
@@ -81,32 +109,7 @@ pub fn scan(
     // their blobs is sent to the workers.
     let lost: OnceLock<Graph> = OnceLock::new();
     let origin = |repo: &gix::Repository, job: &Job| {
-        let blob = job.id.to_string();
-        let path = String::from_utf8_lossy(&job.path).into_owned();
-        match job.found {
-            Found::Commit(i) => (
-                path,
-                Origin::Commit {
-                    commit: graph.nodes[i as usize]
-                        .meta(repo, options.show_secrets)
-                        .clone(),
-                    blob,
-                },
-            ),
-            Found::Dangling(i) => match lost.get() {
-                Some(lost) => (
-                    path,
-                    Origin::UnreachableCommit {
-                        commit: lost.nodes[i as usize]
-                            .meta(repo, options.show_secrets)
-                            .clone(),
-                        blob,
-                    },
-                ),
-                None => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
-            },
-            Found::Unreachable => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
-        }
+        origin_of(repo, job, &graph, lost.get(), options.show_secrets)
     };
 
     // Listing the blobs is sequential (each commit needs what the earlier
@@ -114,8 +117,18 @@ pub fn scan(
     let sync = repo.clone().into_sync();
     let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
     let (listed, found) = std::thread::scope(|scope| {
-        let scanning =
-            scope.spawn(|| blobs::scan(&sync, &packs, receive, rules, options, tally, &origin));
+        let scanning = scope.spawn(|| {
+            blobs::scan(
+                &sync,
+                &packs,
+                receive,
+                rules,
+                options,
+                tally,
+                &origin,
+                memory.as_ref(),
+            )
+        });
         let mut lister = Lister {
             repo,
             walker: &mut walker,
@@ -142,8 +155,54 @@ pub fn scan(
             reason: "the repository has no commits and no objects".into(),
         });
     }
+    if let (Some((state, problems)), Some(memory)) = (state, &memory) {
+        if tally.problem_count() == problems {
+            replay::record(
+                repo,
+                memory,
+                state,
+                &graph,
+                lost.get(),
+                &findings,
+                count,
+                tally,
+            );
+        }
+    }
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)
+}
+
+/// The path to show for a job's findings, and their provenance.
+pub(super) fn origin_of(
+    repo: &gix::Repository,
+    job: &Job,
+    graph: &Graph,
+    lost: Option<&Graph>,
+    show_secrets: bool,
+) -> (String, Origin) {
+    let blob = job.id.to_string();
+    let path = String::from_utf8_lossy(&job.path).into_owned();
+    match job.found {
+        Found::Commit(i) => (
+            path,
+            Origin::Commit {
+                commit: graph.nodes[i as usize].meta(repo, show_secrets).clone(),
+                blob,
+            },
+        ),
+        Found::Dangling(i) => match lost {
+            Some(lost) => (
+                path,
+                Origin::UnreachableCommit {
+                    commit: lost.nodes[i as usize].meta(repo, show_secrets).clone(),
+                    blob,
+                },
+            ),
+            None => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
+        },
+        Found::Unreachable => (UNREACHABLE_PATH.to_string(), Origin::Unreachable { blob }),
+    }
 }
 
 /// Lists the blobs to scan and sends them to the workers in batches.

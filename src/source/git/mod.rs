@@ -18,6 +18,7 @@ pub mod error;
 pub mod history;
 pub mod introduce;
 pub mod packread;
+pub mod replay;
 pub mod staged;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ use std::time::Instant;
 
 pub use error::GitError;
 
+use crate::cache::blobs::BlobCache;
+use crate::cache::key::DetectionKey;
 use crate::finding::{CommitMeta, Secret};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
@@ -57,9 +60,45 @@ pub fn scan(
     tally.unit = "blobs";
     let findings = match mode {
         Mode::Staged { all } => staged::scan(&repo, rules, options, *all, &tally)?,
-        Mode::History { range } => history::scan(&repo, rules, options, range.as_deref(), &tally)?,
+        Mode::History { range } => {
+            let cache = open_cache(&repo, rules, options, &tally);
+            let findings = history::scan(
+                &repo,
+                rules,
+                options,
+                range.as_deref(),
+                &tally,
+                cache.as_ref(),
+            )?;
+            let summary = cache.map(|cache| {
+                let summary = cache.counters.summary();
+                if let Err(message) = cache.save() {
+                    warn(&tally, &repo, message);
+                }
+                summary
+            });
+            let mut report = scan::finish(findings, tally, started);
+            report.summary.cache = summary;
+            return Ok(report);
+        }
     };
     Ok(scan::finish(findings, tally, started))
+}
+
+/// The history cache of `repo` under the current rules, unless it is off;
+/// a cache file that cannot be trusted is reported and replaced.
+fn open_cache(
+    repo: &gix::Repository,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    tally: &Tally,
+) -> Option<BlobCache> {
+    let key = DetectionKey::new(rules, options);
+    let (cache, warning) = BlobCache::open(&options.cache, repo.git_dir(), key)?;
+    if let Some(message) = warning {
+        warn(tally, repo, message);
+    }
+    Some(cache)
 }
 
 /// Opens the repository containing `path`, with an object cache sized for

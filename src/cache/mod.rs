@@ -1,0 +1,107 @@
+//! Re-scans nearly free: what an earlier scan learnt about each input,
+//! kept on disk and used only while nothing that changes detection has
+//! changed.
+//!
+//! - [`key`]: the detection key, a hash of everything that decides what a
+//!   scan finds (the rules' definitions, `--max-file-size`, archive
+//!   settings, patscan's version, the cache format). A cache file is only
+//!   read under the key it was written with.
+//! - [`store`]: the file format (a checked header, a body, a CRC) and
+//!   atomic writes. A file that is truncated, corrupt or of another format
+//!   is ignored with a warning and rebuilt, never trusted.
+//! - [`entry`]: what is kept per input: how it was scanned and, for each
+//!   token found, its rule, position and fingerprint — never the token.
+//! - [`blobs`]: the `--history` cache, per git blob id.
+//! - [`files`]: the `--cache DIR` cache of folder scans, per path, size,
+//!   modification time and inode (and a content hash when those change).
+//!
+//! An input with findings is always read and scanned again, so its
+//! findings (snippet, secret for live checks) are the fresh scan's; what
+//! the cache held is only checked against them. Only clean inputs — nearly
+//! all of them — are skipped unread.
+
+pub mod blobs;
+pub mod entry;
+pub mod files;
+pub mod key;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+/// Where the cache lives, as the command line chose.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CacheSetting {
+    /// No cache (`--no-cache`; the default for folder scans).
+    #[default]
+    Off,
+    /// The default of `--history`: `<git dir>/patscan-cache/`, or the user
+    /// cache folder when the git dir is not writable.
+    Default,
+    /// `--cache DIR`.
+    Dir(PathBuf),
+}
+
+/// What the cache did in one scan; in the JSON summary as `cache`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CacheSummary {
+    /// Inputs known clean from an earlier scan: not read at all.
+    pub hits: u64,
+    /// Inputs with findings in the cache: read and scanned again, to
+    /// rebuild their findings (the cache holds no secrets).
+    pub rescanned: u64,
+    /// Inputs the cache did not know (new, changed, or the rules changed):
+    /// scanned and added.
+    pub misses: u64,
+}
+
+/// The counters behind [`CacheSummary`], shared by the scanning threads.
+#[derive(Debug, Default)]
+pub struct Counters {
+    hits: AtomicU64,
+    rescanned: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Counters {
+    pub fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add_hits(&self, count: u64) {
+        self.hits.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn rescanned(&self) {
+        self.rescanned.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn summary(&self) -> CacheSummary {
+        CacheSummary {
+            hits: self.hits.load(Ordering::Relaxed),
+            rescanned: self.rescanned.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The user cache folder: `$XDG_CACHE_HOME/patscan`, else
+/// `~/.cache/patscan`.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+    Some(base.join("patscan"))
+}

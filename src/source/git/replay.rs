@@ -1,0 +1,498 @@
+//! A repeat `--history` scan of an unchanged repository, without walking
+//! it again. The blob cache spares reading blobs, but listing them still
+//! means reading every commit and tree (most of a repeat scan's time). So
+//! a full scan also records its run: the refs' tips, a fingerprint of the
+//! object store (its pack files and loose objects), the blobs with
+//! findings and where they were found, the commits those findings need,
+//! and the scan's counts. When the next scan finds the same tips and the
+//! same store, under the same detection key, the listing would be the
+//! same: only the recorded commits are read (their messages scanned, as
+//! always) and the recorded blobs scanned again; everything else is
+//! known clean. Any difference — a new commit, a fetched pack, a moved
+//! ref, a `git gc` — and the scan walks the history as usual (with the
+//! blob cache, reading only new blobs) and records the new run.
+//!
+//! A run that had warnings is not recorded: its problems (a missing tree,
+//! an unreadable blob) are found and reported again each time.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use gix::bstr::BString;
+use gix::hash::ObjectId;
+use sha2::{Digest, Sha256};
+
+use super::blobs::{self, Memory};
+use super::commits::{self, Graph};
+use super::introduce::{Found, Job};
+use super::packread::Packs;
+use super::{carried, history, warn};
+use crate::cache::blobs::BlobCache;
+use crate::cache::store::{self, Kind, Loaded, Reader, Writer};
+use crate::finding::{Finding, Origin};
+use crate::rules::RuleSet;
+use crate::scan::{ScanOptions, Tally};
+use crate::scanner::Scanner;
+
+/// The scan's counts, restored as they were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub files: u64,
+    pub bytes: u64,
+    pub binary: u64,
+    pub large: u64,
+    pub archives: u64,
+    pub members: u64,
+    /// Blobs listed.
+    pub blobs: u64,
+}
+
+impl Counts {
+    pub fn of(tally: &Tally, blobs: usize) -> Counts {
+        Counts {
+            files: tally.files.load(Ordering::Relaxed),
+            bytes: tally.bytes.load(Ordering::Relaxed),
+            binary: tally.binary_skipped.load(Ordering::Relaxed),
+            large: tally.large_skipped.load(Ordering::Relaxed),
+            archives: tally.archives.load(Ordering::Relaxed),
+            members: tally.archive_members.load(Ordering::Relaxed),
+            blobs: blobs as u64,
+        }
+    }
+
+    /// Sets `tally` to these counts (what the replay itself counted is
+    /// part of them).
+    pub fn restore(&self, tally: &Tally) {
+        tally.files.store(self.files, Ordering::Relaxed);
+        tally.bytes.store(self.bytes, Ordering::Relaxed);
+        tally.binary_skipped.store(self.binary, Ordering::Relaxed);
+        tally.large_skipped.store(self.large, Ordering::Relaxed);
+        tally.archives.store(self.archives, Ordering::Relaxed);
+        tally.archive_members.store(self.members, Ordering::Relaxed);
+    }
+}
+
+/// Where a recorded blob was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Commit(ObjectId),
+    Dangling(ObjectId),
+    Unreachable,
+}
+
+/// One scan of a whole history, as recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Run {
+    /// Tips, object store and shallow boundary, hashed ([`state`]).
+    pub state: [u8; 32],
+    pub counts: Counts,
+    /// Reachable commits whose message had a finding, or that introduced
+    /// a blob with one.
+    pub commits: Vec<ObjectId>,
+    /// The same among the commits no ref reaches.
+    pub dangling: Vec<ObjectId>,
+    /// The blobs with findings.
+    pub blobs: Vec<(ObjectId, BString, Place)>,
+}
+
+impl Run {
+    /// The record for `jobs` (the blobs that had findings), resolved to
+    /// commit ids with `commit_of`.
+    pub fn new(
+        state: [u8; 32],
+        counts: Counts,
+        jobs: &[Job],
+        message_commits: impl IntoIterator<Item = Place>,
+        commit_of: impl Fn(Found) -> Place,
+    ) -> Run {
+        let mut run = Run {
+            state,
+            counts,
+            ..Run::default()
+        };
+        let mut commits = HashSet::new();
+        let mut dangling = HashSet::new();
+        let mut add = |place: Place| match place {
+            Place::Commit(id) => {
+                commits.insert(id);
+            }
+            Place::Dangling(id) => {
+                dangling.insert(id);
+            }
+            Place::Unreachable => {}
+        };
+        for job in jobs {
+            let place = commit_of(job.found);
+            add(place);
+            run.blobs.push((job.id, job.path.clone(), place));
+        }
+        for place in message_commits {
+            add(place);
+        }
+        run.commits = commits.into_iter().collect();
+        run.commits.sort_unstable();
+        run.dangling = dangling.into_iter().collect();
+        run.dangling.sort_unstable();
+        run.blobs.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        run
+    }
+
+    fn write(&self) -> Vec<u8> {
+        let mut out = Writer::default();
+        out.raw(&self.state);
+        let c = &self.counts;
+        for value in [
+            c.files, c.bytes, c.binary, c.large, c.archives, c.members, c.blobs,
+        ] {
+            out.varint(value);
+        }
+        for list in [&self.commits, &self.dangling] {
+            out.varint(list.len() as u64);
+            for id in list {
+                out.bytes(id.as_bytes());
+            }
+        }
+        out.varint(self.blobs.len() as u64);
+        for (id, path, place) in &self.blobs {
+            out.bytes(id.as_bytes());
+            out.bytes(path);
+            match place {
+                Place::Commit(commit) => {
+                    out.u8(0);
+                    out.bytes(commit.as_bytes());
+                }
+                Place::Dangling(commit) => {
+                    out.u8(1);
+                    out.bytes(commit.as_bytes());
+                }
+                Place::Unreachable => out.u8(2),
+            }
+        }
+        out.into_inner()
+    }
+
+    fn read(body: &[u8]) -> Option<Run> {
+        let mut input = Reader::new(body);
+        let state = input.raw::<32>()?;
+        let mut counts = [0u64; 7];
+        for value in &mut counts {
+            *value = input.varint()?;
+        }
+        let [files, bytes, binary, large, archives, members, blobs] = counts;
+        let id = |input: &mut Reader<'_>| ObjectId::try_from(input.bytes()?).ok();
+        let mut lists = [Vec::new(), Vec::new()];
+        for list in &mut lists {
+            let count = input.varint()?;
+            if count > input.remaining() as u64 {
+                return None;
+            }
+            for _ in 0..count {
+                list.push(id(&mut input)?);
+            }
+        }
+        let [commits, dangling] = lists;
+        let count = input.varint()?;
+        if count > input.remaining() as u64 {
+            return None;
+        }
+        let mut found = Vec::new();
+        for _ in 0..count {
+            let blob = id(&mut input)?;
+            let path = BString::from(input.bytes()?);
+            let place = match input.u8()? {
+                0 => Place::Commit(id(&mut input)?),
+                1 => Place::Dangling(id(&mut input)?),
+                2 => Place::Unreachable,
+                _ => return None,
+            };
+            found.push((blob, path, place));
+        }
+        (input.remaining() == 0).then_some(Run {
+            state,
+            counts: Counts {
+                files,
+                bytes,
+                binary,
+                large,
+                archives,
+                members,
+                blobs,
+            },
+            commits,
+            dangling,
+            blobs: found,
+        })
+    }
+}
+
+/// The recorded run, if it is of this `state`. A record of another state
+/// is the normal case after any change; a damaged one is reported (and
+/// rewritten by this scan's walk).
+pub fn find(
+    repo: &gix::Repository,
+    cache: &BlobCache,
+    state: &[u8; 32],
+    tally: &Tally,
+) -> Option<Run> {
+    if !cache.is_warm() {
+        return None;
+    }
+    let path = cache.run_path();
+    let reason = match store::load(&path, Kind::Run, cache.key()) {
+        Loaded::Missing => return None,
+        Loaded::Body(body) => match Run::read(&body) {
+            Some(run) => return (&run.state == state).then_some(run),
+            None => "its entries are malformed".to_string(),
+        },
+        Loaded::Ignored(reason) => reason,
+    };
+    warn(
+        tally,
+        repo,
+        format!(
+            "ignored the cache file {}: {reason}; it is rebuilt",
+            path.display()
+        ),
+    );
+    None
+}
+
+pub fn remember(cache: &BlobCache, run: &Run) -> Result<(), String> {
+    let path = cache.run_path();
+    store::save(&path, Kind::Run, cache.key(), &run.write())
+        .map_err(|e| format!("cannot write the cache {}: {e}", path.display()))
+}
+
+/// Records this whole-history scan (the caller checks that its walk had no
+/// warnings: those must be found again). A failure to write is only a
+/// warning: the scan itself is done.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record(
+    repo: &gix::Repository,
+    memory: &Memory<'_>,
+    state: [u8; 32],
+    graph: &Graph,
+    lost: Option<&Graph>,
+    messages: &[Finding],
+    listed: usize,
+    tally: &Tally,
+) {
+    let reachable: HashSet<ObjectId> = graph.nodes.iter().map(|n| n.id).collect();
+    let message_commits = messages.iter().filter_map(|finding| match &finding.origin {
+        Origin::CommitMessage { commit } => {
+            let id = ObjectId::from_hex(commit.commit.as_bytes()).ok()?;
+            Some(if reachable.contains(&id) {
+                Place::Commit(id)
+            } else {
+                Place::Dangling(id)
+            })
+        }
+        _ => None,
+    });
+    let commit_of = |found: Found| match found {
+        Found::Commit(i) => Place::Commit(graph.nodes[i as usize].id),
+        Found::Dangling(i) => match lost {
+            Some(lost) => Place::Dangling(lost.nodes[i as usize].id),
+            None => Place::Unreachable,
+        },
+        Found::Unreachable => Place::Unreachable,
+    };
+    let run = Run::new(
+        state,
+        Counts::of(tally, listed),
+        &memory.with_findings(),
+        message_commits,
+        commit_of,
+    );
+    if let Err(message) = remember(memory.cache, &run) {
+        warn(tally, repo, message);
+    }
+}
+
+/// Replays `run`: reads its commits (scanning their messages into the
+/// findings, as a walk would), scans its blobs again and drops carried
+/// tokens as a walk would. `None` when a recorded commit cannot be read
+/// after all: then the caller walks.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    repo: &gix::Repository,
+    packs: &Packs,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    tally: &Tally,
+    memory: &Memory<'_>,
+    run: &Run,
+    mut findings: Vec<Finding>,
+) -> Option<Vec<Finding>> {
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
+    let load = |ids: &[ObjectId], scanner: &mut Scanner<'_>, findings: &mut Vec<Finding>| {
+        let within: HashSet<ObjectId> = ids.iter().copied().collect();
+        commits::load(repo, ids, Some(&within), scanner, options, tally, findings)
+    };
+    // Given back if the replay is abandoned, so the walk counts alone.
+    let bytes_before = tally.bytes.load(Ordering::Relaxed);
+    let graph = load(&run.commits, &mut scanner, &mut findings);
+    let lost = load(&run.dangling, &mut scanner, &mut findings);
+    let Some(jobs) = jobs_of(run, &graph, &lost) else {
+        tally.bytes.store(bytes_before, Ordering::Relaxed);
+        return None;
+    };
+    let sync = repo.clone().into_sync();
+    let origin = |repo: &gix::Repository, job: &Job| {
+        history::origin_of(repo, job, &graph, Some(&lost), options.show_secrets)
+    };
+    let (send, receive) = crossbeam_channel::unbounded();
+    for batch in jobs.chunks(blobs::BATCH) {
+        // The receiver is alive until `scan` returns.
+        let _ = send.send(batch.to_vec());
+    }
+    drop(send);
+    let found = blobs::scan(
+        &sync,
+        packs,
+        receive,
+        rules,
+        options,
+        tally,
+        &origin,
+        Some(memory),
+    );
+    findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
+    run.counts.restore(tally);
+    let unread = run.counts.blobs.saturating_sub(jobs.len() as u64);
+    memory.cache.counters.add_hits(unread);
+    Some(findings)
+}
+
+/// The recorded blobs as jobs of the reloaded graphs; `None` if a
+/// recorded commit is not in them (it could not be read).
+fn jobs_of(run: &Run, graph: &Graph, lost: &Graph) -> Option<Vec<Job>> {
+    if graph.nodes.len() != run.commits.len() || lost.nodes.len() != run.dangling.len() {
+        return None;
+    }
+    let index = |graph: &Graph| -> HashMap<ObjectId, u32> {
+        graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id, i as u32))
+            .collect()
+    };
+    let (reachable, dangling) = (index(graph), index(lost));
+    let mut jobs = Vec::with_capacity(run.blobs.len());
+    for (id, path, place) in &run.blobs {
+        let found = match place {
+            Place::Commit(commit) => Found::Commit(*reachable.get(commit)?),
+            Place::Dangling(commit) => Found::Dangling(*dangling.get(commit)?),
+            Place::Unreachable => Found::Unreachable,
+        };
+        jobs.push(Job {
+            id: *id,
+            path: path.clone(),
+            found,
+        });
+    }
+    Some(jobs)
+}
+
+/// What a history's listing depends on besides the rules: the commits the
+/// refs lead to, every object the store holds (named by its pack files and
+/// loose objects), and the shallow boundary. Cheap: a few directory reads.
+pub fn state(repo: &gix::Repository, tips: &[ObjectId]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"tips");
+    for tip in tips {
+        hasher.update(tip.as_bytes());
+    }
+    let objects = repo.common_dir().join("objects");
+    let mut dirs = vec![objects.clone()];
+    if let Ok(text) = std::fs::read_to_string(objects.join("info").join("alternates")) {
+        for line in text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                dirs.push(objects.join(line));
+            }
+        }
+    }
+    for dir in &dirs {
+        hasher.update(b"store");
+        hasher.update(dir.as_os_str().as_encoded_bytes());
+        listing(&mut hasher, &dir.join("pack"), true);
+        for byte in 0..=255u8 {
+            listing(&mut hasher, &dir.join(format!("{byte:02x}")), false);
+        }
+    }
+    hasher.update(b"shallow");
+    if let Ok(shallow) = std::fs::read(repo.git_dir().join("shallow")) {
+        hasher.update(&shallow);
+    }
+    hasher.finalize().into()
+}
+
+/// Hashes the names in `dir` (sorted) and, with `stamps`, their sizes and
+/// modification times: a pack is named by its content, but a rewritten
+/// one should not go unnoticed either.
+fn listing(hasher: &mut Sha256, dir: &Path, stamps: bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut names: Vec<(PathBuf, u64, u128)> = entries
+        .flatten()
+        .map(|entry| {
+            let (size, modified) = if stamps {
+                entry.metadata().map_or((0, 0), |m| {
+                    let modified = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos());
+                    (m.len(), modified)
+                })
+            } else {
+                (0, 0)
+            };
+            (entry.path(), size, modified)
+        })
+        .collect();
+    names.sort();
+    for (name, size, modified) in names {
+        hasher.update(name.as_os_str().as_encoded_bytes());
+        hasher.update(size.to_le_bytes());
+        hasher.update(modified.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_round_trips_and_a_cut_one_reads_as_none() {
+        let id = |b: u8| ObjectId::from_bytes_or_panic(&[b; 20]);
+        let run = Run {
+            state: [7; 32],
+            counts: Counts {
+                files: 10,
+                bytes: 1 << 33,
+                binary: 1,
+                large: 2,
+                archives: 0,
+                members: 0,
+                blobs: 13,
+            },
+            commits: vec![id(1), id(2)],
+            dangling: vec![id(3)],
+            blobs: vec![
+                (id(4), "a/b.txt".into(), Place::Commit(id(1))),
+                (id(5), "c".into(), Place::Dangling(id(3))),
+                (id(6), "".into(), Place::Unreachable),
+            ],
+        };
+        let bytes = run.write();
+        assert_eq!(Run::read(&bytes), Some(run));
+        for len in 0..bytes.len() {
+            assert_eq!(Run::read(&bytes[..len]), None);
+        }
+    }
+}
