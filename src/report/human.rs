@@ -253,6 +253,14 @@ fn write_summary(
             summary.stale_baseline_entries.len()
         ));
     }
+    if let Some(cache) = &summary.cache {
+        // Unread inputs still count as scanned above: what the cache
+        // answered for them is what a scan would have found.
+        extras.push(format!(
+            "cache: {} unchanged and not read, {} rescanned, {} new",
+            cache.hits, cache.rescanned, cache.misses
+        ));
+    }
     if summary.problems > 0 {
         extras.push(format!(
             "{} unreadable or skipped (see warnings)",
