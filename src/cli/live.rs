@@ -357,6 +357,7 @@ pub(super) fn verify(
 }
 
 pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
+    super::ci::refuse_show_secrets(args.format, args.show_secrets)?;
     let endpoints = Endpoints::from_env()?;
     let text = if args.report.as_os_str() == "-" {
         let mut text = String::new();

@@ -40,98 +40,223 @@ pub const FINGERPRINT_KEY: &str = "patscan/v1";
 /// files does not make the log quadratic.
 pub const MAX_RELATED_LOCATIONS: usize = 10;
 
+/// What GitHub code scanning accepts in one upload: more results in a run,
+/// or a larger gzip-compressed file, and the whole upload is rejected.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_results: usize,
+    pub max_gzip_bytes: usize,
+}
+
+impl Limits {
+    /// 25,000 results per run, 10 MB gzip-compressed.
+    pub const CODE_SCANNING: Limits = Limits {
+        max_results: 25_000,
+        max_gzip_bytes: 10_000_000,
+    };
+}
+
+/// Run property: how many results were left out to stay within [`Limits`].
+pub const OMITTED_KEY: &str = "patscan/omittedResults";
+/// Run property: why.
+pub const OMITTED_REASON_KEY: &str = "patscan/omittedReason";
+
+/// Writes the log within code scanning's limits; returns how many results
+/// were left out (0 almost always) so the caller can say so.
 pub fn write(
     report: &ScanReport,
     context: &ReportContext<'_>,
     options: RenderOptions,
     out: &mut dyn Write,
-) -> io::Result<()> {
-    let log = build(report, context, options);
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    writeln!(out)
+) -> io::Result<usize> {
+    let (bytes, omitted) = render(report, context, options, Limits::CODE_SCANNING)?;
+    out.write_all(&bytes)?;
+    Ok(omitted)
 }
 
-/// The SARIF log of `report`.
-pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Sarif {
-    let specs: Vec<&RuleSpec> = context.rules.rules().iter().map(|r| &r.spec).collect();
-    let index: BTreeMap<&str, usize> = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let driver = ToolComponent::builder()
-        .name("patscan")
-        // Where a reader of the log learns what the tool is (SARIF2005):
-        // the package's own metadata, so it cannot drift from Cargo.toml.
-        .information_uri(env!("CARGO_PKG_REPOSITORY"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
-        .build();
-    // The places of each secret, so that each result can point at the
-    // others: code scanning shows one alert per line, and a reviewer sees
-    // from any of them where else the same token sits.
-    let mut places: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for finding in &report.findings {
-        places
-            .entry(finding.fingerprint())
-            .or_default()
-            .push(finding);
+/// The log of `report`, serialized, within `limits`: when a run would
+/// exceed them, the highest-ranked results are kept (level error, then
+/// warning, then note; checksum-verified first; then report order), the
+/// run's `properties` say how many were left out, and the file is still a
+/// valid log. Returns the bytes and the number left out.
+pub fn render(
+    report: &ScanReport,
+    context: &ReportContext<'_>,
+    options: RenderOptions,
+    limits: Limits,
+) -> io::Result<(Vec<u8>, usize)> {
+    let parts = Parts::new(report, context, options);
+    let total = parts.results.len();
+    let mut ranked: Vec<usize> = (0..total).collect();
+    ranked.sort_by_key(|&i| (parts.ranks[i], i));
+    let mut keep = total.min(limits.max_results);
+    loop {
+        let mut kept = ranked[..keep].to_vec();
+        kept.sort_unstable();
+        let log = parts.log(&kept, total - keep, limits);
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        // A file no larger than the limit cannot compress to more.
+        if bytes.len() <= limits.max_gzip_bytes || keep == 0 {
+            return Ok((bytes, total - keep));
+        }
+        let compressed = gzip_len(&bytes)?;
+        if compressed <= limits.max_gzip_bytes {
+            return Ok((bytes, total - keep));
+        }
+        // Cut in proportion, with a margin, and always by at least one.
+        let target = keep as f64 * limits.max_gzip_bytes as f64 / compressed as f64 * 0.95;
+        keep = (target as usize).min(keep - 1);
     }
-    let results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let others: Vec<&Finding> = places[&f.fingerprint()]
-                .iter()
-                .copied()
-                .filter(|other| !std::ptr::eq(*other, f))
-                .take(MAX_RELATED_LOCATIONS)
-                .collect();
-            let mut result = result(f, index.get(f.rule_id.as_str()).copied(), context, options);
-            if !others.is_empty() {
-                result.related_locations = Some(
-                    others
-                        .iter()
-                        .enumerate()
-                        .map(|(i, other)| related_location(i, other, context))
-                        .collect(),
-                );
-            }
-            result
-        })
-        .collect();
-    // Files that could not be scanned: the run succeeded, with warnings.
-    let notifications: Vec<Notification> = report
-        .problems
-        .iter()
-        .map(|p| {
-            Notification::builder()
-                .message(
-                    Message::builder()
-                        .text(format!("{}: {}", p.path, p.message))
-                        .build(),
-                )
-                .level(json!("warning"))
-                .build()
-        })
-        .collect();
-    let invocation = Invocation::builder()
-        .execution_successful(true)
-        .tool_execution_notifications(notifications)
-        .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .invocations(vec![invocation])
-        .results(results)
-        // Our columns count characters (code points), not UTF-16 units.
-        .column_kind(json!("unicodeCodePoints"))
-        .build();
-    Sarif::builder()
-        .schema(SARIF_SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build()
+}
+
+/// The gzip-compressed size of `bytes` at the fastest level, which
+/// compresses no better than the uploader's, so the estimate is safe.
+fn gzip_len(bytes: &[u8]) -> io::Result<usize> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len())
+}
+
+/// The SARIF log of `report`, every result included.
+pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Sarif {
+    let parts = Parts::new(report, context, options);
+    let all: Vec<usize> = (0..parts.results.len()).collect();
+    parts.log(&all, 0, Limits::CODE_SCANNING)
+}
+
+/// A log's pieces, built once, so that a run cut to fit the limits is
+/// assembled again without rebuilding every result.
+struct Parts {
+    driver: ToolComponent,
+    invocation: Invocation,
+    results: Vec<SarifResult>,
+    /// Each result's rank for [`render`]'s cut: lower is kept first.
+    ranks: Vec<(u8, u8)>,
+}
+
+impl Parts {
+    fn new(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Parts {
+        let specs: Vec<&RuleSpec> = context.rules.rules().iter().map(|r| &r.spec).collect();
+        let index: BTreeMap<&str, usize> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let driver = ToolComponent::builder()
+            .name("patscan")
+            // Where a reader of the log learns what the tool is (SARIF2005):
+            // the package's own metadata, so it cannot drift from Cargo.toml.
+            .information_uri(env!("CARGO_PKG_REPOSITORY"))
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
+            .build();
+        // The places of each secret, so that each result can point at the
+        // others: code scanning shows one alert per line, and a reviewer sees
+        // from any of them where else the same token sits.
+        let mut places: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+        for finding in &report.findings {
+            places
+                .entry(finding.fingerprint())
+                .or_default()
+                .push(finding);
+        }
+        let mut ranks = Vec::with_capacity(report.findings.len());
+        let results: Vec<SarifResult> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let others: Vec<&Finding> = places[&f.fingerprint()]
+                    .iter()
+                    .copied()
+                    .filter(|other| !std::ptr::eq(*other, f))
+                    .take(MAX_RELATED_LOCATIONS)
+                    .collect();
+                let mut result =
+                    result(f, index.get(f.rule_id.as_str()).copied(), context, options);
+                if !others.is_empty() {
+                    result.related_locations = Some(
+                        others
+                            .iter()
+                            .enumerate()
+                            .map(|(i, other)| related_location(i, other, context))
+                            .collect(),
+                    );
+                }
+                let level = match result.level {
+                    Some(ResultLevel::Error) => 0,
+                    Some(ResultLevel::Warning) => 1,
+                    Some(ResultLevel::Note) => 2,
+                    _ => 3,
+                };
+                ranks.push((level, u8::from(f.validation != "checksum")));
+                result
+            })
+            .collect();
+        // Files that could not be scanned: the run succeeded, with warnings.
+        let notifications: Vec<Notification> = report
+            .problems
+            .iter()
+            .map(|p| {
+                Notification::builder()
+                    .message(
+                        Message::builder()
+                            .text(format!("{}: {}", p.path, p.message))
+                            .build(),
+                    )
+                    .level(json!("warning"))
+                    .build()
+            })
+            .collect();
+        let invocation = Invocation::builder()
+            .execution_successful(true)
+            .tool_execution_notifications(notifications)
+            .build();
+        Parts {
+            driver,
+            invocation,
+            results,
+            ranks,
+        }
+    }
+
+    /// The log with the results at `kept` (ascending), saying so in the
+    /// run's properties when `omitted` were left out.
+    fn log(&self, kept: &[usize], omitted: usize, limits: Limits) -> Sarif {
+        let results: Vec<SarifResult> = kept.iter().map(|&i| self.results[i].clone()).collect();
+        let mut run = Run::builder()
+            .tool(Tool::builder().driver(self.driver.clone()).build())
+            .invocations(vec![self.invocation.clone()])
+            .results(results)
+            // Our columns count characters (code points), not UTF-16 units.
+            .column_kind(json!("unicodeCodePoints"))
+            .build();
+        if omitted > 0 {
+            let mut properties = BTreeMap::new();
+            properties.insert(OMITTED_KEY.to_string(), json!(omitted));
+            properties.insert(
+                OMITTED_REASON_KEY.to_string(),
+                json!(format!(
+                    "GitHub code scanning accepts at most {} results and {} MB gzip-compressed per upload; \
+                     the {omitted} lowest-ranked results (by level, then checksum validation) were left out. \
+                     `patscan scan --format json` lists every finding.",
+                    limits.max_results,
+                    limits.max_gzip_bytes as f64 / 1e6
+                )),
+            );
+            run.properties = Some(
+                PropertyBag::builder()
+                    .additional_properties(properties)
+                    .build(),
+            );
+        }
+        Sarif::builder()
+            .schema(SARIF_SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+    }
 }
 
 /// How a leaked token of this rule ranks on GitHub's 0–10 scale: any live
