@@ -121,15 +121,19 @@ fn vulnerability(
             }
         };
     let validated = if finding.validation == "checksum" {
-        "its issuer checksum verified"
+        "issuer checksum verified"
     } else {
-        "its shape and entropy match"
+        "shape and entropy match"
     };
-    let mut description = format!(
-        "{}{} ({validated}; {} confidence). Anyone who can read this token can act as its owner \
-         until it is revoked; deleting it from the file, or even from git history, does not make it safe.",
-        if live { "LIVE TOKEN, verified active with its issuer: " } else { "" },
-        spec.map_or(finding.rule_name.as_str(), |s| s.description.as_str()),
+    let about = spec.map_or(finding.rule_name.as_str(), |s| s.description.as_str());
+    let mut description =
+        format!(
+        "{}{}{} Found by patscan: {validated}, {} confidence. Anyone who can read this token can \
+         act as its owner until it is revoked; deleting it from the file, or even from git \
+         history, does not make it safe.",
+        if live { "LIVE TOKEN (its issuer says it is active). " } else { "" },
+        about.trim_end(),
+        if about.trim_end().ends_with('.') { "" } else { "." },
         finding.confidence,
     );
     if others > 0 {

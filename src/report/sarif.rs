@@ -85,15 +85,25 @@ pub fn render(
     options: RenderOptions,
     limits: Limits,
 ) -> io::Result<(Vec<u8>, usize)> {
-    let parts = Parts::new(report, context, options);
+    let mut parts = Parts::new(report, context, options);
     let total = parts.results.len();
     let mut ranked: Vec<usize> = (0..total).collect();
     ranked.sort_by_key(|&i| (parts.ranks[i], i));
+    let mut place = vec![0; total];
+    for (p, &i) in ranked.iter().enumerate() {
+        place[i] = p;
+    }
     let mut keep = total.min(limits.max_results);
+    // The kept results with their report positions, in report order; a
+    // cut moves them out of the log and back, never copying one.
+    let mut kept: Vec<(usize, SarifResult)> = std::mem::take(&mut parts.results)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| place[*i] < keep)
+        .collect();
     loop {
-        let mut kept = ranked[..keep].to_vec();
-        kept.sort_unstable();
-        let log = parts.log(&kept, total - keep, limits);
+        let (positions, results): (Vec<usize>, Vec<SarifResult>) = kept.into_iter().unzip();
+        let log = parts.log(results, total - keep, limits);
         let mut bytes = serde_json::to_vec_pretty(&log)?;
         bytes.push(b'\n');
         // A file no larger than the limit cannot compress to more.
@@ -107,6 +117,17 @@ pub fn render(
         // Cut in proportion, with a margin, and always by at least one.
         let target = keep as f64 * limits.max_gzip_bytes as f64 / compressed as f64 * 0.95;
         keep = (target as usize).min(keep - 1);
+        let results = log
+            .runs
+            .into_iter()
+            .next()
+            .and_then(|run| run.results)
+            .unwrap_or_default();
+        kept = positions
+            .into_iter()
+            .zip(results)
+            .filter(|(i, _)| place[*i] < keep)
+            .collect();
     }
 }
 
@@ -120,9 +141,9 @@ fn gzip_len(bytes: &[u8]) -> io::Result<usize> {
 
 /// The SARIF log of `report`, every result included.
 pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Sarif {
-    let parts = Parts::new(report, context, options);
-    let all: Vec<usize> = (0..parts.results.len()).collect();
-    parts.log(&all, 0, Limits::CODE_SCANNING)
+    let mut parts = Parts::new(report, context, options);
+    let results = std::mem::take(&mut parts.results);
+    parts.log(results, 0, Limits::CODE_SCANNING)
 }
 
 /// A log's pieces, built once, so that a run cut to fit the limits is
@@ -221,10 +242,9 @@ impl Parts {
         }
     }
 
-    /// The log with the results at `kept` (ascending), saying so in the
-    /// run's properties when `omitted` were left out.
-    fn log(&self, kept: &[usize], omitted: usize, limits: Limits) -> Sarif {
-        let results: Vec<SarifResult> = kept.iter().map(|&i| self.results[i].clone()).collect();
+    /// The log with `results`, saying so in the run's properties when
+    /// `omitted` were left out.
+    fn log(&self, results: Vec<SarifResult>, omitted: usize, limits: Limits) -> Sarif {
         let mut run = Run::builder()
             .tool(Tool::builder().driver(self.driver.clone()).build())
             .invocations(vec![self.invocation.clone()])
@@ -497,6 +517,91 @@ fn artifact_uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Origin, Secret};
+    use crate::scan::{finish, Tally};
+    use crate::tokengen::{generate, TokenRng};
+
+    fn finding(i: usize, rng: &mut TokenRng) -> Finding {
+        let (rule, confidence, validation) = if i % 2 == 0 {
+            ("npm-token", Confidence::High, "checksum")
+        } else {
+            ("huggingface-token", Confidence::Medium, "entropy")
+        };
+        let secret = generate(rule, rng).expect("a known family");
+        Finding {
+            rule_id: rule.into(),
+            rule_name: rule.into(),
+            confidence,
+            validation,
+            path: format!("f{i:04}.txt"),
+            origin: Origin::File,
+            line: 1,
+            column: 1,
+            end_column: secret.len() + 1,
+            snippet: format!("t={}", Secret::new(secret.clone()).redacted()),
+            secret: Secret::new(secret),
+            encoding: None,
+            line_hash: None,
+            allowed_by: None,
+            live: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_log_over_the_gzip_limit_is_cut_to_fit_keeping_the_highest_ranked() {
+        let rules = crate::rules::builtin().expect("built-in rules");
+        let roots = [std::path::PathBuf::from(".")];
+        let context = ReportContext {
+            rules: &rules,
+            roots: &roots,
+        };
+        let mut rng = TokenRng::new(5);
+        let findings = (0..400).map(|i| finding(i, &mut rng)).collect();
+        let report = finish(findings, Tally::default(), std::time::Instant::now());
+        let options = RenderOptions {
+            show_secrets: false,
+            color: false,
+            ungrouped: false,
+        };
+        let unlimited = Limits {
+            max_results: 1000,
+            max_gzip_bytes: usize::MAX,
+        };
+        let (full, omitted) = render(&report, &context, options, unlimited).expect("in memory");
+        assert_eq!(omitted, 0);
+        // The rules alone take some room; a third of what the results take
+        // on top of that is left for them.
+        let empty = finish(Vec::new(), Tally::default(), std::time::Instant::now());
+        let (base, _) = render(&empty, &context, options, unlimited).expect("in memory");
+        let base = gzip_len(&base).expect("in memory");
+        let limit = base + (gzip_len(&full).expect("in memory") - base) / 3;
+        let limits = Limits {
+            max_results: 1000,
+            max_gzip_bytes: limit,
+        };
+        let (cut, omitted) = render(&report, &context, options, limits).expect("in memory");
+        assert!(omitted > 200, "{omitted}");
+        assert!(gzip_len(&cut).expect("in memory") <= limit);
+        let log: Value = serde_json::from_slice(&cut).expect("valid JSON");
+        let run = &log["runs"][0];
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), 400 - omitted);
+        assert_eq!(run["properties"][OMITTED_KEY], omitted);
+        // Warnings go first: what is left is errors, the first in report order.
+        assert!(results.iter().all(|r| r["level"] == "error"));
+        let uris: Vec<&str> = results
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri")
+            })
+            .collect();
+        let expected: Vec<String> = (0..results.len())
+            .map(|k| format!("f{:04}.txt", 2 * k))
+            .collect();
+        assert_eq!(uris, expected);
+    }
 
     #[test]
     fn uris_are_percent_encoded() {
