@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use super::group::{group, verification_counts, SecretGroup};
 use super::ReportContext;
 use crate::live::Status;
+use crate::relpath::relative_path;
 use crate::rules::RuleSpec;
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
@@ -73,7 +74,7 @@ pub fn render(report: &ScanReport, context: &ReportContext<'_>) -> String {
     md.push_str(if verified { "---|\n" } else { "\n" });
     let shown = &groups[..groups.len().min(MAX_ROWS)];
     for (i, secret) in shown.iter().enumerate() {
-        md.push_str(&row(i + 1, secret, &specs, verified));
+        md.push_str(&row(i + 1, secret, &specs, context.roots, verified));
     }
     if groups.len() > shown.len() {
         let more = groups.len() - shown.len();
@@ -109,6 +110,7 @@ fn row(
     n: usize,
     secret: &SecretGroup<'_>,
     specs: &HashMap<&str, &RuleSpec>,
+    roots: &[std::path::PathBuf],
     verified: bool,
 ) -> String {
     let first = secret.first();
@@ -116,7 +118,10 @@ fn row(
         .get(first.rule_id.as_str())
         .map(|s| super::rules::family(s))
         .unwrap_or("other");
-    let place = |f: &crate::finding::Finding| code(&format!("{}:{}", f.path, f.line));
+    // As the annotations name it: relative to the scanned root.
+    let place = |f: &crate::finding::Finding| {
+        code(&format!("{}:{}", relative_path(&f.path, roots), f.line))
+    };
     let mut places = place(first);
     match secret.occurrences.len() {
         1 => {}
