@@ -112,3 +112,62 @@ fn annotation(
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Origin, Secret};
+    use crate::live::{Provider, Verification};
+    use crate::scan::{finish, Tally};
+    use crate::tokengen::{generate, TokenRng};
+
+    #[test]
+    fn a_token_verified_active_is_loud_in_every_ci_format() {
+        let rules = crate::rules::builtin().expect("built-in rules");
+        let roots = [std::path::PathBuf::from(".")];
+        let context = ReportContext {
+            rules: &rules,
+            roots: &roots,
+        };
+        let secret = generate("huggingface-token", &mut TokenRng::new(3)).expect("family");
+        let finding = Finding {
+            rule_id: "huggingface-token".into(),
+            rule_name: "Hugging Face access token".into(),
+            confidence: Confidence::Medium,
+            validation: "entropy",
+            path: "./app.py".into(),
+            origin: Origin::File,
+            line: 2,
+            column: 5,
+            end_column: 42,
+            secret: Secret::new(secret.clone()),
+            snippet: String::new(),
+            encoding: None,
+            line_hash: None,
+            allowed_by: None,
+            live: crate::live::LiveInfo {
+                organisations: Vec::new(),
+                verification: Some(Verification::new(Status::Active, Provider::Huggingface)),
+            },
+        };
+        let report = finish(vec![finding], Tally::default(), std::time::Instant::now());
+        let notes = annotations(&report, &context);
+        assert_eq!(notes.len(), 1);
+        // A medium-confidence rule, but the issuer says it works.
+        assert_eq!(notes[0].level, Level::Error);
+        assert_eq!(notes[0].file.as_deref(), Some("app.py"));
+        assert!(
+            notes[0].message.starts_with("LIVE TOKEN: "),
+            "{}",
+            notes[0].message
+        );
+        let md = super::super::markdown::render(&report, &context);
+        assert!(md.contains("| Status |"), "{md}");
+        assert!(md.contains("| `app.py:2` | — | **LIVE** |"), "{md}");
+        let gitlab = super::super::gitlab::build(&report, &context, std::time::SystemTime::now());
+        assert_eq!(gitlab["vulnerabilities"][0]["severity"], "Critical");
+        for text in [notes[0].message.clone(), md, gitlab.to_string()] {
+            assert!(!text.contains(&secret[4..]), "{text}");
+        }
+    }
+}
