@@ -439,6 +439,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         rules: &config.rules,
         roots: &roots,
     };
+    let paused = ci::pause_commands(args.format, args.output.is_none(), args.annotations)?;
     let mut omitted = 0;
     write_output(args.output.as_ref(), |out| match args.format {
         // The one format that may leave results out (code scanning's limits).
@@ -451,6 +452,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         args.output.is_none(),
         args.annotations,
         args.quiet,
+        paused,
         &report,
         &context,
     )?;

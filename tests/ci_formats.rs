@@ -155,18 +155,41 @@ fn annotations_under_github_actions_add_commands_and_append_the_step_summary() {
         ("GITHUB_ACTIONS", "true"),
         ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
     ];
+    // A pull request's file whose line would be a workflow command when
+    // the human report quotes it.
+    let npm = token("npm-token", 3);
+    write(
+        tree.path(),
+        "evil.txt",
+        &format!("::error::injected {npm}\n"),
+    );
     let out = run_with(tree.path(), &env, &["scan", "--annotations", "-j", "1"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    // The human report, then the annotations.
-    assert!(out
-        .stdout
-        .starts_with("config/app.env:2:4: github-classic-pat"));
-    let commands: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::")).collect();
-    assert_eq!(commands.len(), 3, "{}", out.stdout);
+    // Commands off, the human report, commands back on, the annotations.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let stop = lines[0]
+        .strip_prefix("::stop-commands::")
+        .expect("commands paused");
+    assert_eq!(stop.len(), 32, "{stop}");
+    assert!(lines[1].starts_with("config/app.env:2:4: github-classic-pat"));
+    let resume = lines
+        .iter()
+        .position(|l| *l == format!("::{stop}::"))
+        .unwrap();
+    let quoted = lines
+        .iter()
+        .position(|l| l.contains("::error::injected"))
+        .unwrap();
+    assert!(quoted < resume, "{}", out.stdout);
+    let commands: Vec<&str> = lines[resume + 1..].to_vec();
+    assert_eq!(commands.len(), 4, "{}", out.stdout);
+    assert!(commands
+        .iter()
+        .all(|l| l.starts_with("::error ") || l.starts_with("::warning ")));
     assert_masked(&out.stdout, &tree.tokens(), "annotations");
     let written = fs::read_to_string(&summary).unwrap();
     assert!(
-        written.starts_with("# Earlier step\n## patscan: 2 leaked secrets"),
+        written.starts_with("# Earlier step\n## patscan: 3 leaked secrets"),
         "{written}"
     );
     assert!(written.contains("| 1 | `ghp_…[40 chars]` |"), "{written}");
@@ -178,7 +201,8 @@ fn annotations_under_github_actions_add_commands_and_append_the_step_summary() {
         &env,
         &["scan", "--annotations", "--format", "github"],
     );
-    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 4, "{}", out.stdout);
+    assert!(!out.stdout.contains("stop-commands"), "{}", out.stdout);
     // The report to a file: the annotations still reach the log.
     let out = run_with(
         tree.path(),
@@ -193,7 +217,7 @@ fn annotations_under_github_actions_add_commands_and_append_the_step_summary() {
         ],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 4, "{}", out.stdout);
     assert!(tree.path().join("out.sarif").exists());
 }
 
@@ -428,7 +452,7 @@ fn public_formats_refuse_show_secrets() {
     let commands: String = out
         .stdout
         .lines()
-        .filter(|l| l.starts_with("::"))
+        .filter(|l| l.starts_with("::error ") || l.starts_with("::warning "))
         .collect::<Vec<_>>()
         .join("\n");
     assert_eq!(commands.lines().count(), 3);

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use sha2::Digest;
 
 use crate::report::{azure_pipelines, github, markdown, sarif, Format, ReportContext};
 use crate::scan::ScanReport;
@@ -58,17 +59,50 @@ pub fn refuse_show_secrets(format: Format, show_secrets: bool) -> Result<()> {
     Ok(())
 }
 
+/// Under GitHub Actions with `annotations`, a report on standard output in
+/// another format (human, JSON, …) quotes the scanned files, which a pull
+/// request controls: a line of one starting with `::` would be run as a
+/// workflow command. Processing is turned off around the report with
+/// `::stop-commands::TOKEN` (TOKEN unguessable from the files) and resumed
+/// by [`after_report`]; returns the token.
+pub fn pause_commands(
+    format: Format,
+    to_stdout: bool,
+    annotations: bool,
+) -> Result<Option<String>> {
+    if !(annotations && to_stdout && format != Format::Github)
+        || Platform::detect() != Some(Platform::GithubActions)
+    {
+        return Ok(None);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let seed = format!("{nanos}:{}:{:p}", std::process::id(), &nanos);
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let token: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "::stop-commands::{token}")
+        .and_then(|_| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(Some(token))
+}
+
 /// What a scan adds for the CI platform it runs on, after the report was
 /// written: with `annotations`, the platform's annotations on standard
 /// output (unless the report on standard output already is them); and
 /// when the format or `annotations` targets the platform, the Markdown
 /// summary (GitHub: appended to `$GITHUB_STEP_SUMMARY`; Azure: a file
 /// attached with `##vso[task.uploadsummary]`).
+#[allow(clippy::too_many_arguments)]
 pub fn after_report(
     format: Format,
     to_stdout: bool,
     annotations: bool,
     quiet: bool,
+    paused: Option<String>,
     report: &ScanReport,
     context: &ReportContext<'_>,
 ) -> Result<()> {
@@ -81,6 +115,9 @@ pub fn after_report(
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
+    if let Some(token) = paused {
+        writeln!(out, "::{token}::").context("cannot write to standard output")?;
+    }
     if let Some(platform) = platform.filter(|_| annotations) {
         if !(to_stdout && format == platform.format()) {
             match platform {
