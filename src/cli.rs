@@ -355,9 +355,9 @@ fn findings_exit_code(findings: &[Finding], fail_on: Confidence, exit_zero: bool
 }
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+    ci::refuse_show_secrets(args.format, args.show_secrets)?;
     // Read before scanning, so a bad override fails fast; `None` (no
     // --verify) means no network at all.
-    ci::refuse_show_secrets(args.format, args.show_secrets)?;
     let endpoints = live::endpoints_for_scan(&args)?;
     let roots = roots_of(&args.paths);
     let config = load_config(args.config.as_ref(), &roots)?;

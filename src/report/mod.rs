@@ -1,6 +1,7 @@
 //! Output formats. Each is a pure function of the scan report: the same
-//! findings always render to the same bytes, and the secret appears only when
-//! the caller passed `show_secrets`.
+//! findings always render to the same bytes (the GitLab report's times
+//! aside), and the secret appears only when the caller passed
+//! `show_secrets`, never in the CI formats ([`Format::is_public`]).
 
 pub mod annotation;
 pub mod azure_pipelines;
