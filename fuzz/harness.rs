@@ -415,6 +415,10 @@ pub fn report(data: &[u8]) {
             (Format::Jsonl, false),
             (Format::Sarif, false),
             (Format::Html, false),
+            (Format::Github, false),
+            (Format::AzurePipelines, false),
+            (Format::Gitlab, false),
+            (Format::Markdown, false),
         ] {
             let mut out = Vec::new();
             let options = RenderOptions {
@@ -437,17 +441,22 @@ pub fn report(data: &[u8]) {
                     assert_eq!(text.matches("<script").count(), 2, "markup from input");
                     assert!(text.ends_with("</html>\n"));
                 }
-                Format::Json | Format::Sarif => {
+                Format::Json | Format::Sarif | Format::Gitlab => {
                     serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON");
+                }
+                Format::Github | Format::AzurePipelines => {
+                    // One command per place, each on one line.
+                    assert_eq!(text.lines().count(), report.findings.len());
                 }
                 Format::Jsonl => {
                     for line in text.lines() {
                         serde_json::from_str::<serde_json::Value>(line).expect("valid JSON line");
                     }
                 }
-                Format::Human => {}
+                Format::Human | Format::Markdown => {}
             }
-            if show_secrets {
+            // The CI formats mask whatever --show-secrets says.
+            if show_secrets && !format.is_public() {
                 if format == Format::Json {
                     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
                     // One row per place either way: grouped entries count
@@ -504,6 +513,10 @@ fn format_name(format: Format) -> &'static str {
         Format::Jsonl => "the JSON Lines report",
         Format::Sarif => "the SARIF log",
         Format::Html => "the HTML report",
+        Format::Github => "the GitHub annotations",
+        Format::AzurePipelines => "the Azure Pipelines commands",
+        Format::Gitlab => "the GitLab report",
+        Format::Markdown => "the Markdown summary",
     }
 }
 

@@ -4,6 +4,7 @@
 //! Exit codes: 0 no findings, 1 findings, 2 error, 3 a token patscan was
 //! to revoke is still in service. An error is never 0 or 1.
 
+mod ci;
 mod live;
 
 use std::fs::File;
@@ -99,6 +100,11 @@ pub struct ScanArgs {
     /// Print secrets in full. Without it every output masks them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Under GitHub Actions (GITHUB_ACTIONS=true) or Azure Pipelines
+    /// (TF_BUILD=True): also print the platform's annotations on standard
+    /// output and write its job summary, whatever --format says.
+    #[arg(long)]
+    pub annotations: bool,
     #[command(flatten)]
     pub walk: WalkArgs,
     /// When to colour the human output.
@@ -359,6 +365,7 @@ fn findings_exit_code(findings: &[Finding], fail_on: Confidence, exit_zero: bool
 
 fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     refuse_unmasked_html(args.format, args.show_secrets)?;
+    ci::refuse_show_secrets(args.format, args.show_secrets)?;
     // Read before scanning, so a bad override fails fast; `None` (no
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
@@ -448,9 +455,23 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         rules: &config.rules,
         roots: &roots,
     };
-    write_output(args.output.as_ref(), |out| {
-        report::write_report(args.format, &report, &context, render, out)
+    let paused = ci::pause_commands(args.format, args.output.is_none(), args.annotations)?;
+    let mut omitted = 0;
+    write_output(args.output.as_ref(), |out| match args.format {
+        // The one format that may leave results out (code scanning's limits).
+        Format::Sarif => report::sarif::write(&report, &context, render, out).map(|n| omitted = n),
+        format => report::write_report(format, &report, &context, render, out),
     })?;
+    ci::warn_omitted(omitted);
+    ci::after_report(
+        args.format,
+        args.output.is_none(),
+        args.annotations,
+        args.quiet,
+        paused,
+        &report,
+        &context,
+    )?;
 
     if args.staged && !report.findings.is_empty() && !args.quiet {
         eprint!("{}", blocked_message(report.findings.len()));
@@ -572,8 +593,8 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
     if args.markdown && args.format != Format::Human {
         anyhow::bail!("--markdown is a table for people; it does not combine with --format");
     }
-    if matches!(args.format, Format::Sarif | Format::Html) {
-        anyhow::bail!("`rules` prints human, json or jsonl; SARIF and HTML are reports of a scan");
+    if !matches!(args.format, Format::Human | Format::Json | Format::Jsonl) {
+        anyhow::bail!("`rules` prints human, json or jsonl; the other formats report a scan");
     }
     write_output(None, |out| match args.format {
         Format::Json => {
@@ -581,15 +602,15 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
             serde_json::to_writer_pretty(&mut *out, &specs)?;
             writeln!(out)
         }
-        Format::Jsonl | Format::Sarif | Format::Html => {
+        Format::Human if args.markdown => crate::report::rules::write_markdown(&rules, out),
+        Format::Human => crate::report::rules::write_human(&rules, out),
+        _ => {
             for rule in rules.rules() {
                 serde_json::to_writer(&mut *out, &rule.spec)?;
                 writeln!(out)?;
             }
             Ok(())
         }
-        Format::Human if args.markdown => crate::report::rules::write_markdown(&rules, out),
-        Format::Human => crate::report::rules::write_human(&rules, out),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -50,6 +50,10 @@ fn render_with(format: &[&str]) -> String {
     let tokens = plant(dir.path());
     let output = patscan()
         .current_dir(dir.path())
+        // Not the CI platform these tests may run on: no job summaries.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("TF_BUILD")
         .args(["scan", "-j", "1", "--format"])
         .args(format)
         .output()
@@ -125,4 +129,33 @@ fn sarif_format() {
     let rules = driver["rules"].as_array_mut().unwrap();
     rules.retain(|r| used.contains(&r["id"]));
     insta::assert_snapshot!("sarif", serde_json::to_string_pretty(&log).unwrap());
+}
+
+#[test]
+fn github_format() {
+    insta::assert_snapshot!("github", render("github"));
+}
+
+#[test]
+fn azure_pipelines_format() {
+    insta::assert_snapshot!("azure_pipelines", render("azure-pipelines"));
+}
+
+#[test]
+fn markdown_format() {
+    insta::assert_snapshot!("markdown", render("markdown"));
+}
+
+#[test]
+fn gitlab_format() {
+    let mut report: Value = serde_json::from_str(&render("gitlab")).unwrap();
+    let scan = &mut report["scan"];
+    for key in ["start_time", "end_time"] {
+        assert!(scan[key].as_str().unwrap().len() == 19, "{}", scan[key]);
+        scan[key] = Value::from("[time]");
+    }
+    for tool in ["analyzer", "scanner"] {
+        scan[tool]["version"] = Value::from("[version]");
+    }
+    insta::assert_snapshot!("gitlab", serde_json::to_string_pretty(&report).unwrap());
 }

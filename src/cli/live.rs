@@ -358,6 +358,7 @@ pub(super) fn verify(
 
 pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
     super::refuse_unmasked_html(args.format, args.show_secrets)?;
+    super::ci::refuse_show_secrets(args.format, args.show_secrets)?;
     let endpoints = Endpoints::from_env()?;
     let text = if args.report.as_os_str() == "-" {
         let mut text = String::new();

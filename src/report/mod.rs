@@ -1,12 +1,18 @@
 //! Output formats. Each is a pure function of the scan report: the same
-//! findings always render to the same bytes, and the secret appears only when
-//! the caller passed `show_secrets`.
+//! findings always render to the same bytes (the GitLab report's times
+//! aside), and the secret appears only when the caller passed
+//! `show_secrets`, never in the CI formats ([`Format::is_public`]).
 
+pub mod annotation;
+pub mod azure_pipelines;
+pub mod github;
+pub mod gitlab;
 pub mod group;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod markdown;
 pub mod rules;
 pub mod sarif;
 
@@ -29,6 +35,26 @@ pub enum Format {
     Sarif,
     /// One self-contained HTML page for auditors (always masked).
     Html,
+    /// GitHub Actions annotations (workflow commands), always masked.
+    Github,
+    /// Azure Pipelines logging commands (`##vso[task.logissue]`), always masked.
+    #[value(name = "azure-pipelines", alias = "azure")]
+    AzurePipelines,
+    /// GitLab Secret Detection report (gl-secret-detection-report.json), always masked.
+    Gitlab,
+    /// A summary per secret, for pull-request comments; always masked.
+    Markdown,
+}
+
+impl Format {
+    /// Formats read by everyone with access to a pull request or pipeline:
+    /// they never show a secret, and `--show-secrets` is refused with them.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            Format::Github | Format::AzurePipelines | Format::Gitlab | Format::Markdown
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +85,11 @@ pub fn write_report(
         Format::Human => human::write(report, options, out),
         Format::Json => json::write(report, options, out),
         Format::Jsonl => jsonl::write(report, options, out),
-        Format::Sarif => sarif::write(report, context, options, out),
+        Format::Sarif => sarif::write(report, context, options, out).map(drop),
+        Format::Github => github::write(report, context, out),
+        Format::AzurePipelines => azure_pipelines::write(report, context, out),
+        Format::Gitlab => gitlab::write(report, context, out),
+        Format::Markdown => markdown::write(report, context, out),
         Format::Html => html::write(report, context, options, out),
     }
 }

@@ -126,7 +126,7 @@ pub fn write_human(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn family(spec: &RuleSpec) -> &str {
+pub(crate) fn family(spec: &RuleSpec) -> &str {
     if spec.custom {
         "custom"
     } else if spec.family.is_empty() {

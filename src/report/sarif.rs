@@ -40,98 +40,243 @@ pub const FINGERPRINT_KEY: &str = "patscan/v1";
 /// files does not make the log quadratic.
 pub const MAX_RELATED_LOCATIONS: usize = 10;
 
+/// What GitHub code scanning accepts in one upload: more results in a run,
+/// or a larger gzip-compressed file, and the whole upload is rejected.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_results: usize,
+    pub max_gzip_bytes: usize,
+}
+
+impl Limits {
+    /// 25,000 results per run, 10 MB gzip-compressed.
+    pub const CODE_SCANNING: Limits = Limits {
+        max_results: 25_000,
+        max_gzip_bytes: 10_000_000,
+    };
+}
+
+/// Run property: how many results were left out to stay within [`Limits`].
+pub const OMITTED_KEY: &str = "patscan/omittedResults";
+/// Run property: why.
+pub const OMITTED_REASON_KEY: &str = "patscan/omittedReason";
+
+/// Writes the log within code scanning's limits; returns how many results
+/// were left out (0 almost always) so the caller can say so.
 pub fn write(
     report: &ScanReport,
     context: &ReportContext<'_>,
     options: RenderOptions,
     out: &mut dyn Write,
-) -> io::Result<()> {
-    let log = build(report, context, options);
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    writeln!(out)
+) -> io::Result<usize> {
+    let (bytes, omitted) = render(report, context, options, Limits::CODE_SCANNING)?;
+    out.write_all(&bytes)?;
+    Ok(omitted)
 }
 
-/// The SARIF log of `report`.
-pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Sarif {
-    let specs: Vec<&RuleSpec> = context.rules.rules().iter().map(|r| &r.spec).collect();
-    let index: BTreeMap<&str, usize> = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let driver = ToolComponent::builder()
-        .name("patscan")
-        // Where a reader of the log learns what the tool is (SARIF2005):
-        // the package's own metadata, so it cannot drift from Cargo.toml.
-        .information_uri(env!("CARGO_PKG_REPOSITORY"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
-        .build();
-    // The places of each secret, so that each result can point at the
-    // others: code scanning shows one alert per line, and a reviewer sees
-    // from any of them where else the same token sits.
-    let mut places: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for finding in &report.findings {
-        places
-            .entry(finding.fingerprint())
-            .or_default()
-            .push(finding);
+/// The log of `report`, serialized, within `limits`: when a run would
+/// exceed them, the highest-ranked results are kept (level error, then
+/// warning, then note; checksum-verified first; then report order), the
+/// run's `properties` say how many were left out, and the file is still a
+/// valid log. Returns the bytes and the number left out.
+pub fn render(
+    report: &ScanReport,
+    context: &ReportContext<'_>,
+    options: RenderOptions,
+    limits: Limits,
+) -> io::Result<(Vec<u8>, usize)> {
+    let mut parts = Parts::new(report, context, options);
+    let total = parts.results.len();
+    let mut ranked: Vec<usize> = (0..total).collect();
+    ranked.sort_by_key(|&i| (parts.ranks[i], i));
+    let mut place = vec![0; total];
+    for (p, &i) in ranked.iter().enumerate() {
+        place[i] = p;
     }
-    let results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let others: Vec<&Finding> = places[&f.fingerprint()]
-                .iter()
-                .copied()
-                .filter(|other| !std::ptr::eq(*other, f))
-                .take(MAX_RELATED_LOCATIONS)
-                .collect();
-            let mut result = result(f, index.get(f.rule_id.as_str()).copied(), context, options);
-            if !others.is_empty() {
-                result.related_locations = Some(
-                    others
-                        .iter()
-                        .enumerate()
-                        .map(|(i, other)| related_location(i, other, context))
-                        .collect(),
-                );
-            }
-            result
-        })
+    let mut keep = total.min(limits.max_results);
+    // The kept results with their report positions, in report order; a
+    // cut moves them out of the log and back, never copying one.
+    let mut kept: Vec<(usize, SarifResult)> = std::mem::take(&mut parts.results)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| place[*i] < keep)
         .collect();
-    // Files that could not be scanned: the run succeeded, with warnings.
-    let notifications: Vec<Notification> = report
-        .problems
-        .iter()
-        .map(|p| {
-            Notification::builder()
-                .message(
-                    Message::builder()
-                        .text(format!("{}: {}", p.path, p.message))
-                        .build(),
-                )
-                .level(json!("warning"))
-                .build()
-        })
-        .collect();
-    let invocation = Invocation::builder()
-        .execution_successful(true)
-        .tool_execution_notifications(notifications)
-        .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .invocations(vec![invocation])
-        .results(results)
-        // Our columns count characters (code points), not UTF-16 units.
-        .column_kind(json!("unicodeCodePoints"))
-        .build();
-    Sarif::builder()
-        .schema(SARIF_SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build()
+    loop {
+        let (positions, results): (Vec<usize>, Vec<SarifResult>) = kept.into_iter().unzip();
+        let log = parts.log(results, total - keep, limits);
+        let mut bytes = serde_json::to_vec_pretty(&log)?;
+        bytes.push(b'\n');
+        // A file no larger than the limit cannot compress to more.
+        if bytes.len() <= limits.max_gzip_bytes || keep == 0 {
+            return Ok((bytes, total - keep));
+        }
+        let compressed = gzip_len(&bytes)?;
+        if compressed <= limits.max_gzip_bytes {
+            return Ok((bytes, total - keep));
+        }
+        // Cut in proportion, with a margin, and always by at least one.
+        let target = keep as f64 * limits.max_gzip_bytes as f64 / compressed as f64 * 0.95;
+        keep = (target as usize).min(keep - 1);
+        let results = log
+            .runs
+            .into_iter()
+            .next()
+            .and_then(|run| run.results)
+            .unwrap_or_default();
+        kept = positions
+            .into_iter()
+            .zip(results)
+            .filter(|(i, _)| place[*i] < keep)
+            .collect();
+    }
+}
+
+/// The gzip-compressed size of `bytes` at the fastest level, which
+/// compresses no better than the uploader's, so the estimate is safe.
+fn gzip_len(bytes: &[u8]) -> io::Result<usize> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len())
+}
+
+/// The SARIF log of `report`, every result included.
+pub fn build(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Sarif {
+    let mut parts = Parts::new(report, context, options);
+    let results = std::mem::take(&mut parts.results);
+    parts.log(results, 0, Limits::CODE_SCANNING)
+}
+
+/// A log's pieces, built once, so that a run cut to fit the limits is
+/// assembled again without rebuilding every result.
+struct Parts {
+    driver: ToolComponent,
+    invocation: Invocation,
+    results: Vec<SarifResult>,
+    /// Each result's rank for [`render`]'s cut: lower is kept first.
+    ranks: Vec<(u8, u8)>,
+}
+
+impl Parts {
+    fn new(report: &ScanReport, context: &ReportContext<'_>, options: RenderOptions) -> Parts {
+        let specs: Vec<&RuleSpec> = context.rules.rules().iter().map(|r| &r.spec).collect();
+        let index: BTreeMap<&str, usize> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let driver = ToolComponent::builder()
+            .name("patscan")
+            // Where a reader of the log learns what the tool is (SARIF2005):
+            // the package's own metadata, so it cannot drift from Cargo.toml.
+            .information_uri(env!("CARGO_PKG_REPOSITORY"))
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .version(env!("CARGO_PKG_VERSION"))
+            .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
+            .build();
+        // The places of each secret, so that each result can point at the
+        // others: code scanning shows one alert per line, and a reviewer sees
+        // from any of them where else the same token sits.
+        let mut places: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+        for finding in &report.findings {
+            places
+                .entry(finding.fingerprint())
+                .or_default()
+                .push(finding);
+        }
+        let mut ranks = Vec::with_capacity(report.findings.len());
+        let results: Vec<SarifResult> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let others: Vec<&Finding> = places[&f.fingerprint()]
+                    .iter()
+                    .copied()
+                    .filter(|other| !std::ptr::eq(*other, f))
+                    .take(MAX_RELATED_LOCATIONS)
+                    .collect();
+                let mut result =
+                    result(f, index.get(f.rule_id.as_str()).copied(), context, options);
+                if !others.is_empty() {
+                    result.related_locations = Some(
+                        others
+                            .iter()
+                            .enumerate()
+                            .map(|(i, other)| related_location(i, other, context))
+                            .collect(),
+                    );
+                }
+                let level = match result.level {
+                    Some(ResultLevel::Error) => 0,
+                    Some(ResultLevel::Warning) => 1,
+                    Some(ResultLevel::Note) => 2,
+                    _ => 3,
+                };
+                ranks.push((level, u8::from(f.validation != "checksum")));
+                result
+            })
+            .collect();
+        // Files that could not be scanned: the run succeeded, with warnings.
+        let notifications: Vec<Notification> = report
+            .problems
+            .iter()
+            .map(|p| {
+                Notification::builder()
+                    .message(
+                        Message::builder()
+                            .text(format!("{}: {}", p.path, p.message))
+                            .build(),
+                    )
+                    .level(json!("warning"))
+                    .build()
+            })
+            .collect();
+        let invocation = Invocation::builder()
+            .execution_successful(true)
+            .tool_execution_notifications(notifications)
+            .build();
+        Parts {
+            driver,
+            invocation,
+            results,
+            ranks,
+        }
+    }
+
+    /// The log with `results`, saying so in the run's properties when
+    /// `omitted` were left out.
+    fn log(&self, results: Vec<SarifResult>, omitted: usize, limits: Limits) -> Sarif {
+        let mut run = Run::builder()
+            .tool(Tool::builder().driver(self.driver.clone()).build())
+            .invocations(vec![self.invocation.clone()])
+            .results(results)
+            // Our columns count characters (code points), not UTF-16 units.
+            .column_kind(json!("unicodeCodePoints"))
+            .build();
+        if omitted > 0 {
+            let mut properties = BTreeMap::new();
+            properties.insert(OMITTED_KEY.to_string(), json!(omitted));
+            properties.insert(
+                OMITTED_REASON_KEY.to_string(),
+                json!(format!(
+                    "GitHub code scanning accepts at most {} results and {} MB gzip-compressed per upload; \
+                     the {omitted} lowest-ranked results (by level, then checksum validation) were left out. \
+                     `patscan scan --format json` lists every finding.",
+                    limits.max_results,
+                    limits.max_gzip_bytes as f64 / 1e6
+                )),
+            );
+            run.properties = Some(
+                PropertyBag::builder()
+                    .additional_properties(properties)
+                    .build(),
+            );
+        }
+        Sarif::builder()
+            .schema(SARIF_SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+    }
 }
 
 /// How a leaked token of this rule ranks on GitHub's 0–10 scale: any live
@@ -374,6 +519,91 @@ fn artifact_uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Origin, Secret};
+    use crate::scan::{finish, Tally};
+    use crate::tokengen::{generate, TokenRng};
+
+    fn finding(i: usize, rng: &mut TokenRng) -> Finding {
+        let (rule, confidence, validation) = if i % 2 == 0 {
+            ("npm-token", Confidence::High, "checksum")
+        } else {
+            ("huggingface-token", Confidence::Medium, "entropy")
+        };
+        let secret = generate(rule, rng).expect("a known family");
+        Finding {
+            rule_id: rule.into(),
+            rule_name: rule.into(),
+            confidence,
+            validation,
+            path: format!("f{i:04}.txt"),
+            origin: Origin::File,
+            line: 1,
+            column: 1,
+            end_column: secret.len() + 1,
+            snippet: format!("t={}", Secret::new(secret.clone()).redacted()),
+            secret: Secret::new(secret),
+            encoding: None,
+            line_hash: None,
+            allowed_by: None,
+            live: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_log_over_the_gzip_limit_is_cut_to_fit_keeping_the_highest_ranked() {
+        let rules = crate::rules::builtin().expect("built-in rules");
+        let roots = [std::path::PathBuf::from(".")];
+        let context = ReportContext {
+            rules: &rules,
+            roots: &roots,
+        };
+        let mut rng = TokenRng::new(5);
+        let findings = (0..400).map(|i| finding(i, &mut rng)).collect();
+        let report = finish(findings, Tally::default(), std::time::Instant::now());
+        let options = RenderOptions {
+            show_secrets: false,
+            color: false,
+            ungrouped: false,
+        };
+        let unlimited = Limits {
+            max_results: 1000,
+            max_gzip_bytes: usize::MAX,
+        };
+        let (full, omitted) = render(&report, &context, options, unlimited).expect("in memory");
+        assert_eq!(omitted, 0);
+        // The rules alone take some room; a third of what the results take
+        // on top of that is left for them.
+        let empty = finish(Vec::new(), Tally::default(), std::time::Instant::now());
+        let (base, _) = render(&empty, &context, options, unlimited).expect("in memory");
+        let base = gzip_len(&base).expect("in memory");
+        let limit = base + (gzip_len(&full).expect("in memory") - base) / 3;
+        let limits = Limits {
+            max_results: 1000,
+            max_gzip_bytes: limit,
+        };
+        let (cut, omitted) = render(&report, &context, options, limits).expect("in memory");
+        assert!(omitted > 200, "{omitted}");
+        assert!(gzip_len(&cut).expect("in memory") <= limit);
+        let log: Value = serde_json::from_slice(&cut).expect("valid JSON");
+        let run = &log["runs"][0];
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), 400 - omitted);
+        assert_eq!(run["properties"][OMITTED_KEY], omitted);
+        // Warnings go first: what is left is errors, the first in report order.
+        assert!(results.iter().all(|r| r["level"] == "error"));
+        let uris: Vec<&str> = results
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri")
+            })
+            .collect();
+        let expected: Vec<String> = (0..results.len())
+            .map(|k| format!("f{:04}.txt", 2 * k))
+            .collect();
+        assert_eq!(uris, expected);
+    }
 
     #[test]
     fn uris_are_percent_encoded() {
