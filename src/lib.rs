@@ -14,6 +14,7 @@
 
 pub mod baseline;
 pub mod cache;
+pub mod civil_time;
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -549,5 +549,9 @@ fn rules_has_no_html_form() {
             .unwrap(),
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("the other formats report a scan"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the other formats report a scan"),
+        "{}",
+        run.stderr
+    );
 }

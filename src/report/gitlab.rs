@@ -238,29 +238,7 @@ fn timestamp(time: SystemTime) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    crate::civil_time::utc_timestamp(secs)
 }
 
 #[cfg(test)]
@@ -272,10 +250,10 @@ mod tests {
         assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00");
         let t = UNIX_EPOCH + Duration::from_secs(951_868_800 + 3661);
         assert_eq!(timestamp(t), "2000-03-01T01:01:01");
-        // Round trip with the grouping's own date parser.
+        // Round trip with the date parser of commit dates.
         let t = UNIX_EPOCH + Duration::from_secs(1_714_557_600);
         assert_eq!(
-            super::super::group::epoch_seconds(&format!("{}Z", timestamp(t))),
+            crate::civil_time::epoch_seconds(&format!("{}Z", timestamp(t))),
             Some(1_714_557_600)
         );
     }

@@ -8,6 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
+pub use crate::civil_time::epoch_seconds;
 use crate::finding::{CommitMeta, Finding};
 use crate::live::{Status, Verification};
 use crate::rules::Confidence;
@@ -124,46 +125,6 @@ fn appearance(position: usize, finding: &Finding) -> (i64, usize) {
     (time, position)
 }
 
-/// Seconds since the epoch of an RFC 3339 date as `CommitMeta` writes it
-/// (`2024-05-01T12:00:00+02:00` or `…Z`). Dates with different offsets
-/// compare wrongly as text, so they are compared as instants.
-pub fn epoch_seconds(date: &str) -> Option<i64> {
-    let b = date.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let num =
-        |range: std::ops::Range<usize>| -> Option<i64> { date.get(range)?.parse::<i64>().ok() };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let offset = match &date[19..] {
-        "Z" => 0,
-        zone if zone.len() == 6 => {
-            let sign = match zone.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            sign * (num(20..22)? * 3600 + num(23..25)? * 60)
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,17 +161,6 @@ mod tests {
             blob: String::new(),
         };
         f
-    }
-
-    #[test]
-    fn dates_with_offsets_compare_as_instants() {
-        assert_eq!(epoch_seconds("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(epoch_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(
-            epoch_seconds("2024-05-01T12:00:00+02:00"),
-            epoch_seconds("2024-05-01T10:00:00Z")
-        );
-        assert_eq!(epoch_seconds("yesterday"), None);
     }
 
     #[test]

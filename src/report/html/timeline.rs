@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::escape::Esc;
-use crate::report::group::{epoch_seconds, SecretGroup};
+use crate::civil_time::{epoch_seconds, utc_day as day};
+use crate::report::group::SecretGroup;
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 90.0;
@@ -163,27 +164,6 @@ impl Scale {
         ticks.dedup_by_key(|t| day(*t));
         ticks
     }
-}
-
-/// `YYYY-MM-DD` (UTC) of seconds since the epoch.
-fn day(time: i64) -> String {
-    let (y, m, d) = civil_from_days(time.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The proleptic Gregorian date of a day number since 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`, the inverse of `group::days_from_civil`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
