@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::entry::Entry;
 use super::key::{hex, DetectionKey};
-use super::store::{self, Kind, Loaded, Reader, Writer};
+use super::store::{self, Kind, Reader, Writer};
 use super::{CacheSetting, Counters};
 
 /// Cache files of other detection keys kept per repository: a team that
@@ -59,24 +59,11 @@ impl BlobCache {
             warm: false,
             counters: Counters::default(),
         };
-        let warning = match store::load(&cache.path, Kind::Blobs, &key) {
-            Loaded::Missing => None,
-            Loaded::Body(body) => match parse(&body) {
-                Some(known) => {
-                    cache.known = known;
-                    cache.warm = true;
-                    None
-                }
-                None => Some("its entries are malformed".to_string()),
-            },
-            Loaded::Ignored(reason) => Some(reason),
-        };
-        let warning = warning.map(|reason| {
-            format!(
-                "ignored the cache file {}: {reason}; it is rebuilt",
-                cache.path.display()
-            )
-        });
+        let (known, warning) = store::load_entries(&cache.path, Kind::Blobs, &key, parse);
+        if let Some(known) = known {
+            cache.known = known;
+            cache.warm = true;
+        }
         Some((cache, warning))
     }
 

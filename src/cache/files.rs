@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::entry::Entry;
 use super::key::DetectionKey;
-use super::store::{self, Kind, Loaded, Reader, Writer};
+use super::store::{self, Kind, Reader, Writer};
 use super::Counters;
 
 const KEEP: usize = 4;
@@ -89,23 +89,10 @@ impl FileCache {
             fresh: Mutex::new(Vec::new()),
             counters: Counters::default(),
         };
-        let warning = match store::load(&cache.path, Kind::Files, &key) {
-            Loaded::Missing => None,
-            Loaded::Body(body) => match parse(&body) {
-                Some(known) => {
-                    cache.known = known;
-                    None
-                }
-                None => Some("its entries are malformed".to_string()),
-            },
-            Loaded::Ignored(reason) => Some(reason),
-        };
-        let warning = warning.map(|reason| {
-            format!(
-                "ignored the cache file {}: {reason}; it is rebuilt",
-                cache.path.display()
-            )
-        });
+        let (known, warning) = store::load_entries(&cache.path, Kind::Files, &key, parse);
+        if let Some(known) = known {
+            cache.known = known;
+        }
         (cache, warning)
     }
 

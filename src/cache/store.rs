@@ -43,6 +43,30 @@ pub enum Loaded {
     Ignored(String),
 }
 
+/// The entries of the cache file at `path`, parsed with `parse`, or the
+/// warning that says why the file is ignored (and rebuilt). A missing file
+/// is neither: a first scan.
+pub fn load_entries<T>(
+    path: &Path,
+    kind: Kind,
+    key: &DetectionKey,
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+) -> (Option<T>, Option<String>) {
+    let reason = match load(path, kind, key) {
+        Loaded::Missing => return (None, None),
+        Loaded::Body(body) => match parse(&body) {
+            Some(entries) => return (Some(entries), None),
+            None => "its entries are malformed".to_string(),
+        },
+        Loaded::Ignored(reason) => reason,
+    };
+    let warning = format!(
+        "ignored the cache file {}: {reason}; it is rebuilt",
+        path.display()
+    );
+    (None, Some(warning))
+}
+
 pub fn load(path: &Path, kind: Kind, key: &DetectionKey) -> Loaded {
     let len = match fs::metadata(path) {
         Ok(meta) => meta.len(),

@@ -29,7 +29,7 @@ use super::introduce::{Found, Job};
 use super::packread::Packs;
 use super::{carried, history, warn};
 use crate::cache::blobs::BlobCache;
-use crate::cache::store::{self, Kind, Loaded, Reader, Writer};
+use crate::cache::store::{self, Kind, Reader, Writer};
 use crate::finding::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
@@ -239,23 +239,11 @@ pub fn find(
         return None;
     }
     let path = cache.run_path();
-    let reason = match store::load(&path, Kind::Run, cache.key()) {
-        Loaded::Missing => return None,
-        Loaded::Body(body) => match Run::read(&body) {
-            Some(run) => return (&run.state == state).then_some(run),
-            None => "its entries are malformed".to_string(),
-        },
-        Loaded::Ignored(reason) => reason,
-    };
-    warn(
-        tally,
-        repo,
-        format!(
-            "ignored the cache file {}: {reason}; it is rebuilt",
-            path.display()
-        ),
-    );
-    None
+    let (run, warning) = store::load_entries(&path, Kind::Run, cache.key(), Run::read);
+    if let Some(message) = warning {
+        warn(tally, repo, message);
+    }
+    run.filter(|run| &run.state == state)
 }
 
 pub fn remember(cache: &BlobCache, run: &Run) -> Result<(), String> {
