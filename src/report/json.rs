@@ -17,12 +17,8 @@ use crate::scan::{Problem, ScanReport, Summary};
 /// exactly once, here.
 #[derive(Serialize)]
 pub struct JsonFinding<'a> {
-    pub rule_id: &'a str,
-    pub rule_name: &'a str,
-    pub secret: String,
-    pub fingerprint: String,
-    pub confidence: &'a str,
-    pub validation: &'a str,
+    #[serde(flatten)]
+    pub token: JsonToken<'a>,
     /// Instances named near the token (Azure DevOps organisations, Grafana
     /// Cloud stacks, Shopify shops, Vault addresses), kept so that
     /// `patscan verify` can check an organisation-scoped PAT later.
@@ -33,6 +29,31 @@ pub struct JsonFinding<'a> {
     pub verification: Option<&'a Verification>,
     #[serde(flatten)]
     pub place: JsonPlace<'a>,
+}
+
+/// What identifies a token, the same in both shapes: the one place the
+/// secret goes through the redaction choice.
+#[derive(Serialize)]
+pub struct JsonToken<'a> {
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub secret: String,
+    pub fingerprint: String,
+    pub confidence: &'a str,
+    pub validation: &'a str,
+}
+
+impl<'a> JsonToken<'a> {
+    pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonToken<'a> {
+        JsonToken {
+            rule_id: &finding.rule_id,
+            rule_name: &finding.rule_name,
+            secret: finding.display_secret(options.show_secrets),
+            fingerprint: finding.fingerprint(),
+            confidence: finding.confidence.as_str(),
+            validation: finding.validation,
+        }
+    }
 }
 
 /// Where one occurrence is: the part of a finding that differs between
@@ -97,12 +118,7 @@ impl<'a> JsonPlace<'a> {
 impl<'a> JsonFinding<'a> {
     pub fn new(finding: &'a Finding, options: RenderOptions) -> JsonFinding<'a> {
         JsonFinding {
-            rule_id: &finding.rule_id,
-            rule_name: &finding.rule_name,
-            secret: finding.display_secret(options.show_secrets),
-            fingerprint: finding.fingerprint(),
-            confidence: finding.confidence.as_str(),
-            validation: finding.validation,
+            token: JsonToken::new(finding, options),
             nearby_organisations: &finding.live.organisations,
             verification: finding.live.verification.as_ref(),
             place: JsonPlace::new(finding),
@@ -113,12 +129,8 @@ impl<'a> JsonFinding<'a> {
 /// One distinct secret and every place it was found (the default shape).
 #[derive(Serialize)]
 pub struct JsonSecret<'a> {
-    pub rule_id: &'a str,
-    pub rule_name: &'a str,
-    pub secret: String,
-    pub fingerprint: String,
-    pub confidence: &'a str,
-    pub validation: &'a str,
+    #[serde(flatten)]
+    pub token: JsonToken<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nearby_organisations: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,14 +151,8 @@ pub struct FirstSeen<'a> {
 
 impl<'a> JsonSecret<'a> {
     pub fn new(group: &SecretGroup<'a>, options: RenderOptions) -> JsonSecret<'a> {
-        let first = group.first();
         JsonSecret {
-            rule_id: &first.rule_id,
-            rule_name: &first.rule_name,
-            secret: first.display_secret(options.show_secrets),
-            fingerprint: group.fingerprint.clone(),
-            confidence: first.confidence.as_str(),
-            validation: first.validation,
+            token: JsonToken::new(group.first(), options),
             nearby_organisations: group.organisations(),
             verification: group.verification(),
             first_seen: group.first_seen.map(|c| FirstSeen {
