@@ -457,10 +457,16 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let paused = ci::pause_commands(args.format, args.output.is_none(), args.annotations)?;
     let mut omitted = 0;
-    write_output(args.output.as_ref(), |out| match args.format {
-        // The one format that may leave results out (code scanning's limits).
-        Format::Sarif => report::sarif::write(&report, &context, render, out).map(|n| omitted = n),
-        format => report::write_report(format, &report, &context, render, out),
+    write_output(args.output.as_ref(), |out| {
+        let mut out = ci::guard_stdout(args.format, args.output.is_none(), out);
+        let written = match args.format {
+            // The one format that may leave results out (code scanning's limits).
+            Format::Sarif => {
+                report::sarif::write(&report, &context, render, &mut out).map(|n| omitted = n)
+            }
+            format => report::write_report(format, &report, &context, render, &mut out),
+        };
+        written.and_then(|_| out.flush())
     })?;
     ci::warn_omitted(omitted);
     ci::after_report(

@@ -22,6 +22,7 @@ use crate::rules::RuleSet;
 use crate::scanner::{Outcome, Scanner};
 use crate::source;
 use crate::source::archive::{ArchiveLimits, ArchiveTally};
+use crate::source::git::activity::CommitActivity;
 use crate::suppress::{self, SuppressedCounts};
 
 /// Default `--max-file-size`: large enough for any source file, log or
@@ -130,6 +131,8 @@ pub struct Tally {
     pub progress: Progress,
     /// What an item is called in the summary: `files` unless set (`blobs`).
     pub unit: &'static str,
+    /// Commits read by a history scan, per day (the HTML timeline).
+    pub commit_activity: Mutex<CommitActivity>,
 }
 
 impl Tally {
@@ -138,6 +141,21 @@ impl Tally {
             progress,
             ..Tally::default()
         }
+    }
+
+    /// Counts commits a history scan read, by committer time.
+    pub fn commits_read(&self, times: impl IntoIterator<Item = i64>) {
+        lock(&self.commit_activity).add_commits(times);
+    }
+
+    /// The commits counted so far.
+    pub fn commit_activity(&self) -> CommitActivity {
+        lock(&self.commit_activity).clone()
+    }
+
+    /// Replaces the commit counts (a replayed run restores its record's).
+    pub fn set_commit_activity(&self, activity: CommitActivity) {
+        *lock(&self.commit_activity) = activity;
     }
 
     pub fn scanned(&self, bytes: u64) {
@@ -171,18 +189,18 @@ impl Tally {
 
     /// How many problems have been reported so far.
     pub fn problem_count(&self) -> usize {
-        self.problems
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        lock(&self.problems).len()
     }
 
     pub fn problem(&self, problem: Problem) {
-        self.problems
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(problem);
+        lock(&self.problems).push(problem);
     }
+}
+
+/// A poisoned lock only means another thread panicked mid-count; the
+/// counts are still worth reporting.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -208,6 +226,10 @@ pub struct Summary {
     /// What the cache answered, when one was used (`--history`, `--cache`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheSummary>,
+    /// Commits a history scan read, per day: only the HTML timeline draws
+    /// it, so it stays out of the JSON.
+    #[serde(skip)]
+    pub commit_activity: CommitActivity,
 }
 
 pub struct ScanReport {
@@ -277,6 +299,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         (&a.path, a.line, a.column, &a.rule_id, &a.origin)
             .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.origin))
     });
+    let commit_activity = tally.commit_activity();
     let mut problems = tally
         .problems
         .into_inner()
@@ -315,6 +338,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         },
         stale_baseline_entries: Vec::new(),
         cache: None,
+        commit_activity,
     };
     ScanReport {
         findings,

@@ -280,6 +280,42 @@ fn azure_pipelines_logging_commands_and_uploaded_summary() {
     assert_masked(&out.stdout, &tree.tokens(), "the Azure annotations");
 }
 
+#[test]
+fn under_azure_pipelines_a_quoted_logging_command_in_a_report_is_inert() {
+    // A line of a scanned file (a pull request controls it) quoted in the
+    // report would be run by the agent: set a variable, fail the build.
+    let dir = tempfile::tempdir().unwrap();
+    let github = token("github-classic-pat", 7);
+    let line = format!("echo '##vso[task.setvariable variable=Gate]open' # {github}");
+    write(dir.path(), "ci/deploy.sh", &format!("{line}\n"));
+    let env = [("TF_BUILD", "True")];
+    for format in [
+        "human", "json", "jsonl", "sarif", "html", "markdown", "gitlab",
+    ] {
+        let out = run_with(dir.path(), &env, &["scan", "--format", format]);
+        assert_eq!(out.code, 1, "{format}: {}", out.stderr);
+        assert!(
+            !out.stdout.contains("##vso["),
+            "--format {format} carries a logging command:\n{}",
+            out.stdout
+        );
+        assert_masked(&out.stdout, &[&github], format);
+    }
+    // JSON keeps the quoted text as it is, once parsed.
+    let out = run_with(dir.path(), &env, &["scan", "--format", "json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(report
+        .to_string()
+        .contains("##vso[task.setvariable variable=Gate]open"));
+    // Outside Azure Pipelines nothing is rewritten.
+    let out = run(dir.path(), &["scan"]);
+    assert!(
+        out.stdout.contains("##vso[task.setvariable"),
+        "{}",
+        out.stdout
+    );
+}
+
 // -------------------------------------------------------------- GitLab
 
 fn assert_valid_gitlab(report: &Value) {

@@ -26,11 +26,6 @@ struct Fixture {
     commits: Vec<String>,
 }
 
-fn commit_at(repo: &Repo, message: &str, date: &str) -> String {
-    repo.git(&["commit", "-q", "-m", message, "--date", date]);
-    repo.git(&["rev-parse", "HEAD"])
-}
-
 fn fixture() -> Fixture {
     let repo = Repo::init();
     let github = token("github-classic-pat", 141);
@@ -38,18 +33,24 @@ fn fixture() -> Fixture {
     let huggingface = token("huggingface-token", 143);
     let mut commits = Vec::new();
     repo.add("README.md", "# app\n");
-    commits.push(commit_at(&repo, "initial", "2024-01-10T09:00:00Z"));
+    commits.push(repo.commit_at("initial", "2024-01-10T09:00:00Z"));
     repo.add("config/app.env", &format!("GITHUB_TOKEN={github}\n"));
-    commits.push(commit_at(&repo, "add config", "2024-02-01T09:00:00Z"));
+    commits.push(repo.commit_at("add config", "2024-02-01T09:00:00Z"));
     repo.add(
         "backup/app.env.bak",
         &format!("# old\nexport GITHUB_TOKEN={github}\n"),
     );
     repo.add(MARKUP_PATH, &format!("GL={gitlab}\n"));
-    commits.push(commit_at(&repo, MARKUP_SUMMARY, "2024-03-15T09:00:00Z"));
+    commits.push(repo.commit_at(MARKUP_SUMMARY, "2024-03-15T09:00:00Z"));
     repo.add("deploy/ci.sh", &format!("curl -H 'token {github}'\n"));
     repo.add("ml/train.py", &format!("HF_TOKEN = \"{huggingface}\"\n"));
-    commits.push(commit_at(&repo, "deploy and train", "2024-04-20T09:00:00Z"));
+    commits.push(repo.commit_at("deploy and train", "2024-04-20T09:00:00Z"));
+    // Two later commits without secrets: the history goes on after the last
+    // leak, and the timeline must show it.
+    repo.add("README.md", "# app\n\nDocs.\n");
+    commits.push(repo.commit_at("docs", "2024-06-29T09:00:00Z"));
+    repo.add("README.md", "# app\n\nMore docs.\n");
+    commits.push(repo.commit_at("more docs", "2024-06-30T09:00:00Z"));
     Fixture {
         repo,
         tokens: [github, gitlab, huggingface],
@@ -286,11 +287,54 @@ fn the_file_is_masked_escaped_self_contained_and_carries_the_grouped_data() {
     assert!(github["revoke"].as_str().unwrap().len() > 10);
 
     // The timeline: one circle per commit holding a secret (three), one
-    // mark per secret.
+    // mark per secret, over a history row of every scanned commit (six,
+    // four of them without a secret), from the first to the last.
     assert!(html.contains("<svg class=\"timeline\""));
     assert_eq!(html.matches("<circle class=\"commit\"").count(), 3);
     assert_eq!(html.matches("<path class=\"secret ").count(), 3);
     assert!(html.contains(">2024-02-01<") && html.contains(">2024-04-20<"));
+    let history = history_bars(&html);
+    assert_eq!(history.iter().map(|(_, n)| n).sum::<u64>(), 6);
+    assert!(history
+        .first()
+        .is_some_and(|(d, _)| d.starts_with("2024-01-10")));
+    assert!(history
+        .last()
+        .is_some_and(|(d, _)| d.ends_with("2024-06-30")));
+    assert!(html.contains("6 commits scanned from 2024-01-10 to 2024-06-30"));
+}
+
+/// The history row's bars: each period's dates and its commit count.
+fn history_bars(html: &str) -> Vec<(String, u64)> {
+    let bar = regex::Regex::new(
+        r#"<rect class="history"[^>]*><title>([0-9-]+(?: to [0-9-]+)?): ([0-9]+) commits?</title>"#,
+    )
+    .unwrap();
+    bar.captures_iter(html)
+        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .collect()
+}
+
+/// The timeline's markup, from `<svg` to `</svg>`.
+fn timeline_svg(html: &str) -> &str {
+    let start = html.find("<svg class=\"timeline\"").expect("a timeline");
+    let end = html[start..].find("</svg>").expect("a closed svg") + start;
+    &html[start..end]
+}
+
+#[test]
+fn a_replayed_history_draws_the_same_timeline_as_a_fresh_scan() {
+    let fixture = fixture();
+    let (_, _, fresh) = html_report(&fixture, &["--no-cache"]);
+    // The first cached run walks the history and records it …
+    let walked = json_report(&fixture);
+    assert!(walked["summary"]["cache"]["misses"].as_u64() > Some(0));
+    // … so this one replays the record without reading a blob it need not.
+    let (_, _, replayed) = html_report(&fixture, &[]);
+    let again = json_report(&fixture);
+    assert_eq!(again["summary"]["cache"]["misses"], 0, "{again}");
+    assert_eq!(timeline_svg(&replayed), timeline_svg(&fresh));
+    assert_eq!(history_bars(&replayed).len(), history_bars(&fresh).len());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::rules::RuleSet;
 use crate::scan::ScanOptions;
 
 /// Bumped whenever the cache files' layout or meaning changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DetectionKey(pub [u8; 32]);

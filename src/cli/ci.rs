@@ -90,6 +90,96 @@ pub fn pause_commands(
     Ok(Some(token))
 }
 
+/// Azure Pipelines runs a `##vso[…]` logging command found anywhere in a
+/// step's output, and has no switch to pause that: a report quoting a
+/// scanned file (a snippet, a path, a commit summary, all of which a pull
+/// request controls) could set variables or fail the build. Under
+/// `TF_BUILD=True` a report written to standard output goes through this
+/// writer, which breaks the marker in a way that keeps each format's
+/// meaning: in JSON, `#` becomes the escape `\u0023` (the same string
+/// once parsed); in HTML the character reference `&#35;`; in text a zero
+/// width space. The `azure-pipelines` format is left alone: its lines
+/// start with patscan's own command, and the agent reads one per line.
+pub struct AzureCommandGuard<W: Write> {
+    inner: W,
+    replacement: &'static [u8],
+    /// The end of the last write, when it may begin a marker.
+    pending: Vec<u8>,
+}
+
+const AZURE_MARKER: &[u8] = b"##vso[";
+
+impl<W: Write> AzureCommandGuard<W> {
+    /// The guard for `format`, or `None` when it needs none.
+    pub fn for_format(format: Format, inner: W) -> Result<AzureCommandGuard<W>, W> {
+        let replacement: &'static [u8] = match format {
+            Format::AzurePipelines => return Err(inner),
+            Format::Json | Format::Jsonl | Format::Sarif | Format::Gitlab => b"#\\u0023vso[",
+            Format::Html => b"#&#35;vso[",
+            Format::Human | Format::Github | Format::Markdown => "#\u{200B}#vso[".as_bytes(),
+        };
+        Ok(AzureCommandGuard {
+            inner,
+            replacement,
+            pending: Vec::new(),
+        })
+    }
+}
+
+impl<W: Write> Write for AzureCommandGuard<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut text = std::mem::take(&mut self.pending);
+        text.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(at) = find(&text[start..], AZURE_MARKER) {
+            self.inner.write_all(&text[start..start + at])?;
+            self.inner.write_all(self.replacement)?;
+            start += at + AZURE_MARKER.len();
+        }
+        // Hold back a tail that may be the start of a marker.
+        let rest = &text[start..];
+        let keep = (1..AZURE_MARKER.len())
+            .rev()
+            .find(|&n| rest.len() >= n && rest.ends_with(&AZURE_MARKER[..n]))
+            .unwrap_or(0);
+        self.inner.write_all(&rest[..rest.len() - keep])?;
+        self.pending = rest[rest.len() - keep..].to_vec();
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.inner.write_all(&pending)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for AzureCommandGuard<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// `out`, behind an [`AzureCommandGuard`] when the report goes to standard
+/// output under Azure Pipelines and its format needs one.
+pub fn guard_stdout<'a>(
+    format: Format,
+    to_stdout: bool,
+    out: &'a mut dyn Write,
+) -> Box<dyn Write + 'a> {
+    if !to_stdout || Platform::detect() != Some(Platform::AzurePipelines) {
+        return Box::new(out);
+    }
+    match AzureCommandGuard::for_format(format, out) {
+        Ok(guard) => Box::new(guard),
+        Err(out) => Box::new(out),
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// What a scan adds for the CI platform it runs on, after the report was
 /// written: with `annotations`, the platform's annotations on standard
 /// output (unless the report on standard output already is them); and
@@ -172,5 +262,51 @@ pub fn warn_omitted(omitted: usize) {
             limits.max_results,
             limits.max_gzip_bytes / 1_000_000
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guarded(format: Format, pieces: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let Ok(mut guard) = AzureCommandGuard::for_format(format, &mut out) else {
+                panic!("{format:?} is guarded");
+            };
+            for piece in pieces {
+                guard.write_all(piece).unwrap();
+            }
+            guard.flush().unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn a_marker_split_across_writes_is_still_broken() {
+        let text = guarded(
+            Format::Human,
+            &[b"a ##v", b"so[task.setvariable variable=X]1 #", b"#"],
+        );
+        let text = String::from_utf8(text).unwrap();
+        assert!(!text.contains("##vso["), "{text}");
+        assert_eq!(text, "a #\u{200B}#vso[task.setvariable variable=X]1 ##");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_html_its_text() {
+        let json = br#"{"line":"echo ##vso[task.complete result=Failed]"}"#;
+        let out = guarded(Format::Json, &[json]);
+        assert!(!out.windows(6).any(|w| w == b"##vso["));
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["line"], "echo ##vso[task.complete result=Failed]");
+        let html = guarded(Format::Html, &[b"<td>##vso[x]</td>"]);
+        assert_eq!(html, b"<td>#&#35;vso[x]</td>");
+    }
+
+    #[test]
+    fn the_azure_format_is_its_own_commands() {
+        assert!(AzureCommandGuard::for_format(Format::AzurePipelines, Vec::new()).is_err());
     }
 }

@@ -139,11 +139,12 @@ pub fn write(
     writeln!(
         out,
         "<section id=\"timeline\">\n<h2>Timeline</h2>\n\
-         <p class=\"note\">Commits that hold a secret, by author date (larger: more \
-         occurrences); each secret is marked at the commit that introduced it, on its \
+         <p class=\"note\">The bottom row is the scanned history: commits per period, by \
+         committer date. Above it, the commits that hold a secret, by author date (larger: \
+         more occurrences); each secret is marked at the commit that introduced it, on its \
          confidence's lane. Hover for details; click a mark to go to its secret.</p>"
     )?;
-    if !timeline::write(&groups, out)? {
+    if !timeline::write(&groups, &report.summary.commit_activity, out)? {
         writeln!(
             out,
             "<p class=\"empty\" id=\"no-history\">No git history in this scan: run \

@@ -17,6 +17,11 @@ pub struct Repo {
 
 /// Runs git in `dir` with a fixed identity, dates and no global config.
 pub fn git_in(dir: &Path, args: &[&str]) -> Output {
+    git_in_with(dir, args, &[])
+}
+
+/// [`git_in`] with more environment (set last, so it wins).
+pub fn git_in_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = Command::new("git")
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -40,6 +45,7 @@ pub fn git_in(dir: &Path, args: &[&str]) -> Output {
             "commit.gpgsign=false",
         ])
         .args(["-c", "tag.gpgsign=false"])
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .expect("git runs");
@@ -80,6 +86,20 @@ impl Repo {
     pub fn add(&self, path: &str, text: &str) {
         self.write(path, text);
         self.git(&["add", path]);
+    }
+
+    /// Commits what is staged as authored and committed at `date`
+    /// (RFC 3339); returns the new commit id.
+    pub fn commit_at(&self, message: &str, date: &str) -> String {
+        let args = ["commit", "-q", "--allow-empty", "-m", message];
+        let env = [("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)];
+        let output = git_in_with(self.path(), &args, &env);
+        assert!(
+            output.status.success(),
+            "git commit failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"])
     }
 
     /// Commits what is staged; returns the new commit id.

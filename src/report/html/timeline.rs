@@ -1,8 +1,11 @@
-//! The report's timeline: an inline SVG (no script, no network) with the
-//! commits that hold a secret along a time axis, sized by how many
-//! occurrences each holds, and each secret marked at the commit that
-//! introduced it, on a lane for its confidence. Built in Rust so it is
-//! there without JavaScript and its escaping is tested with the rest.
+//! The report's timeline: an inline SVG (no script, no network) over the
+//! whole scanned history. Its bottom row is the history itself, commits per
+//! period as bars, so a secret is seen against the project's life (leaked
+//! in the first week, or last month?); above it the commits that hold a
+//! secret, sized by how many occurrences each holds, and each secret marked
+//! at the commit that introduced it, on a lane for its confidence. Built in
+//! Rust so it is there without JavaScript and its escaping is tested with
+//! the rest.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -10,14 +13,22 @@ use std::io::{self, Write};
 use super::escape::Esc;
 use crate::civil_time::{epoch_seconds, utc_day as day};
 use crate::report::group::SecretGroup;
+use crate::source::git::activity::CommitActivity;
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 90.0;
 const RIGHT: f64 = 50.0;
 const LANES: [(&str, f64); 3] = [("high", 28.0), ("medium", 56.0), ("low", 84.0)];
-const COMMITS_Y: f64 = 122.0;
-const AXIS_Y: f64 = 150.0;
-const HEIGHT: f64 = 180.0;
+const COMMITS_Y: f64 = 116.0;
+/// The history row: bars grow up from the axis to at most this height.
+const HISTORY_LABEL_Y: f64 = 160.0;
+const BAR_MAX: f64 = 36.0;
+const AXIS_Y: f64 = 180.0;
+const HEIGHT: f64 = 210.0;
+/// Bars across the plot at most: thin enough to show a decade by month,
+/// wide enough to hover.
+const MAX_BARS: i64 = 160;
+const SECONDS_PER_DAY: i64 = 86_400;
 
 /// A commit that holds at least one occurrence.
 struct CommitPoint<'a> {
@@ -28,9 +39,14 @@ struct CommitPoint<'a> {
     occurrences: usize,
 }
 
-/// Writes the chart, or returns `Ok(false)` without writing when no
-/// occurrence has a dated commit (a scan of files, stdin or the index).
-pub fn write(groups: &[SecretGroup<'_>], out: &mut dyn Write) -> io::Result<bool> {
+/// Writes the chart, or returns `Ok(false)` without writing when there is
+/// no history to draw: no commit was scanned and no occurrence has a dated
+/// commit (a scan of files, stdin or the index).
+pub fn write(
+    groups: &[SecretGroup<'_>],
+    activity: &CommitActivity,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     let mut commits: BTreeMap<&str, CommitPoint<'_>> = BTreeMap::new();
     for finding in groups.iter().flat_map(|g| g.occurrences.iter()) {
         let Some(meta) = finding.origin.commit() else {
@@ -50,19 +66,38 @@ pub fn write(groups: &[SecretGroup<'_>], out: &mut dyn Write) -> io::Result<bool
             })
             .occurrences += 1;
     }
-    let (Some(first), Some(last)) = (
-        commits.values().map(|c| c.time).min(),
-        commits.values().map(|c| c.time).max(),
-    ) else {
+    let span = activity.span();
+    let times = commits
+        .values()
+        .map(|c| c.time)
+        .chain(span.into_iter().flat_map(|(a, b)| [a, b]));
+    let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
         return Ok(false);
     };
     let scale = Scale { first, last };
 
+    let title = if activity.is_empty() {
+        "Commits holding secrets over time; each secret marked where it was introduced".to_string()
+    } else {
+        format!(
+            "{} commits scanned from {} to {}, per period; commits holding secrets and each secret marked where it was introduced",
+            activity.commits(),
+            day(first),
+            day(last)
+        )
+    };
     writeln!(
         out,
-        r#"<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="timeline-title"><title id="timeline-title">Commits holding secrets over time; each secret marked where it was introduced</title>"#
+        r#"<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="timeline-title"><title id="timeline-title">{title}</title>"#,
+        title = Esc(&title),
     )?;
-    for (label, y) in LANES.iter().copied().chain([("commits", COMMITS_Y)]) {
+    let history_lane = (!activity.is_empty()).then_some(("history", HISTORY_LABEL_Y));
+    for (label, y) in LANES
+        .iter()
+        .copied()
+        .chain([("commits", COMMITS_Y)])
+        .chain(history_lane)
+    {
         writeln!(
             out,
             r#"<line class="lane" x1="{LEFT}" y1="{y}" x2="{x2}" y2="{y}"/><text class="lane-label" x="{lx}" y="{ty}">{label}</text>"#,
@@ -86,6 +121,7 @@ pub fn write(groups: &[SecretGroup<'_>], out: &mut dyn Write) -> io::Result<bool
             date = day(time),
         )?;
     }
+    write_history(activity, &scale, out)?;
     for (id, commit) in &commits {
         let radius = 3.0 + commit.occurrences.min(6) as f64;
         let places = if commit.occurrences == 1 {
@@ -131,6 +167,72 @@ pub fn write(groups: &[SecretGroup<'_>], out: &mut dyn Write) -> io::Result<bool
     }
     writeln!(out, "</svg>")?;
     Ok(true)
+}
+
+/// The history row: the scanned commits counted into at most [`MAX_BARS`]
+/// periods of whole days, one bar each, height by count (linear, so a
+/// busy month looks busy; at least a pixel, so one commit shows).
+fn write_history(activity: &CommitActivity, scale: &Scale, out: &mut dyn Write) -> io::Result<()> {
+    let Some(periods) = Periods::over(activity, scale) else {
+        return Ok(());
+    };
+    let max = periods.counts.iter().copied().max().unwrap_or(0).max(1);
+    for (i, &count) in periods.counts.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let start = periods.start + i as i64 * periods.length;
+        // The last period may run past the last commit: it ends there.
+        let end = (start + periods.length - 1).min(scale.last);
+        let x = scale.x(start.max(scale.first));
+        let width = (scale.x(end + 1) - x - 1.0).max(1.0);
+        let height = (BAR_MAX * count as f64 / max as f64).max(1.0);
+        let commits = if count == 1 { "commit" } else { "commits" };
+        let dates = if day(start) == day(end) {
+            day(start)
+        } else {
+            format!("{} to {}", day(start), day(end))
+        };
+        writeln!(
+            out,
+            r#"<rect class="history" x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}"><title>{dates}: {count} {commits}</title></rect>"#,
+            y = AXIS_Y - height,
+        )?;
+    }
+    Ok(())
+}
+
+/// Whole-day periods covering the plot, and the commits in each.
+struct Periods {
+    /// Start of the first period (seconds since the epoch, a UTC midnight).
+    start: i64,
+    /// Length of each period in seconds, a whole number of days.
+    length: i64,
+    counts: Vec<u64>,
+}
+
+impl Periods {
+    fn over(activity: &CommitActivity, scale: &Scale) -> Option<Periods> {
+        if activity.is_empty() {
+            return None;
+        }
+        let start = scale.first.div_euclid(SECONDS_PER_DAY) * SECONDS_PER_DAY;
+        let days = (scale.last - start) / SECONDS_PER_DAY + 1;
+        let days_per_period = (days + MAX_BARS - 1) / MAX_BARS;
+        let length = days_per_period * SECONDS_PER_DAY;
+        let mut counts = vec![0u64; ((days + days_per_period - 1) / days_per_period) as usize];
+        for (day_start, count) in activity.days() {
+            let index = ((day_start - start) / length) as usize;
+            if let Some(slot) = counts.get_mut(index) {
+                *slot += count;
+            }
+        }
+        Some(Periods {
+            start,
+            length,
+            counts,
+        })
+    }
 }
 
 /// A commit id as people quote it.
@@ -201,5 +303,36 @@ mod tests {
         assert_eq!(ticks.first().map(String::as_str), Some("2024-01-01"));
         assert_eq!(ticks.last().map(String::as_str), Some("2024-12-31"));
         assert_eq!(ticks.len(), 5);
+    }
+
+    #[test]
+    fn periods_are_whole_days_and_count_every_commit() {
+        let mut activity = CommitActivity::default();
+        // Ten years of one commit a day, plus a busy day.
+        let first = 1_262_304_000; // 2010-01-01
+        activity.add_commits((0..3653).map(|d| first + d * SECONDS_PER_DAY + 3600));
+        activity.add_commits([first + 100 * SECONDS_PER_DAY; 50]);
+        let (a, b) = activity.span().unwrap();
+        let periods = Periods::over(&activity, &Scale { first: a, last: b }).unwrap();
+        assert!(periods.counts.len() as i64 <= MAX_BARS);
+        assert_eq!(periods.length % SECONDS_PER_DAY, 0);
+        assert_eq!(periods.counts.iter().sum::<u64>(), 3653 + 50);
+        let busiest = periods.counts.iter().copied().max().unwrap();
+        assert_eq!(busiest, periods.length as u64 / SECONDS_PER_DAY as u64 + 50);
+    }
+
+    #[test]
+    fn the_history_row_spans_commits_without_secrets() {
+        let mut activity = CommitActivity::default();
+        activity.add_commits([1_262_304_000, 1_262_304_000 + 30 * SECONDS_PER_DAY]);
+        let mut svg = Vec::new();
+        assert!(write(&[], &activity, &mut svg).unwrap());
+        let svg = String::from_utf8(svg).unwrap();
+        assert_eq!(svg.matches("<rect class=\"history\"").count(), 2);
+        assert!(svg.contains("2 commits scanned from 2010-01-01 to 2010-01-31"));
+        assert!(svg.contains("<title>2010-01-01: 1 commit</title>"));
+        let mut none = Vec::new();
+        assert!(!write(&[], &CommitActivity::default(), &mut none).unwrap());
+        assert!(none.is_empty());
     }
 }

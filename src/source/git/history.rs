@@ -105,6 +105,7 @@ pub fn scan(
     for node in &graph.nodes {
         walker.mark(node.id);
     }
+    tally.commits_read(graph.nodes.iter().map(|n| n.time));
     // Filled once the commits no ref reaches are known, before any of
     // their blobs is sent to the workers.
     let lost: OnceLock<Graph> = OnceLock::new();
@@ -254,6 +255,7 @@ impl Lister<'_, '_, '_> {
             for node in &graph.nodes {
                 self.walker.mark(node.id);
             }
+            self.tally.commits_read(graph.nodes.iter().map(|n| n.time));
             let order = commits::topo_order(&graph.nodes);
             let graph = lost.get_or_init(|| graph);
             for i in order {

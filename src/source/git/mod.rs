@@ -11,6 +11,7 @@
 //!   token from being reported again at every later edit of its file;
 //!   `--range A..B` limits it all to what the commits of a pull request add.
 
+pub mod activity;
 pub mod blobs;
 pub mod carried;
 pub mod commits;

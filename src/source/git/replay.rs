@@ -23,6 +23,7 @@ use gix::bstr::BString;
 use gix::hash::ObjectId;
 use sha2::{Digest, Sha256};
 
+use super::activity::CommitActivity;
 use super::blobs::{self, Memory};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
@@ -46,6 +47,8 @@ pub struct Counts {
     pub members: u64,
     /// Blobs listed.
     pub blobs: u64,
+    /// Commits read, per day (the HTML timeline).
+    pub activity: CommitActivity,
 }
 
 impl Counts {
@@ -58,6 +61,7 @@ impl Counts {
             archives: tally.archives.load(Ordering::Relaxed),
             members: tally.archive_members.load(Ordering::Relaxed),
             blobs: blobs as u64,
+            activity: tally.commit_activity(),
         }
     }
 
@@ -70,6 +74,7 @@ impl Counts {
         tally.large_skipped.store(self.large, Ordering::Relaxed);
         tally.archives.store(self.archives, Ordering::Relaxed);
         tally.archive_members.store(self.members, Ordering::Relaxed);
+        tally.set_commit_activity(self.activity.clone());
     }
 }
 
@@ -147,6 +152,11 @@ impl Run {
         ] {
             out.varint(value);
         }
+        out.varint(c.activity.entries().count() as u64);
+        for (day, count) in c.activity.entries() {
+            out.varint(zigzag(day));
+            out.varint(count);
+        }
         for list in [&self.commits, &self.dangling] {
             out.varint(list.len() as u64);
             for id in list {
@@ -180,6 +190,15 @@ impl Run {
             *value = input.varint()?;
         }
         let [files, bytes, binary, large, archives, members, blobs] = counts;
+        let days = input.varint()?;
+        if days > input.remaining() as u64 {
+            return None;
+        }
+        let mut entries = Vec::new();
+        for _ in 0..days {
+            entries.push((unzigzag(input.varint()?), input.varint()?));
+        }
+        let activity = CommitActivity::from_entries(entries)?;
         let id = |input: &mut Reader<'_>| ObjectId::try_from(input.bytes()?).ok();
         let mut lists = [Vec::new(), Vec::new()];
         for list in &mut lists {
@@ -218,12 +237,22 @@ impl Run {
                 archives,
                 members,
                 blobs,
+                activity,
             },
             commits,
             dangling,
             blobs: found,
         })
     }
+}
+
+/// Signed day numbers as varints: small magnitudes, either sign, stay short.
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 /// The recorded run, if it is of this `state`. A record of another state
@@ -468,6 +497,8 @@ mod tests {
                 archives: 0,
                 members: 0,
                 blobs: 13,
+                activity: CommitActivity::from_entries([(-3, 1), (0, 2), (19_800, 40)])
+                    .expect("days in order"),
             },
             commits: vec![id(1), id(2)],
             dangling: vec![id(3)],
@@ -482,5 +513,13 @@ mod tests {
         for len in 0..bytes.len() {
             assert_eq!(Run::read(&bytes[..len]), None);
         }
+    }
+
+    #[test]
+    fn zigzag_keeps_the_sign_of_days_before_1970() {
+        for day in [0, 1, -1, 19_800, -25_000, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag(zigzag(day)), day);
+        }
+        assert!(zigzag(-1) < 4 && zigzag(1) < 4);
     }
 }
