@@ -355,6 +355,40 @@ fn cache_dir_puts_the_history_cache_there_and_no_cache_writes_nothing() {
 }
 
 #[test]
+fn where_the_git_folder_cannot_hold_the_cache_it_goes_to_xdg_cache_home() {
+    let (repo, _) = leaky_repo();
+    // A file where the cache folder would be: `.git/patscan-cache` cannot
+    // be made (as on a read-only checkout, which root would not notice).
+    fs::write(repo.join(".git/patscan-cache"), "not a folder").unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    let scan = |repo: &Repo| {
+        let output = patscan()
+            .current_dir(repo.path())
+            .env("XDG_CACHE_HOME", xdg.path())
+            .args(["scan", "--history", "--format", "json", "--ungrouped"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let first = scan(&repo);
+    let shared = files_under(&xdg.path().join("patscan"));
+    assert!(
+        shared.iter().any(|f| f
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("blobs-"))),
+        "the cache is in $XDG_CACHE_HOME/patscan: {shared:?}"
+    );
+    let again = scan(&repo);
+    assert_eq!(comparable(&again), comparable(&first));
+    assert_eq!(cache(&again).2, 0, "the second run is answered from there");
+    assert_eq!(
+        fs::read_to_string(repo.join(".git/patscan-cache")).unwrap(),
+        "not a folder"
+    );
+}
+
+#[test]
 fn a_range_scan_uses_and_fills_the_blob_cache() {
     let (repo, _) = leaky_repo();
     let fresh = history(&repo, &["--no-cache", "--range", "HEAD~3..HEAD"]);
