@@ -491,7 +491,10 @@ impl Access {
 mod tests {
     use super::*;
 
-    fn access(areas: &[(&str, &[&str], &[(&str, &str)])]) -> Access {
+    /// An organisation: its name, reachable areas, and unclear ones.
+    type Org<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+    fn access(areas: &[Org<'_>]) -> Access {
         let mut organisations = BTreeMap::new();
         for (org, reachable, unclear) in areas {
             organisations.insert(
