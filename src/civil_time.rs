@@ -30,6 +30,27 @@ pub fn epoch_seconds(date: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
+/// Days since 1970-01-01 of the calendar date a text starts with
+/// (`2031-01-01`, `2031-01-01T00:00:00Z`, `2031-01-01 00:00:00 UTC`): how
+/// issuers state expiry dates. The time of day is ignored.
+pub fn epoch_day(date: &str) -> Option<i64> {
+    let b = date.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' || b.get(10).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let text = date.get(range)?;
+        text.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| text.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` in UTC (no zone designator) of seconds since the
 /// epoch.
 pub fn utc_timestamp(secs: i64) -> String {
@@ -77,6 +98,16 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_dates_in_the_issuers_formats() {
+        assert_eq!(epoch_day("1970-01-02"), Some(1));
+        assert_eq!(epoch_day("1970-01-02T23:59:59Z"), Some(1));
+        assert_eq!(epoch_day("1970-01-02 00:00:00 UTC"), Some(1));
+        for bad in ["", "1970-1-02", "1970-13-01", "19700-01-01", "+970-01-01"] {
+            assert_eq!(epoch_day(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn dates_with_offsets_compare_as_instants() {

@@ -4,6 +4,7 @@
 //! Exit codes: 0 no findings, 1 findings, 2 error, 3 a token patscan was
 //! to revoke is still in service. An error is never 0 or 1.
 
+mod azure_devops;
 mod ci;
 mod live;
 
@@ -72,6 +73,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Install a git pre-commit hook that runs `patscan scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Azure DevOps administration: `audit` an organisation's PATs.
+    AzureDevops(azure_devops::AzureDevopsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +146,11 @@ pub struct ScanArgs {
     /// the issuers' official HTTPS hosts are contacted).
     #[arg(long)]
     pub verify: bool,
+    /// With --verify: for each live Azure DevOps PAT, probe which
+    /// organisations and areas (code, build, packaging, pools, …) it
+    /// reaches, with read-only GETs (bounded; listed in the README).
+    #[arg(long, requires = "verify")]
+    pub blast_radius: bool,
     #[command(flatten)]
     pub live: LiveArgs,
     /// With --verify: only tokens verified `active` (or `active` or
@@ -321,6 +329,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => live::run_verify(args),
         Command::Revoke(args) => live::run_revoke(args),
         Command::InstallHook(args) => run_install_hook(args),
+        Command::AzureDevops(args) => azure_devops::run(args),
     }
 }
 
@@ -441,7 +450,13 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     }
 
     if let Some(endpoints) = &endpoints {
-        live::verify(&mut report, endpoints, &args.live, args.quiet)?;
+        live::verify(
+            &mut report,
+            endpoints,
+            &args.live,
+            args.blast_radius,
+            args.quiet,
+        )?;
     }
 
     let render = render_options(

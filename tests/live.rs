@@ -521,7 +521,8 @@ fn human_output_marks_live_tokens() {
         .find(|b| b.contains("live.env"))
         .unwrap();
     assert!(
-        live_block.contains("LIVE TOKEN active (github): owner octocat"),
+        live_block
+            .contains("LIVE TOKEN active (github), severity critical (scope repo): owner octocat"),
         "{live_block}"
     );
     let dead_block = out

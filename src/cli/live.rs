@@ -100,6 +100,10 @@ pub struct VerifyArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// For each live Azure DevOps PAT, probe which organisations and areas
+    /// it reaches (read-only GETs, bounded; see `scan --blast-radius`).
+    #[arg(long)]
+    pub blast_radius: bool,
     /// Only tokens verified `active` (or `active` or `unknown`) make the
     /// exit code 1; without it any finding does.
     #[arg(long, value_enum, value_name = "STATUS")]
@@ -172,7 +176,7 @@ struct RevokeFlags<'a> {
     audit_log: Option<&'a PathBuf>,
 }
 
-fn http_policy(endpoints: &Endpoints, args: &LiveArgs) -> Policy {
+pub(super) fn http_policy(endpoints: &Endpoints, args: &LiveArgs) -> Policy {
     Policy {
         timeout: Duration::from_secs_f64(args.verify_timeout),
         rate_per_host: args.verify_rate,
@@ -285,6 +289,7 @@ pub(super) fn run_revoke(args: RevokeArgs) -> Result<ExitCode> {
         &VerifyOptions {
             concurrency: 1,
             policy: http_policy(&endpoints, &args.live),
+            blast_radius: false,
         },
     )?;
     if let Some(v) = &findings[0].live.verification {
@@ -340,11 +345,13 @@ pub(super) fn verify(
     report: &mut ScanReport,
     endpoints: &Endpoints,
     args: &LiveArgs,
+    blast_radius: bool,
     quiet: bool,
 ) -> Result<()> {
     let options = VerifyOptions {
         concurrency: usize::from(args.verify_concurrency),
         policy: http_policy(endpoints, args),
+        blast_radius,
     };
     let stats = live::verify_findings(&mut report.findings, endpoints, &options)?;
     if !quiet && stats.distinct_tokens > 0 {
@@ -372,7 +379,13 @@ pub(super) fn run_verify(args: VerifyArgs) -> Result<ExitCode> {
     };
     let mut report = live::reverify::load(&text, args.show_secrets)
         .with_context(|| format!("{}", args.report.display()))?;
-    verify(&mut report, &endpoints, &args.live, args.quiet)?;
+    verify(
+        &mut report,
+        &endpoints,
+        &args.live,
+        args.blast_radius,
+        args.quiet,
+    )?;
     let render = super::render_options(
         args.color,
         args.output.as_ref(),

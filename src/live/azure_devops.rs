@@ -26,6 +26,10 @@ use crate::checksum;
 pub const BASE: &str = "https://app.vssps.visualstudio.com";
 /// The official organisation host.
 pub const ORG_BASE: &str = "https://dev.azure.com";
+/// The official host of release management (`--blast-radius`).
+pub const RELEASE_BASE: &str = "https://vsrm.dev.azure.com";
+/// The official host of Azure Artifacts feeds (`--blast-radius`).
+pub const FEEDS_BASE: &str = "https://feeds.dev.azure.com";
 
 const PROFILE_PATH: &str = "/_apis/profile/profiles/me?api-version=7.1-preview.3";
 const CONNECTION_PATH: &str = "/_apis/connectionData";
@@ -107,8 +111,14 @@ pub fn is_org_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-pub fn verify(http: &Http, base: &str, token: &str, organisations: &[String]) -> Verification {
-    let profile = check_profile(http, base, token);
+pub fn verify(
+    http: &Http,
+    base: &str,
+    token: &str,
+    organisations: &[String],
+    blast_radius: bool,
+) -> Verification {
+    let (profile, member_id) = check_profile(http, base, token);
     // Under a test override both hosts are the emulator's.
     let org_base = if base == BASE { ORG_BASE } else { base };
     let orgs: Vec<Verification> = organisations
@@ -117,14 +127,34 @@ pub fn verify(http: &Http, base: &str, token: &str, organisations: &[String]) ->
         .take(MAX_ORGS)
         .map(|org| check_org(http, org_base, org, token))
         .collect();
-    combine(profile, orgs)
+    let mut v = combine(profile, orgs);
+    if blast_radius && v.status == Status::Active {
+        let access =
+            super::blast_radius::probe(http, base, token, organisations, member_id.as_deref());
+        if access.organisation_scoped {
+            let note = "organisation-scoped: only organisation endpoints accept it";
+            v.reason = Some(match v.reason.take() {
+                Some(reason) => format!("{note}; {reason}"),
+                None => note.to_string(),
+            });
+        }
+        v.access = Some(access);
+    }
+    v
 }
 
-fn check_profile(http: &Http, base: &str, token: &str) -> Verification {
+/// The profile check, and the profile's id (the member id its accounts
+/// are listed by) when it accepted the token.
+fn check_profile(http: &Http, base: &str, token: &str) -> (Verification, Option<String>) {
     let call = Call::get(format!("{base}{PROFILE_PATH}"), Auth::BasicPat(token));
     let answer = match http.send(&call) {
         Ok(answer) => answer,
-        Err(failure) => return failure.verification(Provider::AzureDevops, &call.describe()),
+        Err(failure) => {
+            return (
+                failure.verification(Provider::AzureDevops, &call.describe()),
+                None,
+            )
+        }
     };
     match (answer.status, answer.json()) {
         (200, Some(body)) if body["id"].is_string() => {
@@ -133,12 +163,19 @@ fn check_profile(http: &Http, base: &str, token: &str) -> Verification {
                 .as_str()
                 .or_else(|| body["displayName"].as_str())
                 .map(str::to_string);
-            v
+            let id = body["id"]
+                .as_str()
+                .filter(|id| is_id(id))
+                .map(str::to_string);
+            (v, id)
         }
-        (401, _) => answer
-            .verification(Status::Inactive, Provider::AzureDevops)
-            .with_reason("rejected by Azure DevOps (401): revoked, expired or never valid"),
-        _ => answer.unexpected(Provider::AzureDevops),
+        (401, _) => (
+            answer
+                .verification(Status::Inactive, Provider::AzureDevops)
+                .with_reason("rejected by Azure DevOps (401): revoked, expired or never valid"),
+            None,
+        ),
+        _ => (answer.unexpected(Provider::AzureDevops), None),
     }
 }
 
@@ -249,6 +286,16 @@ mod tests {
     }
 
     #[test]
+    fn admin_credentials_pick_their_scheme() {
+        assert!(matches!(
+            admin_auth("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln"),
+            Auth::Bearer(_)
+        ));
+        assert!(matches!(admin_auth("a.b"), Auth::BasicPat(_)));
+        assert!(matches!(admin_auth("abc123"), Auth::BasicPat(_)));
+    }
+
+    #[test]
     fn organisation_names_cannot_escape_the_path() {
         assert!(is_org_name("contoso-1"));
         for bad in ["", "../x", "a/b", "-a", "a?b", &"a".repeat(51)] {
@@ -305,7 +352,7 @@ pub fn list_authorizations(
                 Err(_) => break,
             },
         };
-        let call = Call::get(url, Auth::Bearer(admin));
+        let call = Call::get(url, admin_auth(admin));
         let answer = match http.send(&call) {
             Ok(answer) => answer,
             Err(failure) => return Err(Attempt::failed(failure.to_string(), &call, None)),
@@ -371,7 +418,7 @@ pub fn revoke_authorizations(
         format!(
             "{base}/{org}/_apis/tokenadmin/revocations?isPublic=false&api-version=7.1-preview.1"
         ),
-        Auth::Bearer(admin),
+        admin_auth(admin),
     )
     .body(Body::Json(serde_json::Value::Array(body)));
     Attempt::from_answer(http.send(&call), &call, |answer| match answer.status {
@@ -389,6 +436,24 @@ pub fn revoke_authorizations(
             .reason
             .unwrap_or_default()),
     })
+}
+
+/// How an administrator's credential authenticates: an Entra ID access
+/// token (a JWT: three dot-separated base64url parts) as Bearer, anything
+/// else as a PAT with Basic.
+pub fn admin_auth(admin: &str) -> Auth<'_> {
+    let parts: Vec<&str> = admin.split('.').collect();
+    let jwt = parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
+        });
+    if jwt {
+        Auth::Bearer(admin)
+    } else {
+        Auth::BasicPat(admin)
+    }
 }
 
 /// Identity descriptors and authorization ids only ever fill a URL path

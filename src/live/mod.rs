@@ -28,6 +28,7 @@
 //!   is a fixed text or the issuer's short error code, scrubbed of the token.
 
 pub mod azure_devops;
+pub mod blast_radius;
 pub mod buildkite;
 pub mod cloudflare;
 pub mod cratesio;
@@ -41,10 +42,12 @@ pub mod heroku;
 pub mod http;
 pub mod huggingface;
 pub mod npm;
+pub mod pat_audit;
 pub mod postman;
 pub mod reverify;
 pub mod revoke;
 pub mod sentry;
+pub mod severity;
 pub mod shopify;
 pub mod slack;
 pub mod stripe;
@@ -244,6 +247,23 @@ pub struct Verification {
     pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// How bad the leak is, from what the check learnt (active tokens
+    /// only; see [`severity`] and the README's mapping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<severity::Severity>,
+    /// Why that severity: the scope, role or area that decided it, or the
+    /// stated default when the check cannot see permissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_basis: Option<String>,
+    /// The issuer's answer shows the token never expires.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_expiry: bool,
+    /// Days from the check to `expires_at` (negative once past).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+    /// Azure DevOps with `--blast-radius`: what the token reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<blast_radius::Access>,
     /// Azure DevOps: the owner's subject descriptor, which the Token
     /// Administration API needs to list their PATs. Not reported.
     #[serde(skip)]
@@ -269,6 +289,11 @@ impl Verification {
             organisation: None,
             endpoint: None,
             http_status: None,
+            severity: None,
+            severity_basis: None,
+            no_expiry: false,
+            expires_in_days: None,
+            access: None,
             owner_descriptor: None,
         }
     }
@@ -303,6 +328,7 @@ impl Verification {
         scrub(&mut self.expires_at);
         scrub(&mut self.organisation);
         scrub(&mut self.endpoint);
+        scrub(&mut self.severity_basis);
         self.scopes.retain(|s| !s.contains(token));
         self
     }
@@ -351,6 +377,9 @@ pub struct VerifyOptions {
     /// Requests in flight at once, over all issuers.
     pub concurrency: usize,
     pub policy: Policy,
+    /// Azure DevOps: probe what each live PAT reaches (read-only GETs,
+    /// bounded; see [`blast_radius`]).
+    pub blast_radius: bool,
 }
 
 /// What the caller can be told while checking (never a token).
@@ -433,7 +462,7 @@ fn run_jobs(
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(index) else { break };
-                let verification = check(&http, endpoints, job);
+                let verification = check(&http, endpoints, job, options.blast_radius);
                 results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(verification);
             });
         }
@@ -449,11 +478,13 @@ fn run_jobs(
         .collect())
 }
 
-fn check(http: &Http, endpoints: &Endpoints, job: &Job) -> Verification {
+fn check(http: &Http, endpoints: &Endpoints, job: &Job, blast_radius: bool) -> Verification {
     let base = endpoints.base(job.provider);
     let token = job.secret.expose();
     let verification = match job.provider {
-        Provider::AzureDevops => azure_devops::verify(http, base, token, &job.organisations),
+        Provider::AzureDevops => {
+            azure_devops::verify(http, base, token, &job.organisations, blast_radius)
+        }
         Provider::Github => github::verify(http, base, token),
         Provider::Gitlab => gitlab::verify(http, base, token),
         Provider::Npm => npm::verify(http, base, token),
@@ -473,7 +504,9 @@ fn check(http: &Http, endpoints: &Endpoints, job: &Job) -> Verification {
         Provider::Postman => postman::verify(http, base, token),
         Provider::Cratesio => cratesio::verify(http, base, token),
     };
-    verification.scrubbed(token)
+    let mut verification = verification.scrubbed(token);
+    severity::apply(job.provider, token, &mut verification, severity::today());
+    verification
 }
 
 /// Counts per status, for summaries.

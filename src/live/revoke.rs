@@ -275,7 +275,8 @@ pub struct RevokeOptions {
 }
 
 /// The environment variable holding an Azure DevOps organisation admin's
-/// bearer token (an Entra ID access token) for the Token Administration API.
+/// credential for the Token Administration API: an Entra ID access token
+/// (sent as Bearer) or a PAT (sent as Basic); see `azure_devops::admin_auth`.
 pub const AZURE_DEVOPS_ADMIN_VAR: &str = "PATSCAN_AZURE_DEVOPS_ADMIN_TOKEN";
 
 /// Every entry of a run.

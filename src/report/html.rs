@@ -14,7 +14,7 @@
 //! extract it. A report gets passed around, so it is always masked:
 //! `show_secrets` is refused.
 
-mod escape;
+pub(crate) mod escape;
 mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
@@ -125,15 +125,7 @@ pub fn write(
         verification_summary: verification_counts(&groups),
     };
 
-    write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"patscan {version}\">\n\
-         <title>patscan audit report</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
-        version = env!("CARGO_PKG_VERSION"),
-    )?;
+    write_head("patscan audit report", out)?;
     write_header(report, context, &groups, out)?;
     write_summary(&groups, &facts, out)?;
     writeln!(
@@ -161,6 +153,21 @@ pub fn write(
         "<script type=\"application/json\" id=\"patscan-data\">{}</script>\n\
          <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         script_safe_json(&json)
+    )
+}
+
+/// The document's start up to `<body>`: the inline style and the CSP
+/// that keeps the page offline. Shared with the Azure DevOps PAT audit.
+pub(crate) fn write_head(title: &str, out: &mut dyn Write) -> io::Result<()> {
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"patscan {version}\">\n\
+         <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        version = env!("CARGO_PKG_VERSION"),
+        title = Esc(title),
     )
 }
 
@@ -307,6 +314,7 @@ const COLUMNS: &[(&str, &str, &str)] = &[
     ("rule", "Rule", ""),
     ("confidence", "Confidence", ""),
     ("status", "Status", ""),
+    ("severity", "Severity", ""),
     ("first_seen", "First seen", ""),
     ("author", "Author", ""),
     ("occurrences", "Occurrences", " num"),
@@ -378,11 +386,16 @@ fn write_secret(
          <td class=\"rule\"><span class=\"rule-name\">{name}</span> <code class=\"rule-id\">{id}</code> \
          <code class=\"masked\">{secret}</code></td>\
          <td><span class=\"badge {confidence}\">{confidence}</span></td>\
-         <td class=\"status\"><span class=\"badge {status_class}\">{status}</span></td>",
+         <td class=\"status\"><span class=\"badge {status_class}\">{status}</span></td>\
+         <td class=\"severity\">{severity}</td>",
         provider = Esc(facts.provider(g.rule_id())),
         name = Esc(&first.rule_name),
         id = Esc(&first.rule_id),
         secret = Esc(&first.display_secret(false)),
+        severity = match g.verification().and_then(|v| v.severity) {
+            Some(severity) => format!("<span class=\"badge sev-{severity}\">{severity}</span>"),
+            None => "<span class=\"none\">—</span>".to_string(),
+        },
     )?;
     match g.first_seen {
         Some(meta) => write!(
@@ -438,7 +451,6 @@ fn write_verification(v: &Verification, out: &mut dyn Write) -> io::Result<()> {
         ("reason", v.reason.as_deref()),
         ("owner", v.owner.as_deref()),
         ("organisation", v.organisation.as_deref()),
-        ("expires", v.expires_at.as_deref()),
         ("checked with", v.endpoint.as_deref()),
     ];
     for (label, value) in details {
@@ -449,7 +461,21 @@ fn write_verification(v: &Verification, out: &mut dyn Write) -> io::Result<()> {
     if !v.scopes.is_empty() {
         write!(out, "; scopes: {}", Esc(&v.scopes.join(", ")))?;
     }
-    writeln!(out, "</p>")
+    if let Some(severity) = super::risk::severity(v) {
+        write!(out, "; severity: {}", Esc(&severity))?;
+    }
+    if let Some(expiry) = super::risk::expiry(v) {
+        write!(out, "; {}", Esc(&expiry))?;
+    }
+    writeln!(out, "</p>")?;
+    if let Some(access) = &v.access {
+        writeln!(out, "<ul class=\"reach\">")?;
+        for line in super::risk::reach(access) {
+            writeln!(out, "<li>{}</li>", Esc(&line))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    Ok(())
 }
 
 fn write_place(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
@@ -530,17 +556,11 @@ mod tests {
             line_hash: None,
             allowed_by: None,
             live: crate::live::LiveInfo {
-                verification: status.map(|status| Verification {
-                    status,
-                    provider: Some("github".into()),
-                    reason: Some("<b>bad</b> credentials".into()),
-                    owner: None,
-                    scopes: vec!["repo".into()],
-                    expires_at: None,
-                    organisation: None,
-                    endpoint: None,
-                    http_status: None,
-                    owner_descriptor: None,
+                verification: status.map(|status| {
+                    let mut v = Verification::new(status, crate::live::Provider::Github)
+                        .with_reason("<b>bad</b> credentials");
+                    v.scopes = vec!["repo".into()];
+                    v
                 }),
                 ..Default::default()
             },

@@ -48,8 +48,8 @@ fn write_verification(v: &Verification, paint: &Paint, out: &mut dyn Write) -> i
     if !v.scopes.is_empty() {
         details.push(format!("scopes {}", v.scopes.join(",")));
     }
-    if let Some(expiry) = &v.expires_at {
-        details.push(format!("expires {expiry}"));
+    if let Some(expiry) = super::risk::expiry(v) {
+        details.push(expiry);
     }
     if let Some(reason) = &v.reason {
         details.push(reason.clone());
@@ -61,12 +61,21 @@ fn write_verification(v: &Verification, paint: &Paint, out: &mut dyn Write) -> i
         format!(": {}", details.join("; "))
     };
     match v.status {
-        Status::Active => writeln!(
-            out,
-            "    {} {}",
-            paint.live("LIVE TOKEN"),
-            paint.rule(&format!("active ({provider}){details}"))
-        ),
+        Status::Active => {
+            let severity = super::risk::severity(v)
+                .map(|s| format!(", severity {s}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    {} {}",
+                paint.live("LIVE TOKEN"),
+                paint.rule(&format!("active ({provider}){severity}{details}"))
+            )?;
+            for line in v.access.iter().flat_map(super::risk::reach) {
+                writeln!(out, "      {line}")?;
+            }
+            Ok(())
+        }
         status => writeln!(
             out,
             "    {}",

@@ -144,7 +144,10 @@ fn row(
     );
     if verified {
         let status = match secret.verification() {
-            Some(v) if v.status == Status::Active => "**LIVE**".to_string(),
+            Some(v) if v.status == Status::Active => match v.severity {
+                Some(severity) => format!("**LIVE** ({severity})"),
+                None => "**LIVE**".to_string(),
+            },
             Some(v) => v.status.to_string(),
             None => "—".to_string(),
         };

@@ -13,6 +13,8 @@ pub mod human;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
+pub mod pat_audit;
+pub mod risk;
 pub mod rules;
 pub mod sarif;
 

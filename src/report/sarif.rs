@@ -22,6 +22,7 @@ use serde_sarif::sarif::{
 
 use super::{RenderOptions, ReportContext};
 use crate::finding::Finding;
+use crate::live::severity::Severity;
 use crate::relpath::relative_path;
 use crate::rules::{Confidence, RuleSpec};
 use crate::scan::ScanReport;
@@ -164,6 +165,15 @@ impl Parts {
             .enumerate()
             .map(|(i, s)| (s.id.as_str(), i))
             .collect();
+        // The worst severity of a token verified active, per rule: it
+        // raises the rule's `security-severity`, which code scanning reads.
+        let mut live: BTreeMap<&str, Severity> = BTreeMap::new();
+        for finding in &report.findings {
+            if let Some(severity) = live_severity(finding) {
+                let worst = live.entry(finding.rule_id.as_str()).or_insert(severity);
+                *worst = (*worst).max(severity);
+            }
+        }
         let driver = ToolComponent::builder()
             .name("patscan")
             // Where a reader of the log learns what the tool is (SARIF2005):
@@ -171,7 +181,12 @@ impl Parts {
             .information_uri(env!("CARGO_PKG_REPOSITORY"))
             .semantic_version(env!("CARGO_PKG_VERSION"))
             .version(env!("CARGO_PKG_VERSION"))
-            .rules(specs.iter().map(|s| descriptor(s)).collect::<Vec<_>>())
+            .rules(
+                specs
+                    .iter()
+                    .map(|s| descriptor(s, live.get(s.id.as_str()).copied()))
+                    .collect::<Vec<_>>(),
+            )
             .build();
         // The places of each secret, so that each result can point at the
         // others: code scanning shows one alert per line, and a reviewer sees
@@ -308,8 +323,36 @@ pub(super) fn revoke_text(spec: &RuleSpec) -> &str {
     spec.revoke.as_deref().unwrap_or(DEFAULT_REVOKE)
 }
 
-fn descriptor(spec: &RuleSpec) -> ReportingDescriptor {
+/// The severity of a finding whose token is verified active.
+fn live_severity(finding: &Finding) -> Option<Severity> {
+    finding
+        .live
+        .verification
+        .as_ref()
+        .filter(|v| v.status == crate::live::Status::Active)
+        .and_then(|v| v.severity)
+}
+
+/// GitHub's `security-severity` for a live token of this severity, when it
+/// is above the rule's own: critical 10.0, high 9.5 (GitHub's "critical"
+/// band starts at 9.0); medium and low leave the rule's score alone.
+fn raised_security_severity(base: &'static str, live: Option<Severity>) -> &'static str {
+    let raised = match live {
+        Some(Severity::Critical) => "10.0",
+        Some(Severity::High) => "9.5",
+        _ => return base,
+    };
+    let score = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+    if score(raised) > score(base) {
+        raised
+    } else {
+        base
+    }
+}
+
+fn descriptor(spec: &RuleSpec, live: Option<Severity>) -> ReportingDescriptor {
     let (severity, precision) = severity_and_precision(spec);
+    let severity = raised_security_severity(severity, live);
     let default_level = if spec.checksum.is_some() {
         Confidence::High
     } else {
@@ -464,6 +507,18 @@ fn result(
     if let Some(encoding) = &finding.encoding {
         // Disguised (base64, UTF-16, percent): the location is the encoded text.
         properties.insert("encoding".into(), json!(encoding));
+    }
+    if let Some(severity) = live_severity(finding) {
+        let base = context
+            .rules
+            .rules()
+            .iter()
+            .find(|r| r.spec.id == finding.rule_id)
+            .map_or("9.0", |r| severity_and_precision(&r.spec).0);
+        properties.insert(
+            "security-severity".into(),
+            json!(raised_security_severity(base, Some(severity))),
+        );
     }
     if let Some(verification) = verification {
         // The issuer's answer (status, owner, scopes, expiry); never the token.

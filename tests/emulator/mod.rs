@@ -62,6 +62,15 @@ struct State {
     revoke_failures: HashMap<String, u16>,
     /// The Azure DevOps organisation admin's credential.
     admin: Option<String>,
+    /// Azure DevOps blast radius: per token, the organisations that accept
+    /// it and the areas each lets it list (see [`Emulator::set_ado_reach`]).
+    ado_reach: HashMap<String, Vec<(String, Vec<&'static str>)>>,
+    /// The organisation whose users and PATs the audit fixture serves.
+    audit_org: Option<String>,
+    /// A credential that may read Graph but lacks Token Administration.
+    unscoped_admin: Option<String>,
+    /// Answer the next Graph users request with 429 and `Retry-After: 1`.
+    audit_rate_limit_once: bool,
 }
 
 pub struct Emulator {
@@ -121,6 +130,38 @@ impl Emulator {
     /// Accepts `token` as an Azure DevOps organisation admin's credential.
     pub fn set_admin(&self, token: &str) {
         self.state.lock().unwrap().admin = Some(token.to_string());
+    }
+
+    /// Azure DevOps: `token` is accepted by `org`, where it may list
+    /// `areas` (`projects`, `code`, `build`, `release`, `packaging`,
+    /// `work-items`, `service-connections`, `agent-pools`); every other
+    /// area answers 401 (release 203 with a sign-in page, as VSRM does).
+    /// Once set, organisations not named refuse the token, and the
+    /// profile's accounts list the named ones.
+    pub fn set_ado_reach(&self, token: &str, org: &str, areas: &[&'static str]) {
+        self.state
+            .lock()
+            .unwrap()
+            .ado_reach
+            .entry(token.to_string())
+            .or_default()
+            .push((org.to_string(), areas.to_vec()));
+    }
+
+    /// Serves the PAT audit fixture (four users over three Graph pages,
+    /// their PATs over Token Administration pages) for `org`.
+    pub fn set_audit_org(&self, org: &str) {
+        self.state.lock().unwrap().audit_org = Some(org.to_string());
+    }
+
+    /// `token` may read Graph but gets 403 from Token Administration.
+    pub fn set_unscoped_admin(&self, token: &str) {
+        self.state.lock().unwrap().unscoped_admin = Some(token.to_string());
+    }
+
+    /// The next Graph users request gets 429 with `Retry-After: 1`.
+    pub fn rate_limit_audit_once(&self) {
+        self.state.lock().unwrap().audit_rate_limit_once = true;
     }
 
     /// Requests to revocation endpoints (anything that changes state).
@@ -205,7 +246,7 @@ fn serve(
         max_in_flight.fetch_max(now, Ordering::SeqCst);
         let revocation = {
             let mut state = state.lock().unwrap();
-            revocation(&seen, &mut state)
+            audit(&seen, &mut state).or_else(|| revocation(&seen, &mut state))
         };
         if let Some(response) = revocation {
             state.lock().unwrap().seen.push(seen.clone());
@@ -222,7 +263,8 @@ fn serve(
             let count = *served;
             state.behaviours.get(&token).cloned().map(|b| (b, count))
         };
-        let response = respond(&seen, behaviour);
+        let area = ado_area(&seen, behaviour.as_ref(), &state.lock().unwrap());
+        let response = area.unwrap_or_else(|| respond(&seen, behaviour));
         in_flight.fetch_sub(1, Ordering::SeqCst);
         if writer.write_all(response.as_bytes()).is_err() {
             return;
@@ -495,10 +537,7 @@ fn active(path: &str, token: &str) -> String {
             r#"{"user":{"id":1,"username":"postman-owner","email":"p@acme.example"}}"#,
         ),
         "/api/v1/me" => json(200, r#"{"user":{"id":1,"login":"crates-owner"}}"#),
-        p if p.ends_with("/_apis/connectionData") => json(
-            200,
-            r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","subjectDescriptor":"aad.MDAwMDAwMDAtYWRhLTAwMDA","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#,
-        ),
+        p if p.ends_with("/_apis/connectionData") => json(200, ADO_CONNECTION_DATA),
         _ => json(404, r#"{"message":"Not Found"}"#),
     }
 }
@@ -885,4 +924,301 @@ fn revocation(seen: &Seen, state: &mut State) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+const ADO_CONNECTION_DATA: &str = r#"{"authenticatedUser":{"id":"0d1f3c3e-1111-2222-3333-444455556666","descriptor":"Microsoft.IdentityModel.Claims.ClaimsIdentity;ada","providerDisplayName":"Ada","subjectDescriptor":"aad.MDAwMDAwMDAtYWRhLTAwMDA","properties":{"Account":{"$type":"System.String","$value":"ada@contoso.example"}}}}"#;
+
+/// The first project every emulated organisation lists; per-project areas
+/// are only served under it.
+pub const ADO_PROJECT_ID: &str = "6ce954b1-ce1f-45d1-b94d-e6bf2464ba2c";
+
+/// Each area's path after `/{org}`, whether it sits under a project, and
+/// how many entries its list has.
+const ADO_AREAS: &[(&str, &str, bool, usize)] = &[
+    ("projects", "/_apis/projects", false, 2),
+    ("code", "/_apis/git/repositories", false, 14),
+    ("build", "/_apis/build/definitions", true, 3),
+    ("release", "/_apis/release/definitions", true, 1),
+    ("packaging", "/_apis/packaging/feeds", false, 2),
+    ("work-items", "/_apis/wit/fields", false, 60),
+    (
+        "service-connections",
+        "/_apis/serviceendpoint/endpoints",
+        true,
+        2,
+    ),
+    ("agent-pools", "/_apis/distributedtask/pools", false, 4),
+];
+
+/// Azure DevOps blast-radius answers: the profile's accounts, and
+/// connectionData and the area lists per organisation. `None` for any
+/// other request, or when the token's behaviour decides (rate limits,
+/// unknown tokens), so [`respond`] answers.
+fn ado_area(seen: &Seen, behaviour: Option<&(Behaviour, usize)>, state: &State) -> Option<String> {
+    let path = seen.path.split('?').next().unwrap_or("");
+    let token = seen.token.as_deref().unwrap_or("");
+    let (behaviour, count) = behaviour?;
+    match behaviour {
+        Behaviour::RateLimited { times, .. } if count <= times => return None,
+        Behaviour::Active | Behaviour::OrgScoped(_) | Behaviour::RateLimited { .. } => {}
+        _ => return None,
+    }
+    let reach = state.ado_reach.get(token);
+    if path == "/_apis/accounts" {
+        let names: Vec<String> = match reach {
+            Some(orgs) => orgs.iter().map(|(o, _)| o.clone()).collect(),
+            None => vec!["contoso".to_string()],
+        };
+        let value: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                format!(
+                    r#"{{"accountId":"00000000-0000-0000-0000-00000000000{i}","accountUri":"https://vssps.dev.azure.com/{n}/","accountName":"{n}"}}"#
+                )
+            })
+            .collect();
+        return Some(json(
+            200,
+            &format!(
+                r#"{{"count":{},"value":[{}]}}"#,
+                value.len(),
+                value.join(",")
+            ),
+        ));
+    }
+    let (org, rest) = path.strip_prefix('/')?.split_once('/')?;
+    let rest = format!("/{rest}");
+    let accepted: Option<Vec<&str>> = match (reach, behaviour) {
+        (Some(orgs), _) => orgs
+            .iter()
+            .find(|(o, _)| o == org)
+            .map(|(_, areas)| areas.clone()),
+        (None, Behaviour::OrgScoped(o)) if *o == org => {
+            Some(ADO_AREAS.iter().map(|a| a.0).collect())
+        }
+        (None, Behaviour::OrgScoped(_)) => None,
+        (None, _) => Some(ADO_AREAS.iter().map(|a| a.0).collect()),
+    };
+    if rest == "/_apis/connectionData" {
+        // Without a reach set, connectionData answers as before.
+        reach?;
+        return Some(match accepted {
+            Some(_) => json(200, ADO_CONNECTION_DATA),
+            None => http(401, "text/plain", &[], "Unauthorized"),
+        });
+    }
+    let (area, _, _, count) = ADO_AREAS.iter().find(|(_, suffix, in_project, _)| {
+        if *in_project {
+            rest == format!("/{ADO_PROJECT_ID}{suffix}")
+        } else {
+            rest == *suffix
+        }
+    })?;
+    let Some(areas) = accepted else {
+        return Some(http(401, "text/plain", &[], "Unauthorized"));
+    };
+    if !areas.contains(area) {
+        return Some(if *area == "release" {
+            http(203, "text/html; charset=utf-8", &[], SIGN_IN_PAGE)
+        } else {
+            json(
+                401,
+                r#"{"$id":"1","message":"TF400813: The user is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#,
+            )
+        });
+    }
+    let items: Vec<String> = (0..*count)
+        .map(|i| match (*area, i) {
+            ("projects", 0) => format!(r#"{{"id":"{ADO_PROJECT_ID}","name":"web"}}"#),
+            _ => format!(r#"{{"id":"{i}","name":"{area}-{i}"}}"#),
+        })
+        .collect();
+    Some(json(
+        200,
+        &format!(r#"{{"count":{count},"value":[{}]}}"#, items.join(",")),
+    ))
+}
+
+/// A date `days` from today, as Azure DevOps writes them.
+fn ado_date(days: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    format!(
+        "{}.000Z",
+        patscan::civil_time::utc_timestamp(now + days * 86_400)
+    )
+}
+
+/// The audit fixture's users: (descriptor, principal name, deleted in
+/// the identity provider), over three Graph pages.
+pub const AUDIT_USERS: &[(&str, &str, bool)] = &[
+    ("aad.YWRh", "ada@contoso.example", false),
+    ("aad.Ym9i", "bob@contoso.example", false),
+    ("aad.Y2Fyb2w", "carol@contoso.example", true),
+    ("aad.ZGFu", "dan@contoso.example", false),
+];
+
+/// The continuation token of the second Graph page: it needs escaping.
+pub const AUDIT_PAGE_2: &str = "p2+x/y=";
+
+fn audit_user(index: usize) -> String {
+    let (descriptor, name, deleted) = AUDIT_USERS[index];
+    format!(
+        r#"{{"subjectKind":"user","domain":"contoso.example","principalName":"{name}","mailAddress":"{name}","origin":"aad","originId":"{index}","displayName":"{name}","descriptor":"{descriptor}","isDeletedInOrigin":{deleted},"url":"https://vssps.dev.azure.com/x/_apis/Graph/Users/{descriptor}"}}"#
+    )
+}
+
+fn audit_pat(
+    id: &str,
+    name: &str,
+    scope: &str,
+    from: i64,
+    to: i64,
+    global: bool,
+    valid: bool,
+) -> String {
+    let targets = if global {
+        "null".to_string()
+    } else {
+        r#"["5f4e9a8b-0000-0000-0000-00000000f00d"]"#.to_string()
+    };
+    format!(
+        r#"{{"clientId":"00000000-0000-0000-0000-000000000000","accessId":"{id}-access","authorizationId":"{id}","hostAuthorizationId":"00000000-0000-0000-0000-000000000000","userId":"u","validFrom":"{}","validTo":"{}","displayName":"{name}","scope":"{scope}","targetAccounts":{targets},"isValid":{valid},"isPublic":false}}"#,
+        ado_date(from),
+        ado_date(to)
+    )
+}
+
+/// The Graph users and Token Administration answers of the audit fixture.
+fn audit(seen: &Seen, state: &mut State) -> Option<String> {
+    let org = state.audit_org.clone()?;
+    let path = seen.path.split('?').next().unwrap_or("");
+    let graph = format!("/{org}/_apis/graph/users");
+    let tokens = format!("/{org}/_apis/tokenadmin/personalaccesstokens/");
+    if seen.method != "GET" || (path != graph && !path.starts_with(&tokens)) {
+        return None;
+    }
+    let url = reqwest::Url::parse(&format!("http://emulator{}", seen.path)).ok()?;
+    let continuation = url
+        .query_pairs()
+        .find(|(k, _)| k == "continuationToken")
+        .map(|(_, v)| v.into_owned());
+    let credential = seen.token.clone().unwrap_or_default();
+    if path == graph && state.audit_rate_limit_once {
+        state.audit_rate_limit_once = false;
+        return Some(http(
+            429,
+            "application/json",
+            &[("Retry-After", "1".into())],
+            r#"{"message":"TF400733: The request has been throttled."}"#,
+        ));
+    }
+    let unscoped = state.unscoped_admin.as_deref() == Some(credential.as_str());
+    if !unscoped && state.admin.as_deref() != Some(credential.as_str()) {
+        return Some(http(401, "text/plain", &[], "Unauthorized"));
+    }
+    if path == graph {
+        let (users, next) = match continuation.as_deref() {
+            None => (vec![audit_user(0), audit_user(1)], Some(AUDIT_PAGE_2)),
+            Some(AUDIT_PAGE_2) => (vec![audit_user(2)], Some("p3")),
+            Some("p3") => (vec![audit_user(3)], None),
+            Some(_) => return Some(json(400, r#"{"message":"bad continuation token"}"#)),
+        };
+        let extra: Vec<(&str, String)> = next
+            .map(|n| vec![("X-MS-ContinuationToken", n.to_string())])
+            .unwrap_or_default();
+        return Some(http(
+            200,
+            "application/json; charset=utf-8",
+            &extra,
+            &format!(
+                r#"{{"count":{},"value":[{}]}}"#,
+                users.len(),
+                users.join(",")
+            ),
+        ));
+    }
+    if unscoped {
+        return Some(json(
+            403,
+            r#"{"$id":"1","message":"VS403358: Access denied. You need Token Administration permission.","typeKey":"UnauthorizedRequestException"}"#,
+        ));
+    }
+    let subject = path.trim_start_matches(&tokens);
+    let (pats, next): (Vec<String>, Option<&str>) = match (subject, continuation.as_deref()) {
+        ("aad.YWRh", None) => (
+            vec![audit_pat(
+                "4f1c2d3e-aaaa-bbbb-cccc-0000000000a1",
+                "ci pipeline",
+                "vso.code_write vso.build_execute",
+                -10,
+                20,
+                false,
+                true,
+            )],
+            Some("ada page 2"),
+        ),
+        ("aad.YWRh", Some("ada page 2")) => (
+            vec![
+                audit_pat(
+                    "4f1c2d3e-aaaa-bbbb-cccc-0000000000a2",
+                    "old laptop",
+                    "app_token",
+                    -30,
+                    400,
+                    true,
+                    true,
+                ),
+                audit_pat(
+                    "4f1c2d3e-aaaa-bbbb-cccc-0000000000a3",
+                    "revoked",
+                    "vso.code",
+                    -30,
+                    30,
+                    false,
+                    false,
+                ),
+            ],
+            None,
+        ),
+        ("aad.Y2Fyb2w", None) => (
+            vec![audit_pat(
+                "4f1c2d3e-aaaa-bbbb-cccc-0000000000c1",
+                "deploy",
+                "vso.packaging",
+                -5,
+                25,
+                false,
+                true,
+            )],
+            None,
+        ),
+        ("aad.ZGFu", None) => (
+            vec![audit_pat(
+                "4f1c2d3e-aaaa-bbbb-cccc-0000000000d1",
+                "reports",
+                "vso.work",
+                -100,
+                10,
+                false,
+                true,
+            )],
+            None,
+        ),
+        ("aad.Ym9i", None) => (Vec::new(), None),
+        _ => return Some(json(404, r#"{"message":"user not found"}"#)),
+    };
+    let next = next
+        .map(|n| format!(r#""{n}""#))
+        .unwrap_or_else(|| "null".to_string());
+    Some(json(
+        200,
+        &format!(
+            r#"{{"value":[{}],"continuationToken":{next}}}"#,
+            pats.join(",")
+        ),
+    ))
 }

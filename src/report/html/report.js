@@ -18,6 +18,7 @@
 
   var CONFIDENCE = { high: 3, medium: 2, low: 1 };
   var STATUS = { active: 4, unknown: 3, inactive: 2 };
+  var SEVERITY = { critical: 4, high: 3, medium: 2, low: 1 };
   function lower(text) { return String(text == null ? '' : text).toLowerCase(); }
   function unique(values) {
     return values.filter(function (v, i) { return v && values.indexOf(v) === i; });
@@ -33,6 +34,7 @@
       rule: lower(s.rule_id + ' ' + s.rule_name),
       confidence: lower(s.confidence),
       status: lower(status),
+      severity: lower(s.verification && s.verification.severity),
       author: lower(unique(places.map(function (p) { return p.author; })).join('\n')),
       path: lower(unique(places.map(function (p) { return p.path; })).join('\n')),
       commit: lower(unique(places.map(function (p) { return p.commit; })).join('\n')),
@@ -53,6 +55,7 @@
         rule: lower(s.rule_id),
         confidence: CONFIDENCE[s.confidence] || 0,
         status: STATUS[status] || 0,
+        severity: SEVERITY[s.verification && s.verification.severity] || 0,
         first_seen: isNaN(firstTime) ? Infinity : firstTime,
         author: lower(first ? first.author : ''),
         occurrences: s.occurrence_count || places.length
@@ -147,7 +150,8 @@
   Array.prototype.forEach.call(table.querySelectorAll('th[data-sort] button'), function (button) {
     button.addEventListener('click', function () {
       var key = button.parentNode.getAttribute('data-sort');
-      var numeric = key === 'occurrences' || key === 'confidence' || key === 'status';
+      var numeric = key === 'occurrences' || key === 'confidence' || key === 'status' ||
+        key === 'severity';
       if (view.sort === key) { view.sort = '-' + key; }
       else if (view.sort === '-' + key) { view.sort = key; }
       else { view.sort = numeric ? '-' + key : key; }
