@@ -6,6 +6,8 @@
 
 mod ci;
 mod live;
+mod merge;
+mod org;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -72,6 +74,9 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Install a git pre-commit hook that runs `patscan scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Join the JSON, JSON Lines or SARIF reports of `scan --org --shard`
+    /// runs into one: secrets deduplicated, summary recomputed.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +198,8 @@ pub struct ScanArgs {
     /// With --history: neither use nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+    #[command(flatten)]
+    pub org: org::OrgArgs,
 }
 
 /// How the file walk behaves; shared by `scan` and `baseline` so that a
@@ -321,6 +328,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => live::run_verify(args),
         Command::Revoke(args) => live::run_revoke(args),
         Command::InstallHook(args) => run_install_hook(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
 
@@ -369,6 +377,15 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     // Read before scanning, so a bad override fails fast; `None` (no
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
+    let org = args.org.options()?;
+    if org.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--org scans an organisation's repositories; it takes no PATH");
+    }
+    if org.is_some() && args.cache.is_some() {
+        anyhow::bail!(
+            "--org keeps each repository's cache in its clone; --cache DIR does not apply"
+        );
+    }
     let roots = roots_of(&args.paths);
     let config = load_config(args.config.as_ref(), &roots)?;
     // A bad baseline stops the run before the scan: never a silent full
@@ -378,7 +395,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         show_secrets: args.show_secrets,
         // Git scans (the pre-commit hook above all) leave archives closed
         // unless asked; folder scans open them unless told not to.
-        archives: (if args.staged || args.history {
+        archives: (if args.staged || args.history || org.is_some() {
             args.archives
         } else {
             !args.no_archives
@@ -398,7 +415,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         cache: match &args.cache {
             _ if args.no_cache || args.staged => CacheSetting::Off,
             Some(dir) => CacheSetting::Dir(dir.clone()),
-            None if args.history => CacheSetting::Default,
+            None if args.history || org.is_some() => CacheSetting::Default,
             None => CacheSetting::Off,
         },
         ..args.walk.options(&args.paths)
@@ -413,6 +430,13 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         None
     };
     let mut report = match &git_mode {
+        _ if org.is_some() => {
+            let org = org.as_ref().context("organisation options")?;
+            // The listing API's host may be redirected for tests only
+            // (loopback), exactly as the live checks' are.
+            let listing = crate::live::Endpoints::from_env()?;
+            crate::source::org::scan(&config.rules, org, &options, &listing)?
+        }
         Some(mode) => {
             let repo = match args.paths.as_slice() {
                 [] => PathBuf::from("."),

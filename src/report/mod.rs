@@ -13,6 +13,7 @@ pub mod human;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
+pub mod merge;
 pub mod rules;
 pub mod sarif;
 
