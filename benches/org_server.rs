@@ -18,14 +18,14 @@ use patscan::tokengen::{generate, TokenRng};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
-    };
+    let number =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let repos = number(1, 200);
     let commits = number(2, 200);
-    let token = args.get(3).cloned().unwrap_or_else(|| "bench-credential".into());
+    let token = args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| "bench-credential".into());
     let server = OrgServer::start(&token, 100);
     let mut rng = TokenRng::new(16);
     for r in 0..repos {
@@ -86,10 +86,6 @@ fn fast_import(commits: usize, repo: usize, rng: &mut TokenRng) -> String {
              data {}\ncommit {c}\n",
             format!("commit {c}").len()
         ));
-        if c > 0 {
-            // Continues the branch (fast-import's `from` is implicit for an
-            // existing branch within one stream).
-        }
         out.push_str(&format!(
             "M 100644 inline src/f{file}.rs\ndata {}\n{text}\n",
             text.len()

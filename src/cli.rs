@@ -58,7 +58,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and folders for tokens.
     #[command(after_help = EXIT_CODES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules (token formats) patscan knows.
     Rules(RulesArgs),
     /// Record the tokens found now, so `scan --baseline FILE` reports only
@@ -322,7 +322,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Rules(args) => run_rules(args),
         Command::Baseline(args) => run_baseline(args),
         Command::Verify(args) => live::run_verify(args),

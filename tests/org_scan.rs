@@ -386,7 +386,7 @@ fn a_self_hosted_host_gets_the_listing_and_the_clones() {
     let server = OrgServer::start(&cred, 10);
     let leaked = token("github-classic-pat", 51);
     let repo = repo_with(&[("k.txt", format!("{leaked}\n"))]);
-    server.serve(EmuRepo::new(1, "one"), &repo.path().to_path_buf());
+    server.serve(EmuRepo::new(1, "one"), repo.path());
     let output = patscan()
         .env_remove("PATSCAN_ENDPOINT_OVERRIDES")
         .env("GITHUB_TOKEN", &cred)
