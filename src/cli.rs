@@ -7,6 +7,8 @@
 mod azure_devops;
 mod ci;
 mod live;
+mod merge;
+mod org;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -57,7 +59,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and folders for tokens.
     #[command(after_help = EXIT_CODES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules (token formats) patscan knows.
     Rules(RulesArgs),
     /// Record the tokens found now, so `scan --baseline FILE` reports only
@@ -75,6 +77,9 @@ pub enum Command {
     InstallHook(InstallHookArgs),
     /// Azure DevOps administration: `audit` an organisation's PATs.
     AzureDevops(azure_devops::AzureDevopsArgs),
+    /// Join the JSON, JSON Lines or SARIF reports of `scan --org --shard`
+    /// runs into one: secrets deduplicated, summary recomputed.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +206,8 @@ pub struct ScanArgs {
     /// With --history: neither use nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+    #[command(flatten)]
+    pub org: org::OrgArgs,
 }
 
 /// How the file walk behaves; shared by `scan` and `baseline` so that a
@@ -323,13 +330,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Rules(args) => run_rules(args),
         Command::Baseline(args) => run_baseline(args),
         Command::Verify(args) => live::run_verify(args),
         Command::Revoke(args) => live::run_revoke(args),
         Command::InstallHook(args) => run_install_hook(args),
         Command::AzureDevops(args) => azure_devops::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
 
@@ -378,6 +386,15 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     // Read before scanning, so a bad override fails fast; `None` (no
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
+    let org = args.org.options()?;
+    if org.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--org scans an organisation's repositories; it takes no PATH");
+    }
+    if org.is_some() && args.cache.is_some() {
+        anyhow::bail!(
+            "--org keeps each repository's cache in its clone; --cache DIR does not apply"
+        );
+    }
     let roots = roots_of(&args.paths);
     let config = load_config(args.config.as_ref(), &roots)?;
     // A bad baseline stops the run before the scan: never a silent full
@@ -387,7 +404,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         show_secrets: args.show_secrets,
         // Git scans (the pre-commit hook above all) leave archives closed
         // unless asked; folder scans open them unless told not to.
-        archives: (if args.staged || args.history {
+        archives: (if args.staged || args.history || org.is_some() {
             args.archives
         } else {
             !args.no_archives
@@ -407,7 +424,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         cache: match &args.cache {
             _ if args.no_cache || args.staged => CacheSetting::Off,
             Some(dir) => CacheSetting::Dir(dir.clone()),
-            None if args.history => CacheSetting::Default,
+            None if args.history || org.is_some() => CacheSetting::Default,
             None => CacheSetting::Off,
         },
         ..args.walk.options(&args.paths)
@@ -422,6 +439,13 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         None
     };
     let mut report = match &git_mode {
+        _ if org.is_some() => {
+            let org = org.as_ref().context("organisation options")?;
+            // The listing API's host may be redirected for tests only
+            // (loopback), exactly as the live checks' are.
+            let listing = crate::live::Endpoints::from_env()?;
+            crate::source::org::scan(&config.rules, org, &options, &listing)?
+        }
         Some(mode) => {
             let repo = match args.paths.as_slice() {
                 [] => PathBuf::from("."),

@@ -187,6 +187,70 @@ pub struct Finding {
     pub allowed_by: Option<&'static str>,
     /// Context for live checks and, after `--verify`, their result.
     pub live: crate::live::LiveInfo,
+    /// The hosted repository the finding is in (`scan --org`); `None` for
+    /// a local scan. Shared by every finding of the repository.
+    pub repository: Option<std::sync::Arc<Repository>>,
+}
+
+/// A repository of a hosting platform, as an organisation scan names it:
+/// enough to find it again and to link to the commit and file.
+///
+/// Field order is the sort order of an organisation report (derived
+/// `Ord`), which `patscan merge` reproduces from the JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Repository {
+    /// `azure-devops`, `github` or `gitlab`.
+    pub platform: &'static str,
+    /// The organisation, user, group (with subgroups, `a/b`) or Azure
+    /// DevOps collection.
+    pub organisation: String,
+    /// The Azure DevOps project; `None` elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The name as the platform lists it (`owner/name`, `group/sub/name`,
+    /// or the Azure DevOps repository name).
+    pub name: String,
+    /// The repository's page.
+    pub url: String,
+    /// The platform's id of the repository (stable across renames).
+    pub id: String,
+}
+
+impl Repository {
+    /// The web page of `commit`.
+    pub fn commit_url(&self, commit: &str) -> String {
+        match self.platform {
+            "gitlab" => format!("{}/-/commit/{commit}", self.url),
+            _ => format!("{}/commit/{commit}", self.url),
+        }
+    }
+
+    /// The web page of `path` at `commit`, at `line`.
+    pub fn file_url(&self, commit: &str, path: &str, line: usize) -> String {
+        let path = url_path(path);
+        match self.platform {
+            "gitlab" => format!("{}/-/blob/{commit}/{path}#L{line}", self.url),
+            "azure-devops" => format!(
+                "{}?path=/{path}&version=GC{commit}&line={line}&lineEnd={line}",
+                self.url
+            ),
+            _ => format!("{}/blob/{commit}/{path}#L{line}", self.url),
+        }
+    }
+}
+
+/// A repository path as a URL path: every byte outside the unreserved set
+/// and `/` percent-encoded.
+fn url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl Finding {

@@ -230,6 +230,10 @@ pub struct Summary {
     /// it, so it stays out of the JSON.
     #[serde(skip)]
     pub commit_activity: CommitActivity,
+    /// What an organisation scan (`scan --org`) listed and did with each
+    /// repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<crate::source::org::OrgSummary>,
 }
 
 pub struct ScanReport {
@@ -295,9 +299,25 @@ pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanErr
 pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> ScanReport {
     tally.progress.finish();
     let allowed = suppress::take_inline_allowed(&mut findings);
+    // An organisation scan's findings go by repository first (`None`
+    // for local scans, so their order is unchanged).
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id, &a.origin)
-            .cmp(&(&b.path, b.line, b.column, &b.rule_id, &b.origin))
+        (
+            &a.repository,
+            &a.path,
+            a.line,
+            a.column,
+            &a.rule_id,
+            &a.origin,
+        )
+            .cmp(&(
+                &b.repository,
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule_id,
+                &b.origin,
+            ))
     });
     let commit_activity = tally.commit_activity();
     let mut problems = tally
@@ -339,6 +359,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         stale_baseline_entries: Vec::new(),
         cache: None,
         commit_activity,
+        organisation: None,
     };
     ScanReport {
         findings,

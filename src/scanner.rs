@@ -268,6 +268,7 @@ impl<'r> Scanner<'r> {
                 .collect::<Vec<_>>()
                 .join("+");
             out.push(Finding {
+                repository: None,
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
                 confidence: hit.validation.confidence(rule),

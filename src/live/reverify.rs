@@ -178,6 +178,7 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
     let findings: Vec<Finding> = found
         .into_iter()
         .map(|f| Finding {
+            repository: None,
             confidence: f
                 .confidence
                 .and_then(|c| c.parse().ok())

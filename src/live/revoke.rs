@@ -777,6 +777,7 @@ mod tests {
 
     fn finding(n: u64) -> Finding {
         Finding {
+            repository: None,
             rule_id: "github-classic-pat".into(),
             rule_name: String::new(),
             confidence: Confidence::High,

@@ -541,6 +541,7 @@ mod tests {
 
     fn finding(rule: &str, secret: &str, status: Option<Status>) -> Finding {
         Finding {
+            repository: None,
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence: Confidence::High,

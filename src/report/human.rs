@@ -119,6 +119,9 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
         if let Some(provenance) = provenance(&finding.origin) {
             writeln!(out, "    {}", paint.dim(&provenance))?;
         }
+        if let Some(repository) = super::json::JsonRepository::new(finding) {
+            writeln!(out, "    {}", paint.dim(&repository_line(&repository)))?;
+        }
         if let Some(verification) = secret.verification() {
             write_verification(verification, &paint, out)?;
         }
@@ -201,9 +204,59 @@ fn provenance(origin: &Origin) -> Option<String> {
     }
 }
 
+/// `repository github:acme/widgets: https://…/blob/…#L3`.
+fn repository_line(repository: &super::json::JsonRepository<'_>) -> String {
+    let r = repository.repository;
+    let name = match &r.project {
+        Some(project) => format!("{}:{}/{project}/{}", r.platform, r.organisation, r.name),
+        None => format!("{}:{}", r.platform, r.name),
+    };
+    let link = repository
+        .file_url
+        .as_deref()
+        .or(repository.commit_url.as_deref())
+        .unwrap_or(&r.url);
+    format!("repository {name}: {link}")
+}
+
 /// Twelve hex digits: unambiguous in practice, short enough to read.
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
+}
+
+/// What an organisation scan did with the repositories: counts by status,
+/// then the skipped ones by name (failures are also warnings).
+fn write_organisation(org: &crate::source::org::OrgSummary, out: &mut dyn Write) -> io::Result<()> {
+    use crate::source::org::RepoStatus;
+    let mut counts: std::collections::BTreeMap<RepoStatus, usize> = Default::default();
+    for repo in &org.repositories {
+        *counts.entry(repo.status).or_insert(0) += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect();
+    let shard = match &org.shard {
+        Some(shard) => format!(", shard {shard}"),
+        None => String::new(),
+    };
+    writeln!(
+        out,
+        "{}: {} repositories listed{shard}: {}",
+        org.spec,
+        org.repositories_listed,
+        if parts.is_empty() {
+            "none in this run".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )?;
+    for repo in &org.repositories {
+        if !matches!(repo.status, RepoStatus::Scanned | RepoStatus::Unchanged) {
+            writeln!(out, "  {:<9} {}", repo.status.as_str(), repo.name)?;
+        }
+    }
+    Ok(())
 }
 
 fn write_summary(
@@ -296,6 +349,9 @@ fn write_summary(
     )?;
     for (rule, n) in &summary.findings_by_rule {
         writeln!(out, "  {n:>5}  {rule}")?;
+    }
+    if let Some(org) = &summary.organisation {
+        write_organisation(org, out)?;
     }
     if let Some(counts) = verification_counts(groups) {
         let count = |s: Status| counts.get(&s).copied().unwrap_or(0);

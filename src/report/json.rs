@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::group::{group, verification_counts, SecretGroup};
 use super::RenderOptions;
-use crate::finding::{Finding, Origin};
+use crate::finding::{Finding, Origin, Repository};
 use crate::live::{self, Status, Verification};
 use crate::scan::{Problem, ScanReport, Summary};
 
@@ -85,6 +85,40 @@ pub struct JsonPlace<'a> {
     pub blob: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<&'a str>,
+    /// The hosted repository (`scan --org`), with links to the commit and
+    /// the file at that commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<JsonRepository<'a>>,
+}
+
+/// A finding's repository as every format shows it.
+#[derive(Serialize)]
+pub struct JsonRepository<'a> {
+    #[serde(flatten)]
+    pub repository: &'a Repository,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_url: Option<String>,
+}
+
+impl<'a> JsonRepository<'a> {
+    /// `None` for a finding of a local scan.
+    pub fn new(finding: &'a Finding) -> Option<JsonRepository<'a>> {
+        let repository = finding.repository.as_deref()?;
+        let commit = finding.origin.commit().map(|c| c.commit.as_str());
+        let in_file = matches!(
+            finding.origin,
+            Origin::Commit { .. } | Origin::UnreachableCommit { .. }
+        );
+        Some(JsonRepository {
+            repository,
+            commit_url: commit.map(|c| repository.commit_url(c)),
+            file_url: commit
+                .filter(|_| in_file)
+                .map(|c| repository.file_url(c, &finding.path, finding.line)),
+        })
+    }
 }
 
 impl<'a> JsonPlace<'a> {
@@ -111,6 +145,7 @@ impl<'a> JsonPlace<'a> {
             summary: git.map(|c| c.summary.as_str()),
             blob: finding.origin.blob(),
             tag: tag.map(|t| t.0),
+            repository: JsonRepository::new(finding),
         }
     }
 }

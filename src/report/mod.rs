@@ -13,6 +13,7 @@ pub mod human;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
+pub mod merge;
 pub mod pat_audit;
 pub mod risk;
 pub mod rules;

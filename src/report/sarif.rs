@@ -155,6 +155,8 @@ struct Parts {
     results: Vec<SarifResult>,
     /// Each result's rank for [`render`]'s cut: lower is kept first.
     ranks: Vec<(u8, u8)>,
+    /// An organisation scan's run properties, which `patscan merge` checks.
+    organisation: BTreeMap<String, Value>,
 }
 
 impl Parts {
@@ -249,11 +251,26 @@ impl Parts {
             .execution_successful(true)
             .tool_execution_notifications(notifications)
             .build();
+        let mut organisation = BTreeMap::new();
+        if let Some(org) = &report.summary.organisation {
+            organisation.insert(
+                super::merge::SARIF_ORGANISATION.to_string(),
+                json!(org.spec),
+            );
+            organisation.insert(
+                super::merge::SARIF_DETECTION_KEY.to_string(),
+                json!(org.detection_key),
+            );
+            if let Some(shard) = &org.shard {
+                organisation.insert(super::merge::SARIF_SHARD.to_string(), json!(shard));
+            }
+        }
         Parts {
             driver,
             invocation,
             results,
             ranks,
+            organisation,
         }
     }
 
@@ -267,8 +284,8 @@ impl Parts {
             // Our columns count characters (code points), not UTF-16 units.
             .column_kind(json!("unicodeCodePoints"))
             .build();
+        let mut properties = self.organisation.clone();
         if omitted > 0 {
-            let mut properties = BTreeMap::new();
             properties.insert(OMITTED_KEY.to_string(), json!(omitted));
             properties.insert(
                 OMITTED_REASON_KEY.to_string(),
@@ -280,6 +297,8 @@ impl Parts {
                     limits.max_gzip_bytes as f64 / 1e6
                 )),
             );
+        }
+        if !properties.is_empty() {
             run.properties = Some(
                 PropertyBag::builder()
                     .additional_properties(properties)
@@ -504,6 +523,13 @@ fn result(
         "origin".into(),
         serde_json::to_value(&finding.origin).unwrap_or(Value::Null),
     );
+    if let Some(repository) = super::json::JsonRepository::new(finding) {
+        // An organisation scan: which repository, with links.
+        properties.insert(
+            "repository".into(),
+            serde_json::to_value(&repository).unwrap_or(Value::Null),
+        );
+    }
     if let Some(encoding) = &finding.encoding {
         // Disguised (base64, UTF-16, percent): the location is the encoded text.
         properties.insert("encoding".into(), json!(encoding));
@@ -586,6 +612,7 @@ mod tests {
         };
         let secret = generate(rule, rng).expect("a known family");
         Finding {
+            repository: None,
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence,

@@ -5,3 +5,4 @@
 pub mod archive;
 pub mod fs;
 pub mod git;
+pub mod org;
