@@ -297,7 +297,10 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // An error can quote input (a config line, a rejected value).
-            eprintln!("patscan: error: {}", redact_tokens(&describe(&err)));
+            eprintln!(
+                "patscan: error: {}",
+                ci::log_safe(&redact_tokens(&describe(&err)))
+            );
             ExitCode::from(2)
         }
     }
@@ -362,12 +365,8 @@ fn warn_problems(report: &ScanReport, quiet: bool) {
     let mut err = stderr.lock();
     for problem in &report.problems {
         // Messages were masked when the scan finished (`scan::finish`).
-        writeln!(
-            err,
-            "patscan: warning: {}: {}",
-            problem.path, problem.message
-        )
-        .ok();
+        let line = format!("{}: {}", problem.path, problem.message);
+        writeln!(err, "patscan: warning: {}", ci::log_safe(&line)).ok();
     }
 }
 

@@ -33,6 +33,7 @@ pub mod scanner;
 pub mod size;
 pub mod source;
 pub mod suppress;
+pub mod tls;
 pub mod tokengen;
 
 // Detection's parts keep their short paths (`patscan::rules`, …).

@@ -25,6 +25,8 @@ use crate::suppress::allow_comment;
 /// Bytes read per chunk. Big enough that per-chunk overhead vanishes, small
 /// enough that a thread's buffer stays a few MiB.
 pub const CHUNK_SIZE: usize = 4 << 20;
+/// What a scanner's buffer starts at; most files and blobs fit.
+const INITIAL_BUFFER: usize = 64 << 10;
 /// How many leading bytes are inspected to decide that a file is binary.
 const BINARY_SNIFF: usize = 8192;
 /// Bytes kept before a chunk's owned part, so boundary assertions and the
@@ -114,13 +116,15 @@ impl<'r> Scanner<'r> {
         // a snippet there can reach is whole, so it is found and masked (see
         // `scan_chunk`).
         let keep = overlap + 4 * SNIPPET_CONTEXT + LEFT_CONTEXT;
-        // The buffer is allocated (zeroed, so lazily backed by the kernel)
-        // once per thread at its largest size, and read into directly: a
-        // small file costs one `read` for its bytes and one for the end.
-        let capacity = self.chunk_size + keep + overlap;
+        // The buffer is read into directly (a small file costs one `read`
+        // for its bytes and one for the end) and kept by the scanner. It
+        // starts small and grows only for a larger input: zeroing a whole
+        // chunk up front cost each new scanner megabytes of page faults and
+        // `memset` (the allocator reuses freed heap memory, which is not
+        // zero), and a history scan makes a few scanners per repository.
         let mut buf = std::mem::take(&mut self.buf);
-        if buf.len() < capacity {
-            buf = vec![0; capacity];
+        if buf.is_empty() {
+            buf = vec![0; INITIAL_BUFFER.min(self.chunk_size + keep + overlap)];
         }
         let mut filled = 0;
         let mut position = Position::start();
@@ -133,7 +137,7 @@ impl<'r> Scanner<'r> {
             chunks += 1;
             let target = self.chunk_size + owned_start + overlap;
             let before = filled;
-            let eof = match fill(reader, &mut buf[..target], &mut filled) {
+            let eof = match fill_growing(reader, &mut buf, target, &mut filled) {
                 Ok(eof) => eof,
                 Err(e) => break Err(e),
             };
@@ -424,6 +428,27 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8], filled: &mut usize) -> io::Result
         }
     }
     Ok(false)
+}
+
+/// [`fill`] up to `target` bytes, growing `buf` (doubling, at most to
+/// `target`) only while the input has more than it holds.
+fn fill_growing(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    target: usize,
+    filled: &mut usize,
+) -> io::Result<bool> {
+    loop {
+        let limit = target.min(buf.len());
+        if fill(reader, &mut buf[..limit], filled)? {
+            return Ok(true);
+        }
+        if limit == target {
+            return Ok(false);
+        }
+        let grown = (buf.len() * 2).clamp(1, target);
+        buf.resize(grown, 0);
+    }
 }
 
 /// A NUL byte in the first block marks a binary file, as in git and ripgrep.

@@ -316,6 +316,51 @@ fn under_azure_pipelines_a_quoted_logging_command_in_a_report_is_inert() {
     );
 }
 
+#[test]
+fn under_azure_pipelines_a_warning_quoting_a_hostile_path_is_inert() {
+    // The agent reads stderr too: a file name is as much the pull
+    // request's as a line of a file.
+    let dir = tempfile::tempdir().unwrap();
+    let name = "##vso[task.setvariable variable=Gate]open.zip";
+    write(dir.path(), name, "PK\u{3}\u{4} not a zip archive");
+    let out = run_with(dir.path(), &[("TF_BUILD", "True")], &["scan"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("task.setvariable variable=Gate]open.zip")
+            && out.stderr.contains("not a readable zip archive"),
+        "the problem is not reported: {}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("##vso["), "{}", out.stderr);
+    // Outside Azure Pipelines the name is quoted as it is.
+    let out = run(dir.path(), &["scan"]);
+    assert!(out.stderr.contains(name), "{}", out.stderr);
+}
+
+#[test]
+fn control_characters_from_scanned_input_are_escaped_in_the_human_report() {
+    // An escape sequence or carriage return in a scanned line or path could
+    // repaint the terminal or forge a line of the report (or a workflow
+    // command at the start of a CI log line).
+    let dir = tempfile::tempdir().unwrap();
+    let github = token("github-classic-pat", 9);
+    let line = format!("token = \"{github}\" # \u{1b}[2K\r::error::clean\u{7}");
+    write(dir.path(), "conf/a\u{1b}[8mb.env", &format!("{line}\n"));
+    let out = run(dir.path(), &["scan", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(!out.stdout.contains('\r'), "{:?}", out.stdout);
+    assert!(!out.stdout.contains('\u{7}'), "{:?}", out.stdout);
+    assert!(
+        out.stdout.contains("conf/a\\u{1b}[8mb.env:1:")
+            && out.stdout.contains("\\u{1b}[2K\\r::error::clean\\u{7}"),
+        "{}",
+        out.stdout
+    );
+    assert_masked(&out.stdout, &[&github], "the human report");
+}
+
 // -------------------------------------------------------------- GitLab
 
 fn assert_valid_gitlab(report: &Value) {

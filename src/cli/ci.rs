@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sha2::Digest;
 
+use crate::report::printable::printable;
 use crate::report::{azure_pipelines, github, markdown, sarif, Format, ReportContext};
 use crate::scan::ScanReport;
 
@@ -173,6 +174,19 @@ pub fn guard_stdout<'a>(
     match AzureCommandGuard::for_format(format, out) {
         Ok(guard) => Box::new(guard),
         Err(out) => Box::new(out),
+    }
+}
+
+/// A message for standard error that quotes input (a path, a git error):
+/// its control characters escaped, and under Azure Pipelines, which runs a
+/// `##vso[` command found on any line of a step's output, stdout or
+/// stderr, the marker broken as in the human report.
+pub fn log_safe(text: &str) -> String {
+    let text = printable(text);
+    if Platform::detect() == Some(Platform::AzurePipelines) && text.contains("##vso[") {
+        text.replace("##vso[", "#\u{200B}#vso[")
+    } else {
+        text.into_owned()
     }
 }
 

@@ -33,7 +33,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     }
     let (merged, warnings) = merge::merge(&inputs)?;
     for warning in warnings {
-        eprintln!("patscan: warning: {warning}");
+        eprintln!("patscan: warning: {}", super::ci::log_safe(&warning));
     }
     let kind = inputs[0].kind;
     let findings = match kind {

@@ -260,6 +260,7 @@ pub struct Http {
 
 impl Http {
     pub fn new(policy: Policy) -> Result<Http, LiveError> {
+        crate::tls::ensure_provider();
         let mut builder = Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::group::{group, verification_counts, SecretGroup};
+use super::printable::printable;
 use super::RenderOptions;
 use crate::finding::{Finding, Origin};
 use crate::live::{Status, Verification};
@@ -22,7 +23,7 @@ impl Paint {
         }
     }
     fn path(&self, text: &str) -> String {
-        self.wrap("35", text)
+        self.wrap("35", &printable(text))
     }
     fn rule(&self, text: &str) -> String {
         self.wrap("1;31", text)
@@ -115,12 +116,16 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
                 }
             )),
         )?;
-        writeln!(out, "    {}", finding.snippet.trim())?;
+        writeln!(out, "    {}", printable(finding.snippet.trim()))?;
         if let Some(provenance) = provenance(&finding.origin) {
-            writeln!(out, "    {}", paint.dim(&provenance))?;
+            writeln!(out, "    {}", paint.dim(&printable(&provenance)))?;
         }
         if let Some(repository) = super::json::JsonRepository::new(finding) {
-            writeln!(out, "    {}", paint.dim(&repository_line(&repository)))?;
+            writeln!(
+                out,
+                "    {}",
+                paint.dim(&printable(&repository_line(&repository)))
+            )?;
         }
         if let Some(verification) = secret.verification() {
             write_verification(verification, &paint, out)?;

@@ -15,6 +15,7 @@ pub mod jsonl;
 pub mod markdown;
 pub mod merge;
 pub mod pat_audit;
+pub mod printable;
 pub mod risk;
 pub mod rules;
 pub mod sarif;

@@ -1,9 +1,10 @@
-//! The system `git` fetching an organisation's repositories: reading a
-//! repository's refs (`ls-remote`, for `--since-last` and empty
-//! repositories) and making a full bare clone (every blob: no partial
-//! clone, which would leave history unscanned).
+//! How patscan talks git to a platform: the credential's header, errors
+//! masked, and the system `git` reading a repository's refs (`ls-remote`,
+//! for `--since-last`). The full bare clone itself (every blob: no partial
+//! clone, which would leave history unscanned) is made in process by
+//! [`fetch`](super::fetch).
 //!
-//! The credential reaches git only through its environment
+//! The credential reaches the system git only through its environment
 //! (`GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` set
 //! `http.extraHeader`), never the URL, the argument list (which every user
 //! of the machine can read) or the clone's `config` file. Redirects are
@@ -11,7 +12,6 @@
 //! HTTPS protocol (plain HTTP for the loopback test server) is allowed.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
@@ -74,7 +74,7 @@ impl Git<'_> {
 
     /// `Authorization: Basic …` with the user name each platform documents
     /// for token access over HTTPS.
-    fn header(&self) -> Option<String> {
+    pub(super) fn header(&self) -> Option<String> {
         let credential = self.credential?;
         let user = match self.platform {
             Platform::Github => "x-access-token",
@@ -101,47 +101,6 @@ impl Git<'_> {
         Ok(digest(&String::from_utf8_lossy(&output.stdout), '\t'))
     }
 
-    /// The refs of the bare clone at `dir`, digested as [`Git::refs`]
-    /// digests the remote's: a clone has the remote's branches and tags,
-    /// so an unchanged repository gives the same digest either way, and a
-    /// run without `--since-last` costs no extra request.
-    pub fn local_refs(&self, dir: &Path) -> Result<Refs, String> {
-        let output = self
-            .command()
-            .arg("--git-dir")
-            .arg(dir)
-            .args(["show-ref", "--head", "--dereference"])
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        // Exit code 1: no refs at all.
-        if !output.status.success() && !output.stdout.is_empty() {
-            return Err(self.failure("git show-ref", &output.stderr));
-        }
-        Ok(digest(&String::from_utf8_lossy(&output.stdout), ' '))
-    }
-
-    /// A full bare clone of `url` into `dir`; a bare repository already
-    /// there (`--keep-clones` of an earlier run) is brought up to date
-    /// instead, so its history cache makes the scan read only new blobs.
-    pub fn clone_or_fetch(&self, url: &str, dir: &Path) -> Result<(), String> {
-        let existing = dir.join("HEAD").is_file() && dir.join("objects").is_dir();
-        let (what, args) = if existing {
-            ("git fetch", fetch_args(url, dir))
-        } else {
-            ("git clone", clone_args(url, dir))
-        };
-        let output = self
-            .command()
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(self.failure(what, &output.stderr))
-        }
-    }
-
     /// The last lines of git's error output, with the credential (should
     /// git ever print it) and any token masked.
     fn failure(&self, what: &str, stderr: &[u8]) -> String {
@@ -152,7 +111,13 @@ impl Git<'_> {
             .filter(|l| !l.is_empty())
             .collect();
         let start = lines.len().saturating_sub(ERROR_LINES);
-        let mut message = format!("{what} failed: {}", lines[start..].join("; "));
+        self.failure_message(what, &lines[start..].join("; "))
+    }
+
+    /// `WHAT failed: DETAIL`, with the credential (should an error ever
+    /// quote it) and any token masked.
+    pub(super) fn failure_message(&self, what: &str, detail: &str) -> String {
+        let mut message = format!("{what} failed: {detail}");
         if let Some(credential) = self.credential {
             if !credential.expose().is_empty() {
                 message = message.replace(credential.expose(), "[credential]");
@@ -165,14 +130,21 @@ impl Git<'_> {
 /// The digest of `ls-remote`-style lines (`ID<separator>NAME`): `HEAD`,
 /// branches and tags (peeled too), sorted; `None` without any.
 fn digest(text: &str, separator: char) -> Refs {
-    let mut lines: Vec<String> = text
-        .lines()
-        .filter_map(|line| {
-            let (id, name) = line.split_once(separator)?;
-            let name = name.trim();
-            (name == "HEAD" || name.starts_with("refs/heads/") || name.starts_with("refs/tags/"))
-                .then(|| format!("{}\t{name}", id.trim()))
+    digest_lines(text.lines().filter_map(|line| {
+        let (id, name) = line.split_once(separator)?;
+        Some((id.trim().to_string(), name.trim().to_string()))
+    }))
+}
+
+/// The digest of `(id, name)` pairs: `HEAD`, branches and tags (peeled
+/// too, as `refs/tags/NAME^{}`), sorted; `None` without any.
+pub(super) fn digest_lines(refs: impl IntoIterator<Item = (String, String)>) -> Refs {
+    let mut lines: Vec<String> = refs
+        .into_iter()
+        .filter(|(_, name)| {
+            name == "HEAD" || name.starts_with("refs/heads/") || name.starts_with("refs/tags/")
         })
+        .map(|(id, name)| format!("{id}\t{name}"))
         .collect();
     lines.sort_unstable();
     if lines.is_empty() {
@@ -195,34 +167,6 @@ fn ls_remote_args(url: &str) -> Vec<OsString> {
         .collect()
 }
 
-fn clone_args(url: &str, dir: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = ["clone", "--bare", "--quiet", "--", url]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    args.push(dir.as_os_str().to_owned());
-    args
-}
-
-fn fetch_args(url: &str, dir: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["--git-dir".into(), dir.as_os_str().to_owned()];
-    args.extend(
-        [
-            "fetch",
-            "--quiet",
-            "--prune",
-            "--force",
-            "--",
-            url,
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-        ]
-        .iter()
-        .map(OsString::from),
-    );
-    args
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,16 +181,9 @@ mod tests {
         };
         let cmd = git.command();
         let url = "https://github.com/acme/a.git";
-        let dir = Path::new("/tmp/x.git");
-        for args in [
-            ls_remote_args(url),
-            clone_args(url, dir),
-            fetch_args(url, dir),
-        ] {
-            assert!(args
-                .iter()
-                .all(|a| !a.to_string_lossy().contains("0f1e2d3c4b5a")));
-        }
+        assert!(ls_remote_args(url)
+            .iter()
+            .all(|a| !a.to_string_lossy().contains("0f1e2d3c4b5a")));
         let encoded =
             base64::engine::general_purpose::STANDARD.encode("x-access-token:cred-0f1e2d3c4b5a");
         let holders: Vec<String> = cmd

@@ -4,12 +4,14 @@
 //!
 //! The data flow: [`spec`] parses `--org`; [`listing`] asks the platform's
 //! REST API for the repositories (paging, rate limits); [`shard`] keeps
-//! this machine's part; [`clone`] reads each repository's refs and makes a
-//! full bare clone with the system `git`; [`run`] scans `--org-jobs` of
+//! this machine's part; [`fetch`] makes a full bare clone of each
+//! repository in process and [`clone`] reads its refs for `--since-last`
+//! with the system `git`; [`run`] scans `--org-jobs` of
 //! them at once with the `--history` scan and gathers one report in which
 //! every finding names its [`Repository`](crate::finding::Repository).
 
 pub mod clone;
+pub mod fetch;
 pub mod listing;
 pub mod run;
 pub mod shard;

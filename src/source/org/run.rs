@@ -325,14 +325,18 @@ impl Work<'_> {
             digest = Some(now);
         }
         let dir = self.root.join(dir_name(repo));
-        if let Err(message) = self.git.clone_or_fetch(url, &dir) {
-            if !self.org.keep_clones {
-                let _ = std::fs::remove_dir_all(&dir);
+        match self.git.clone_or_fetch(url, &dir) {
+            Ok(local) => {
+                if digest.is_none() {
+                    digest = local.digest;
+                }
             }
-            return fail(message, digest);
-        }
-        if digest.is_none() {
-            digest = self.git.local_refs(&dir).ok().and_then(|r| r.digest);
+            Err(message) => {
+                if !self.org.keep_clones {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+                return fail(message, digest);
+            }
         }
         let scanned = git::scan(
             self.rules,
