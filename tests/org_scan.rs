@@ -383,6 +383,76 @@ fn gitlab_groups_and_azure_devops_projects_are_scanned_end_to_end() {
         .contains("azure-devops:acme: 3 repositories listed: 2 scanned, 1 empty"));
 }
 
+/// A proxy on 127.0.0.1 that records each request line and answers 502.
+fn recording_proxy() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = lines.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_ok() {
+                seen.lock().unwrap().push(line.trim_end().to_string());
+            }
+            // Headers up to the blank line, then a refusal.
+            let mut header = String::new();
+            while reader
+                .read_line(&mut header)
+                .map(|n| n > 2)
+                .unwrap_or(false)
+            {
+                header.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, lines)
+}
+
+#[test]
+fn the_clone_goes_through_the_proxy_git_is_configured_with() {
+    let cred = credential(7);
+    let server = OrgServer::start(&cred, 10);
+    let repo = repo_with(&[("a.txt", "nothing here\n".into())]);
+    server.serve(EmuRepo::new(201, "api"), repo.path());
+    let (proxy_port, proxied) = recording_proxy();
+    let work = tempfile::tempdir().unwrap();
+    let gitconfig = work.path().join("gitconfig");
+    fs::write(
+        &gitconfig,
+        format!("[http]\n\tproxy = http://127.0.0.1:{proxy_port}\n"),
+    )
+    .unwrap();
+    let run = org_scan_env(
+        &server,
+        "GITHUB_TOKEN",
+        &cred,
+        &format!("github:{ORG}"),
+        &["--format", "json"],
+        &[(
+            "GIT_CONFIG_GLOBAL",
+            gitconfig.to_string_lossy().into_owned(),
+        )],
+    );
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    // The proxy refused, so the clone failed: it did not go around it.
+    assert_eq!(statuses(&run.json())["acme/api"], "failed");
+    let proxied = proxied.lock().unwrap().clone();
+    assert!(
+        proxied
+            .iter()
+            .any(|line| line.starts_with("GET http://127.0.0.1:") && line.contains("info/refs")),
+        "{proxied:?}"
+    );
+    assert!(!run.stdout.contains(&cred) && !run.stderr.contains(&cred));
+}
+
 #[test]
 fn a_refused_listing_stops_the_run_with_a_clear_error() {
     let cred = credential(3);
@@ -441,6 +511,62 @@ fn a_self_hosted_host_gets_the_listing_and_the_clones() {
     );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("https://"), "{}", run.stderr);
+}
+
+#[test]
+fn an_https_host_is_listed_and_cloned_over_tls_and_an_untrusted_certificate_sends_nothing() {
+    let cred = credential(9);
+    let (server, ca_pem) = OrgServer::start_tls(&cred, 10);
+    let leaked = token("github-classic-pat", 91);
+    let repo = repo_with(&[("k.txt", format!("{leaked}\n"))]);
+    server.serve(EmuRepo::new(1, "one"), repo.path());
+    let work = tempfile::tempdir().unwrap();
+    let trusted = work.path().join("ca.pem");
+    std::fs::write(&trusted, &ca_pem).unwrap();
+    let host = format!("https://{}/ghe", server.addr);
+    let run_with_ca = |ca: &Path| {
+        Run::from_output(
+            patscan()
+                .env_remove("PATSCAN_ENDPOINT_OVERRIDES")
+                .env("SSL_CERT_FILE", ca)
+                .env("GITHUB_TOKEN", &cred)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .args(["scan", "--org", "github:acme", "--format", "json"])
+                .args(["--host", &host])
+                .output()
+                .unwrap(),
+        )
+    };
+
+    // Both the listing and the clone go over TLS to the named host.
+    let run = run_with_ca(&trusted);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(
+        json["summary"]["organisation"]["api"],
+        format!("{host}/api/v3")
+    );
+    assert_eq!(json["secrets"].as_array().unwrap().len(), 1);
+    assert_eq!(statuses(&json)["acme/one"], "scanned");
+    assert!(server.seen().iter().any(|s| s.target.contains("info/refs")));
+
+    // A certificate from a CA the client does not trust ends the handshake:
+    // the server decrypts no request, so the credential never left.
+    let (stranger, stranger_ca) = OrgServer::start_tls(&cred, 10);
+    drop(stranger);
+    let untrusted = work.path().join("other-ca.pem");
+    std::fs::write(&untrusted, stranger_ca).unwrap();
+    let before = server.seen().len();
+    let run = run_with_ca(&untrusted);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("certificate is not trusted"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.seen().len(), before, "a request got through");
+    assert!(!run.stdout.contains(&cred) && !run.stderr.contains(&cred));
 }
 
 #[test]

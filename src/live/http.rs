@@ -213,6 +213,9 @@ impl Answer {
 pub enum Failure {
     Timeout(Duration),
     Dns,
+    /// The host's certificate does not chain to a trusted root: the
+    /// handshake stopped before any request, so nothing was sent.
+    UntrustedCertificate,
     Tls,
     Connect,
     Network,
@@ -229,6 +232,9 @@ impl fmt::Display for Failure {
         match self {
             Failure::Timeout(d) => write!(f, "no answer within {}s (timeout)", d.as_secs_f64()),
             Failure::Dns => f.write_str("DNS lookup failed"),
+            Failure::UntrustedCertificate => f.write_str(
+                "the server's TLS certificate is not trusted (system store, or SSL_CERT_FILE when set); nothing was sent",
+            ),
             Failure::Tls => f.write_str("TLS handshake failed"),
             Failure::Connect => f.write_str("could not connect"),
             Failure::Network => f.write_str("network error"),
@@ -380,6 +386,8 @@ impl Http {
             Failure::Timeout(self.policy.timeout)
         } else if chain.contains("dns error") || chain.contains("failed to lookup") {
             Failure::Dns
+        } else if chain.contains("invalid peer certificate") {
+            Failure::UntrustedCertificate
         } else if chain.contains("certificate")
             || chain.contains("tls")
             || chain.contains("handshake")

@@ -3,12 +3,15 @@
 //! 404, 429) and a git smart-HTTP server (`git http-backend` behind a small
 //! HTTP server with Basic authentication checked), in the test process, on
 //! 127.0.0.1. It serves repositories the tests build and records every
-//! request so tests can assert what was (not) sent.
+//! request so tests can assert what was (not) sent. [`OrgServer::start_tls`]
+//! serves the same over HTTPS, with a certificate from a CA of its own.
 #![allow(dead_code)]
+
+mod tls;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -73,10 +76,13 @@ struct State {
     /// Pages (1-based) answered 429 once, with `Retry-After: 1`.
     limited_pages: Vec<usize>,
     seen: Vec<Seen>,
+    scheme: &'static str,
 }
 
 pub struct OrgServer {
     pub addr: SocketAddr,
+    /// `http`, or `https` for [`OrgServer::start_tls`].
+    pub scheme: &'static str,
     state: Arc<Mutex<State>>,
     git_root: tempfile::TempDir,
 }
@@ -84,16 +90,31 @@ pub struct OrgServer {
 impl OrgServer {
     /// A server for `token`, listing `page_size` repositories per page.
     pub fn start(token: &str, page_size: usize) -> OrgServer {
+        OrgServer::launch(token, page_size, None)
+    }
+
+    /// [`OrgServer::start`] over HTTPS, with a certificate for 127.0.0.1
+    /// issued by a fresh CA; returns the CA's certificate (PEM), which a
+    /// client must trust to talk to it.
+    pub fn start_tls(token: &str, page_size: usize) -> (OrgServer, String) {
+        let (config, ca_pem) = tls::server_config_for_loopback();
+        (OrgServer::launch(token, page_size, Some(config)), ca_pem)
+    }
+
+    fn launch(token: &str, page_size: usize, tls: Option<Arc<rustls::ServerConfig>>) -> OrgServer {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
             token: token.to_string(),
             page_size,
+            scheme,
             ..State::default()
         }));
         let git_root = tempfile::tempdir().unwrap();
         let server = OrgServer {
             addr,
+            scheme,
             state: Arc::clone(&state),
             git_root,
         };
@@ -103,8 +124,13 @@ impl OrgServer {
                 let Ok(stream) = stream else { continue };
                 let state = Arc::clone(&state);
                 let root = root.clone();
+                let tls = tls.clone();
                 thread::spawn(move || {
-                    let _ = handle(stream, &state, &root, addr);
+                    let _ = match tls {
+                        Some(config) => tls::accept(config, stream)
+                            .and_then(|stream| handle(stream, &state, &root, addr)),
+                        None => handle(stream, &state, &root, addr),
+                    };
                 });
             }
         });
@@ -114,8 +140,9 @@ impl OrgServer {
     /// `PATSCAN_ENDPOINT_OVERRIDES` pointing all three listings here.
     pub fn overrides(&self) -> String {
         format!(
-            "github=http://{a}/github,gitlab=http://{a}/gitlab,azure-devops=http://{a}/ado",
-            a = self.addr
+            "github={s}://{a}/github,gitlab={s}://{a}/gitlab,azure-devops={s}://{a}/ado",
+            a = self.addr,
+            s = self.scheme
         )
     }
 
@@ -179,8 +206,9 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn read_request(stream: &TcpStream) -> std::io::Result<Request> {
-    let mut reader = BufReader::new(stream.try_clone()?);
+/// One request; the connection carries no other (every answer closes it).
+fn read_request(stream: &mut impl Read) -> std::io::Result<Request> {
+    let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
@@ -230,7 +258,7 @@ fn read_request(stream: &TcpStream) -> std::io::Result<Request> {
 }
 
 fn respond(
-    mut stream: &TcpStream,
+    stream: &mut impl Write,
     status: u16,
     headers: &[(String, String)],
     body: &[u8],
@@ -249,12 +277,12 @@ fn respond(
 }
 
 fn handle(
-    stream: TcpStream,
+    mut stream: impl Read + Write,
     state: &Arc<Mutex<State>>,
     root: &Path,
     addr: SocketAddr,
 ) -> std::io::Result<()> {
-    let request = read_request(&stream)?;
+    let request = read_request(&mut stream)?;
     let authorization = request.headers.get("authorization").cloned();
     let (status, headers, body) = if let Some(rest) = request.target.strip_prefix("/git/") {
         git(&request, rest, state, root)
@@ -270,7 +298,7 @@ fn handle(
         fetch: request.body.windows(13).any(|w| w == b"command=fetch")
             || request.body.windows(5).any(|w| w == b"want "),
     });
-    respond(&stream, status, &headers, &body)
+    respond(&mut stream, status, &headers, &body)
 }
 
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
@@ -352,12 +380,13 @@ fn listing(request: &Request, state: &Arc<Mutex<State>>, addr: SocketAddr) -> An
     let start = (page - 1) * size;
     let slice: Vec<EmuRepo> = state.repos.iter().skip(start).take(size).cloned().collect();
     let more = start + size < state.repos.len();
-    let base = format!("http://{addr}");
+    let scheme = state.scheme;
+    let base = format!("{scheme}://{addr}");
     let items: Vec<serde_json::Value> = slice
         .iter()
         .map(|r| {
             let clone = if r.elsewhere {
-                format!("http://127.0.0.2:{}/git/{}.git", addr.port(), r.name)
+                format!("{scheme}://127.0.0.2:{}/git/{}.git", addr.port(), r.name)
             } else {
                 format!("{base}/git/{}.git", r.name)
             };
@@ -382,7 +411,7 @@ fn listing(request: &Request, state: &Arc<Mutex<State>>, addr: SocketAddr) -> An
                     "id": format!("00000000-0000-0000-0000-{:012}", r.id), "name": r.name,
                     "project": {"name": PROJECT},
                     // As Azure DevOps lists it: with the organisation as user name.
-                    "remoteUrl": clone.replace("http://", &format!("http://{ORG}@")),
+                    "remoteUrl": clone.replace("://", &format!("://{ORG}@")),
                     "webUrl": format!("https://ado.example/{ORG}/{PROJECT}/_git/{}", r.name),
                     "defaultBranch": if r.listed_empty { serde_json::Value::Null } else { "refs/heads/main".into() },
                     "size": if r.listed_empty { 0 } else { 1 },

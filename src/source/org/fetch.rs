@@ -127,8 +127,16 @@ fn fetch_all(repo: &gix::Repository, url: &str) -> Result<Option<String>, String
     Ok(head)
 }
 
+/// How long a server may send nothing before the clone is given up.
+/// reqwest's blocking default is 30 s per read, shorter than a large
+/// repository's pack takes to prepare on the server before its first byte;
+/// git itself waits for ever. Five minutes frees a job slot from a dead host
+/// without failing a slow one.
+const SILENT_SERVER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The transport settings git configuration gives for `url` (the in-memory
-/// header among them), with the run's one TLS configuration.
+/// header among them), with the run's one TLS configuration and git's proxy
+/// settings, which the reqwest backend would otherwise not apply.
 fn transport_options(
     repo: &gix::Repository,
     url: &str,
@@ -144,15 +152,60 @@ fn transport_options(
         return Ok(Some(options));
     };
     if let Some(http_options) = options.downcast_mut::<http::Options>() {
+        let proxy = ProxySetting::from_git(
+            http_options.proxy.as_deref(),
+            http_options.no_proxy.as_deref(),
+        )?;
         let backend = http::reqwest::Options {
             configure_client: Some(Box::new(move |builder| {
-                Ok(builder.tls_backend_preconfigured(tls.clone()))
+                let builder = builder
+                    .tls_backend_preconfigured(tls.clone())
+                    .timeout(SILENT_SERVER_TIMEOUT);
+                Ok(proxy.apply(builder))
             })),
             configure_request: None,
         };
         http_options.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(backend)));
     }
     Ok(Some(options))
+}
+
+/// git's `http.proxy` / `http.noProxy` (and the proxy variables gitoxide
+/// folds into them), as reqwest takes them.
+#[derive(Clone)]
+enum ProxySetting {
+    /// Nothing configured: reqwest reads `HTTPS_PROXY`/`NO_PROXY` itself.
+    FromEnvironment,
+    /// `http.proxy` set to the empty string: never a proxy.
+    Off,
+    /// Boxed: a `reqwest::Proxy` is a few hundred bytes and the other
+    /// variants are empty.
+    Through(Box<reqwest::Proxy>),
+}
+
+impl ProxySetting {
+    fn from_git(proxy: Option<&str>, no_proxy: Option<&str>) -> Result<Self, String> {
+        let Some(proxy) = proxy.map(str::trim) else {
+            return Ok(Self::FromEnvironment);
+        };
+        if proxy.is_empty() {
+            return Ok(Self::Off);
+        }
+        // The proxy URL may carry the proxy's own password: the error names
+        // the setting, never the value.
+        let through = reqwest::Proxy::all(proxy)
+            .map_err(|_| "http.proxy is not a valid proxy URL".to_string())?
+            .no_proxy(no_proxy.and_then(reqwest::NoProxy::from_string));
+        Ok(Self::Through(Box::new(through)))
+    }
+
+    fn apply(&self, builder: reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder {
+        match self {
+            Self::FromEnvironment => builder,
+            Self::Off => builder.no_proxy(),
+            Self::Through(proxy) => builder.proxy(proxy.as_ref().clone()),
+        }
+    }
 }
 
 /// Points the bare clone's `HEAD` at `target` (`refs/heads/…`), as `git
@@ -245,6 +298,26 @@ mod tests {
         let err = git(false).clone_or_fetch("http://127.0.0.1:1/a.git", &dir.path().join("b.git"));
         assert!(err.unwrap_err().contains("not an https:// URL"));
         assert!(!dir.path().join("a.git").exists() && !dir.path().join("b.git").exists());
+    }
+
+    #[test]
+    fn git_proxy_settings_map_to_reqwest_and_a_bad_one_is_named_not_quoted() {
+        assert!(matches!(
+            ProxySetting::from_git(None, None),
+            Ok(ProxySetting::FromEnvironment)
+        ));
+        assert!(matches!(
+            ProxySetting::from_git(Some(" "), None),
+            Ok(ProxySetting::Off)
+        ));
+        assert!(matches!(
+            ProxySetting::from_git(Some("http://proxy.example:3128"), Some("localhost")),
+            Ok(ProxySetting::Through(_))
+        ));
+        let Err(message) = ProxySetting::from_git(Some("http://user:s3cret@[bad"), None) else {
+            panic!("an invalid proxy URL was accepted");
+        };
+        assert!(message.contains("http.proxy") && !message.contains("s3cret"));
     }
 
     #[test]
