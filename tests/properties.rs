@@ -170,3 +170,70 @@ proptest! {
         }
     }
 }
+
+/// A reader that hands out at most `step` bytes per call, as a pipe or a
+/// git blob stream does.
+struct Dribble<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// The scanner's buffer starts small and grows with the input: tokens on
+/// either side of each size it passes through are found at their lines,
+/// whether the file comes whole or in small reads, and after a small file
+/// left the kept buffer at another size.
+#[test]
+fn a_file_larger_than_the_first_buffer_is_scanned_whole_as_the_buffer_grows() {
+    let mut rng = TokenRng::new(7);
+    let filler = "let value = compute(alpha, beta); // ordinary code\n";
+    let mut text = String::new();
+    let mut expected = Vec::new();
+    for boundary in [64usize << 10, 128 << 10, 256 << 10, 512 << 10] {
+        for offset in [boundary - 120, boundary + 30] {
+            while text.len() < offset {
+                text.push_str(filler);
+            }
+            let token = generate("github-classic-pat", &mut rng).unwrap();
+            text.push_str(&format!("token = \"{token}\"\n"));
+            expected.push((text.lines().count(), token));
+        }
+    }
+    for _ in 0..2000 {
+        text.push_str(filler);
+    }
+    let found_lines = |found: Vec<Finding>| -> Vec<(usize, String)> {
+        found
+            .iter()
+            .map(|f| (f.line, f.secret.expose().to_string()))
+            .collect()
+    };
+    let mut scanner = Scanner::new(rules(), true);
+    for (input, step) in [
+        (text.as_str(), usize::MAX),
+        ("small = 1\n", 4),
+        (text.as_str(), 777),
+    ] {
+        let mut out = Vec::new();
+        let mut reader = Dribble {
+            bytes: input.as_bytes(),
+            step,
+        };
+        scanner
+            .scan_reader(&mut reader, "p", &Origin::File, &mut out)
+            .unwrap();
+        if input.len() > 100 {
+            assert_eq!(found_lines(out), expected, "reads of {step} bytes");
+        } else {
+            assert!(out.is_empty());
+        }
+    }
+}
