@@ -62,9 +62,10 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     scratch.long_runs.clear();
     let prefixes = rules.prefixes();
     let anchors = rules.anchors();
+    let context = rules.context();
     // Runs as long as the shortest encoded token go to the decoders.
     let long = rules.min_encoded_run();
-    let shortest = long.min(prefixes.min_run());
+    let shortest = long.min(prefixes.min_run()).min(context.min_run());
     {
         let Scratch {
             long_runs,
@@ -82,6 +83,11 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                     long_runs.push((start, end));
                     anchors.lookup(haystack, start, end, |rule, at| {
                         open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                    });
+                }
+                if context.may_be_secret(&haystack[start..end]) {
+                    context.lookup(haystack, start, |rule, at| {
+                        open_window(rules, rule, at, end, haystack.len(), windows, touched)
                     });
                 }
                 if end - start < prefixes.min_run() {

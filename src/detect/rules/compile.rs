@@ -94,6 +94,7 @@ pub struct RuleSet {
     /// token-alphabet runs instead of by the automaton (see [`RunPrefixes`]).
     prefixes: RunPrefixes,
     anchors: RunAnchors,
+    context: ContextWords,
     bare_rules: Vec<(usize, BareScan)>,
     max_token_length: usize,
     min_encoded_run: usize,
@@ -357,6 +358,7 @@ impl RuleSet {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut prefixes = RunPrefixes::default();
         let mut anchors = RunAnchors::default();
+        let mut context = ContextBuilder::default();
         let mut bare_rules = Vec::new();
         let mut max_token_length = 0;
         let mut shortest_secret = usize::MAX;
@@ -394,6 +396,19 @@ impl RuleSet {
                     }
                 }
             }
+            if !spec.context.is_empty() {
+                let run = leading_run_len(secret);
+                if run < MIN_CONTEXT_RUN {
+                    return Err(invalid(
+                        &spec,
+                        format!(
+                            "a rule found by context words needs a secret that starts with a run of at least \
+                             {MIN_CONTEXT_RUN} token characters (letters, digits, '-', '_', '+', '/'); this one's is {run}"
+                        ),
+                    ));
+                }
+                context.add(&spec.context, index, run);
+            }
             if let Some(bare) = spec.bare {
                 bare_rules.push((index, bare));
             }
@@ -416,6 +431,7 @@ impl RuleSet {
             keyword_rules,
             prefixes,
             anchors,
+            context: context.build()?,
             bare_rules,
             max_token_length,
             min_encoded_run: base64_len(shortest_secret).max(MIN_ENCODED_RUN_FLOOR),
@@ -428,6 +444,10 @@ impl RuleSet {
 
     pub fn anchors(&self) -> &RunAnchors {
         &self.anchors
+    }
+
+    pub fn context(&self) -> &ContextWords {
+        &self.context
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -468,6 +488,142 @@ impl RuleSet {
     /// constant.
     pub fn min_encoded_run(&self) -> usize {
         self.min_encoded_run
+    }
+}
+
+/// Shortest run a context rule's secret may start: as for the base64 views
+/// (see [`MIN_ENCODED_RUN_FLOOR`]), below this every identifier would be a
+/// candidate.
+pub const MIN_CONTEXT_RUN: usize = MIN_ENCODED_RUN_FLOOR;
+/// How far before a candidate run its context word may start.
+pub const CONTEXT_REACH: usize = 64;
+/// A candidate run may be this much longer than the longest run a context
+/// rule's secret starts (a token followed by `-suffix`); longer runs are
+/// base64 blobs and hashes, not keys.
+const CONTEXT_RUN_SLACK: usize = 32;
+
+/// Context words: the prefilter for formats without a literal.
+///
+/// Hundreds of such words in the keyword automaton would push it off its
+/// SIMD prefilter and slow every byte of the scan (see [`KeywordSearcher`]).
+/// But every such token is a run of token characters, and the engine finds
+/// those runs anyway in one cheap checkpointed pass. So the words are looked
+/// for only in the [`CONTEXT_REACH`] bytes before a run that could be a
+/// secret: long enough, not too long, and looking random (see
+/// [`ContextWords::may_be_secret`]).
+pub struct ContextWords {
+    searcher: Option<AhoCorasick>,
+    /// For each word of the searcher, the rules that use it.
+    rules: Vec<Vec<usize>>,
+    min_run: usize,
+    max_run: usize,
+}
+
+#[derive(Default)]
+struct ContextBuilder {
+    words: Vec<String>,
+    rules: Vec<Vec<usize>>,
+    min_run: Option<usize>,
+    max_run: usize,
+}
+
+impl ContextBuilder {
+    fn add(&mut self, words: &[String], rule: usize, run: usize) {
+        for word in words {
+            let word = word.to_ascii_lowercase();
+            match self.words.iter().position(|w| *w == word) {
+                Some(i) => self.rules[i].push(rule),
+                None => {
+                    self.words.push(word);
+                    self.rules.push(vec![rule]);
+                }
+            }
+        }
+        self.min_run = Some(self.min_run.map_or(run, |m| m.min(run)));
+        self.max_run = self.max_run.max(run);
+    }
+
+    fn build(self) -> Result<ContextWords, RuleError> {
+        let searcher = if self.words.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&self.words)
+                    .map_err(|e| RuleError::Invalid {
+                        rule: "(context words)".into(),
+                        message: e.to_string(),
+                    })?,
+            )
+        };
+        Ok(ContextWords {
+            searcher,
+            rules: self.rules,
+            min_run: self.min_run.unwrap_or(usize::MAX),
+            max_run: self.max_run + CONTEXT_RUN_SLACK,
+        })
+    }
+}
+
+impl ContextWords {
+    pub fn is_empty(&self) -> bool {
+        self.searcher.is_none()
+    }
+
+    /// Shortest run worth a look (`usize::MAX` when no rule has context).
+    pub fn min_run(&self) -> usize {
+        self.min_run
+    }
+
+    /// Whether a run could be a context rule's secret: of a fitting length,
+    /// and with a digit, or with upper- and lower-case letters alternating
+    /// as often as in random text. Identifiers, words and paths mostly fail
+    /// this, and they are most of the runs in code.
+    #[inline]
+    pub fn may_be_secret(&self, run: &[u8]) -> bool {
+        if run.len() < self.min_run || run.len() > self.max_run {
+            return false;
+        }
+        let mut changes = 0;
+        let mut last_upper = None;
+        for &b in run {
+            if b.is_ascii_digit() {
+                return true;
+            }
+            if b.is_ascii_alphabetic() {
+                let upper = b.is_ascii_uppercase();
+                if last_upper.is_some_and(|l| l != upper) {
+                    changes += 1;
+                }
+                last_upper = Some(upper);
+            }
+        }
+        changes * 4 >= run.len()
+    }
+
+    /// Calls `found(rule, word_start)` for each context word that starts in
+    /// the [`CONTEXT_REACH`] bytes before `run_start`, on the same line.
+    #[inline]
+    pub fn lookup(&self, haystack: &[u8], run_start: usize, mut found: impl FnMut(usize, usize)) {
+        let Some(searcher) = &self.searcher else {
+            return;
+        };
+        let from = run_start.saturating_sub(CONTEXT_REACH);
+        let from = match memchr::memrchr(b'\n', &haystack[from..run_start]) {
+            Some(newline) => from + newline + 1,
+            None => from,
+        };
+        if from >= run_start {
+            return;
+        }
+        let input = aho_corasick::Input::new(&haystack[..run_start]).range(from..run_start);
+        for hit in searcher.find_overlapping_iter(input) {
+            for &rule in &self.rules[hit.pattern().as_usize()] {
+                found(rule, hit.start());
+            }
+        }
     }
 }
 
@@ -616,17 +772,20 @@ fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
             "rule id must be non-empty lowercase letters, digits, '-' or '.'",
         ));
     }
-    if spec.keywords.is_empty() && spec.bare.is_none() {
+    if spec.keywords.is_empty() && spec.bare.is_none() && spec.context.is_empty() {
         return Err(invalid(
             spec,
-            "a rule needs at least one keyword (the literal prefilter runs the regex only near them)",
+            "a rule needs at least one keyword or context word (the literal prefilter runs the regex only near them)",
         ));
     }
-    if spec.keywords.iter().any(|k| k.len() < 3) {
+    if spec.keywords.iter().chain(&spec.context).any(|k| k.len() < 3) {
         return Err(invalid(
             spec,
-            "keywords must be at least 3 bytes long, or the prefilter would fire everywhere",
+            "keywords and context words must be at least 3 bytes long, or the prefilter would fire everywhere",
         ));
+    }
+    if spec.context.iter().any(|w| !w.is_ascii()) {
+        return Err(invalid(spec, "context words must be ASCII"));
     }
     if spec.max_length == 0 || spec.max_length > MAX_TOKEN_LENGTH {
         return Err(invalid(

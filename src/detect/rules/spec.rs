@@ -45,6 +45,14 @@ pub struct RuleSpec {
     /// single Aho-Corasick pass; the regex runs only around their hits.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// For formats with no literal of their own (a 32-hex API key): words of
+    /// which one names the token just before it, as a variable or config key
+    /// does (`DATADOG_API_KEY=`, `"twilio_auth_token":`). Matched without
+    /// regard to ASCII case, and looked for only in the few bytes before a
+    /// run of token characters long enough to be the secret, so hundreds of
+    /// them cost no second pass over the input (see `ContextWords`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
     /// A prefix-less format found by a dedicated scan instead of keywords.
     #[serde(default)]
     pub bare: Option<BareScan>,
