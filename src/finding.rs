@@ -190,6 +190,10 @@ pub struct Finding {
     /// The hosted repository the finding is in (`scan --org`); `None` for
     /// a local scan. Shared by every finding of the repository.
     pub repository: Option<std::sync::Arc<Repository>>,
+    /// Non-secret facts a structured rule's parser read (key type and
+    /// size, a JWT's issuer and expiry, a connection's host and user), in
+    /// the order shown; empty for other rules. Never the secret.
+    pub details: Vec<(String, String)>,
 }
 
 /// A repository of a hosting platform, as an organisation scan names it:

@@ -132,6 +132,7 @@ mod tests {
         let secret = generate("huggingface-token", &mut TokenRng::new(3)).expect("family");
         let finding = Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: "huggingface-token".into(),
             rule_name: "Hugging Face access token".into(),
             confidence: Confidence::Medium,

@@ -613,6 +613,7 @@ mod tests {
         let secret = generate(rule, rng).expect("a known family");
         Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence,
