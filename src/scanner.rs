@@ -317,7 +317,11 @@ fn yield_to_specific_rules(rules: &RuleSet, hits: &mut Vec<Hit>) {
     let generic = |hit: &Hit| {
         matches!(
             rules.get(hit.rule).spec.parser,
-            Some(ParserKind::ConnectionUrl | ParserKind::ConnectionString | ParserKind::CredentialFile)
+            Some(
+                ParserKind::ConnectionUrl
+                    | ParserKind::ConnectionString
+                    | ParserKind::CredentialFile
+            )
         )
     };
     if !hits.iter().any(generic) {

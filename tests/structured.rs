@@ -29,7 +29,12 @@ fn details(finding: &Value) -> BTreeMap<String, String> {
 }
 
 /// The finding planted at `path` with the given token.
-fn finding_of<'a>(json: &'a Value, planted: &[Planted], path: &str, family_token: &str) -> &'a Value {
+fn finding_of<'a>(
+    json: &'a Value,
+    planted: &[Planted],
+    path: &str,
+    family_token: &str,
+) -> &'a Value {
     let p = planted
         .iter()
         .find(|p| p.path == path && p.token == family_token)
@@ -83,7 +88,12 @@ fn findings_carry_their_parsers_verdict_and_details() {
     };
 
     // id_rsa: a 2048-bit PKCS#1 RSA key, unencrypted: high.
-    let key = finding_of(json, &planted, ".ssh/id_rsa", &token(".ssh/id_rsa", "private-key"));
+    let key = finding_of(
+        json,
+        &planted,
+        ".ssh/id_rsa",
+        &token(".ssh/id_rsa", "private-key"),
+    );
     assert_eq!(key["confidence"], "high");
     assert_eq!(key["validation"], "structure");
     let d = details(key);
@@ -116,20 +126,35 @@ fn findings_carry_their_parsers_verdict_and_details() {
 
     // A connection string: the password is the secret, host and user the context.
     let path = "appsettings.json";
-    let sql = finding_of(json, &planted, path, &token(path, "connection-string-password"));
+    let sql = finding_of(
+        json,
+        &planted,
+        path,
+        &token(path, "connection-string-password"),
+    );
     let d = details(sql);
     assert_eq!(d["host"], "tcp:orders-prod.database.windows.net,1433");
     assert_eq!(d["user"], "orders-app");
     assert_eq!(sql["confidence"], "medium");
     let path = "infra/main.tf";
-    let url = finding_of(json, &planted, path, &all(path, "connection-url-password")[0]);
+    let url = finding_of(
+        json,
+        &planted,
+        path,
+        &all(path, "connection-url-password")[0],
+    );
     let d = details(url);
     assert_eq!(d["scheme"], "postgres");
     assert_eq!(d["host"], "pg-prod.postgres.database.azure.com");
     assert_eq!(d["user"], "tfadmin");
     // A real-looking password for localhost: reported, low.
     let path = "docker-compose.yml";
-    let local = finding_of(json, &planted, path, &token(path, "connection-url-password"));
+    let local = finding_of(
+        json,
+        &planted,
+        path,
+        &token(path, "connection-url-password"),
+    );
     assert_eq!(local["confidence"], "low");
 
     // CLI files name their registry or host.
@@ -142,14 +167,20 @@ fn findings_carry_their_parsers_verdict_and_details() {
     assert_eq!(details(netrc)["host"], "artifacts.contoso.net");
     let path = ".pypirc";
     let pypirc = finding_of(json, &planted, path, &token(path, "ini-password"));
-    assert_eq!(details(pypirc)["repository"], "https://pkgs.contoso.net/pypi/simple/");
+    assert_eq!(
+        details(pypirc)["repository"],
+        "https://pkgs.contoso.net/pypi/simple/"
+    );
     assert_eq!(pypirc["confidence"], "medium");
 
     // No detail ever holds a secret.
     for finding in json["findings"].as_array().unwrap() {
         for value in details(finding).values() {
             for p in &planted {
-                assert!(!p.token.contains(value.as_str()) || value.len() < 8, "detail {value} is part of a secret");
+                assert!(
+                    !p.token.contains(value.as_str()) || value.len() < 8,
+                    "detail {value} is part of a secret"
+                );
             }
         }
     }
@@ -180,7 +211,9 @@ fn a_key_in_base64_is_found_where_the_base64_is() {
     // kubeconfig's client-key-data: base64 of a PEM file.
     let dir = tempfile::tempdir().unwrap();
     let template = "users:\n- name: admin\n  user:\n    client-certificate-data: REDACTED\n    client-key-data: {{token:private-key-base64}}\n";
-    let filled = patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(3)).unwrap();
+    let filled =
+        patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(3))
+            .unwrap();
     fs::write(dir.path().join("kubeconfig"), &filled.text).unwrap();
     let run = scan_json(dir.path(), &[]);
     let findings = run.json["findings"].as_array().unwrap();
@@ -224,7 +257,9 @@ fn a_verified_legacy_pat_in_a_clone_url_is_never_a_placeholder() {
     for seed in 0..20 {
         let dir = tempfile::tempdir().unwrap();
         let template = "git clone https://user:{{token:azure-devops-pat-legacy}}@dev.azure.com/org/proj/_git/repo\n";
-        let filled = patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(seed)).unwrap();
+        let filled =
+            patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(seed))
+                .unwrap();
         fs::write(dir.path().join("README.md"), &filled.text).unwrap();
         let run = scan_json(dir.path(), &[]);
         let findings = run.json["findings"].as_array().unwrap();
@@ -241,14 +276,21 @@ fn a_40_character_ghs_with_a_failing_crc_is_not_reported() {
     for seed in 0..10 {
         let dir = tempfile::tempdir().unwrap();
         let template = "GH_TOKEN={{corrupt:github-app-server}}\nGH_TOKEN_LONG={{token:github-app-server-long}}\nGH_TOKEN_OK={{token:github-app-server}}\n";
-        let filled = patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(seed)).unwrap();
+        let filled =
+            patscan::tokengen::fill_template(template, &mut patscan::tokengen::TokenRng::new(seed))
+                .unwrap();
         fs::write(dir.path().join("env"), &filled.text).unwrap();
         let run = scan_json(dir.path(), &[]);
         let lines: Vec<(u64, String)> = run.json["findings"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["line"].as_u64().unwrap(), f["confidence"].as_str().unwrap().to_string()))
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["confidence"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         assert_eq!(
             lines,

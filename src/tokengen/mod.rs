@@ -262,9 +262,8 @@ fn generate_once(family: &str, rng: &mut TokenRng) -> Option<String> {
         "private-key-openssh" => {
             structured::pem_block("OPENSSH PRIVATE KEY", rng, structured::Lines::Plain)
         }
-        "private-key-base64" => base64::engine::general_purpose::STANDARD.encode(
-            structured::pem_block("EC PRIVATE KEY", rng, structured::Lines::Plain) + "\n",
-        ),
+        "private-key-base64" => base64::engine::general_purpose::STANDARD
+            .encode(structured::pem_block("EC PRIVATE KEY", rng, structured::Lines::Plain) + "\n"),
         "jwt-expired" => structured::jwt(rng, structured::Claims::Expired),
         "jwt-entra" => structured::jwt(rng, structured::Claims::Entra),
         "jwt-kubernetes" => structured::jwt(rng, structured::Claims::Kubernetes),

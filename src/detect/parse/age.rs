@@ -95,7 +95,9 @@ pub fn encode(hrp: &str, bytes: &[u8]) -> String {
         out.push(char::from(CHARSET[usize::from(v)]));
     }
     for i in 0..6 {
-        out.push(char::from(CHARSET[((check >> (5 * (5 - i))) & 31) as usize]));
+        out.push(char::from(
+            CHARSET[((check >> (5 * (5 - i))) & 31) as usize],
+        ));
     }
     out
 }
@@ -120,7 +122,11 @@ mod tests {
     #[test]
     fn bip173_vectors() {
         // Valid bech32 strings from BIP-173's test vectors.
-        for valid in ["A12UEL5L", "a12uel5l", "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"] {
+        for valid in [
+            "A12UEL5L",
+            "a12uel5l",
+            "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
+        ] {
             assert!(decode(valid.as_bytes()).is_some(), "{valid}");
         }
         assert!(decode(b"A12uEL5L").is_none());

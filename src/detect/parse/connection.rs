@@ -53,7 +53,11 @@ fn analyze_url(text: &[u8], sep: usize, secret: Range<usize>) -> Option<Parsed> 
     let host_start = secret.end + 1;
     let host_end = text[host_start..]
         .iter()
-        .position(|&b| matches!(b, b'/' | b':' | b'?' | b'#' | b',' | b'"' | b'\'' | b'`') || b.is_ascii_whitespace() || b == b')')
+        .position(|&b| {
+            matches!(b, b'/' | b':' | b'?' | b'#' | b',' | b'"' | b'\'' | b'`')
+                || b.is_ascii_whitespace()
+                || b == b')'
+        })
         .map_or(text.len(), |i| host_start + i);
     let host = &text[host_start..host_end];
     judge(password, user, host, secret, &scheme)
@@ -176,9 +180,7 @@ fn analyze_string(text: &[u8], secret: Range<usize>) -> Option<Parsed> {
         let value = pair[eq + 1..].trim_ascii();
         match key.as_slice() {
             b"server" | b"data source" | b"datasource" | b"host" | b"hostname" | b"address"
-            | b"addr" | b"network address" | b"servername" | b"server name" => {
-                host = Some(value)
-            }
+            | b"addr" | b"network address" | b"servername" | b"server name" => host = Some(value),
             b"user id" | b"userid" | b"uid" | b"user" | b"username" | b"user name" => {
                 user = Some(value)
             }
@@ -252,7 +254,11 @@ mod tests {
         assert_eq!(parsed.confidence, Confidence::Medium);
         assert_eq!(
             details(&parsed),
-            vec![("scheme", "postgres"), ("host", "orders.pg.azure.com"), ("user", "orders")]
+            vec![
+                ("scheme", "postgres"),
+                ("host", "orders.pg.azure.com"),
+                ("user", "orders")
+            ]
         );
     }
 
@@ -267,8 +273,14 @@ mod tests {
 
     fn string(text: &str) -> Option<Parsed> {
         let lower = text.to_ascii_lowercase();
-        let at = lower.find("password=").map(|i| i + 9).or(lower.find("accountkey=").map(|i| i + 11)).unwrap();
-        let end = text[at..].find(|c| c == ';' || c == '"').map_or(text.len(), |i| at + i);
+        let at = lower
+            .find("password=")
+            .map(|i| i + 9)
+            .or(lower.find("accountkey=").map(|i| i + 11))
+            .unwrap();
+        let end = text[at..]
+            .find(|c| c == ';' || c == '"')
+            .map_or(text.len(), |i| at + i);
         parse_string(text.as_bytes(), 0..text.len(), at..end)
     }
 
@@ -282,7 +294,8 @@ mod tests {
         assert!(string("Server=localhost;User Id=sa;Password=Passw0rd;").is_none());
         // A password with nothing to connect to is no connection string.
         assert!(string("login(password=Xk3pQ9vT2mBz)").is_none());
-        let jdbc = "jdbc:sqlserver://sql.prod.net:1433;databaseName=x;user=app;password=Xk3pQ9vT2mBz";
+        let jdbc =
+            "jdbc:sqlserver://sql.prod.net:1433;databaseName=x;user=app;password=Xk3pQ9vT2mBz";
         let parsed = string(jdbc).unwrap();
         assert!(details(&parsed).contains(&("host", "sql.prod.net")));
     }

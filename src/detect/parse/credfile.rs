@@ -100,7 +100,9 @@ fn analyze(text: &[u8], kind: Kind, start: usize, secret: Range<usize>) -> Optio
             } else {
                 (npm_registry(text, start), "npm")
             };
-            let local = registry.as_deref().is_some_and(|r| is_local_host(host_of(r)));
+            let local = registry
+                .as_deref()
+                .is_some_and(|r| is_local_host(host_of(r)));
             let mut parsed = Parsed::new(secret, confidence(local));
             parsed.detail("file", scheme);
             if let Some(registry) = registry {
@@ -115,7 +117,9 @@ fn analyze(text: &[u8], kind: Kind, start: usize, secret: Range<usize>) -> Optio
                 return None;
             }
             let registry = npm_registry(text, start);
-            let local = registry.as_deref().is_some_and(|r| is_local_host(host_of(r)));
+            let local = registry
+                .as_deref()
+                .is_some_and(|r| is_local_host(host_of(r)));
             let mut parsed = Parsed::new(secret, confidence(local));
             parsed.detail("file", "npm");
             if let Some(registry) = registry {
@@ -158,7 +162,10 @@ fn analyze(text: &[u8], kind: Kind, start: usize, secret: Range<usize>) -> Optio
                 .next()
                 .and_then(|l| l.splitn(2, |&b| b == b'=' || b == b':').nth(1))
                 .map(|u| String::from_utf8_lossy(u.trim_ascii()).into_owned());
-            if user.as_deref().is_some_and(|u| u.starts_with('$') || u.starts_with('<')) {
+            if user
+                .as_deref()
+                .is_some_and(|u| u.starts_with('$') || u.starts_with('<'))
+            {
                 return None;
             }
             // Under a section: `[pypi]`, `[testpypi]`, `[private-index]`.
@@ -267,14 +274,24 @@ mod tests {
         let text = format!("{{\"auths\": {{\"contoso.azurecr.io\": {{\"auth\": \"{auth}\"}}}}}}");
         let start = text.find("\"auth\"").unwrap();
         let value = text.find(&auth).unwrap();
-        let parsed = parse(text.as_bytes(), start..value + auth.len() + 1, value..value + auth.len()).unwrap();
+        let parsed = parse(
+            text.as_bytes(),
+            start..value + auth.len() + 1,
+            value..value + auth.len(),
+        )
+        .unwrap();
         let d = details(&parsed);
         assert!(d.contains(&("registry", "contoso.azurecr.io")));
         assert!(d.contains(&("user", "deploy")));
         let placeholder = STANDARD.encode("user:password");
         let text = format!("{{\"auth\": \"{placeholder}\"}}");
         let value = text.find(&placeholder).unwrap();
-        assert!(parse(text.as_bytes(), 1..text.len(), value..value + placeholder.len()).is_none());
+        assert!(parse(
+            text.as_bytes(),
+            1..text.len(),
+            value..value + placeholder.len()
+        )
+        .is_none());
     }
 
     #[test]

@@ -85,7 +85,11 @@ pub fn small_int(integer: &[u8]) -> Option<u64> {
     if integer.is_empty() || integer.len() > 8 || integer[0] & 0x80 != 0 {
         return None;
     }
-    Some(integer.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    Some(
+        integer
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    )
 }
 
 /// An OBJECT IDENTIFIER's contents as dotted text (`1.2.840.113549.1.1.1`).
@@ -157,6 +161,9 @@ mod tests {
         let rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
         assert_eq!(oid_text(&rsa).as_deref(), Some("1.2.840.113549.1.1.1"));
         assert_eq!(oid_name("1.2.840.113549.1.1.1"), Some("rsa"));
-        assert_eq!(oid_text(&[0x2b, 0x65, 0x70]).as_deref(), Some("1.3.101.112"));
+        assert_eq!(
+            oid_text(&[0x2b, 0x65, 0x70]).as_deref(),
+            Some("1.3.101.112")
+        );
     }
 }

@@ -197,7 +197,11 @@ mod tests {
     fn unsigned_and_undecodable_tokens_are_dropped() {
         let enc = |s: &str| URL_SAFE_NO_PAD.encode(s);
         let signature = "c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl";
-        let none = format!("{}.{}.{signature}", enc(r#"{"alg":"none"}"#), enc(r#"{"iss":"x"}"#));
+        let none = format!(
+            "{}.{}.{signature}",
+            enc(r#"{"alg":"none"}"#),
+            enc(r#"{"iss":"x"}"#)
+        );
         assert!(parse(none.as_bytes(), 0..3).is_none());
         let unsigned = format!("{}.{}.", enc(r#"{"alg":"HS256"}"#), enc(r#"{"iss":"x"}"#));
         assert!(parse(unsigned.as_bytes(), 0..3).is_none());

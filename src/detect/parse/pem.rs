@@ -256,8 +256,14 @@ fn line_end(text: &[u8], from: usize, limit: usize) -> usize {
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -573,7 +579,8 @@ mod tests {
         let mut rng = TokenRng::new(5);
         let pem = structured::pem_block("RSA PRIVATE KEY", &mut rng, structured::Lines::Plain);
         let mut lines: Vec<&str> = pem.lines().collect();
-        let header = "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n";
+        let header =
+            "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n";
         let first = lines.remove(0);
         let text = format!("{first}\n{header}\n{}", lines.join("\n"));
         let parsed = parse(text.as_bytes(), 0).unwrap();

@@ -36,25 +36,78 @@ pub fn is_placeholder_password(value: &[u8]) -> bool {
     if templated {
         return true;
     }
-    if value.iter().all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.' || b == b'-') {
+    if value
+        .iter()
+        .all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.' || b == b'-')
+    {
         return true;
     }
     let lower = value.to_ascii_lowercase();
     const WORDS: &[&[u8]] = &[
-        b"password", b"passwd", b"passw0rd", b"p@ssw0rd", b"p@ssword", b"changeme",
-        b"change_me", b"change-me", b"example", b"placeholder", b"redacted", b"secret",
-        b"your", b"xxxx", b"dummy", b"sample", b"replace", b"insert", b"hidden",
-        b"masked", b"strongpass", b"mypass", b"not-a-real", b"notreal", b"fake",
+        b"password",
+        b"passwd",
+        b"passw0rd",
+        b"p@ssw0rd",
+        b"p@ssword",
+        b"changeme",
+        b"change_me",
+        b"change-me",
+        b"example",
+        b"placeholder",
+        b"redacted",
+        b"secret",
+        b"your",
+        b"xxxx",
+        b"dummy",
+        b"sample",
+        b"replace",
+        b"insert",
+        b"hidden",
+        b"masked",
+        b"strongpass",
+        b"mypass",
+        b"not-a-real",
+        b"notreal",
+        b"fake",
     ];
     if WORDS.iter().any(|w| contains(&lower, w)) {
         return true;
     }
     const EXACT: &[&[u8]] = &[
-        b"pass", b"pwd", b"pw", b"test", b"testing", b"admin", b"root", b"guest",
-        b"user", b"default", b"foo", b"bar", b"foobar", b"qwerty", b"123456",
-        b"12345678", b"1234", b"abc123", b"letmein", b"none", b"null", b"empty",
-        b"pass123", b"test123", b"admin123", b"postgres", b"mysql", b"redis",
-        b"rabbitmq", b"mongo", b"mongodb", b"sa", b"dev", b"local",
+        b"pass",
+        b"pwd",
+        b"pw",
+        b"test",
+        b"testing",
+        b"admin",
+        b"root",
+        b"guest",
+        b"user",
+        b"default",
+        b"foo",
+        b"bar",
+        b"foobar",
+        b"qwerty",
+        b"123456",
+        b"12345678",
+        b"1234",
+        b"abc123",
+        b"letmein",
+        b"none",
+        b"null",
+        b"empty",
+        b"pass123",
+        b"test123",
+        b"admin123",
+        b"postgres",
+        b"mysql",
+        b"redis",
+        b"rabbitmq",
+        b"mongo",
+        b"mongodb",
+        b"sa",
+        b"dev",
+        b"local",
     ];
     EXACT.contains(&lower.as_slice())
 }
@@ -65,10 +118,34 @@ pub fn is_local_host(host: &[u8]) -> bool {
     let host = host.to_ascii_lowercase();
     let host = host.as_slice();
     const EXACT: &[&[u8]] = &[
-        b"localhost", b"127.0.0.1", b"0.0.0.0", b"::1", b"[::1]", b"host.docker.internal",
-        b"host", b"hostname", b"server", b"servername", b"myserver", b"db", b"database",
-        b"postgres", b"postgresql", b"mysql", b"mariadb", b"mongo", b"mongodb", b"redis",
-        b"rabbitmq", b"amqp", b"sql", b"mssql", b"sqlserver", b"(local)", b".", b"(localdb)",
+        b"localhost",
+        b"127.0.0.1",
+        b"0.0.0.0",
+        b"::1",
+        b"[::1]",
+        b"host.docker.internal",
+        b"host",
+        b"hostname",
+        b"server",
+        b"servername",
+        b"myserver",
+        b"db",
+        b"database",
+        b"postgres",
+        b"postgresql",
+        b"mysql",
+        b"mariadb",
+        b"mongo",
+        b"mongodb",
+        b"redis",
+        b"rabbitmq",
+        b"amqp",
+        b"sql",
+        b"mssql",
+        b"sqlserver",
+        b"(local)",
+        b".",
+        b"(localdb)",
     ];
     EXACT.contains(&host)
         || host.starts_with(b"127.")
@@ -107,7 +184,9 @@ pub fn is_default_credential(user: &[u8], password: &[u8]) -> bool {
         (b"root", b"password"),
         (b"postgres", b"password"),
     ];
-    PAIRS.iter().any(|(u, p)| *u == user.as_slice() && *p == password.as_slice())
+    PAIRS
+        .iter()
+        .any(|(u, p)| *u == user.as_slice() && *p == password.as_slice())
 }
 
 /// SHA-256 of the Azure Storage emulator's (Azurite's) published account
@@ -142,9 +221,18 @@ mod tests {
     #[test]
     fn templates_and_words_are_placeholders() {
         for value in [
-            "${DB_PASSWORD}", "<password>", "{{ .Values.pw }}", "%s", "$(DbPass)",
-            "****", "changeme", "YourStrong!Passw0rd", "password123", "%DB_PASS%",
-            "{0}", "",
+            "${DB_PASSWORD}",
+            "<password>",
+            "{{ .Values.pw }}",
+            "%s",
+            "$(DbPass)",
+            "****",
+            "changeme",
+            "YourStrong!Passw0rd",
+            "password123",
+            "%DB_PASS%",
+            "{0}",
+            "",
         ] {
             assert!(is_placeholder_password(value.as_bytes()), "{value}");
         }
