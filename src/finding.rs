@@ -264,6 +264,15 @@ impl Finding {
         fingerprint(&self.rule_id, &self.secret)
     }
 
+    /// How the finding was validated, in the words the reports use.
+    pub fn validation_words(&self) -> &'static str {
+        match self.validation {
+            "checksum" => "issuer checksum verified",
+            "structure" => "structure parsed",
+            _ => "shape and entropy match",
+        }
+    }
+
     /// The secret as it may be shown: redacted unless `show` is set.
     pub fn display_secret(&self, show: bool) -> String {
         if show {

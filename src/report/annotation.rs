@@ -72,11 +72,7 @@ fn annotation(
             Confidence::Low => Level::Notice,
         }
     };
-    let validated = if finding.validation == "checksum" {
-        "issuer checksum verified"
-    } else {
-        "shape and entropy match"
-    };
+    let validated = finding.validation_words();
     let mut message = format!(
         "{}{} found: {} ({validated}, {} confidence)",
         if live { "LIVE TOKEN: " } else { "" },
