@@ -190,6 +190,10 @@ pub struct Finding {
     /// The hosted repository the finding is in (`scan --org`); `None` for
     /// a local scan. Shared by every finding of the repository.
     pub repository: Option<std::sync::Arc<Repository>>,
+    /// Non-secret facts a structured rule's parser read (key type and
+    /// size, a JWT's issuer and expiry, a connection's host and user), in
+    /// the order shown; empty for other rules. Never the secret.
+    pub details: Vec<(String, String)>,
 }
 
 /// A repository of a hosting platform, as an organisation scan names it:
@@ -258,6 +262,15 @@ impl Finding {
     /// shortened. The same token in another file or line has the same one.
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.rule_id, &self.secret)
+    }
+
+    /// How the finding was validated, in the words the reports use.
+    pub fn validation_words(&self) -> &'static str {
+        match self.validation {
+            "checksum" => "issuer checksum verified",
+            "structure" => "structure parsed",
+            _ => "shape and entropy match",
+        }
     }
 
     /// The secret as it may be shown: redacted unless `show` is set.

@@ -69,6 +69,9 @@ struct Hit {
     end: usize,
     validation: Validation,
     decoded: Option<(Vec<u8>, Vec<Encoding>)>,
+    /// A structured rule's details, read where the decoded text was still
+    /// at hand (for a plain hit they are read from the buffer later).
+    details: Option<Vec<(String, String)>>,
 }
 
 impl<'r> Scanner<'r> {
@@ -223,6 +226,7 @@ impl<'r> Scanner<'r> {
             end: m.end,
             validation: m.validation,
             decoded: None,
+            details: None,
         }));
         decoded_hits(
             self.rules,
@@ -254,6 +258,7 @@ impl<'r> Scanner<'r> {
             (a.start, a.end, a.rule) == (b.start, b.end, b.rule)
                 && a.decoded.as_ref().map(|d| &d.0) == b.decoded.as_ref().map(|d| &d.0)
         });
+        yield_to_specific_rules(self.rules, &mut self.hits);
         let mut cursor = position.clone();
         let mut cursor_at = 0;
         for hit in &self.hits {
@@ -293,9 +298,46 @@ impl<'r> Scanner<'r> {
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
                 live: crate::live::context_for(&rule.id, buf, hit.start, hit.end),
+                details: match (&hit.details, rule.parser) {
+                    (Some(details), _) => details.clone(),
+                    (None, Some(kind)) => crate::parse::describe(kind, buf, hit.start..hit.end),
+                    (None, None) => Vec::new(),
+                },
             });
         }
     }
+}
+
+/// A password found by a generic structured rule (a connection string, a
+/// credential file) that is itself a token with a format of its own
+/// (`password = pypi-…`, `https://user:ghp_…@`) is that token's finding:
+/// its rule names the issuer and can check it. `hits` is sorted by start.
+fn yield_to_specific_rules(rules: &RuleSet, hits: &mut Vec<Hit>) {
+    use crate::rules::ParserKind;
+    let generic = |hit: &Hit| {
+        matches!(
+            rules.get(hit.rule).spec.parser,
+            Some(
+                ParserKind::ConnectionUrl
+                    | ParserKind::ConnectionString
+                    | ParserKind::CredentialFile
+            )
+        )
+    };
+    if !hits.iter().any(generic) {
+        return;
+    }
+    let specific: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| rules.get(h.rule).spec.parser.is_none())
+        .map(|h| (h.start, h.end))
+        .collect();
+    hits.retain(|h| {
+        !generic(h)
+            || !specific
+                .iter()
+                .any(|&(start, end)| start < h.end && h.start < end)
+    });
 }
 
 /// How many encodings deep a token is looked for (base64 in base64, as in a
@@ -315,24 +357,39 @@ fn decoded_hits(
     scratch: &mut Option<Scratch>,
 ) {
     let mut found = Vec::new();
-    let mut push =
-        |rule: usize, start: usize, end: usize, validation, secret: &[u8], layers: &[Encoding]| {
-            let plain = &buf[start..end] == secret;
-            if plain
-                && raw
-                    .iter()
-                    .any(|m| (m.rule, m.start, m.end) == (rule, start, end))
-            {
-                return;
-            }
-            hits.push(Hit {
-                rule,
-                start,
-                end,
-                validation,
-                decoded: Some((secret.to_vec(), layers.to_vec())),
-            });
-        };
+    let mut push = |rule: usize,
+                    start: usize,
+                    end: usize,
+                    validation,
+                    secret: &[u8],
+                    layers: &[Encoding],
+                    details: Option<Vec<(String, String)>>| {
+        let plain = &buf[start..end] == secret;
+        if plain
+            && raw
+                .iter()
+                .any(|m| (m.rule, m.start, m.end) == (rule, start, end))
+        {
+            return;
+        }
+        hits.push(Hit {
+            rule,
+            start,
+            end,
+            validation,
+            decoded: Some((secret.to_vec(), layers.to_vec())),
+            details,
+        });
+    };
+    // A structured rule's details come from the decoded text around the
+    // token, which is gone once the hit is kept.
+    let details_of = |m: &Match, bytes: &[u8]| {
+        rules
+            .get(m.rule)
+            .spec
+            .parser
+            .map(|kind| crate::parse::describe(kind, bytes, m.start..m.end))
+    };
     let mut decode_layer = |span: (usize, usize), layers: &mut Vec<Encoding>, bytes: &[u8]| {
         let scratch = scratch.get_or_insert_with(|| Scratch::new(rules));
         scan_decoded(
@@ -341,7 +398,17 @@ fn decoded_hits(
             bytes,
             layers,
             &mut found,
-            &mut |m, secret, layers| push(m.rule, span.0, span.1, m.validation, secret, layers),
+            &mut |m, bytes, layers| {
+                push(
+                    m.rule,
+                    span.0,
+                    span.1,
+                    m.validation,
+                    &bytes[m.start..m.end],
+                    layers,
+                    details_of(m, bytes),
+                )
+            },
         );
     };
 
@@ -373,12 +440,14 @@ fn decoded_hits(
                 m.validation,
                 &decoded[m.start..m.end],
                 &[Encoding::Percent],
+                details_of(m, &decoded),
             );
         }
     });
 }
 
-/// Receives a match in a decoded view, its secret and the encodings around it.
+/// Receives a match in a decoded view, the decoded text it is in and the
+/// encodings around it.
 type ReportDecoded<'a> = dyn FnMut(&Match, &[u8], &[Encoding]) + 'a;
 
 /// Scans one decoded view, and the base64 runs inside it, down to
@@ -395,7 +464,7 @@ fn scan_decoded(
     found.clear();
     find_tokens(rules, bytes, scratch, found);
     for m in found.iter() {
-        report(m, &bytes[m.start..m.end], layers);
+        report(m, bytes, layers);
     }
     if layers.len() >= MAX_DECODE_DEPTH {
         return;

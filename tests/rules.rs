@@ -59,7 +59,8 @@ fn every_checksummed_rule_rejects_a_corrupted_token() {
         let corrupt = format!("{{{{corrupt:{}}}}}", rule.spec.id);
         // An inferred scheme keeps a failing token at the rule's own
         // confidence, so its corrupt look-alike is an example, not a negative.
-        let (list, place) = if checksum.inferred {
+        // (Unless it is exact at the generated token's length.)
+        let (list, place) = if checksum.inferred && checksum.exact_length.is_none() {
             (&rule.spec.examples, "examples")
         } else {
             (&rule.spec.negative_examples, "negative examples")

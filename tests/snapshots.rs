@@ -21,6 +21,11 @@ const FILES: &[(&str, &str)] = &[
         "src/client.py",
         "import os\n\nHF_TOKEN = \"{{token:huggingface-token}}\"\nGITLAB = os.environ.get(\"GL\", \"{{token:gitlab-pat-routable}}\")\n",
     ),
+    // A structured finding: its details (scheme, host, user) in every format.
+    (
+        "deploy/db.env",
+        "DATABASE_URL=postgres://orders:{{token:connection-url-password}}@orders-prod.postgres.database.azure.com:5432/orders\n",
+    ),
 ];
 
 /// Plants the tree; returns the tokens, which no snapshot may contain.

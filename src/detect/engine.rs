@@ -79,11 +79,25 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
             0..haystack.len(),
             shortest,
             |start, end| {
+                // A run that starts `//` after a scheme's colon holds a
+                // URL's user name: `https://ghp_…@github.com`, a PAT used
+                // as the git user. The token starts two bytes in.
+                let user_at = start + 2;
+                let url_user = end - start > 2
+                    && haystack[start] == b'/'
+                    && haystack[start + 1] == b'/'
+                    && start > 0
+                    && haystack[start - 1] == b':';
                 if end - start >= long {
                     long_runs.push((start, end));
                     anchors.lookup(haystack, start, end, |rule, at| {
                         open_window(rules, rule, at, at, haystack.len(), windows, touched)
                     });
+                    if url_user {
+                        anchors.lookup(haystack, user_at, end, |rule, at| {
+                            open_window(rules, rule, at, at, haystack.len(), windows, touched)
+                        });
+                    }
                 }
                 if context.may_be_secret(&haystack[start..end]) {
                     context.lookup(haystack, start, |rule, at| {
@@ -105,6 +119,11 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                     )
                 };
                 prefixes.lookup(&haystack[start..end], |rule, len| open(rule, len, start));
+                if url_user {
+                    prefixes.lookup(&haystack[user_at..end], |rule, len| {
+                        open(rule, len, user_at)
+                    });
+                }
                 // A token can also follow a `-` or `+` inside a run: an
                 // address `incoming+group-42-glimt-…@`. (Not `/`: it is in
                 // every path and base64 blob, and no token follows one.)
@@ -254,17 +273,26 @@ fn confirm(
             .secret_group()
             .and_then(|group| caps.get_group(group))
             .unwrap_or(whole.span());
-        if let Some(validation) = validate(&compiled.spec, &haystack[span.start..span.end]) {
+        let verdict = match compiled.spec.parser {
+            // A structured format: the parser decides, and may move the
+            // span (to the password in a URL, to a PEM block's END line).
+            Some(kind) => crate::parse::confirm(kind, haystack, whole.range(), span.range()),
+            None => validate(&compiled.spec, &haystack[span.start..span.end])
+                .map(|validation| (span.range(), validation)),
+        };
+        let mut resume = span.end;
+        if let Some((found, validation)) = verdict {
+            resume = found.end.max(span.end);
             out.push(Match {
                 rule,
-                start: span.start,
-                end: span.end,
+                start: found.start,
+                end: found.end,
                 validation,
             });
         }
         // Resume at the token's end, not the match's: the byte the pattern
         // consumed as a trailing boundary may be the next token's leading one.
-        at = if span.end > at { span.end } else { at + 1 };
+        at = if resume > at { resume } else { at + 1 };
     }
 }
 

@@ -179,12 +179,14 @@ pub fn load(text: &str, show_secrets: bool) -> Result<ScanReport, LiveError> {
         .into_iter()
         .map(|f| Finding {
             repository: None,
+            details: Vec::new(),
             confidence: f
                 .confidence
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(Confidence::Medium),
             validation: match f.validation.as_deref() {
                 Some("checksum") => "checksum",
+                Some("structure") => "structure",
                 _ => "entropy",
             },
             origin: if f.path == "<stdin>" {

@@ -778,6 +778,7 @@ mod tests {
     fn finding(n: u64) -> Finding {
         Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: "github-classic-pat".into(),
             rule_name: String::new(),
             confidence: Confidence::High,

@@ -72,11 +72,7 @@ fn annotation(
             Confidence::Low => Level::Notice,
         }
     };
-    let validated = if finding.validation == "checksum" {
-        "issuer checksum verified"
-    } else {
-        "shape and entropy match"
-    };
+    let validated = finding.validation_words();
     let mut message = format!(
         "{}{} found: {} ({validated}, {} confidence)",
         if live { "LIVE TOKEN: " } else { "" },
@@ -132,6 +128,7 @@ mod tests {
         let secret = generate("huggingface-token", &mut TokenRng::new(3)).expect("family");
         let finding = Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: "huggingface-token".into(),
             rule_name: "Hugging Face access token".into(),
             confidence: Confidence::Medium,

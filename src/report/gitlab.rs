@@ -120,11 +120,7 @@ fn vulnerability(
                 Confidence::Low => "Low",
             }
         };
-    let validated = if finding.validation == "checksum" {
-        "issuer checksum verified"
-    } else {
-        "shape and entropy match"
-    };
+    let validated = finding.validation_words();
     let about = spec.map_or(finding.rule_name.as_str(), |s| s.description.as_str());
     let mut description =
         format!(

@@ -133,6 +133,7 @@ mod tests {
     fn finding(rule: &str, secret: &str, path: &str, confidence: Confidence) -> Finding {
         Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence,

@@ -542,6 +542,7 @@ mod tests {
     fn finding(rule: &str, secret: &str, status: Option<Status>) -> Finding {
         Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence: Confidence::High,

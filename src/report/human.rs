@@ -105,10 +105,10 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
                 "({}; {} confidence, {}{})",
                 finding.rule_name,
                 finding.confidence,
-                if finding.validation == "checksum" {
-                    "checksum verified"
-                } else {
-                    "entropy checked"
+                match finding.validation {
+                    "checksum" => "checksum verified",
+                    "structure" => "structure parsed",
+                    _ => "entropy checked",
                 },
                 match &finding.encoding {
                     Some(encoding) => format!("; {encoding}-encoded"),
@@ -117,6 +117,14 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
             )),
         )?;
         writeln!(out, "    {}", printable(finding.snippet.trim()))?;
+        if !finding.details.is_empty() {
+            let details: Vec<String> = finding
+                .details
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            writeln!(out, "    {}", paint.dim(&printable(&details.join(" "))))?;
+        }
         if let Some(provenance) = provenance(&finding.origin) {
             writeln!(out, "    {}", paint.dim(&printable(&provenance)))?;
         }

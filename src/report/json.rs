@@ -41,6 +41,30 @@ pub struct JsonToken<'a> {
     pub fingerprint: String,
     pub confidence: &'a str,
     pub validation: &'a str,
+    /// What a structured rule's parser read: key type and size, a JWT's
+    /// issuer and expiry, a connection's host and user. Never the secret.
+    #[serde(skip_serializing_if = "Details::is_empty")]
+    pub details: Details<'a>,
+}
+
+/// A finding's details as a JSON object, in the parser's order.
+pub struct Details<'a>(pub &'a [(String, String)]);
+
+impl Details<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Details<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 impl<'a> JsonToken<'a> {
@@ -52,6 +76,7 @@ impl<'a> JsonToken<'a> {
             fingerprint: finding.fingerprint(),
             confidence: finding.confidence.as_str(),
             validation: finding.validation,
+            details: Details(&finding.details),
         }
     }
 }

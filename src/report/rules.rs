@@ -10,10 +10,18 @@ use crate::rules::{CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Rul
 
 /// How a rule's findings are validated, in a few words.
 pub fn validation(spec: &RuleSpec) -> String {
+    if let Some(parser) = spec.parser {
+        return format!("`{}` parser (structure, placeholders)", parser.as_str());
+    }
     match &spec.checksum {
         Some(checksum) => {
             let scheme = checksum_words(checksum);
-            if checksum.inferred {
+            if let (true, Some(exact)) = (checksum.inferred, checksum.exact_length) {
+                format!(
+                    "{scheme} (exact for {exact}-character tokens; longer ones failing it are kept at {} confidence)",
+                    spec.confidence
+                )
+            } else if checksum.inferred {
                 format!(
                     "{scheme} (scheme inferred: a failing token is kept at {} confidence)",
                     spec.confidence
@@ -31,6 +39,9 @@ pub fn validation(spec: &RuleSpec) -> String {
 
 /// The short name of a validation kind for the one-line listing.
 fn validation_kind(spec: &RuleSpec) -> &'static str {
+    if spec.parser.is_some() {
+        return "structure";
+    }
     match &spec.checksum {
         Some(c) if c.inferred => "checksum?",
         Some(_) => "checksum",

@@ -493,11 +493,7 @@ fn result(
     let location = Location::builder()
         .physical_location(physical_location(finding, context))
         .build();
-    let validated = if finding.validation == "checksum" {
-        "issuer checksum verified"
-    } else {
-        "shape and entropy match"
-    };
+    let validated = finding.validation_words();
     let verification = finding.live.verification.as_ref();
     let live = verification.is_some_and(|v| v.status == crate::live::Status::Active);
     let message = format!(
@@ -517,6 +513,12 @@ fn result(
     properties.insert("confidence".into(), json!(finding.confidence.as_str()));
     properties.insert("validation".into(), json!(finding.validation));
     properties.insert("snippet".into(), json!(finding.snippet));
+    if !finding.details.is_empty() {
+        properties.insert(
+            "details".into(),
+            json!(super::json::Details(&finding.details)),
+        );
+    }
     // Where it came from, as the JSON output says it: history findings
     // carry their commit here.
     properties.insert(
@@ -613,6 +615,7 @@ mod tests {
         let secret = generate(rule, rng).expect("a known family");
         Finding {
             repository: None,
+            details: Vec::new(),
             rule_id: rule.into(),
             rule_name: rule.into(),
             confidence,

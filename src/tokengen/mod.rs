@@ -20,6 +20,7 @@ use thiserror::Error;
 use crate::checksum;
 
 mod from_rule;
+pub mod structured;
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Base62 plus `_` and `-`: the URL-safe base64 alphabet.
@@ -78,6 +79,19 @@ pub const VARIANTS: &[(&str, &str)] = &[
     ("slack-bot-token-legacy", "slack-bot-token"),
     // `sk-<20>T3BlbkFJ<20>`: the user keys issued before project keys.
     ("openai-api-key-legacy", "openai-api-key"),
+    // Installation tokens longer than the 40-character form whose CRC is
+    // known: shape only, so one that fails the CRC is still reported.
+    ("github-app-server-long", "github-app-server"),
+    // Structured formats in the other shapes they come in.
+    ("private-key-json", "private-key"),
+    ("private-key-encrypted", "private-key"),
+    ("private-key-rsa", "private-key"),
+    ("private-key-openssh", "private-key"),
+    // A key file in base64, as kubeconfig's `client-key-data` holds it.
+    ("private-key-base64", "private-key"),
+    ("jwt-expired", "jwt"),
+    ("jwt-entra", "jwt"),
+    ("jwt-kubernetes", "jwt"),
 ];
 
 /// The rule a template family's tokens are reported under: the family
@@ -232,6 +246,27 @@ fn generate_once(family: &str, rng: &mut TokenRng) -> Option<String> {
             format!("xoxb-{}-{}", rng.string(DIGITS, 12), rng.string(B62, 24))
         }
         "anthropic-api-key" => format!("sk-ant-api03-{}AA", rng.string(B64URL, 93)),
+        "github-app-server-long" => {
+            let len = 50 + rng.below(40) as usize;
+            format!("ghs_{}", rng.string(B62, len))
+        }
+        "private-key-json" => {
+            structured::pem_block("PRIVATE KEY", rng, structured::Lines::JsonEscaped)
+        }
+        "private-key-encrypted" => {
+            structured::pem_block("ENCRYPTED PRIVATE KEY", rng, structured::Lines::Plain)
+        }
+        "private-key-rsa" => {
+            structured::pem_block("RSA PRIVATE KEY", rng, structured::Lines::Plain)
+        }
+        "private-key-openssh" => {
+            structured::pem_block("OPENSSH PRIVATE KEY", rng, structured::Lines::Plain)
+        }
+        "private-key-base64" => base64::engine::general_purpose::STANDARD
+            .encode(structured::pem_block("EC PRIVATE KEY", rng, structured::Lines::Plain) + "\n"),
+        "jwt-expired" => structured::jwt(rng, structured::Claims::Expired),
+        "jwt-entra" => structured::jwt(rng, structured::Claims::Entra),
+        "jwt-kubernetes" => structured::jwt(rng, structured::Claims::Kubernetes),
         // Every other built-in rule: drawn from its own pattern.
         _ => return from_rule::generate(family, rng),
     };

@@ -128,15 +128,20 @@ pub fn found(json: &Value) -> BTreeSet<Spot> {
 /// still reported, at the rule's own confidence).
 pub fn reported(planted: &[Planted]) -> Vec<&Planted> {
     let rules = patscan::rules::builtin().expect("built-in rules compile");
-    let inferred = |id: &str| {
-        rules
-            .rules()
-            .iter()
-            .any(|r| r.spec.id == id && r.spec.checksum.as_ref().is_some_and(|c| c.inferred))
+    // An inferred scheme keeps a failing token, unless it is known to be
+    // exact at that token's length (a 40-character `ghs_`).
+    let inferred = |id: &str, len: usize| {
+        rules.rules().iter().any(|r| {
+            r.spec.id == id
+                && r.spec
+                    .checksum
+                    .as_ref()
+                    .is_some_and(|c| c.inferred && c.exact_length != Some(len))
+        })
     };
     planted
         .iter()
-        .filter(|p| p.valid || inferred(&p.rule_id))
+        .filter(|p| p.valid || inferred(&p.rule_id, p.token.len()))
         .collect()
 }
 

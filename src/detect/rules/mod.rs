@@ -14,7 +14,7 @@ pub mod validate;
 pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
     Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence,
-    RuleFile, RuleSpec,
+    ParserKind, RuleFile, RuleSpec,
 };
 
 use crate::error::RuleError;

@@ -76,6 +76,13 @@ pub struct RuleSpec {
     /// without a checksum.
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    /// A structured format whose regex match is only a candidate: the
+    /// parser (see `crate::parse`) then decides, may narrow or widen the
+    /// secret's span (the password inside a URL, a PEM block to its `END`
+    /// line) and sets the confidence. `min_entropy` and the placeholder
+    /// filter are the parser's business then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parser: Option<ParserKind>,
     #[serde(default = "default_confidence")]
     pub confidence: Confidence,
     /// How to take the token out of service, for the reports' help text.
@@ -114,6 +121,44 @@ pub struct Anchor {
     pub from_start: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_end: Option<usize>,
+}
+
+/// The structured formats a rule can hand its candidates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParserKind {
+    /// A PEM private key block (`-----BEGIN … PRIVATE KEY-----` to its
+    /// `END` line), also with `\n` escapes inside a JSON string.
+    PrivateKey,
+    /// A PuTTY `.ppk` private key file.
+    Ppk,
+    /// An age secret key (`AGE-SECRET-KEY-1…`, bech32 with a checksum).
+    Age,
+    /// A JSON Web Token: header and claims decoded offline.
+    Jwt,
+    /// A URL with a password (`postgres://user:pass@host/db`): the
+    /// password is the secret, host and user the context.
+    ConnectionUrl,
+    /// `key=value;` connection strings (ADO.NET, ODBC, JDBC properties):
+    /// the `Password`/`Pwd` value is the secret.
+    ConnectionString,
+    /// A credential in a CLI tool's file whose value has no shape of its
+    /// own (docker `auth`, `.netrc`, `.pypirc`, `.npmrc` `_auth`).
+    CredentialFile,
+}
+
+impl ParserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParserKind::PrivateKey => "private-key",
+            ParserKind::Ppk => "ppk",
+            ParserKind::Age => "age",
+            ParserKind::Jwt => "jwt",
+            ParserKind::ConnectionUrl => "connection-url",
+            ParserKind::ConnectionString => "connection-string",
+            ParserKind::CredentialFile => "credential-file",
+        }
+    }
 }
 
 /// Prefix-less formats with a dedicated scan.
@@ -225,6 +270,11 @@ pub struct ChecksumSpec {
     /// `high`.
     #[serde(skip_serializing_if = "is_false")]
     pub inferred: bool,
+    /// For an `inferred` scheme: the token length at which it is known to
+    /// be exact (GitHub's 40-character `ghs_`), so a token of that length
+    /// that fails it is a look-alike and dropped, as for a non-inferred one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_length: Option<usize>,
 }
 
 fn is_default_input(input: &ChecksumInput) -> bool {
@@ -241,6 +291,7 @@ impl ChecksumSpec {
             separator: None,
             seeds: Vec::new(),
             inferred: false,
+            exact_length: None,
         }
     }
 }
@@ -261,6 +312,8 @@ struct ChecksumTable {
     seeds: Vec<String>,
     #[serde(default)]
     inferred: bool,
+    #[serde(default)]
+    exact_length: Option<usize>,
 }
 
 impl<'de> Deserialize<'de> for ChecksumSpec {
@@ -291,6 +344,7 @@ impl<'de> Deserialize<'de> for ChecksumSpec {
                     separator: table.separator,
                     seeds: table.seeds,
                     inferred: table.inferred,
+                    exact_length: table.exact_length,
                 })
             }
         }

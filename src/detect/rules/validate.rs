@@ -12,6 +12,11 @@ pub enum Validation {
     Checksum,
     /// No checksum exists; entropy and placeholder filters passed.
     Heuristic,
+    /// A structured format's parser (see `crate::parse`) accepted it: the
+    /// PEM body decodes to a key, the JWT to a header and claims, the URL
+    /// has a password that is no placeholder. Its confidence is the
+    /// parser's verdict (an encrypted key or an expired token is low).
+    Structure(Confidence),
 }
 
 impl Validation {
@@ -19,6 +24,7 @@ impl Validation {
         match self {
             Validation::Checksum => "checksum",
             Validation::Heuristic => "entropy",
+            Validation::Structure(_) => "structure",
         }
     }
 
@@ -26,6 +32,7 @@ impl Validation {
         match self {
             Validation::Checksum => Confidence::High,
             Validation::Heuristic => rule.confidence,
+            Validation::Structure(confidence) => confidence,
         }
     }
 }
@@ -36,7 +43,7 @@ pub fn validate(rule: &RuleSpec, secret: &[u8]) -> Option<Validation> {
         if checksum_holds(rule, spec, secret) {
             return Some(Validation::Checksum);
         }
-        if !spec.inferred {
+        if !spec.inferred || spec.exact_length == Some(secret.len()) {
             return None;
         }
         // An inferred scheme may be wrong: fall back to the filters below.
