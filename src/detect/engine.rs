@@ -11,6 +11,7 @@
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
+use crate::generic;
 use crate::rules::validate::{validate, Validation};
 use crate::rules::{BareScan, RuleSet};
 use crate::runs;
@@ -254,7 +255,14 @@ fn confirm(
             .secret_group()
             .and_then(|group| caps.get_group(group))
             .unwrap_or(whole.span());
-        if let Some(validation) = validate(&compiled.spec, &haystack[span.start..span.end]) {
+        // Generic (keyword-assignment) rules also judge the key and the
+        // line the value stands on, which the validator does not see.
+        let in_context = compiled.spec.opt_in.is_none()
+            || generic::check_context(haystack, whole.start(), span.start, span.end).is_ok();
+        let accepted = in_context
+            .then(|| validate(&compiled.spec, &haystack[span.start..span.end]))
+            .flatten();
+        if let Some(validation) = accepted {
             out.push(Match {
                 rule,
                 start: span.start,

@@ -5,9 +5,11 @@
 //! rules' regexes around the hits (and a dedicated scan over the base64 and
 //! base32 [`runs`] for prefix-less formats); each candidate is then accepted
 //! or dropped by the rule's validator ([`rules::validate`]): an issuer
-//! [`checksum`] where the format has one, else entropy and placeholder filters.
+//! [`checksum`] where the format has one, else entropy and placeholder filters
+//! (and, for the opt-in keyword-assignment rules, the [`generic`] filters).
 
 pub mod checksum;
 pub mod engine;
+pub mod generic;
 pub mod rules;
 pub mod runs;
