@@ -26,7 +26,7 @@ use crate::config::{self, Config};
 use crate::finding::Finding;
 use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
-use crate::rules::Confidence;
+use crate::rules::{Confidence, OptIn};
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
 use crate::source::archive::ArchiveLimits;
@@ -137,6 +137,11 @@ pub struct ScanArgs {
     /// Settings file (default: .patscan.toml in the scanned folder).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also report generic secrets: high-entropy values assigned to keys
+    /// such as password, secret, token or api_key (low confidence; off by
+    /// default, or `generic = true` in the config).
+    #[arg(long)]
+    pub generic: bool,
     /// Report only tokens not recorded in this baseline (see `patscan baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -255,6 +260,9 @@ pub struct RulesArgs {
     /// .patscan.toml in the current folder).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// List the opt-in generic rules too.
+    #[arg(long)]
+    pub generic: bool,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +275,9 @@ pub struct BaselineArgs {
     /// Settings file (default: .patscan.toml in the scanned folder).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Record generic secrets too (as `scan --generic`).
+    #[arg(long)]
+    pub generic: bool,
     #[command(flatten)]
     pub walk: WalkArgs,
     /// Do not print warnings about unreadable or skipped files.
@@ -353,8 +364,15 @@ fn roots_of(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-fn load_config(explicit: Option<&PathBuf>, roots: &[PathBuf]) -> Result<Config> {
-    Ok(config::load(explicit.map(PathBuf::as_path), roots)?)
+/// The config, with the generic rules on if `generic` (the flag) says so;
+/// the file's own `generic = true` turns them on too.
+fn load_config(explicit: Option<&PathBuf>, roots: &[PathBuf], generic: bool) -> Result<Config> {
+    let opt_ins: &[OptIn] = if generic { &[OptIn::Generic] } else { &[] };
+    Ok(config::load_with(
+        explicit.map(PathBuf::as_path),
+        roots,
+        opt_ins,
+    )?)
 }
 
 fn warn_problems(report: &ScanReport, quiet: bool) {
@@ -395,7 +413,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     let roots = roots_of(&args.paths);
-    let config = load_config(args.config.as_ref(), &roots)?;
+    let config = load_config(args.config.as_ref(), &roots, args.generic)?;
     // A bad baseline stops the run before the scan: never a silent full
     // report, never a silent empty one.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -532,7 +550,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
 
 fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let roots = roots_of(&args.paths);
-    let config = load_config(args.config.as_ref(), &roots)?;
+    let config = load_config(args.config.as_ref(), &roots, args.generic)?;
     let options = ScanOptions {
         skip_paths: config.skip_paths.clone(),
         ..args.walk.options(&args.paths)
@@ -633,7 +651,7 @@ fn write_output(
 }
 
 fn run_rules(args: RulesArgs) -> Result<ExitCode> {
-    let rules = load_config(args.config.as_ref(), &[])?.rules;
+    let rules = load_config(args.config.as_ref(), &[], args.generic)?.rules;
     if args.markdown && args.format != Format::Human {
         anyhow::bail!("--markdown is a table for people; it does not combine with --format");
     }

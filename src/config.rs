@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! disabled_rules = ["github-app-server"]   # built-in rules to turn off
+//! generic = true                           # also the opt-in generic rules
 //!
 //! [allow]
 //! paths = ["tests/fixtures/**", "*.snap"] # not scanned at all
@@ -32,7 +33,7 @@ use thiserror::Error;
 use crate::error::RuleError;
 use crate::finding::Secret;
 use crate::relpath::relative_to_roots;
-use crate::rules::{self, examples::check_examples, RuleSet, RuleSpec};
+use crate::rules::{self, examples::check_examples, OptIn, RuleSet, RuleSpec};
 
 /// The file looked for at the scanned root.
 pub const CONFIG_FILE_NAME: &str = ".patscan.toml";
@@ -85,6 +86,10 @@ pub struct ConfigFile {
     /// Ids of built-in rules to turn off.
     #[serde(default)]
     pub disabled_rules: Vec<String>,
+    /// Turn on the opt-in generic rules (`password = "…"`), as `--generic`
+    /// does: off by default because they are noisy on real code.
+    #[serde(default)]
+    pub generic: bool,
     #[serde(default)]
     pub allow: AllowSpec,
     /// Custom rules, in the schema of the built-in rule files.
@@ -174,8 +179,18 @@ pub fn locate(explicit: Option<&Path>, roots: &[PathBuf]) -> Option<PathBuf> {
 /// Loads the config (see [`locate`]) for a scan of `roots`; without one,
 /// the built-in rules and no allowlist.
 pub fn load(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+    load_with(explicit, roots, &[])
+}
+
+/// As [`load`], with the opt-in rule sets in `opt_ins` turned on (from the
+/// command line) in addition to those the config file turns on.
+pub fn load_with(
+    explicit: Option<&Path>,
+    roots: &[PathBuf],
+    opt_ins: &[OptIn],
+) -> Result<Config, ConfigError> {
     let Some(path) = locate(explicit, roots) else {
-        let rules = rules::builtin().map_err(|source| ConfigError::Rule {
+        let rules = rules::builtin_with(opt_ins).map_err(|source| ConfigError::Rule {
             path: PathBuf::from("(built-in rules)"),
             source,
         })?;
@@ -190,16 +205,30 @@ pub fn load(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<Config, Config
         path: path.clone(),
         source,
     })?;
-    from_text(&path, &text, roots)
+    from_text_with(&path, &text, roots, opt_ins)
 }
 
 /// Builds the config from `text`; `path` names it in errors.
 pub fn from_text(path: &Path, text: &str, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+    from_text_with(path, text, roots, &[])
+}
+
+/// As [`from_text`], with the opt-in rule sets in `opt_ins` turned on.
+pub fn from_text_with(
+    path: &Path,
+    text: &str,
+    roots: &[PathBuf],
+    opt_ins: &[OptIn],
+) -> Result<Config, ConfigError> {
     let file: ConfigFile = toml::from_str(text).map_err(|err| ConfigError::Parse {
         path: path.to_path_buf(),
         message: err.to_string().trim_end().to_string(),
     })?;
-    let rules = effective_rules(path, file.disabled_rules, file.rules)?;
+    let mut opt_ins = opt_ins.to_vec();
+    if file.generic && !opt_ins.contains(&OptIn::Generic) {
+        opt_ins.push(OptIn::Generic);
+    }
+    let rules = effective_rules(path, file.disabled_rules, file.rules, &opt_ins)?;
     let allowlist = allowlist(path, &file.allow)?;
     let skip_paths = path_globs(path, &file.allow.paths, roots)?;
     Ok(Config {
@@ -214,12 +243,15 @@ fn effective_rules(
     path: &Path,
     disabled: Vec<String>,
     mut custom: Vec<RuleSpec>,
+    opt_ins: &[OptIn],
 ) -> Result<RuleSet, ConfigError> {
     let rule_error = |source| ConfigError::Rule {
         path: path.to_path_buf(),
         source,
     };
-    let builtin = rules::builtin_specs().map_err(rule_error)?;
+    // All of them, so that an opt-in rule's id is known (to disable, and
+    // not to be taken by a custom rule) whether or not its set is on.
+    let builtin = rules::all_builtin_specs().map_err(rule_error)?;
     let builtin_ids: BTreeSet<&str> = builtin.iter().map(|s| s.id.as_str()).collect();
     for spec in &mut custom {
         if builtin_ids.contains(spec.id.as_str()) {
@@ -255,6 +287,10 @@ fn effective_rules(
         .into_iter()
         .chain(custom)
         .filter(|s| !disabled.contains(&s.id))
+        .filter(|s| match s.opt_in {
+            None => true,
+            Some(set) => opt_ins.contains(&set),
+        })
         .collect();
     RuleSet::compile(specs).map_err(rule_error)
 }
@@ -344,6 +380,27 @@ mod tests {
         assert!(globs.skips(Path::new("./vendor/lib.js")));
         assert!(!globs.skips(Path::new("./src/vendor/lib.js")));
         assert!(!globs.skips(Path::new("./tests/other.rs")));
+    }
+
+    #[test]
+    fn generic_rules_are_on_only_when_asked_for() {
+        let has_generic =
+            |config: &Config| config.rules.rules().iter().any(|r| r.spec.opt_in.is_some());
+        assert!(!has_generic(&load_text("").unwrap()));
+        assert!(has_generic(&load_text("generic = true\n").unwrap()));
+        let from_cli = from_text_with(
+            Path::new(".patscan.toml"),
+            "",
+            &[PathBuf::from(".")],
+            &[OptIn::Generic],
+        )
+        .unwrap();
+        assert!(has_generic(&from_cli));
+        // An opt-in rule may be disabled whether its set is on or not.
+        let config = load_text("generic = true\ndisabled_rules = [\"generic-token\"]\n").unwrap();
+        assert!(config.rules.rules().iter().all(|r| r.spec.id != "generic-token"));
+        assert!(has_generic(&config));
+        assert!(load_text("disabled_rules = [\"generic-token\"]\n").is_ok());
     }
 
     #[test]

@@ -37,4 +37,4 @@ pub mod tls;
 pub mod tokengen;
 
 // Detection's parts keep their short paths (`patscan::rules`, …).
-pub use detect::{checksum, engine, parse, rules, runs};
+pub use detect::{checksum, engine, generic, parse, rules, runs};

@@ -19,7 +19,7 @@ use crate::engine::{find_tokens, Match, Scratch};
 use crate::finding::{Finding, Origin, Secret};
 use crate::line_hash;
 use crate::rules::validate::Validation;
-use crate::rules::RuleSet;
+use crate::rules::{OptIn, RuleSet};
 use crate::suppress::allow_comment;
 
 /// Bytes read per chunk. Big enough that per-chunk overhead vanishes, small
@@ -250,6 +250,13 @@ impl<'r> Scanner<'r> {
             .filter_map(|h| h.decoded.as_ref().map(|d| ((h.start, h.end), d.0.clone())))
             .collect();
         self.hits.retain(|h| owned.contains(&h.start));
+        // Generic (keyword-assignment) findings mean nothing in lock,
+        // localisation and minified files; the path is known only here.
+        let rules = self.rules;
+        let generic = |h: &Hit| rules.get(h.rule).spec.opt_in == Some(OptIn::Generic);
+        if self.hits.iter().any(generic) && crate::generic::skips_path(path) {
+            self.hits.retain(|h| !generic(h));
+        }
         if self.hits.is_empty() {
             return;
         }

@@ -1,12 +1,42 @@
 //! The rule files themselves: they parse, compile, and every example and
 //! negative example behaves as the file says.
 
-use patscan::rules::{self, examples::check_examples, RuleFile};
+use patscan::rules::{self, examples::check_examples, OptIn, RuleFile, RuleSet};
 use patscan::tokengen::is_family;
+
+/// Every built-in rule, the opt-in ones included.
+fn all_rules() -> RuleSet {
+    rules::builtin_with(&[OptIn::Generic]).expect("built-in rules compile")
+}
+
+#[test]
+fn opt_in_rules_are_left_out_of_the_default_set() {
+    let default = rules::builtin().unwrap();
+    assert!(default.rules().iter().all(|r| r.spec.opt_in.is_none()));
+    let all = all_rules();
+    let generic: Vec<&str> = all
+        .rules()
+        .iter()
+        .filter(|r| r.spec.opt_in == Some(OptIn::Generic))
+        .map(|r| r.spec.id.as_str())
+        .collect();
+    assert!(generic.contains(&"generic-password"), "{generic:?}");
+    assert_eq!(all.rules().len(), default.rules().len() + generic.len());
+    // Their keywords never reach the default prefilter.
+    for rule in all.rules().iter().filter(|r| r.spec.opt_in.is_some()) {
+        for keyword in &rule.spec.keywords {
+            assert!(
+                !default.automaton_keywords().contains(keyword),
+                "{keyword}"
+            );
+        }
+        assert_eq!(rule.spec.confidence, rules::Confidence::Low);
+    }
+}
 
 #[test]
 fn every_rule_example_matches_and_every_negative_does_not() {
-    let set = rules::builtin().expect("built-in rules compile");
+    let set = all_rules();
     // Several seeds: generated tokens differ each time.
     for seed in 0..20 {
         check_examples(&set, seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -16,7 +46,7 @@ fn every_rule_example_matches_and_every_negative_does_not() {
 #[test]
 fn every_built_in_pattern_builds() {
     // Built-in regexes are built on first use during a scan; here, all of them.
-    let set = rules::builtin().unwrap();
+    let set = all_rules();
     for rule in set.rules() {
         rule.build_now()
             .unwrap_or_else(|e| panic!("{}: {e}", rule.spec.id));
@@ -25,7 +55,7 @@ fn every_built_in_pattern_builds() {
 
 #[test]
 fn every_rule_has_examples_and_a_generator_family() {
-    let set = rules::builtin().unwrap();
+    let set = all_rules();
     for rule in set.rules() {
         let spec = &rule.spec;
         assert!(!spec.examples.is_empty(), "{} has no examples", spec.id);

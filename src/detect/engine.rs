@@ -11,6 +11,7 @@
 
 use regex_automata::{meta, util::captures::Captures, Input};
 
+use crate::generic;
 use crate::rules::validate::{validate, Validation};
 use crate::rules::{BareScan, RuleSet};
 use crate::runs;
@@ -277,6 +278,14 @@ fn confirm(
             // A structured format: the parser decides, and may move the
             // span (to the password in a URL, to a PEM block's END line).
             Some(kind) => crate::parse::confirm(kind, haystack, whole.range(), span.range()),
+            // Generic (keyword-assignment) rules also judge the key and the
+            // line the value stands on, which the validator does not see.
+            None if compiled.spec.opt_in.is_some()
+                && generic::check_context(haystack, whole.start(), span.start, span.end)
+                    .is_err() =>
+            {
+                None
+            }
             None => validate(&compiled.spec, &haystack[span.start..span.end])
                 .map(|validation| (span.range(), validation)),
         };

@@ -5,12 +5,14 @@
 //! rules' regexes around the hits (and a dedicated scan over the base64 and
 //! base32 [`runs`] for prefix-less formats); each candidate is then accepted
 //! or dropped by the rule's validator ([`rules::validate`]): an issuer
-//! [`checksum`] where the format has one, else entropy and placeholder filters,
+//! [`checksum`] where the format has one, else entropy and placeholder filters
+//! (and, for the opt-in keyword-assignment rules, the [`generic`] filters),
 //! or for a structured format (private keys, JWTs, connection strings) its
 //! [`parse`]r.
 
 pub mod checksum;
 pub mod engine;
+pub mod generic;
 pub mod parse;
 pub mod rules;
 pub mod runs;

@@ -36,7 +36,8 @@ struct Sampler {
 fn builtin() -> &'static HashMap<String, Sampler> {
     static SAMPLERS: OnceLock<HashMap<String, Sampler>> = OnceLock::new();
     SAMPLERS.get_or_init(|| {
-        crate::rules::builtin_specs()
+        // Opt-in rules too: their examples are checked like any other.
+        crate::rules::all_builtin_specs()
             .unwrap_or_default()
             .into_iter()
             .filter_map(|spec| Some((spec.id.clone(), Sampler::new(spec)?)))

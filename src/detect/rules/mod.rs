@@ -13,7 +13,7 @@ pub mod validate;
 
 pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
-    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence,
+    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence, OptIn,
     ParserKind, RuleFile, RuleSpec,
 };
 
@@ -24,9 +24,11 @@ use crate::error::RuleError;
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// Parses every built-in rule file. The files ship inside the binary, so an
-/// error here is a packaging bug, but it is still reported, not unwrapped.
-pub fn builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
+/// Parses every built-in rule file, opt-in rules included (for listing
+/// ids, generating test tokens and checking examples). The files ship inside
+/// the binary, so an error here is a packaging bug, but it is still
+/// reported, not unwrapped.
+pub fn all_builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
     let mut specs = Vec::new();
     for (name, text) in BUILTIN_RULE_FILES {
         specs.extend(RuleFile::parse(name, text)?.rules);
@@ -34,7 +36,28 @@ pub fn builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
     Ok(specs)
 }
 
-/// The compiled built-in rule set.
+/// The built-in rules a default scan uses: every rule but the opt-in ones.
+pub fn builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
+    builtin_specs_with(&[])
+}
+
+/// The built-in rules with the opt-in sets in `opt_ins` turned on.
+pub fn builtin_specs_with(opt_ins: &[OptIn]) -> Result<Vec<RuleSpec>, RuleError> {
+    Ok(all_builtin_specs()?
+        .into_iter()
+        .filter(|spec| match spec.opt_in {
+            None => true,
+            Some(set) => opt_ins.contains(&set),
+        })
+        .collect())
+}
+
+/// The compiled built-in rule set of a default scan.
 pub fn builtin() -> Result<RuleSet, RuleError> {
     RuleSet::compile(builtin_specs()?)
+}
+
+/// The compiled built-in rule set with the opt-in sets in `opt_ins`.
+pub fn builtin_with(opt_ins: &[OptIn]) -> Result<RuleSet, RuleError> {
+    RuleSet::compile(builtin_specs_with(opt_ins)?)
 }

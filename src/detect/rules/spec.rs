@@ -97,10 +97,34 @@ pub struct RuleSpec {
     /// Text that must yield no finding of this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// A rule left out of the compiled set unless asked for
+    /// (`opt_in = "generic"`: `--generic` or `generic = true` in the
+    /// config), so the default scan's prefilter and speed never pay for it.
+    /// Its values must also pass the generic value filters
+    /// ([`crate::detect::generic`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in: Option<OptIn>,
     /// Set for rules from a config file (never read from TOML), so anything
     /// keyed on built-in rules can tell them apart.
     #[serde(skip_deserializing, default, skip_serializing_if = "is_false")]
     pub custom: bool,
+}
+
+/// Rule sets that are off unless asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptIn {
+    /// Keyword-assignment detection (`password = "…"`): no issuer format,
+    /// so low confidence and more false positives than any other rule.
+    Generic,
+}
+
+impl OptIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptIn::Generic => "generic",
+        }
+    }
 }
 
 fn is_false(value: &bool) -> bool {

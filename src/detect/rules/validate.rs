@@ -2,7 +2,7 @@
 //! format has one (decisive both ways), otherwise an entropy floor and
 //! placeholder filters.
 
-use super::spec::{ChecksumKind, ChecksumSpec, Confidence, RuleSpec};
+use super::spec::{ChecksumKind, ChecksumSpec, Confidence, OptIn, RuleSpec};
 use crate::checksum;
 
 /// How a candidate was accepted.
@@ -47,6 +47,9 @@ pub fn validate(rule: &RuleSpec, secret: &[u8]) -> Option<Validation> {
             return None;
         }
         // An inferred scheme may be wrong: fall back to the filters below.
+    }
+    if rule.opt_in == Some(OptIn::Generic) && crate::detect::generic::check_value(secret).is_err() {
+        return None;
     }
     let body = strip_keyword(rule, secret);
     if looks_like_placeholder(body) {
