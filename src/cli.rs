@@ -6,6 +6,7 @@
 
 mod azure_devops;
 mod ci;
+mod docs;
 mod live;
 mod merge;
 mod org;
@@ -77,9 +78,14 @@ pub enum Command {
     InstallHook(InstallHookArgs),
     /// Azure DevOps administration: `audit` an organisation's PATs.
     AzureDevops(azure_devops::AzureDevopsArgs),
-    /// Join the JSON, JSON Lines or SARIF reports of `scan --org --shard`
-    /// runs into one: secrets deduplicated, summary recomputed.
+    /// Join JSON, JSON Lines or SARIF reports of the same rules into one
+    /// (separate folders, repositories, or `scan --org --shard` runs):
+    /// secrets deduplicated, summary recomputed.
     Merge(merge::MergeArgs),
+    /// Print a completion script for bash, zsh, fish, powershell or elvish.
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `patscan man > patscan.1`.
+    Man(docs::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -308,10 +314,11 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // An error can quote input (a config line, a rejected value).
-            eprintln!(
-                "patscan: error: {}",
-                ci::log_safe(&redact_tokens(&describe(&err)))
-            );
+            let mut lines = error_lines(&err).into_iter();
+            eprintln!("patscan: error: {}", lines.next().unwrap_or_default());
+            for line in lines {
+                eprintln!("    {line}");
+            }
             ExitCode::from(2)
         }
     }
@@ -334,6 +341,50 @@ fn describe(err: &anyhow::Error) -> String {
     text
 }
 
+/// The error as lines for standard error. A parser that explains a fault
+/// over several lines (TOML: the quoted line, a caret under the column,
+/// the verdict) keeps its lines; everything else is one line. Each line is
+/// masked and has its control characters escaped, so a `\n` or an escape
+/// sequence in the input still prints as `\n` or `\u{1b}`: only the
+/// parser's own line breaks break lines.
+fn error_lines(err: &anyhow::Error) -> Vec<String> {
+    let safe = |text: &str| ci::log_safe(&redact_tokens(text));
+    let text = describe(err);
+    let Some((at, message)) = parser_message(err)
+        .and_then(|message| text.find(message).map(|at| (at, message)))
+    else {
+        return vec![safe(&text)];
+    };
+    let before = &text[..at];
+    let after = &text[at + message.len()..];
+    let mut lines: Vec<String> = message.split('\n').map(safe).collect();
+    lines[0] = format!("{}{}", safe(before), lines[0]);
+    if let Some(last) = lines.last_mut() {
+        last.push_str(&safe(after));
+    }
+    lines
+}
+
+/// The multi-line text of a parser quoted by an invalid config, baseline
+/// or rule file, if the error holds one.
+fn parser_message(err: &anyhow::Error) -> Option<&str> {
+    use crate::baseline::BaselineError;
+    use crate::config::ConfigError;
+    use crate::error::RuleError;
+    let message = err.chain().find_map(|cause| {
+        if let Some(ConfigError::Parse { message, .. }) = cause.downcast_ref() {
+            Some(message.as_str())
+        } else if let Some(BaselineError::Malformed { message, .. }) = cause.downcast_ref() {
+            Some(message.as_str())
+        } else if let Some(RuleError::Parse { message, .. }) = cause.downcast_ref() {
+            Some(message.as_str())
+        } else {
+            None
+        }
+    })?;
+    message.contains('\n').then_some(message)
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
@@ -352,6 +403,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::InstallHook(args) => run_install_hook(args),
         Command::AzureDevops(args) => azure_devops::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
     }
 }
 
@@ -473,6 +526,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
         None => scan::run(&config.rules, &options)?,
     };
+    report.summary.rule_set = Some(scan::RuleSetId::new(&config.rules));
     suppress::apply(&mut report, &config.allowlist, baseline.as_ref());
     warn_problems(&report, args.quiet);
     if let Some(path) = &args.baseline {

@@ -234,6 +234,38 @@ pub struct Summary {
     /// repository.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organisation: Option<crate::source::org::OrgSummary>,
+    /// Which patscan and which rules wrote the report (set by the command
+    /// line), so `patscan merge` joins only reports that agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<RuleSetId>,
+}
+
+/// The identity of a rule set: the patscan version and a digest of every
+/// rule's definition (built-in as embedded, custom from the config,
+/// disabled ones absent). Two reports with the same one looked for the
+/// same tokens the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleSetId {
+    pub patscan: String,
+    pub rules: String,
+}
+
+impl RuleSetId {
+    pub fn new(rules: &RuleSet) -> RuleSetId {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for rule in rules.rules() {
+            let spec = serde_json::to_vec(&rule.spec).unwrap_or_default();
+            // Length-prefixed, so no two different rule lists hash alike.
+            hasher.update((spec.len() as u64).to_le_bytes());
+            hasher.update(&spec);
+        }
+        let digest = hasher.finalize();
+        RuleSetId {
+            patscan: env!("CARGO_PKG_VERSION").to_string(),
+            rules: digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
 }
 
 pub struct ScanReport {
@@ -360,6 +392,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         cache: None,
         commit_activity,
         organisation: None,
+        rule_set: None,
     };
     ScanReport {
         findings,

@@ -36,9 +36,11 @@ pub fn parse_size(input: &str) -> Result<u64, SizeError> {
         .ok_or_else(|| err("number too large"))
 }
 
-/// `12.3 MB`-style rendering for summaries.
+/// A size as people read it, for summaries and reports: `237 B`,
+/// `1.5 KiB`, `2.3 GiB` (binary multiples, one decimal), never a ten-digit
+/// byte count.
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value >= 1024.0 && unit + 1 < UNITS.len() {
@@ -73,5 +75,10 @@ mod tests {
     fn formats_bytes() {
         assert_eq!(format_bytes(12), "12 B");
         assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(format_bytes(1024), "1.0 KiB");
+        assert_eq!(format_bytes(2_440_370_304), "2.3 GiB");
+        assert_eq!(format_bytes(5 << 40), "5.0 TiB");
+        assert_eq!(format_bytes(u64::MAX), "16.0 EiB");
     }
 }

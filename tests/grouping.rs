@@ -168,3 +168,100 @@ fn jsonl_and_sarif_keep_one_row_per_place_and_sarif_links_the_others() {
         }
     }
 }
+
+/// `patscan merge` of two folders scanned separately is the report of one
+/// scan of both: the token they share is one secret with both places, the
+/// counts add up; reports of other rules, or an organisation run beside a
+/// local one, are refused.
+#[test]
+fn reports_of_separately_scanned_folders_merge_into_one_scan_of_both() {
+    let work = tempfile::tempdir().unwrap();
+    let shared = token("github-classic-pat", 611);
+    let own = token("npm-token", 612);
+    let write = |path: &str, text: String| {
+        let path = work.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("a/ci.env", format!("GH_TOKEN={shared}\nNPM={own}\n"));
+    write("b/deploy/copy.env", format!("export GH={shared}\n"));
+    write("b/README.md", "nothing here\n".into());
+    let run = |args: &[&str]| -> Run {
+        Run::from_output(
+            patscan()
+                .current_dir(work.path())
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let read = |name: &str| -> Value {
+        let text = std::fs::read_to_string(work.path().join(name)).unwrap();
+        let mut json: Value = serde_json::from_str(&text).unwrap();
+        if let Some(summary) = json["summary"].as_object_mut() {
+            summary.remove("duration_seconds");
+        }
+        json
+    };
+    for (shape, extra) in [("ungrouped", Some("--ungrouped")), ("grouped", None)] {
+        let scan = |paths: &[&str], out: &str| {
+            let mut args = vec!["scan", "--format", "json", "-o", out];
+            args.extend(extra);
+            args.extend(paths);
+            assert_eq!(run(&args).code, 1);
+        };
+        scan(&["a"], "a.json");
+        scan(&["b"], "b.json");
+        scan(&["a", "b"], "both.json");
+        let merged = run(&["merge", "a.json", "b.json", "-o", "merged.json"]);
+        assert_eq!(merged.code, 1, "{shape}: {}", merged.stderr);
+        assert!(merged.stderr.is_empty(), "{shape}: {}", merged.stderr);
+        assert_eq!(read("merged.json"), read("both.json"), "{shape}");
+    }
+    let both = read("both.json");
+    let github = secret(&both, "github-classic-pat");
+    assert_eq!(github["occurrence_count"], 2);
+    assert_eq!(both["summary"]["files_scanned"], 3);
+
+    // SARIF: the results of one scan of both.
+    for (paths, out) in [(&["a"][..], "a.sarif"), (&["b"], "b.sarif"), (&["a", "b"], "both.sarif")] {
+        let mut args = vec!["scan", "--format", "sarif", "-o", out];
+        args.extend(paths);
+        assert_eq!(run(&args).code, 1);
+    }
+    let merged = run(&["merge", "a.sarif", "b.sarif"]);
+    assert_eq!(merged.code, 1, "{}", merged.stderr);
+    let results = |log: Value| -> Vec<Value> {
+        let mut results = log["runs"][0]["results"].as_array().unwrap().clone();
+        for r in &mut results {
+            r.as_object_mut().unwrap().remove("relatedLocations");
+        }
+        results
+    };
+    let merged: Value = serde_json::from_str(&merged.stdout).unwrap();
+    let sarif = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(work.path().join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(results(merged), results(sarif("both.sarif")));
+
+    // Another rule set (a rule turned off) is refused, naming both files.
+    write("fewer.toml", "disabled_rules = [\"npm-token\"]\n".into());
+    assert_eq!(
+        run(&["scan", "--config", "fewer.toml", "--format", "json", "-o", "fewer.json", "b"]).code,
+        1
+    );
+    let refused = run(&["merge", "a.json", "fewer.json"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("different rules") && refused.stderr.contains("fewer.json"),
+        "{}",
+        refused.stderr
+    );
+    // An organisation run beside a local scan is refused.
+    let mut org = read("b.json");
+    org["summary"]["organisation"] = serde_json::json!({"spec": "github:acme", "detection_key": "k"});
+    std::fs::write(work.path().join("org.json"), org.to_string()).unwrap();
+    let refused = run(&["merge", "a.json", "org.json"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("organisation run"), "{}", refused.stderr);
+}

@@ -190,3 +190,35 @@ fn a_config_cannot_make_patscan_contact_a_host() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(emu.connections() > 0);
 }
+
+/// A TOML syntax error is explained by the parser over several lines (the
+/// line, a caret under the fault, the verdict): they print as lines, not
+/// one line of literal `\n`s, while a control character quoted from the
+/// file stays escaped, so a config cannot write to the terminal.
+#[test]
+fn a_parse_error_prints_as_lines_with_the_file_s_control_characters_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_config(
+        dir.path(),
+        "disabled_rules = [\n  \"npm-token\",\n  oops\u{1b}[2J\n]\n",
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(lines.len() >= 3, "one line: {}", run.stderr);
+    assert!(
+        lines[0].starts_with("patscan: error: invalid config patscan.toml: "),
+        "{}",
+        run.stderr
+    );
+    assert!(lines[1..].iter().all(|l| l.starts_with("    ")), "{}", run.stderr);
+    assert!(lines.iter().any(|l| l.contains('^')), "no caret: {}", run.stderr);
+    assert!(!run.stderr.contains("\\n"), "literal \\n: {}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "raw escape: {}", run.stderr);
+    assert!(run.stderr.contains("\\u{1b}"), "{}", run.stderr);
+
+    // A one-line parser message stays one line.
+    let run = run_config(dir.path(), "disabled_rules = [\"no-such-rule\"]\n", &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}

@@ -1,5 +1,6 @@
-//! `patscan merge A.json B.json … -o all.json`: the reports of sharded
-//! organisation scans joined (see [`crate::report::merge`]).
+//! `patscan merge A.json B.json … -o all.json`: reports of the same rule
+//! set joined, local scans or the shards of an organisation scan (see
+//! [`crate::report::merge`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,8 +13,10 @@ use crate::report::merge::{self, Input, Kind};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Reports of one organisation, all JSON (grouped or --ungrouped), all
-    /// JSON Lines or all SARIF, written by `scan --org … --shard I/N`.
+    /// Reports written by the same patscan with the same rules, all JSON
+    /// (grouped or --ungrouped), all JSON Lines or all SARIF: scans of
+    /// separate folders or repositories, or the shards of one
+    /// `scan --org … --shard I/N`.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
     /// Write the merged report to FILE instead of standard output.

@@ -186,7 +186,7 @@ fn write_header(
     writeln!(
         out,
         "<header>\n<h1>patscan audit report</h1>\n<p class=\"meta\">Scanned <code>{roots}</code>: \
-         {files} {unit}, {bytes} bytes, by patscan {version}. Secrets are masked (first four \
+         {files} {unit}, <span title=\"{bytes} bytes\">{size}</span>, by patscan {version}. Secrets are masked (first four \
          characters and the length); revoke every one that is real, since deleting it from \
          the files or the history does not make it safe.</p>\n</header>",
         roots = Esc(&roots.join(" ")),
@@ -197,6 +197,7 @@ fn write_header(
             summary.unit
         }),
         bytes = summary.bytes_scanned,
+        size = crate::size::format_bytes(summary.bytes_scanned),
         version = env!("CARGO_PKG_VERSION"),
     )?;
     let occurrences: usize = groups.iter().map(|g| g.occurrences.len()).sum();

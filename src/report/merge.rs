@@ -1,12 +1,16 @@
-//! `patscan merge`: the reports of `scan --org --shard I/N` runs joined
-//! into the report one unsharded run would have written. Secrets found in
-//! several shards become one (by fingerprint), the order is the one a
-//! single run uses (repository, path, line, …; secrets by confidence, then
-//! first appearance), and the summary is recomputed.
+//! `patscan merge`: reports of the same rule set and patscan version
+//! joined into the report one run over all their inputs would have
+//! written: two folders scanned separately, two repositories, the shards
+//! of `scan --org --shard I/N`. Secrets found in several inputs become one
+//! (by fingerprint), the order is the one a single run uses (repository,
+//! path, line, …; secrets by confidence, then first appearance), and the
+//! summary is recomputed.
 //!
-//! Inputs are checked first: the same organisation, the same detection
-//! key (rules, limits, patscan version), no shard twice. Reports of other
-//! organisations or rules would merge into something no run describes.
+//! Inputs are checked first: one format, the same rule set and patscan
+//! version (reports of other rules would merge into something no run
+//! describes); and when they are organisation runs, the same
+//! organisation and detection key (rules, limits, patscan version), no
+//! shard twice.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -104,23 +108,82 @@ pub fn merge(inputs: &[Input]) -> Result<(Value, Vec<String>), MergeError> {
     }
     match first.kind {
         Kind::Json | Kind::JsonUngrouped => {
-            let warnings = check_organisations(inputs)?;
+            check_rule_sets(inputs)?;
+            let warnings = if is_org_run(first) {
+                check_organisations(inputs)?
+            } else {
+                Vec::new()
+            };
             Ok((merge_json(inputs, first.kind == Kind::Json), warnings))
         }
         Kind::Jsonl => {
-            check_jsonl(inputs)?;
+            let warnings = check_jsonl(inputs)?;
             let mut rows: Vec<Value> = inputs
                 .iter()
                 .flat_map(|i| i.value.as_array().cloned().unwrap_or_default())
                 .collect();
             sort_rows(&mut rows);
-            Ok((Value::Array(rows), Vec::new()))
+            Ok((Value::Array(rows), warnings))
         }
         Kind::Sarif => {
             let warnings = check_sarif(inputs)?;
             Ok((merge_sarif(inputs), warnings))
         }
     }
+}
+
+/// A JSON report of `scan --org`.
+fn is_org_run(input: &Input) -> bool {
+    input.value["summary"]["organisation"].is_object()
+}
+
+/// Every JSON input records the same rule set and patscan version
+/// (`summary.rule_set`), and either all are organisation runs or none is.
+fn check_rule_sets(inputs: &[Input]) -> Result<(), MergeError> {
+    let first = &inputs[0];
+    let rule_set = |input: &Input| -> Result<Value, MergeError> {
+        let id = &input.value["summary"]["rule_set"];
+        if id["patscan"].is_string() && id["rules"].is_string() {
+            Ok(id.clone())
+        } else {
+            Err(MergeError::Input {
+                path: input.path.clone(),
+                message: "records no rule set (summary.rule_set): written by an older patscan \
+                          or by `patscan verify`, so whether it matches the others cannot be \
+                          told; scan again to merge it"
+                    .into(),
+            })
+        }
+    };
+    let expected = rule_set(first)?;
+    for input in &inputs[1..] {
+        let found = rule_set(input)?;
+        if found != expected {
+            return Err(MergeError::Mismatch(format!(
+                "{} and {} come from different rules or patscan versions (patscan {} with \
+                 rules {} against patscan {} with rules {}): their merge would describe no run",
+                first.path,
+                input.path,
+                expected["patscan"],
+                expected["rules"],
+                found["patscan"],
+                found["rules"]
+            )));
+        }
+        if is_org_run(input) != is_org_run(first) {
+            let (org, other) = if is_org_run(first) {
+                (first, input)
+            } else {
+                (input, first)
+            };
+            return Err(MergeError::Mismatch(format!(
+                "{} is an organisation run (`scan --org`) and {} is not: merge the shards \
+                 of one organisation, or reports of local scans",
+                org.path, other.path
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The organisation summaries agree; every shard is there once.
@@ -199,8 +262,9 @@ fn shard_warnings(inputs: &[Input], shards: &[Option<&str>]) -> Result<Vec<Strin
 }
 
 /// JSON Lines carry no summary: the findings' repositories must be of one
-/// organisation.
-fn check_jsonl(inputs: &[Input]) -> Result<(), MergeError> {
+/// organisation (or of none: local scans). Which rules wrote them cannot
+/// be told, which the warning says.
+fn check_jsonl(inputs: &[Input]) -> Result<Vec<String>, MergeError> {
     let mut org: Option<(Value, Value, &str)> = None;
     for input in inputs {
         for row in input.value.as_array().into_iter().flatten() {
@@ -219,7 +283,11 @@ fn check_jsonl(inputs: &[Input]) -> Result<(), MergeError> {
             }
         }
     }
-    Ok(())
+    Ok(vec![
+        "JSON Lines reports do not record the rules or patscan version that wrote them: \
+         merged without checking that they agree (JSON and SARIF reports are checked)"
+            .into(),
+    ])
 }
 
 // ---- the report order, as `scan::finish` and `group` make it --------------
@@ -622,8 +690,18 @@ fn check_sarif(inputs: &[Input]) -> Result<Vec<String>, MergeError> {
             .map(|r| r["id"].clone())
             .collect()
     };
+    let version = |run: &Value| run["tool"]["driver"]["version"].clone();
     for input in &inputs[1..] {
         let other = run(input);
+        if version(&other) != version(&first) {
+            return Err(MergeError::Mismatch(format!(
+                "{} and {} were written by different patscan versions ({} against {})",
+                inputs[0].path,
+                input.path,
+                version(&first),
+                version(&other)
+            )));
+        }
         for (key, what) in [
             (SARIF_ORGANISATION, "organisations"),
             (SARIF_DETECTION_KEY, "rules or detection settings"),
