@@ -82,17 +82,14 @@ impl Sampler {
             .parse(&spec.pattern)
             .ok()?;
         let secret = find_secret(&hir).unwrap_or(&hir).clone();
-        // A context rule's pattern needs the name before the token, which a
-        // bare generated token lacks: its token is checked against the
-        // `secret` group alone (the examples then check the whole pattern).
-        let regex = if spec.context.is_empty() {
-            crate::rules::compile::compile_pattern(&spec).ok()?
-        } else {
-            meta::Builder::new()
-                .configure(meta::Config::new().utf8_empty(false))
-                .build_from_hir(&secret)
-                .ok()?
-        };
+        // A token is checked against the `secret` group alone: many
+        // patterns need a name before the token (context and generic rules,
+        // `BUNDLE_…=`), which a bare generated token lacks. The examples
+        // then check the whole pattern around it.
+        let regex = meta::Builder::new()
+            .configure(meta::Config::new().utf8_empty(false))
+            .build_from_hir(&secret)
+            .ok()?;
         Some(Sampler {
             spec,
             secret,
