@@ -6,8 +6,11 @@
 //! base32 [`runs`] for prefix-less formats); each candidate is then accepted
 //! or dropped by the rule's validator ([`rules::validate`]): an issuer
 //! [`checksum`] where the format has one, else entropy and placeholder filters.
+//! Around a token whose issuer scopes it to one instance, [`context`] notes
+//! the instance named nearby, for a later live check.
 
 pub mod checksum;
+pub mod context;
 pub mod engine;
 pub mod rules;
 pub mod runs;

@@ -13,8 +13,7 @@ pub mod validate;
 
 pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
-    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence,
-    RuleFile, RuleSpec,
+    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, RuleFile, RuleSpec,
 };
 
 use crate::error::RuleError;
