@@ -28,7 +28,7 @@ use crate::model::Finding;
 use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
 use crate::scan::ArchiveLimits;
-use crate::scan::{self, ScanOptions, ScanReport};
+use crate::scan::{ScanOptions, ScanReport};
 use crate::size::parse_size;
 use crate::source::git::{self, Mode as GitMode};
 use crate::suppress;
@@ -537,7 +537,7 @@ fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         skip_paths: config.skip_paths.clone(),
         ..args.walk.options(&args.paths)
     };
-    let mut report = scan::run(&config.rules, &options)?;
+    let mut report = crate::source::fs::scan(&config.rules, &options)?;
     suppress::apply(&mut report, &config.allowlist, None);
     warn_problems(&report, args.quiet);
     let baseline = Baseline::from_findings(&report.findings, &roots);

@@ -60,7 +60,7 @@ use std::sync::Mutex;
 
 pub use endpoints::{Endpoints, LiveError};
 
-use crate::model::{Finding, LiveInfo, Provider, Secret, Verification};
+use crate::model::{Finding, Provider, Secret, Verification};
 use crate::net::{Http, Policy};
 
 /// The issuer that can check this token, if patscan has a live check for

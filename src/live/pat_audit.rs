@@ -19,7 +19,7 @@
 use thiserror::Error;
 
 use super::azure_devops::{self, admin_auth, is_id};
-use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use super::support::AnswerVerdict as _;
 use crate::model::audit::{AuditReport, AuditToken, Flag, LeakMatch, Reach};
 use crate::net::{Answer, Call, Http};
 

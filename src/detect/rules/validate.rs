@@ -2,7 +2,8 @@
 //! format has one (decisive both ways), otherwise an entropy floor and
 //! placeholder filters.
 
-use super::spec::{ChecksumKind, ChecksumSpec, Confidence, RuleSpec};
+use super::spec::{ChecksumKind, ChecksumSpec, RuleSpec};
+use crate::model::Confidence;
 use crate::checksum;
 
 /// How a candidate was accepted.

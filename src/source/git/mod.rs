@@ -27,7 +27,6 @@ use std::time::Instant;
 pub use error::GitError;
 
 use crate::cache::blobs::BlobCache;
-use crate::cache::key::DetectionKey;
 use crate::model::{CommitMeta, Secret};
 use crate::progress::Progress;
 use crate::rules::RuleSet;

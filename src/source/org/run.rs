@@ -14,7 +14,6 @@ use globset::GlobSet;
 use super::clone::Git;
 use super::listing::{self, Listed, Site};
 use super::{Credential, OrgError, OrgSpec, Shard};
-use crate::cache::key::DetectionKey;
 use crate::cache::CacheSetting;
 use crate::model::{Finding, Repository};
 use crate::model::{OrgSummary, RepoOutcome, RepoStatus};
