@@ -3,8 +3,8 @@
 //! placeholder filters.
 
 use super::spec::{ChecksumKind, ChecksumSpec, RuleSpec};
-use crate::model::Confidence;
 use crate::checksum;
+use crate::model::Confidence;
 
 /// How a candidate was accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
