@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use patscan::engine::{find_tokens, Scratch};
-use patscan::finding::Origin;
+use patscan::model::Origin;
 use patscan::rules;
 use patscan::scanner::Scanner;
 use patscan::tokengen::{generate, TokenRng, FAMILIES};

@@ -21,7 +21,7 @@ use std::time::Instant;
 use patscan::baseline::Baseline;
 use patscan::decode::{self, Encoding};
 use patscan::engine::{find_tokens, Scratch};
-use patscan::finding::{Finding, Origin, Secret};
+use patscan::model::{Finding, Origin, Secret};
 use patscan::report::{self, Format, RenderOptions, ReportContext};
 use patscan::rules::{self, RuleSet};
 use patscan::scan::{self, Tally};

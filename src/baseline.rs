@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize};
 use thiserror::Error;
 
-use crate::finding::{Finding, Secret};
+use crate::model::{Finding, Secret};
 use crate::relpath::relative_path;
 
 /// The only format version so far.

@@ -24,13 +24,14 @@ pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 use crate::baseline::Baseline;
 use crate::cache::CacheSetting;
 use crate::config::{self, Config};
-use crate::finding::Finding;
+use crate::model::Confidence;
+use crate::model::Finding;
 use crate::redact::redact_tokens;
 use crate::report::{self, Format, RenderOptions, ReportContext};
-use crate::rules::{Confidence, OptIn};
+use crate::rules::OptIn;
+use crate::scan::ArchiveLimits;
 use crate::scan::{self, ScanOptions, ScanReport};
 use crate::size::parse_size;
-use crate::source::archive::ArchiveLimits;
 use crate::source::git::{self, Mode as GitMode};
 use crate::suppress;
 use crate::{hook, progress};
@@ -514,7 +515,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             // The listing API's host may be redirected for tests only
             // (loopback), exactly as the live checks' are.
             let listing = crate::live::Endpoints::from_env()?;
-            crate::source::org::scan(&config.rules, org, &options, &listing)?
+            crate::source::org::scan(&config.rules, org, &options, listing.overrides())?
         }
         Some(mode) => {
             let repo = match args.paths.as_slice() {
@@ -524,7 +525,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
             };
             git::scan(&config.rules, &repo, mode, &options)?
         }
-        None => scan::run(&config.rules, &options)?,
+        None => crate::source::fs::scan(&config.rules, &options)?,
     };
     report.summary.rule_set = Some(scan::RuleSetId::new(&config.rules));
     suppress::apply(&mut report, &config.allowlist, baseline.as_ref());
@@ -609,7 +610,7 @@ fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {
         skip_paths: config.skip_paths.clone(),
         ..args.walk.options(&args.paths)
     };
-    let mut report = scan::run(&config.rules, &options)?;
+    let mut report = crate::source::fs::scan(&config.rules, &options)?;
     suppress::apply(&mut report, &config.allowlist, None);
     warn_problems(&report, args.quiet);
     let baseline = Baseline::from_findings(&report.findings, &roots);

@@ -31,7 +31,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::error::RuleError;
-use crate::finding::Secret;
+use crate::model::Secret;
 use crate::relpath::relative_to_roots;
 use crate::rules::{self, examples::check_examples, OptIn, RuleSet, RuleSpec};
 

@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 
-use crate::finding::Finding;
+use crate::model::Finding;
 
 /// Units in the rolling window.
 const WINDOW: usize = 100;

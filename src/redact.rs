@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use crate::engine::{find_tokens, Scratch};
-use crate::finding::Secret;
+use crate::model::Secret;
 use crate::rules::{self, RuleSet};
 
 fn builtin() -> Option<&'static RuleSet> {

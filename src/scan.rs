@@ -1,8 +1,10 @@
-//! One scan from start to end: check the inputs, run the sources, gather
-//! findings in a stable order and count what happened.
+//! The scan stage: what a scan is asked to do ([`ScanOptions`]), what it
+//! counts while the sources feed it ([`Tally`]), and how their findings
+//! become one report in a stable order ([`finish`]). The sources
+//! (`source::fs`, `source::git`, `source::org`) drive it; it never calls
+//! them.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -11,18 +13,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::baseline::BaselineEntry;
-use crate::cache::files::FileCache;
+use crate::cache::entry::Outcome as Cached;
 use crate::cache::key::DetectionKey;
 use crate::cache::{CacheSetting, CacheSummary};
 use crate::config::PathGlobs;
-use crate::error::ScanError;
-use crate::finding::{Finding, Origin};
+use crate::model::{CommitActivity, Finding};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
-use crate::scanner::{Outcome, Scanner};
-use crate::source;
-use crate::source::archive::{ArchiveLimits, ArchiveTally};
-use crate::source::git::activity::CommitActivity;
 use crate::suppress::{self, SuppressedCounts};
 
 /// Default `--max-file-size`: large enough for any source file, log or
@@ -54,6 +51,33 @@ pub struct ScanOptions {
     pub line_hashes: bool,
     /// Remember what was scanned, to skip it next time (see [`crate::cache`]).
     pub cache: CacheSetting,
+}
+
+impl ScanOptions {
+    /// The cache's detection key of a scan with `rules` and these options:
+    /// the settings that change what a scan of an input finds
+    /// (`--max-file-size`, the archive limits), not those that only change
+    /// the output (`--show-secrets`, line hashes, threads).
+    pub fn detection_key(&self, rules: &RuleSet) -> DetectionKey {
+        let archives = match &self.archives {
+            None => "off".to_string(),
+            Some(limits) => format!(
+                "depth={} members={} member-bytes={} total-bytes={} ratio={}",
+                limits.max_depth,
+                limits.max_members,
+                limits.max_member_bytes,
+                limits.max_total_bytes,
+                limits.max_ratio
+            ),
+        };
+        DetectionKey::new(
+            rules,
+            &[
+                ("max-file-size", &self.max_file_size.to_le_bytes()),
+                ("archives", archives.as_bytes()),
+            ],
+        )
+    }
 }
 
 impl Default for ScanOptions {
@@ -117,6 +141,41 @@ fn strip_path_from(message: &str, path: &str) -> String {
         .unwrap_or_else(|| message.to_string())
 }
 
+/// Bounds on what one top-level archive may make patscan read.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchiveLimits {
+    /// Archives inside archives are opened down to this depth (1: only the
+    /// top-level archive's members).
+    pub max_depth: usize,
+    pub max_members: usize,
+    pub max_member_bytes: u64,
+    pub max_total_bytes: u64,
+    /// Uncompressed bytes per compressed byte beyond which a stream is a
+    /// bomb, not data. Ordinary text compresses 3 to 10 times.
+    pub max_ratio: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        ArchiveLimits {
+            max_depth: 2,
+            max_members: 100_000,
+            max_member_bytes: 256 << 20,
+            max_total_bytes: 4 << 30,
+            max_ratio: 200,
+        }
+    }
+}
+
+/// What scanning one top-level archive produced, besides findings.
+#[derive(Debug, Default)]
+pub struct ArchiveTally {
+    pub members_scanned: u64,
+    pub bytes_scanned: u64,
+    pub binary_members: u64,
+    pub problems: Vec<Problem>,
+}
+
 /// Counters and problems shared by the scanning threads.
 #[derive(Default)]
 pub struct Tally {
@@ -174,6 +233,35 @@ impl Tally {
             .fetch_add(archive.binary_members, Ordering::Relaxed);
     }
 
+    /// Counts an input the cache knows into the tally as scanning it would
+    /// have.
+    pub fn replay(&self, outcome: &Cached) {
+        match *outcome {
+            Cached::Text { bytes } => self.scanned(bytes),
+            Cached::Binary => {
+                self.binary_skipped.fetch_add(1, Ordering::Relaxed);
+                self.progress.inc(0);
+            }
+            Cached::Large => {
+                self.large_skipped.fetch_add(1, Ordering::Relaxed);
+                self.progress.inc(0);
+            }
+            Cached::Archive {
+                bytes,
+                members,
+                binary_members,
+            } => {
+                self.archive_scanned(&ArchiveTally {
+                    members_scanned: members,
+                    bytes_scanned: bytes,
+                    binary_members,
+                    ..ArchiveTally::default()
+                });
+                self.progress.inc(0);
+            }
+        }
+    }
+
     /// Counts and reports an input skipped for being over `--max-file-size`.
     pub fn too_large(&self, path: &str, size: u64, limit: u64) {
         self.large_skipped.fetch_add(1, Ordering::Relaxed);
@@ -194,6 +282,15 @@ impl Tally {
 
     pub fn problem(&self, problem: Problem) {
         lock(&self.problems).push(problem);
+    }
+}
+
+/// How the cache records an archive that was read.
+pub fn archive_outcome(archive: &ArchiveTally) -> Cached {
+    Cached::Archive {
+        bytes: archive.bytes_scanned,
+        members: archive.members_scanned,
+        binary_members: archive.binary_members,
     }
 }
 
@@ -233,7 +330,7 @@ pub struct Summary {
     /// What an organisation scan (`scan --org`) listed and did with each
     /// repository.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub organisation: Option<crate::source::org::OrgSummary>,
+    pub organisation: Option<crate::model::OrgSummary>,
     /// Which patscan and which rules wrote the report (set by the command
     /// line), so `patscan merge` joins only reports that agree.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -273,58 +370,6 @@ pub struct ScanReport {
     /// Sorted by path, then message, so output is stable across runs.
     pub problems: Vec<Problem>,
     pub summary: Summary,
-}
-
-/// Runs a scan. Only a setup failure (a PATH that does not exist) is an
-/// error; anything unreadable during the scan becomes a [`Problem`].
-pub fn run(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanError> {
-    let started = Instant::now();
-    let defaulted = options.paths.is_empty();
-    let paths = if defaulted {
-        vec![PathBuf::from(".")]
-    } else {
-        options.paths.clone()
-    };
-    let (stdin_requested, roots): (Vec<_>, Vec<_>) =
-        paths.into_iter().partition(|p| p.as_os_str() == "-");
-    for root in &roots {
-        if std::fs::symlink_metadata(root).is_err() {
-            return Err(ScanError::PathNotFound(root.clone()));
-        }
-    }
-
-    let tally = Tally::with_progress(Progress::new(options.progress, "files"));
-    let cache = match &options.cache {
-        CacheSetting::Dir(dir) => {
-            let key = DetectionKey::new(rules, options);
-            let (cache, warning) = FileCache::open(dir, key);
-            if let Some(message) = warning {
-                tally.problem(Problem::new(&dir.to_string_lossy(), &message));
-            }
-            Some(cache)
-        }
-        // The default place is a repository's; folders have none.
-        CacheSetting::Off | CacheSetting::Default => None,
-    };
-    let mut findings =
-        source::fs::scan_paths(rules, &roots, defaulted, options, &tally, cache.as_ref());
-    if !stdin_requested.is_empty() {
-        scan_stdin(rules, options, &tally, &mut findings)?;
-    }
-    let summary = cache.map(|cache| {
-        let summary = cache.counters.summary();
-        if let Err(message) = cache.save() {
-            let dir = match &options.cache {
-                CacheSetting::Dir(dir) => dir.to_string_lossy().into_owned(),
-                _ => String::new(),
-            };
-            tally.problem(Problem::new(&dir, &message));
-        }
-        summary
-    });
-    let mut report = finish(findings, tally, started);
-    report.summary.cache = summary;
-    Ok(report)
 }
 
 /// Sorts what the sources found and counts it into a report.
@@ -401,55 +446,6 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
     }
 }
 
-fn scan_stdin(
-    rules: &RuleSet,
-    options: &ScanOptions,
-    tally: &Tally,
-    findings: &mut Vec<Finding>,
-) -> Result<(), ScanError> {
-    let mut scanner =
-        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
-    let stdin = std::io::stdin();
-    let mut handle = stdin.lock().take(options.max_file_size);
-    match scanner.scan_reader(&mut handle, "<stdin>", &Origin::Stdin, findings) {
-        Ok(Outcome::Scanned { bytes }) => {
-            tally.scanned(bytes);
-            // A stream has no size to check up front: say so when the limit
-            // cut it, rather than pass off a partial scan as a whole one.
-            let mut probe = [0u8; 1];
-            let more = bytes == options.max_file_size
-                && handle
-                    .into_inner()
-                    .read(&mut probe)
-                    .map_err(|source| ScanError::Io {
-                        path: PathBuf::from("<stdin>"),
-                        source,
-                    })?
-                    > 0;
-            if more {
-                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-                tally.problem(Problem::new(
-                    "<stdin>",
-                    &format!(
-                        "only the first {} scanned: standard input is over --max-file-size",
-                        crate::size::format_bytes(options.max_file_size)
-                    ),
-                ));
-            }
-        }
-        Ok(Outcome::Binary) => {
-            tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
-        }
-        Err(source) => {
-            return Err(ScanError::Io {
-                path: PathBuf::from("<stdin>"),
-                source,
-            })
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +462,37 @@ mod tests {
         assert_eq!(report.problems.len(), 1);
         assert_eq!(report.problems[0].message, "bad entry npm_…[40 chars]");
         assert_eq!(report.summary.problems, 1);
+    }
+
+    #[test]
+    fn the_key_changes_with_rules_and_settings_that_change_detection() {
+        let rules = crate::rules::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let options = ScanOptions::default();
+        let base = options.detection_key(&rules);
+        assert_eq!(base, options.detection_key(&rules));
+
+        let fewer = RuleSet::compile(rules.rules()[1..].iter().map(|r| r.spec.clone()).collect())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(base, options.detection_key(&fewer));
+
+        let smaller = ScanOptions {
+            max_file_size: 1 << 20,
+            ..ScanOptions::default()
+        };
+        assert_ne!(base, smaller.detection_key(&rules));
+        let closed = ScanOptions {
+            archives: None,
+            ..ScanOptions::default()
+        };
+        assert_ne!(base, closed.detection_key(&rules));
+
+        // What only changes the output does not.
+        let shown = ScanOptions {
+            show_secrets: true,
+            line_hashes: false,
+            threads: 1,
+            ..ScanOptions::default()
+        };
+        assert_eq!(base, shown.detection_key(&rules));
     }
 }

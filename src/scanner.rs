@@ -16,8 +16,8 @@ use std::ops::Range;
 
 use crate::decode::{self, Encoding};
 use crate::engine::{find_tokens, Match, Scratch};
-use crate::finding::{Finding, Origin, Secret};
 use crate::line_hash;
+use crate::model::{Finding, Origin, Secret};
 use crate::rules::validate::Validation;
 use crate::rules::{OptIn, RuleSet};
 use crate::suppress::allow_comment;
@@ -304,7 +304,7 @@ impl<'r> Scanner<'r> {
                 encoding: (!encoding.is_empty()).then_some(encoding),
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
-                live: crate::live::context_for(&rule.id, buf, hit.start, hit.end),
+                live: crate::detect::context::context_for(&rule.id, buf, hit.start, hit.end),
                 details: match (&hit.details, rule.parser) {
                     (Some(details), _) => details.clone(),
                     (None, Some(kind)) => crate::parse::describe(kind, buf, hit.start..hit.end),

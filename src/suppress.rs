@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::baseline::Baseline;
 use crate::config::Allowlist;
-use crate::finding::Finding;
+use crate::model::Finding;
 use crate::scan::ScanReport;
 
 /// Comments that allow the token on their line or the next one. Besides our

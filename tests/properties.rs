@@ -2,7 +2,7 @@
 //! they are, a one-character change to a checksummed token is never
 //! reported, and chunk boundaries change nothing.
 
-use patscan::finding::{Finding, Origin};
+use patscan::model::{Finding, Origin};
 use patscan::rules::{self, RuleSet};
 use patscan::scanner::Scanner;
 use patscan::tokengen::{generate, TokenRng, FAMILIES};

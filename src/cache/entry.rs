@@ -5,9 +5,7 @@
 //! report, and a finding's snippet and secret come from reading the input
 //! again.
 
-use crate::finding::Finding;
-use crate::scan::Tally;
-use crate::source::archive::ArchiveTally;
+use crate::model::Finding;
 
 use super::store::{Reader, Writer};
 
@@ -27,45 +25,6 @@ pub enum Outcome {
         members: u64,
         binary_members: u64,
     },
-}
-
-impl Outcome {
-    pub fn archive(tally: &ArchiveTally) -> Outcome {
-        Outcome::Archive {
-            bytes: tally.bytes_scanned,
-            members: tally.members_scanned,
-            binary_members: tally.binary_members,
-        }
-    }
-
-    /// Counts the input into `tally` as scanning it would have.
-    pub fn replay(&self, tally: &Tally) {
-        use std::sync::atomic::Ordering::Relaxed;
-        match *self {
-            Outcome::Text { bytes } => tally.scanned(bytes),
-            Outcome::Binary => {
-                tally.binary_skipped.fetch_add(1, Relaxed);
-                tally.progress.inc(0);
-            }
-            Outcome::Large => {
-                tally.large_skipped.fetch_add(1, Relaxed);
-                tally.progress.inc(0);
-            }
-            Outcome::Archive {
-                bytes,
-                members,
-                binary_members,
-            } => {
-                tally.archive_scanned(&ArchiveTally {
-                    members_scanned: members,
-                    bytes_scanned: bytes,
-                    binary_members,
-                    ..ArchiveTally::default()
-                });
-                tally.progress.inc(0);
-            }
-        }
-    }
 }
 
 /// One token found in an input, without the token.

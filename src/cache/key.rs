@@ -3,11 +3,12 @@
 //! same bytes, so a cached result is only used under the key it was made
 //! with. Allowlists and baselines are applied after the scan and are not
 //! in it; the output format, `--show-secrets` and thread count neither.
+//! Which settings count is the scan stage's call
+//! (`ScanOptions::detection_key`); this module only hashes them.
 
 use sha2::{Digest, Sha256};
 
 use crate::rules::RuleSet;
-use crate::scan::ScanOptions;
 
 /// Bumped whenever the cache files' layout or meaning changes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -16,7 +17,9 @@ pub const FORMAT_VERSION: u32 = 2;
 pub struct DetectionKey(pub [u8; 32]);
 
 impl DetectionKey {
-    pub fn new(rules: &RuleSet, options: &ScanOptions) -> DetectionKey {
+    /// The key of `rules` under the detection `settings` (name, value),
+    /// in the caller's order.
+    pub fn new(rules: &RuleSet, settings: &[(&str, &[u8])]) -> DetectionKey {
         let mut hasher = Sha256::new();
         let mut field = |name: &str, value: &[u8]| {
             // Length-prefixed, so no two different inputs hash alike.
@@ -33,20 +36,8 @@ impl DetectionKey {
             let spec = serde_json::to_vec(&rule.spec).unwrap_or_default();
             field("rule", &spec);
         }
-        field("max-file-size", &options.max_file_size.to_le_bytes());
-        match &options.archives {
-            None => field("archives", b"off"),
-            Some(limits) => {
-                let text = format!(
-                    "depth={} members={} member-bytes={} total-bytes={} ratio={}",
-                    limits.max_depth,
-                    limits.max_members,
-                    limits.max_member_bytes,
-                    limits.max_total_bytes,
-                    limits.max_ratio
-                );
-                field("archives", text.as_bytes());
-            }
+        for (name, value) in settings {
+            field(name, value);
         }
         DetectionKey(hasher.finalize().into())
     }
@@ -59,41 +50,4 @@ impl DetectionKey {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_key_changes_with_rules_and_settings_that_change_detection() {
-        let rules = crate::rules::builtin().unwrap_or_else(|e| panic!("{e}"));
-        let options = ScanOptions::default();
-        let base = DetectionKey::new(&rules, &options);
-        assert_eq!(base, DetectionKey::new(&rules, &options));
-
-        let fewer = RuleSet::compile(rules.rules()[1..].iter().map(|r| r.spec.clone()).collect())
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_ne!(base, DetectionKey::new(&fewer, &options));
-
-        let smaller = ScanOptions {
-            max_file_size: 1 << 20,
-            ..ScanOptions::default()
-        };
-        assert_ne!(base, DetectionKey::new(&rules, &smaller));
-        let closed = ScanOptions {
-            archives: None,
-            ..ScanOptions::default()
-        };
-        assert_ne!(base, DetectionKey::new(&rules, &closed));
-
-        // What only changes the output does not.
-        let shown = ScanOptions {
-            show_secrets: true,
-            line_hashes: false,
-            threads: 1,
-            ..ScanOptions::default()
-        };
-        assert_eq!(base, DetectionKey::new(&rules, &shown));
-    }
 }

@@ -11,10 +11,12 @@ use clap::{Args, Subcommand};
 
 use super::live::{http_policy, LiveArgs};
 use super::write_output;
-use crate::live::azure_devops::is_org_name;
+use crate::detect::context::is_org_name;
 use crate::live::pat_audit;
 use crate::live::revoke::AZURE_DEVOPS_ADMIN_VAR;
-use crate::live::{severity, Endpoints, Http, Provider};
+use crate::live::{severity, Endpoints};
+use crate::model::Provider;
+use crate::net::Http;
 use crate::report::pat_audit::AuditFormat;
 
 #[derive(Debug, Args)]

@@ -12,11 +12,14 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use super::{write_output, ColorChoice, ScanArgs};
-use crate::finding::{Finding, Origin, Secret};
 use crate::live::revoke::{Confirm, Journal, Revocations, RevokeOptions, AZURE_DEVOPS_ADMIN_VAR};
-use crate::live::{self, Endpoints, Http, Policy, Status, VerifyOptions};
+use crate::live::{self, Endpoints, VerifyOptions};
+use crate::model::Confidence;
+use crate::model::Status;
+use crate::model::{Finding, Origin, Secret};
+use crate::net::{Http, Policy};
 use crate::report::{self, Format, ReportContext};
-use crate::rules::{self, Confidence};
+use crate::rules;
 use crate::scan::ScanReport;
 use crate::scanner::Scanner;
 

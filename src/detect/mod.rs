@@ -8,9 +8,11 @@
 //! [`checksum`] where the format has one, else entropy and placeholder filters
 //! (and, for the opt-in keyword-assignment rules, the [`generic`] filters),
 //! or for a structured format (private keys, JWTs, connection strings) its
-//! [`parse`]r.
+//! [`parse`]r. Around a token whose issuer scopes it to one instance,
+//! [`context`] notes the instance named nearby, for a later live check.
 
 pub mod checksum;
+pub mod context;
 pub mod engine;
 pub mod generic;
 pub mod parse;

@@ -12,14 +12,12 @@
 //! is active if any check accepts it, inactive only if every check rejected
 //! it with a 401, and unknown otherwise.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
-
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
 use crate::checksum;
+use crate::detect::context::{is_org_name, MAX_INSTANCES};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 
 /// The official profile host; it also stands for the provider in
 /// `PATSCAN_ENDPOINT_OVERRIDES`.
@@ -34,81 +32,12 @@ pub const FEEDS_BASE: &str = "https://feeds.dev.azure.com";
 const PROFILE_PATH: &str = "/_apis/profile/profiles/me?api-version=7.1-preview.3";
 const CONNECTION_PATH: &str = "/_apis/connectionData";
 
-/// Bytes searched on each side of a token for an organisation URL.
-const ORG_WINDOW: usize = 2048;
-/// Organisations checked per token at most: bounds the requests per token.
-const MAX_ORGS: usize = 3;
-
-/// Host labels of `*.visualstudio.com` that are services, not organisations.
-const NOT_ORGS: &[&str] = &[
-    "app",
-    "www",
-    "vssps",
-    "vsrm",
-    "pkgs",
-    "feeds",
-    "status",
-    "marketplace",
-    "aex",
-    "vsaex",
-    "vsstart",
-    "go",
-    "spsprod",
-    "learn",
-];
-
 pub fn accepts(rule_id: &str, token: &str) -> bool {
     match rule_id {
         "azure-devops-pat" => checksum::azure_devops_pat_valid(token.as_bytes()),
         "azure-devops-pat-legacy" => checksum::azure_devops_legacy_pat_valid(token.as_bytes()),
         _ => false,
     }
-}
-
-/// Organisation names in URLs within [`ORG_WINDOW`] bytes of the token at
-/// `start..end` in `buf`, lower-cased, first seen first.
-pub fn organisations_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
-    let Some(regex) = org_regex() else {
-        return Vec::new();
-    };
-    let from = start.saturating_sub(ORG_WINDOW);
-    let to = end.saturating_add(ORG_WINDOW).min(buf.len());
-    let mut orgs = Vec::new();
-    for caps in regex.captures_iter(&buf[from..to]) {
-        let Some(name) = caps.get(1).or_else(|| caps.get(2)) else {
-            continue;
-        };
-        let name = String::from_utf8_lossy(name.as_bytes()).to_ascii_lowercase();
-        if is_org_name(&name) && !NOT_ORGS.contains(&name.as_str()) && !orgs.contains(&name) {
-            orgs.push(name);
-        }
-        if orgs.len() == MAX_ORGS {
-            break;
-        }
-    }
-    orgs
-}
-
-fn org_regex() -> Option<&'static Regex> {
-    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    REGEX
-        .get_or_init(|| {
-            Regex::new(
-                r"(?i)dev\.azure\.com/([a-z0-9][a-z0-9-]{0,49})|\b([a-z0-9][a-z0-9-]{0,49})\.visualstudio\.com",
-            )
-            .ok()
-        })
-        .as_ref()
-}
-
-/// Azure DevOps organisation names: letters, digits and inner hyphens, at
-/// most 50 characters. Checked again before a name goes into a URL path.
-pub fn is_org_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 50
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
 }
 
 pub fn verify(
@@ -124,7 +53,7 @@ pub fn verify(
     let orgs: Vec<Verification> = organisations
         .iter()
         .filter(|o| is_org_name(o))
-        .take(MAX_ORGS)
+        .take(MAX_INSTANCES)
         .map(|org| check_org(http, org_base, org, token))
         .collect();
     let mut v = combine(profile, orgs);
@@ -276,16 +205,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_organisations_near_the_token() {
-        let text = b"url: https://dev.azure.com/Contoso/proj\nTOKEN\nalso https://fabrikam.visualstudio.com/x and https://app.vssps.visualstudio.com/";
-        let at = text.windows(5).position(|w| w == b"TOKEN").unwrap();
-        assert_eq!(
-            organisations_near(text, at, at + 5),
-            vec!["contoso".to_string(), "fabrikam".to_string()]
-        );
-    }
-
-    #[test]
     fn admin_credentials_pick_their_scheme() {
         assert!(matches!(
             admin_auth("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln"),
@@ -293,14 +212,6 @@ mod tests {
         ));
         assert!(matches!(admin_auth("a.b"), Auth::BasicPat(_)));
         assert!(matches!(admin_auth("abc123"), Auth::BasicPat(_)));
-    }
-
-    #[test]
-    fn organisation_names_cannot_escape_the_path() {
-        assert!(is_org_name("contoso-1"));
-        for bad in ["", "../x", "a/b", "-a", "a?b", &"a".repeat(51)] {
-            assert!(!is_org_name(bad), "{bad}");
-        }
     }
 }
 

@@ -21,56 +21,17 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::azure_devops::{self, is_id, is_org_name};
-use super::http::{Answer, Auth, Call, Http};
-use super::severity::{Assessment, Severity};
+use super::azure_devops::{self, is_id};
+use super::severity::Assessment;
+use crate::detect::context::is_org_name;
+use crate::model::{Access, OrgAccess, Reach, Severity};
+use crate::net::{Answer, Auth, Call, Http};
 
 /// Organisations probed per token at most.
 pub const MAX_ORGS: usize = 5;
 /// Requests per token at most (accounts, then per organisation one
 /// connectionData and one per area).
 pub const MAX_REQUESTS: usize = 60;
-
-/// What the token reaches, as `verification.access` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Access {
-    /// Organisation name → what it answered.
-    pub organisations: BTreeMap<String, OrgAccess>,
-    /// Only organisation endpoints accepted the token (the profile
-    /// endpoint refused it): an organisation-scoped PAT, the normal case
-    /// now that global PATs are being retired.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub organisation_scoped: bool,
-    /// Requests the probe made.
-    pub requests: usize,
-    /// What the probe could not do (caps reached, no organisation known).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgAccess {
-    /// The organisation accepted the token (`connectionData`).
-    pub accepted: bool,
-    /// Areas that answered with their list, with the list's size.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reachable: Vec<Reach>,
-    /// Areas refused (401, 403, 203 sign-in page): the scope is absent.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub absent: Vec<String>,
-    /// Areas without a clear answer, with the reason.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub unclear: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reach {
-    pub area: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-}
 
 /// Which official host an area lives on.
 #[derive(Debug, Clone, Copy)]
@@ -450,40 +411,38 @@ fn refused(answer: &Answer) -> bool {
     matches!(answer.status, 401 | 403 | 203) || answer.is_html()
 }
 
-impl Access {
-    /// The severity the reachable areas support (see the module docs).
-    pub fn assessment(&self) -> Assessment {
-        let mut best: Option<(Severity, &str, &str)> = None;
-        for (org, access) in &self.organisations {
-            for reach in &access.reachable {
-                let Some(area) = AREAS.iter().find(|a| a.key == reach.area) else {
-                    continue;
-                };
-                if best.map_or(true, |(s, _, _)| area.severity > s) {
-                    best = Some((area.severity, area.key, org));
-                }
+/// The severity the reachable areas support (see the module docs).
+pub fn assessment(access: &Access) -> Assessment {
+    let mut best: Option<(Severity, &str, &str)> = None;
+    for (org, access) in &access.organisations {
+        for reach in &access.reachable {
+            let Some(area) = AREAS.iter().find(|a| a.key == reach.area) else {
+                continue;
+            };
+            if best.map_or(true, |(s, _, _)| area.severity > s) {
+                best = Some((area.severity, area.key, org));
             }
         }
-        let unclear = self.organisations.values().any(|o| !o.unclear.is_empty());
-        let note = "; GETs cannot tell read from write";
-        match best {
-            Some((severity, area, org)) if severity >= Severity::High || !unclear => Assessment {
-                severity,
-                basis: format!("{area} reachable in {org}{note}"),
-            },
-            _ if unclear => Assessment {
-                severity: Severity::High,
-                basis: "some areas could not be checked; assumed able to write".into(),
-            },
-            _ if self.organisations.is_empty() => Assessment {
-                severity: Severity::High,
-                basis: "no organisation was known to probe; assumed able to write".into(),
-            },
-            _ => Assessment {
-                severity: Severity::Low,
-                basis: "no area answered: nothing beyond the owner's identity".into(),
-            },
-        }
+    }
+    let unclear = access.organisations.values().any(|o| !o.unclear.is_empty());
+    let note = "; GETs cannot tell read from write";
+    match best {
+        Some((severity, area, org)) if severity >= Severity::High || !unclear => Assessment {
+            severity,
+            basis: format!("{area} reachable in {org}{note}"),
+        },
+        _ if unclear => Assessment {
+            severity: Severity::High,
+            basis: "some areas could not be checked; assumed able to write".into(),
+        },
+        _ if access.organisations.is_empty() => Assessment {
+            severity: Severity::High,
+            basis: "no organisation was known to probe; assumed able to write".into(),
+        },
+        _ => Assessment {
+            severity: Severity::Low,
+            basis: "no area answered: nothing beyond the owner's identity".into(),
+        },
     }
 }
 
@@ -530,23 +489,19 @@ mod tests {
             ("a", &["projects", "code"], &[]),
             ("b", &["agent-pools"], &[]),
         ]);
-        let got = a.assessment();
+        let got = assessment(&a);
         assert_eq!(got.severity, Severity::Critical);
         assert!(got.basis.starts_with("agent-pools reachable in b"));
         assert_eq!(
-            access(&[("a", &["projects", "packaging"], &[])])
-                .assessment()
-                .severity,
+            assessment(&access(&[("a", &["projects", "packaging"], &[])])).severity,
             Severity::High
         );
         assert_eq!(
-            access(&[("a", &["projects", "work-items"], &[])])
-                .assessment()
-                .severity,
+            assessment(&access(&[("a", &["projects", "work-items"], &[])])).severity,
             Severity::Medium
         );
         assert_eq!(
-            access(&[("a", &[], &[])]).assessment().severity,
+            assessment(&access(&[("a", &[], &[])])).severity,
             Severity::Low
         );
     }
@@ -554,9 +509,9 @@ mod tests {
     #[test]
     fn unclear_areas_never_lower_the_severity() {
         let a = access(&[("a", &["projects"], &[("code", "HTTP 500")])]);
-        assert_eq!(a.assessment().severity, Severity::High);
+        assert_eq!(assessment(&a).severity, Severity::High);
         let a = access(&[("a", &["service-connections"], &[("code", "HTTP 500")])]);
-        assert_eq!(a.assessment().severity, Severity::Critical);
+        assert_eq!(assessment(&a).severity, Severity::Critical);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! token itself. 200 with its `uuid` is active (scopes reported), 401
 //! inactive.
 
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
 use super::support::{self, strings, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.buildkite.com";

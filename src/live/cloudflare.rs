@@ -9,14 +9,12 @@
 //! The host stays Cloudflare's. Global API keys need their owner's e-mail
 //! and are not checked.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
-
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
-use super::support::{self, text, MAX_INSTANCES};
-use super::{Provider, Status, Verification};
+use super::support::{self, text};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::detect::context::{is_cloudflare_account, MAX_INSTANCES};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.cloudflare.com";
@@ -38,25 +36,6 @@ pub fn revocable(rule_id: &str, token: &str) -> bool {
     rule_id == "cloudflare-user-api-token" && accepts(rule_id, token)
 }
 
-/// Cloudflare account ids (32 lowercase hex digits) named near the token.
-pub fn accounts_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
-    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    let regex = REGEX.get_or_init(|| {
-        Regex::new(
-            r#"(?i)(?:account[_-]?id["']?\s*[:=]\s*["']?|/accounts/)([a-f0-9]{32})(?:[^a-z0-9]|$)"#,
-        )
-        .ok()
-    });
-    match regex {
-        Some(regex) => support::names_near(regex, buf, start, end, is_account),
-        None => Vec::new(),
-    }
-}
-
-fn is_account(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(support::lower_hex)
-}
-
 fn invalid_token_error(body: &serde_json::Value) -> bool {
     body["errors"]
         .as_array()
@@ -69,7 +48,7 @@ pub fn verify(http: &Http, base: &str, token: &str, context: &[String]) -> Verif
     }
     let accounts: Vec<&String> = context
         .iter()
-        .filter(|a| is_account(a))
+        .filter(|a| is_cloudflare_account(a))
         .take(MAX_INSTANCES)
         .collect();
     if accounts.is_empty() {
@@ -176,26 +155,4 @@ pub fn revoke(http: &Http, base: &str, token: &str) -> Attempt {
                 .unwrap_or_default()),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn account_ids_are_32_hex_digits_named_as_accounts() {
-        let text = b"CLOUDFLARE_ACCOUNT_ID: 0123456789abcdef0123456789abcdef\n\
-                     GET /client/v4/accounts/fedcba9876543210fedcba9876543210/tokens\n\
-                     sha = 00112233445566778899aabbccddeeff\nT";
-        let end = text.len();
-        assert_eq!(
-            accounts_near(text, end - 1, end),
-            vec![
-                "0123456789abcdef0123456789abcdef",
-                "fedcba9876543210fedcba9876543210"
-            ]
-        );
-        assert!(!is_account("0123456789abcdef0123456789abcdeg"));
-        assert!(!is_account("../x"));
-    }
 }

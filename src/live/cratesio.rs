@@ -6,10 +6,11 @@
 //! is unknown. Trusted Publishing tokens live for minutes and are not
 //! checked.
 
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official registry.
 pub const BASE: &str = "https://crates.io";

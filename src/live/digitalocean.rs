@@ -2,10 +2,11 @@
 //! `account` is active (owner: its e-mail), 401 inactive. Refresh tokens
 //! cannot call the API and are not checked.
 
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 
 /// The official API host; it also stands for the provider in
 /// `PATSCAN_ENDPOINT_OVERRIDES`.

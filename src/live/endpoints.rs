@@ -1,28 +1,16 @@
 //! Where each issuer is reached: its official HTTPS base URL, or, for tests
-//! only, a loopback URL from `PATSCAN_ENDPOINT_OVERRIDES`.
-//!
-//! The override exists so the test suite can run an emulator of the issuers'
-//! APIs on 127.0.0.1. Anything that is not a loopback IP address is refused:
-//! an environment variable must never be a way to send tokens to a
-//! third-party host.
+//! only, the loopback URL `PATSCAN_ENDPOINT_OVERRIDES` names for it (the
+//! loopback-only check is the HTTP layer's, [`Overrides`]).
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
-
-use reqwest::Url;
 use thiserror::Error;
 
-use super::Provider;
-
-/// The test-only environment variable.
-pub const OVERRIDES_VAR: &str = "PATSCAN_ENDPOINT_OVERRIDES";
+use crate::model::Provider;
+use crate::net::{NetError, Overrides};
 
 #[derive(Debug, Error)]
 pub enum LiveError {
-    #[error("{OVERRIDES_VAR}: {0}")]
-    Override(String),
-    #[error("cannot set up the HTTP client: {0}")]
-    Client(String),
+    #[error(transparent)]
+    Net(#[from] NetError),
     #[error("cannot read the report: {0}")]
     Report(String),
     #[error(
@@ -38,73 +26,54 @@ pub enum LiveError {
 /// Base URLs per provider, without a trailing slash.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    overrides: BTreeMap<Provider, String>,
+    overrides: Overrides,
 }
 
 impl Endpoints {
     /// The official hosts only.
     pub fn official() -> Endpoints {
         Endpoints {
-            overrides: BTreeMap::new(),
+            overrides: Overrides::none(),
         }
     }
 
     /// Official hosts, with the loopback overrides of
     /// `PATSCAN_ENDPOINT_OVERRIDES` when it is set.
     pub fn from_env() -> Result<Endpoints, LiveError> {
-        match std::env::var(OVERRIDES_VAR) {
-            Ok(value) => Endpoints::parse_overrides(&value),
-            Err(std::env::VarError::NotPresent) => Ok(Endpoints::official()),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(LiveError::Override("not valid UTF-8".into()))
-            }
-        }
+        Ok(Endpoints {
+            overrides: Overrides::from_env(&provider_keys())?,
+        })
     }
 
-    /// Parses `key=url,key=url`. Every URL must be `http` or `https` on a
-    /// loopback IP address (127.0.0.0/8 or ::1).
+    /// Parses `key=url,key=url`, keys being providers' keys. Every URL must
+    /// be `http` or `https` on a loopback IP address (127.0.0.0/8 or ::1).
     pub fn parse_overrides(value: &str) -> Result<Endpoints, LiveError> {
-        let mut overrides = BTreeMap::new();
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (key, url) = entry
-                .split_once('=')
-                .ok_or_else(|| LiveError::Override(format!("{entry:?} is not KEY=URL")))?;
-            let provider = Provider::from_key(key.trim()).ok_or_else(|| {
-                let keys: Vec<_> = Provider::ALL.iter().map(|p| p.key()).collect();
-                LiveError::Override(format!(
-                    "unknown provider {key:?} (expected one of {})",
-                    keys.join(", ")
-                ))
-            })?;
-            let url = url.trim();
-            let parsed = Url::parse(url)
-                .map_err(|e| LiveError::Override(format!("{url:?} is not a URL: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(LiveError::Override(format!("{url:?} is not http or https")));
-            }
-            if !is_loopback(&parsed) {
-                return Err(LiveError::Override(format!(
-                    "{url:?} is refused: overrides may only point at a loopback \
-                     address (127.0.0.1, ::1); they exist for tests"
-                )));
-            }
-            overrides.insert(provider, url.trim_end_matches('/').to_string());
-        }
-        Ok(Endpoints { overrides })
+        Ok(Endpoints {
+            overrides: Overrides::parse(value, &provider_keys())?,
+        })
     }
 
     /// The base URL to use for `provider`.
     pub fn base(&self, provider: Provider) -> &str {
-        match self.overrides.get(&provider) {
-            Some(url) => url,
-            None => official_base(provider),
-        }
+        self.overrides
+            .get(provider.key())
+            .unwrap_or_else(|| official_base(provider))
     }
 
     /// True when any provider is redirected (to a loopback emulator).
     pub fn has_overrides(&self) -> bool {
         !self.overrides.is_empty()
     }
+
+    /// The redirections themselves, for the other users of the variable
+    /// (organisation listings, keyed by the same platform names).
+    pub fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+}
+
+fn provider_keys() -> Vec<&'static str> {
+    Provider::ALL.iter().map(|p| p.key()).collect()
 }
 
 /// The hard-coded official base of each provider. Azure DevOps and
@@ -134,16 +103,6 @@ pub fn official_base(provider: Provider) -> &'static str {
         Provider::Postman => super::postman::BASE,
         Provider::Cratesio => super::cratesio::BASE,
     }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    // Only IP literals: a name, even `localhost`, is resolved by a resolver
-    // patscan does not control.
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    literal.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

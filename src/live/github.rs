@@ -4,10 +4,11 @@
 //! token authenticated but lacks permission; any other 403 (rate limit, a
 //! firewall's page) is unknown.
 
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
 use crate::checksum;
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.github.com";

@@ -5,10 +5,11 @@
 //! it is active; any other 403 is unknown. When the token may read its user,
 //! `GET /api/v4/user` names the owner.
 
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
 use super::support::strings;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official SaaS host. Self-managed instances are not checked: their
 /// host would have to come from the scanned files.

@@ -7,40 +7,16 @@
 //! come from the scanned files, and a token never goes to a host a file
 //! names, so such tokens are `unknown` with that reason.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
-
-use super::http::{Auth, Call, Http};
-use super::support::{self, is_label, MAX_INSTANCES};
-use super::{Provider, Status, Verification};
+use super::support;
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::detect::context::{is_grafana_stack, MAX_INSTANCES};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// Grafana Cloud's domain. Requests go to `https://STACK.grafana.net`; this
 /// constant stands for the provider in `PATSCAN_ENDPOINT_OVERRIDES`.
 pub const BASE: &str = "https://grafana.net";
 const DOMAIN: &str = "grafana.net";
-
-/// Labels of `*.grafana.net` that are Grafana Cloud services (metrics, logs,
-/// traces endpoints), not stacks.
-const SERVICES: &[&str] = &[
-    "www",
-    "api",
-    "grafana",
-    "prometheus",
-    "logs",
-    "tempo",
-    "profiles",
-    "otlp",
-    "alloy",
-    "influx",
-    "graphite",
-    "mimir",
-    "loki",
-    "pyroscope",
-    "faro",
-    "status",
-    "docs",
-];
 
 pub fn accepts(rule_id: &str, token: &str) -> bool {
     rule_id == "grafana-service-account-token" && checksum_holds(token)
@@ -61,37 +37,11 @@ fn checksum_holds(token: &str) -> bool {
     token[38..] == want
 }
 
-/// Grafana Cloud stacks (`STACK.grafana.net`) named near the token.
-pub fn stacks_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
-    let Some(regex) = stack_regex() else {
-        return Vec::new();
-    };
-    support::names_near(regex, buf, start, end, is_stack)
-        .into_iter()
-        .map(|stack| format!("{stack}.{DOMAIN}"))
-        .collect()
-}
-
-fn stack_regex() -> Option<&'static Regex> {
-    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    REGEX
-        .get_or_init(|| Regex::new(r"(?i)https?://([a-z0-9][a-z0-9-]{0,62})\.grafana\.net\b").ok())
-        .as_ref()
-}
-
-fn is_stack(name: &str) -> bool {
-    is_label(name)
-        && !name.contains("-prod-")
-        && !SERVICES
-            .iter()
-            .any(|s| name == *s || name.starts_with(&format!("{s}-")))
-}
-
 /// The stack of a context entry `STACK.grafana.net`, re-checked.
 fn stack_of(entry: &str) -> Option<&str> {
     entry
         .strip_suffix(".grafana.net")
-        .filter(|stack| is_stack(stack))
+        .filter(|stack| is_grafana_stack(stack))
 }
 
 pub fn verify(http: &Http, base: &str, token: &str, context: &[String]) -> Verification {
@@ -154,11 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_grafana_cloud_stacks_are_taken_from_the_context() {
-        let text = b"url: https://acme.grafana.net\npush: https://prometheus-prod-13-prod-us-east-0.grafana.net/api/prom/push\n\
-                     self: https://grafana.acme.internal\nevil: https://acme.grafana.net.evil.example\nT";
-        let end = text.len();
-        assert_eq!(stacks_near(text, end - 1, end), vec!["acme.grafana.net"]);
+    fn stacks_are_rechecked_before_use() {
         assert_eq!(stack_of("acme.grafana.net"), Some("acme"));
         assert_eq!(stack_of("a/b.grafana.net"), None);
         assert_eq!(stack_of("logs-prod-006.grafana.net"), None);

@@ -2,10 +2,11 @@
 //! type. 200 with the account's `id` is active (owner: its e-mail), 401
 //! inactive.
 
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.heroku.com";

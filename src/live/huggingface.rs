@@ -5,9 +5,10 @@
 
 use serde_json::json;
 
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 
 /// The official hub.
 pub const BASE: &str = "https://huggingface.co";

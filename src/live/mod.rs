@@ -1,7 +1,7 @@
 //! Live checks (opt-in, network): ask each token's issuer whether the token
 //! still works, and who it belongs to.
 //!
-//! The policy lives here and in [`http`]; each issuer has its own module with
+//! The policy lives here and in the shared client ([`crate::net`]); each issuer has its own module with
 //! its hard-coded official HTTPS base URL and its reading of the answers.
 //! Three rules shape everything:
 //!
@@ -39,7 +39,6 @@ pub mod github;
 pub mod gitlab;
 pub mod grafana;
 pub mod heroku;
-pub mod http;
 pub mod huggingface;
 pub mod npm;
 pub mod pat_audit;
@@ -59,316 +58,76 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 pub use endpoints::{Endpoints, LiveError};
-pub use http::{Http, Policy};
 
-use crate::finding::{Finding, Secret};
+use crate::model::{Finding, Provider, Secret, Verification};
+use crate::net::{Http, Policy};
 
-/// What an issuer said about a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The issuer accepted the token: it works right now.
-    Active,
-    /// The issuer rejected it unambiguously (revoked, expired, never valid).
-    Inactive,
-    /// No clear answer: not checkable, rate limited, network or server
-    /// trouble, or an answer patscan does not recognise.
-    Unknown,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Inactive => "inactive",
-            Status::Unknown => "unknown",
-        }
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The issuers patscan can check. Their keys name them in
-/// `PATSCAN_ENDPOINT_OVERRIDES` and in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Provider {
-    AzureDevops,
-    Github,
-    Gitlab,
-    Npm,
-    Huggingface,
-    Slack,
-    Grafana,
-    Vercel,
-    Cloudflare,
-    Digitalocean,
-    Sentry,
-    Stripe,
-    Doppler,
-    Shopify,
-    Buildkite,
-    Heroku,
-    Vault,
-    Postman,
-    Cratesio,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 19] = [
-        Provider::AzureDevops,
-        Provider::Github,
-        Provider::Gitlab,
-        Provider::Npm,
-        Provider::Huggingface,
-        Provider::Slack,
-        Provider::Grafana,
-        Provider::Vercel,
-        Provider::Cloudflare,
-        Provider::Digitalocean,
-        Provider::Sentry,
-        Provider::Stripe,
-        Provider::Doppler,
-        Provider::Shopify,
-        Provider::Buildkite,
-        Provider::Heroku,
-        Provider::Vault,
-        Provider::Postman,
-        Provider::Cratesio,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Provider::AzureDevops => "azure-devops",
-            Provider::Github => "github",
-            Provider::Gitlab => "gitlab",
-            Provider::Npm => "npm",
-            Provider::Huggingface => "huggingface",
-            Provider::Slack => "slack",
-            Provider::Grafana => "grafana",
-            Provider::Vercel => "vercel",
-            Provider::Cloudflare => "cloudflare",
-            Provider::Digitalocean => "digitalocean",
-            Provider::Sentry => "sentry",
-            Provider::Stripe => "stripe",
-            Provider::Doppler => "doppler",
-            Provider::Shopify => "shopify",
-            Provider::Buildkite => "buildkite",
-            Provider::Heroku => "heroku",
-            Provider::Vault => "vault",
-            Provider::Postman => "postman",
-            Provider::Cratesio => "crates-io",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.key() == key)
-    }
-
-    /// The issuer that can check this token, if patscan has a live check for
-    /// it. Both the built-in rule id and the token's own shape must agree.
-    pub fn for_token(rule_id: &str, secret: &Secret) -> Option<Provider> {
-        let token = secret.expose();
-        if azure_devops::accepts(rule_id, token) {
-            Some(Provider::AzureDevops)
-        } else if github::accepts(rule_id, token) {
-            Some(Provider::Github)
-        } else if gitlab::accepts(rule_id, token) {
-            Some(Provider::Gitlab)
-        } else if npm::accepts(rule_id, token) {
-            Some(Provider::Npm)
-        } else if huggingface::accepts(rule_id, token) {
-            Some(Provider::Huggingface)
-        } else if slack::accepts(rule_id, token) {
-            Some(Provider::Slack)
-        } else if grafana::accepts(rule_id, token) {
-            Some(Provider::Grafana)
-        } else if vercel::accepts(rule_id, token) {
-            Some(Provider::Vercel)
-        } else if cloudflare::accepts(rule_id, token) {
-            Some(Provider::Cloudflare)
-        } else if digitalocean::accepts(rule_id, token) {
-            Some(Provider::Digitalocean)
-        } else if sentry::accepts(rule_id, token) {
-            Some(Provider::Sentry)
-        } else if stripe::accepts(rule_id, token) {
-            Some(Provider::Stripe)
-        } else if doppler::accepts(rule_id, token) {
-            Some(Provider::Doppler)
-        } else if shopify::accepts(rule_id, token) {
-            Some(Provider::Shopify)
-        } else if buildkite::accepts(rule_id, token) {
-            Some(Provider::Buildkite)
-        } else if heroku::accepts(rule_id, token) {
-            Some(Provider::Heroku)
-        } else if vault::accepts(rule_id, token) {
-            Some(Provider::Vault)
-        } else if postman::accepts(rule_id, token) {
-            Some(Provider::Postman)
-        } else if cratesio::accepts(rule_id, token) {
-            Some(Provider::Cratesio)
-        } else {
-            None
-        }
-    }
-}
-
-/// The result of a live check, as every report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verification {
-    pub status: Status,
-    /// The issuer asked (`github`, `azure-devops`, …); absent when no check
-    /// exists for the rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
-    /// Why the status is what it is, in words (always set unless `active`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// User name, login or e-mail address of the token's owner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scopes: Vec<String>,
-    /// Expiry as the issuer states it (its own date format).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// Organisation, team or workspace the token works in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organisation: Option<String>,
-    /// The request that decided the status (method and URL, never the
-    /// token) and its HTTP status, so a result can be reproduced by hand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
-    /// How bad the leak is, from what the check learnt (active tokens
-    /// only; see [`severity`] and the README's mapping).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<severity::Severity>,
-    /// Why that severity: the scope, role or area that decided it, or the
-    /// stated default when the check cannot see permissions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity_basis: Option<String>,
-    /// The issuer's answer shows the token never expires.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub no_expiry: bool,
-    /// Days from the check to `expires_at` (negative once past).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in_days: Option<i64>,
-    /// Azure DevOps with `--blast-radius`: what the token reaches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<blast_radius::Access>,
-    /// Azure DevOps: the owner's subject descriptor, which the Token
-    /// Administration API needs to list their PATs. Not reported.
-    #[serde(skip)]
-    pub owner_descriptor: Option<String>,
-}
-
-impl Verification {
-    pub fn new(status: Status, provider: Provider) -> Verification {
-        Verification {
-            provider: Some(provider.key().to_string()),
-            ..Verification::bare(status)
-        }
-    }
-
-    fn bare(status: Status) -> Verification {
-        Verification {
-            status,
-            provider: None,
-            reason: None,
-            owner: None,
-            scopes: Vec::new(),
-            expires_at: None,
-            organisation: None,
-            endpoint: None,
-            http_status: None,
-            severity: None,
-            severity_basis: None,
-            no_expiry: false,
-            expires_in_days: None,
-            access: None,
-            owner_descriptor: None,
-        }
-    }
-
-    pub fn unknown(provider: Provider, reason: impl Into<String>) -> Verification {
-        Verification::new(Status::Unknown, provider).with_reason(reason)
-    }
-
-    /// For findings of rules without a live check.
-    pub fn not_checkable(rule_id: &str) -> Verification {
-        Verification::bare(Status::Unknown)
-            .with_reason(format!("patscan has no live check for {rule_id}"))
-    }
-
-    pub fn with_reason(mut self, reason: impl Into<String>) -> Verification {
-        self.reason = Some(reason.into());
-        self
-    }
-
-    /// Removes any trace of `token` from the free-text fields: a last line
-    /// of defence should an issuer echo the credential back.
-    fn scrubbed(mut self, token: &str) -> Verification {
-        let scrub = |field: &mut Option<String>| {
-            if let Some(text) = field {
-                if !token.is_empty() && text.contains(token) {
-                    *text = text.replace(token, "[token]");
-                }
-            }
-        };
-        scrub(&mut self.reason);
-        scrub(&mut self.owner);
-        scrub(&mut self.expires_at);
-        scrub(&mut self.organisation);
-        scrub(&mut self.endpoint);
-        scrub(&mut self.severity_basis);
-        self.scopes.retain(|s| !s.contains(token));
-        self
-    }
-}
-
-/// What live checks attach to a finding: context the scanner saw around
-/// the token, and the verification once done.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveInfo {
-    /// The instances named near the token, for issuers whose tokens work on
-    /// one instance only: Azure DevOps organisations (`dev.azure.com/ORG`,
-    /// `ORG.visualstudio.com`; organisation-scoped PATs can only be checked
-    /// there), Grafana Cloud stacks (`STACK.grafana.net`), Shopify shops
-    /// (`SHOP.myshopify.com`), Vault addresses (`VAULT_ADDR=https://…`) and
-    /// Cloudflare account ids (for account API tokens).
-    /// Each issuer's module checks its entries again before use.
-    pub organisations: Vec<String>,
-    pub verification: Option<Verification>,
-}
-
-/// What the scanner records around a token for a later live check. Cheap,
-/// and only does work for rules that need context.
-pub fn context_for(rule_id: &str, buf: &[u8], start: usize, end: usize) -> LiveInfo {
-    let organisations = if rule_id.starts_with("azure-devops") {
-        azure_devops::organisations_near(buf, start, end)
-    } else if rule_id == "grafana-service-account-token" {
-        grafana::stacks_near(buf, start, end)
-    } else if rule_id.starts_with("shopify-") {
-        shopify::shops_near(buf, start, end)
-    } else if rule_id.starts_with("vault-") {
-        vault::addresses_near(buf, start, end)
-    } else if rule_id == "cloudflare-account-api-token" {
-        cloudflare::accounts_near(buf, start, end)
+/// The issuer that can check this token, if patscan has a live check for
+/// it. Both the built-in rule id and the token's own shape must agree.
+pub fn provider_for(rule_id: &str, secret: &Secret) -> Option<Provider> {
+    let token = secret.expose();
+    if azure_devops::accepts(rule_id, token) {
+        Some(Provider::AzureDevops)
+    } else if github::accepts(rule_id, token) {
+        Some(Provider::Github)
+    } else if gitlab::accepts(rule_id, token) {
+        Some(Provider::Gitlab)
+    } else if npm::accepts(rule_id, token) {
+        Some(Provider::Npm)
+    } else if huggingface::accepts(rule_id, token) {
+        Some(Provider::Huggingface)
+    } else if slack::accepts(rule_id, token) {
+        Some(Provider::Slack)
+    } else if grafana::accepts(rule_id, token) {
+        Some(Provider::Grafana)
+    } else if vercel::accepts(rule_id, token) {
+        Some(Provider::Vercel)
+    } else if cloudflare::accepts(rule_id, token) {
+        Some(Provider::Cloudflare)
+    } else if digitalocean::accepts(rule_id, token) {
+        Some(Provider::Digitalocean)
+    } else if sentry::accepts(rule_id, token) {
+        Some(Provider::Sentry)
+    } else if stripe::accepts(rule_id, token) {
+        Some(Provider::Stripe)
+    } else if doppler::accepts(rule_id, token) {
+        Some(Provider::Doppler)
+    } else if shopify::accepts(rule_id, token) {
+        Some(Provider::Shopify)
+    } else if buildkite::accepts(rule_id, token) {
+        Some(Provider::Buildkite)
+    } else if heroku::accepts(rule_id, token) {
+        Some(Provider::Heroku)
+    } else if vault::accepts(rule_id, token) {
+        Some(Provider::Vault)
+    } else if postman::accepts(rule_id, token) {
+        Some(Provider::Postman)
+    } else if cratesio::accepts(rule_id, token) {
+        Some(Provider::Cratesio)
     } else {
-        Vec::new()
-    };
-    LiveInfo {
-        organisations,
-        verification: None,
+        None
     }
+}
+
+/// Removes any trace of `token` from a verification's free-text fields: a
+/// last line of defence should an issuer echo the credential back.
+fn scrubbed(mut v: Verification, token: &str) -> Verification {
+    let scrub = |field: &mut Option<String>| {
+        if let Some(text) = field {
+            if !token.is_empty() && text.contains(token) {
+                *text = text.replace(token, "[token]");
+            }
+        }
+    };
+    scrub(&mut v.reason);
+    scrub(&mut v.owner);
+    scrub(&mut v.expires_at);
+    scrub(&mut v.organisation);
+    scrub(&mut v.endpoint);
+    scrub(&mut v.severity_basis);
+    v.scopes.retain(|s| !s.contains(token));
+    v
 }
 
 /// How to verify: concurrency plus the HTTP policy.
@@ -409,7 +168,7 @@ pub fn verify_findings(
     let mut job_of: BTreeMap<(Provider, &str), usize> = BTreeMap::new();
     let mut assignment: Vec<Option<usize>> = Vec::with_capacity(findings.len());
     for finding in findings.iter() {
-        let Some(provider) = Provider::for_token(&finding.rule_id, &finding.secret) else {
+        let Some(provider) = provider_for(&finding.rule_id, &finding.secret) else {
             assignment.push(None);
             continue;
         };
@@ -504,22 +263,9 @@ fn check(http: &Http, endpoints: &Endpoints, job: &Job, blast_radius: bool) -> V
         Provider::Postman => postman::verify(http, base, token),
         Provider::Cratesio => cratesio::verify(http, base, token),
     };
-    let mut verification = verification.scrubbed(token);
+    let mut verification = scrubbed(verification, token);
     severity::apply(job.provider, token, &mut verification, severity::today());
     verification
-}
-
-/// Counts per status, for summaries.
-pub fn tally(findings: &[Finding]) -> Option<BTreeMap<Status, usize>> {
-    let mut counts = BTreeMap::new();
-    let mut any = false;
-    for finding in findings {
-        if let Some(v) = &finding.live.verification {
-            any = true;
-            *counts.entry(v.status).or_insert(0) += 1;
-        }
-    }
-    any.then_some(counts)
 }
 
 #[cfg(test)]
@@ -532,12 +278,12 @@ mod tests {
         let mut rng = TokenRng::new(5);
         let ghp = Secret::new(generate("github-classic-pat", &mut rng).unwrap());
         assert_eq!(
-            Provider::for_token("github-classic-pat", &ghp),
+            provider_for("github-classic-pat", &ghp),
             Some(Provider::Github)
         );
         // A rule id patscan does not ship (a custom rule) never verifies,
         // whatever it matched.
-        assert_eq!(Provider::for_token("my-custom-rule", &ghp), None);
+        assert_eq!(provider_for("my-custom-rule", &ghp), None);
         // A built-in id with text of another shape does not either.
         let mut broken = ghp.expose().to_string();
         broken.pop();
@@ -547,14 +293,14 @@ mod tests {
             'A'
         });
         assert_eq!(
-            Provider::for_token("github-classic-pat", &Secret::new(broken)),
+            provider_for("github-classic-pat", &Secret::new(broken)),
             None
         );
         let npm = Secret::new(generate("npm-token", &mut rng).unwrap());
-        assert_eq!(Provider::for_token("github-classic-pat", &npm), None);
-        assert_eq!(Provider::for_token("npm-token", &npm), Some(Provider::Npm));
+        assert_eq!(provider_for("github-classic-pat", &npm), None);
+        assert_eq!(provider_for("npm-token", &npm), Some(Provider::Npm));
         let slack = Secret::new("xoxb-1234567890-1234567890-abc/../evil".into());
-        assert_eq!(Provider::for_token("slack-bot-token", &slack), None);
+        assert_eq!(provider_for("slack-bot-token", &slack), None);
     }
 
     #[test]
@@ -581,11 +327,11 @@ mod tests {
             let mut rng = TokenRng::new(seed);
             for (rule, provider) in cases {
                 let t = Secret::new(generate(rule, &mut rng).unwrap());
-                assert_eq!(Provider::for_token(rule, &t), Some(provider), "{rule}");
-                assert_eq!(Provider::for_token("my-custom-rule", &t), None);
+                assert_eq!(provider_for(rule, &t), Some(provider), "{rule}");
+                assert_eq!(provider_for("my-custom-rule", &t), None);
                 // One byte that no issuer's shape allows.
                 let bent = Secret::new(format!("{}/", t.expose()));
-                assert_eq!(Provider::for_token(rule, &bent), None, "{rule}");
+                assert_eq!(provider_for(rule, &bent), None, "{rule}");
             }
         }
         // Kinds without a read-only check are not sent anywhere.
@@ -600,22 +346,21 @@ mod tests {
             "grafana-cloud-token",
         ] {
             let t = Secret::new(generate(rule, &mut rng).unwrap());
-            assert_eq!(Provider::for_token(rule, &t), None, "{rule}");
+            assert_eq!(provider_for(rule, &t), None, "{rule}");
         }
         // A Grafana token whose checksum fails is not a Grafana token.
         let bad = Secret::new(
             crate::tokengen::corrupt("grafana-service-account-token", &mut rng).unwrap(),
         );
-        assert_eq!(
-            Provider::for_token("grafana-service-account-token", &bad),
-            None
-        );
+        assert_eq!(provider_for("grafana-service-account-token", &bad), None);
     }
 
     #[test]
     fn scrubbing_removes_an_echoed_token() {
-        let v = Verification::unknown(Provider::Github, "server said SECRET123 is bad")
-            .scrubbed("SECRET123");
+        let v = scrubbed(
+            Verification::unknown(Provider::Github, "server said SECRET123 is bad"),
+            "SECRET123",
+        );
         assert_eq!(v.reason.as_deref(), Some("server said [token] is bad"));
     }
 }

@@ -1,10 +1,11 @@
 //! npm: `GET /-/whoami` with the token as Bearer. 200 with a `username` is
 //! active; 401 is inactive.
 
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
 use crate::checksum;
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official registry.
 pub const BASE: &str = "https://registry.npmjs.org";

@@ -1,9 +1,10 @@
 //! Postman: `GET /me` with the key in `X-Api-Key`. 200 with a `user` is
 //! active (owner: user name or e-mail), 401 inactive.
 
-use super::http::{Auth, Call, Http};
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.getpostman.com";

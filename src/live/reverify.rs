@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{LiveError, LiveInfo, Status};
-use crate::finding::{fingerprint, Finding, Origin, Secret};
-use crate::rules::Confidence;
+use super::LiveError;
+use crate::model::Confidence;
+use crate::model::{fingerprint, Finding, Origin, Secret};
+use crate::model::{LiveInfo, Status};
 use crate::scan::{Problem, ScanReport, Summary};
 
 /// Either shape of `--format json`: grouped by secret (the default) or one

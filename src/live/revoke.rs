@@ -21,13 +21,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::http::{Answer, Call, Failure};
 use super::{
     azure_devops, buildkite, cloudflare, cratesio, digitalocean, doppler, github, gitlab, heroku,
-    huggingface, npm, slack, vault, vercel, Endpoints, Http, LiveError, Provider, Status,
-    Verification,
+    huggingface, npm, slack, vault, vercel, Endpoints, LiveError,
 };
-use crate::finding::{Finding, Secret};
+use crate::model::{Finding, Provider, Secret, Status, Verification};
+use crate::net::{Answer, Call, Failure, Http};
 
 /// What one revocation request came to.
 #[derive(Debug, Clone)]
@@ -737,9 +736,10 @@ fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Origin;
-    use crate::live::{LiveInfo, Policy};
-    use crate::rules::Confidence;
+    use crate::model::Confidence;
+    use crate::model::LiveInfo;
+    use crate::model::Origin;
+    use crate::net::Policy;
     use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,9 +8,10 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::http::{Auth, Call, Http};
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official SaaS host.
 pub const BASE: &str = "https://sentry.io";

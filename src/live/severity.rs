@@ -21,35 +21,7 @@
 //!
 //! Only active tokens get a severity: a revoked token can do nothing.
 
-use serde::{Deserialize, Serialize};
-
-use super::{Provider, Status, Verification};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::model::{Provider, Severity, Status, Verification};
 
 /// A severity and the words that justify it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +123,7 @@ pub fn assess(provider: Provider, token: &str, v: &Verification) -> Assessment {
             "a Heroku API key acts as its account, with every permission the account has",
         ),
         Provider::AzureDevops => match &v.access {
-            Some(access) => access.assessment(),
+            Some(access) => super::blast_radius::assessment(access),
             None => Assessment::unseen(
                 "an Azure DevOps PAT cannot read its own scopes (add --blast-radius to probe \
                  what it reaches)",

@@ -5,13 +5,11 @@
 //! scopes reported), 401 inactive. Without a shop name it is `unknown`.
 //! Shared secrets (`shpss_`) are not access tokens and are not checked.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
-
-use super::http::{Auth, Call, Http};
-use super::support::{self, is_label, MAX_INSTANCES};
-use super::{Provider, Status, Verification};
+use super::support;
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::detect::context::{is_label, MAX_INSTANCES};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// Shopify's shop domain. Requests go to `https://SHOP.myshopify.com`; this
 /// constant stands for the provider in `PATSCAN_ENDPOINT_OVERRIDES`.
@@ -27,28 +25,6 @@ pub fn accepts(rule_id: &str, token: &str) -> bool {
         _ => return false,
     };
     support::shaped(token, prefix, 32..=32, |b| b.is_ascii_hexdigit())
-}
-
-/// Shops (`SHOP.myshopify.com`) named near the token.
-pub fn shops_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
-    let Some(regex) = shop_regex() else {
-        return Vec::new();
-    };
-    support::names_near(regex, buf, start, end, |name| {
-        is_label(name) && name != "www"
-    })
-    .into_iter()
-    .map(|shop| format!("{shop}.{DOMAIN}"))
-    .collect()
-}
-
-fn shop_regex() -> Option<&'static Regex> {
-    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    REGEX
-        .get_or_init(|| {
-            Regex::new(r"(?i)(?:^|[^A-Za-z0-9.-])([a-z0-9][a-z0-9-]{0,62})\.myshopify\.com\b").ok()
-        })
-        .as_ref()
 }
 
 fn shop_of(entry: &str) -> Option<&str> {
@@ -124,12 +100,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shops_come_only_from_myshopify_hosts() {
-        let text = b"shop: acme-store.myshopify.com\nother: evil.example/x.myshopify.com.evil\nT";
-        let end = text.len();
-        let shops = shops_near(text, end - 1, end);
-        assert_eq!(shops[0], "acme-store.myshopify.com");
-        assert!(shops.iter().all(|s| shop_of(s).is_some()));
+    fn shops_are_rechecked_before_use() {
+        assert_eq!(shop_of("acme-store.myshopify.com"), Some("acme-store"));
         assert_eq!(shop_of("a:1.myshopify.com"), None);
+        assert_eq!(shop_of("evil.example/x.myshopify.com"), None);
     }
 }

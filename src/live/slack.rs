@@ -4,9 +4,10 @@
 //! `account_inactive` or `not_authed` is inactive; any other error code is
 //! unknown with that code as the reason.
 
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 use reqwest::Method;
 
 /// The official Web API host.

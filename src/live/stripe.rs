@@ -3,9 +3,10 @@
 //! reported); 401 is inactive; a JSON 403 is a restricted key that
 //! authenticated but may not read the account, so active.
 
-use super::http::{Auth, Call, Http};
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.stripe.com";

@@ -5,16 +5,66 @@
 
 use std::ops::RangeInclusive;
 
-use regex::bytes::Regex;
 use serde_json::Value;
 
-use super::http::Answer;
-use super::{Provider, Status, Verification};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Answer, Failure};
 
-/// Bytes searched on each side of a token for the instance it belongs to.
-pub const CONTEXT_WINDOW: usize = 2048;
-/// Instances checked per token at most: bounds the requests per token.
-pub const MAX_INSTANCES: usize = 3;
+/// An answer of the shared client read as a verification: the HTTP layer
+/// moves bytes and knows nothing of what a token's status is.
+pub trait AnswerVerdict {
+    /// A verification carrying this answer's endpoint and status.
+    fn verification(&self, status: Status, provider: Provider) -> Verification;
+    /// The `unknown` result for any answer a provider does not recognise,
+    /// with the most useful reason patscan can give.
+    fn unexpected(&self, provider: Provider) -> Verification;
+}
+
+impl AnswerVerdict for Answer {
+    fn verification(&self, status: Status, provider: Provider) -> Verification {
+        let mut v = Verification::new(status, provider);
+        v.endpoint = Some(self.endpoint.clone());
+        v.http_status = Some(self.status);
+        v
+    }
+
+    fn unexpected(&self, provider: Provider) -> Verification {
+        let reason = match self.status {
+            429 => match self.retry_after() {
+                Some(wait) => format!(
+                    "rate limited (HTTP 429, retry after {}s); try again later",
+                    wait.as_secs()
+                ),
+                None => "rate limited (HTTP 429); try again later".to_string(),
+            },
+            s @ 500..=599 => format!("server error (HTTP {s})"),
+            s if self.is_html() => format!(
+                "an HTML page instead of the API's JSON (HTTP {s}): a sign-in page, \
+                 proxy or firewall answered"
+            ),
+            s @ 300..=399 => {
+                format!("redirected (HTTP {s}); patscan never follows a redirect with a token")
+            }
+            s => format!("unexpected answer (HTTP {s})"),
+        };
+        self.verification(Status::Unknown, provider)
+            .with_reason(reason)
+    }
+}
+
+/// A request that got no answer, read as an `unknown` verification whose
+/// reason is the failure's fixed words.
+pub trait FailureVerdict {
+    fn verification(&self, provider: Provider, call: &str) -> Verification;
+}
+
+impl FailureVerdict for Failure {
+    fn verification(&self, provider: Provider, call: &str) -> Verification {
+        let mut v = Verification::unknown(provider, self.to_string());
+        v.endpoint = Some(call.to_string());
+        v
+    }
+}
 
 /// Whether `token` is `prefix` followed by a body whose length is in `body`
 /// and whose every byte passes `ok`: the issuer's shape, checked before
@@ -69,45 +119,6 @@ pub fn rejected(answer: &Answer, provider: Provider, issuer: &str) -> Verificati
         ))
 }
 
-/// Instance names captured by group 1 of `regex` within [`CONTEXT_WINDOW`]
-/// bytes of `start..end`, lower-cased, first seen first, at most
-/// [`MAX_INSTANCES`], each passing `keep`.
-pub fn names_near(
-    regex: &Regex,
-    buf: &[u8],
-    start: usize,
-    end: usize,
-    keep: impl Fn(&str) -> bool,
-) -> Vec<String> {
-    let from = start.saturating_sub(CONTEXT_WINDOW);
-    let to = end.saturating_add(CONTEXT_WINDOW).min(buf.len());
-    let mut names: Vec<String> = Vec::new();
-    let Some(window) = buf.get(from..to) else {
-        return names;
-    };
-    for caps in regex.captures_iter(window) {
-        let Some(name) = caps.get(1) else { continue };
-        let name = String::from_utf8_lossy(name.as_bytes()).to_ascii_lowercase();
-        if keep(&name) && !names.contains(&name) {
-            names.push(name);
-        }
-        if names.len() == MAX_INSTANCES {
-            break;
-        }
-    }
-    names
-}
-
-/// A DNS label: letters, digits and inner hyphens, 1 to 63 characters.
-/// Checked again before a name goes into a URL.
-pub fn is_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
 /// One token checked on several instances (the ones named near it): active
 /// if any accepts it, inactive only if every one rejected it, otherwise the
 /// first unclear answer.
@@ -131,13 +142,5 @@ mod tests {
         assert!(!shaped("ab_123", "ab_", 2..=2, alnum));
         assert!(!shaped("ab_1/", "ab_", 2..=2, alnum));
         assert!(!shaped("xb_12", "ab_", 2..=2, alnum));
-    }
-
-    #[test]
-    fn labels_exclude_anything_that_could_change_the_host() {
-        assert!(is_label("acme-store"));
-        for bad in ["", "-a", "a-", "a.b", "a/b", "a@b", "a:1"] {
-            assert!(!is_label(bad), "{bad}");
-        }
     }
 }

@@ -7,14 +7,12 @@
 //! valid one without the default policy; only a 403 that says
 //! `invalid token` is inactive, a bare `permission denied` is unknown.
 
-use std::sync::OnceLock;
-
-use regex::bytes::Regex;
-
-use super::http::{Auth, Call, Http};
 use super::revoke::Attempt;
-use super::support::{self, strings, text, MAX_INSTANCES};
-use super::{Provider, Status, Verification};
+use super::support::{self, strings, text};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::detect::context::{vault_address, MAX_INSTANCES};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Call, Http};
 
 /// No host of its own: requests go to the `VAULT_ADDR` found near the token.
 /// This reserved name (it never resolves) stands for the provider in
@@ -35,45 +33,10 @@ pub fn revocable(rule_id: &str, token: &str) -> bool {
     rule_id == "vault-service-token" && accepts(rule_id, token)
 }
 
-/// `https://host[:port]` values of `VAULT_ADDR` assignments near the token.
-pub fn addresses_near(buf: &[u8], start: usize, end: usize) -> Vec<String> {
-    let Some(regex) = addr_regex() else {
-        return Vec::new();
-    };
-    support::names_near(regex, buf, start, end, |a| address(a).is_some())
-}
-
-fn addr_regex() -> Option<&'static Regex> {
-    static REGEX: OnceLock<Option<Regex>> = OnceLock::new();
-    REGEX
-        .get_or_init(|| {
-            Regex::new(
-                r#"(?i)\bVAULT_ADDR["']?\s*[:=]\s*["']?(https://[a-z0-9.-]{1,253}(?::[0-9]{1,5})?)(?:[/"'\s]|$)"#,
-            )
-            .ok()
-        })
-        .as_ref()
-}
-
-/// A context entry, re-checked: `https://` and a host name or address with
-/// an optional port, nothing else (no user info, path or query).
-fn address(entry: &str) -> Option<&str> {
-    let rest = entry.strip_prefix("https://")?;
-    let (host, port) = match rest.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (rest, None),
-    };
-    let host_ok = !host.is_empty() && host.len() <= 253 && host.split('.').all(support::is_label);
-    let port_ok = port.map_or(true, |p| {
-        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
-    });
-    (host_ok && port_ok).then_some(entry)
-}
-
 fn addresses(base: &str, context: &[String]) -> Vec<String> {
     context
         .iter()
-        .filter_map(|e| address(e))
+        .filter_map(|e| vault_address(e))
         .take(MAX_INSTANCES)
         // Under a test override every address is the emulator.
         .map(|a| {
@@ -181,30 +144,5 @@ pub fn describe_revocation(base: &str, context: &[String]) -> String {
     match addresses(base, context).first() {
         Some(addr) => format!("POST {addr}/v1/auth/token/revoke-self (the token revokes itself)"),
         None => "nothing: no VAULT_ADDR=https://… near the token".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_vault_addresses_set_near_the_token_count() {
-        let text = b"export VAULT_ADDR=https://vault.acme.example:8200\nVAULT_ADDR=http://127.0.0.1:8200\n\
-                     VAULT_ADDR: \"https://user@evil.example\"\nT";
-        let end = text.len();
-        assert_eq!(
-            addresses_near(text, end - 1, end),
-            vec!["https://vault.acme.example:8200"]
-        );
-        for bad in [
-            "http://vault.acme.example",
-            "https://a@b.example",
-            "https://vault.example/x",
-            "https://vault.example:80x",
-            "https://",
-        ] {
-            assert!(address(bad).is_none(), "{bad}");
-        }
     }
 }

@@ -6,10 +6,11 @@
 //! whose `active` decides. AI Gateway keys (`vck_`) have no read-only check
 //! (only a paid completion), so they are not checked.
 
-use super::http::{Auth, Body, Call, Http};
 use super::revoke::Attempt;
 use super::support::{self, text};
-use super::{Provider, Status, Verification};
+use super::support::{AnswerVerdict as _, FailureVerdict as _};
+use crate::model::{Provider, Status, Verification};
+use crate::net::{Auth, Body, Call, Http};
 
 /// The official API host.
 pub const BASE: &str = "https://api.vercel.com";

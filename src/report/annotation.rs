@@ -6,10 +6,10 @@
 
 use super::group::group;
 use super::ReportContext;
-use crate::finding::Finding;
-use crate::live::Status;
+use crate::model::Confidence;
+use crate::model::Finding;
+use crate::model::Status;
 use crate::relpath::relative_path;
-use crate::rules::Confidence;
 use crate::scan::ScanReport;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +112,8 @@ fn annotation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, Secret};
-    use crate::live::{Provider, Verification};
+    use crate::model::{Origin, Secret};
+    use crate::model::{Provider, Verification};
     use crate::scan::{finish, Tally};
     use crate::tokengen::{generate, TokenRng};
 
@@ -143,7 +143,7 @@ mod tests {
             encoding: None,
             line_hash: None,
             allowed_by: None,
-            live: crate::live::LiveInfo {
+            live: crate::model::LiveInfo {
                 organisations: Vec::new(),
                 verification: Some(Verification::new(Status::Active, Provider::Huggingface)),
             },

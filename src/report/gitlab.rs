@@ -15,10 +15,11 @@ use sha2::{Digest, Sha256};
 
 use super::group::group;
 use super::ReportContext;
-use crate::finding::Finding;
-use crate::live::Status;
+use crate::model::Confidence;
+use crate::model::Finding;
+use crate::model::Status;
 use crate::relpath::relative_path;
-use crate::rules::{Confidence, RuleSpec};
+use crate::rules::RuleSpec;
 use crate::scan::ScanReport;
 
 /// The version of GitLab's security report schemas the report follows

@@ -9,9 +9,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 pub use crate::civil_time::epoch_seconds;
-use crate::finding::{CommitMeta, Finding};
-use crate::live::{Status, Verification};
-use crate::rules::Confidence;
+use crate::model::Confidence;
+use crate::model::{CommitMeta, Finding};
+use crate::model::{Status, Verification};
 
 /// One distinct secret and every place it was found.
 pub struct SecretGroup<'a> {
@@ -128,7 +128,7 @@ fn appearance(position: usize, finding: &Finding) -> (i64, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, Secret};
+    use crate::model::{Origin, Secret};
 
     fn finding(rule: &str, secret: &str, path: &str, confidence: Confidence) -> Finding {
         Finding {

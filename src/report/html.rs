@@ -26,8 +26,8 @@ use self::escape::{script_safe_json, Esc};
 use super::group::{group, verification_counts, SecretGroup};
 use super::json::JsonSecret;
 use super::{RenderOptions, ReportContext};
-use crate::finding::Finding;
-use crate::live::{Status, Verification};
+use crate::model::Finding;
+use crate::model::{Status, Verification};
 use crate::rules::{RuleSet, RuleSpec};
 use crate::scan::ScanReport;
 
@@ -536,8 +536,8 @@ fn write_problems(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, Secret};
-    use crate::rules::Confidence;
+    use crate::model::Confidence;
+    use crate::model::{Origin, Secret};
     use std::path::PathBuf;
 
     fn finding(rule: &str, secret: &str, status: Option<Status>) -> Finding {
@@ -558,9 +558,9 @@ mod tests {
             encoding: None,
             line_hash: None,
             allowed_by: None,
-            live: crate::live::LiveInfo {
+            live: crate::model::LiveInfo {
                 verification: status.map(|status| {
-                    let mut v = Verification::new(status, crate::live::Provider::Github)
+                    let mut v = Verification::new(status, crate::model::Provider::Github)
                         .with_reason("<b>bad</b> credentials");
                     v.scopes = vec!["repo".into()];
                     v

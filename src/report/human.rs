@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use super::group::{group, verification_counts, SecretGroup};
 use super::printable::printable;
 use super::RenderOptions;
-use crate::finding::{Finding, Origin};
-use crate::live::{Status, Verification};
+use crate::model::{Finding, Origin};
+use crate::model::{Status, Verification};
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
 
@@ -239,8 +239,8 @@ fn short(id: &str) -> &str {
 
 /// What an organisation scan did with the repositories: counts by status,
 /// then the skipped ones by name (failures are also warnings).
-fn write_organisation(org: &crate::source::org::OrgSummary, out: &mut dyn Write) -> io::Result<()> {
-    use crate::source::org::RepoStatus;
+fn write_organisation(org: &crate::model::OrgSummary, out: &mut dyn Write) -> io::Result<()> {
+    use crate::model::RepoStatus;
     let mut counts: std::collections::BTreeMap<RepoStatus, usize> = Default::default();
     for repo in &org.repositories {
         *counts.entry(repo.status).or_insert(0) += 1;

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::group::{group, verification_counts, SecretGroup};
 use super::RenderOptions;
-use crate::finding::{Finding, Origin, Repository};
-use crate::live::{self, Status, Verification};
+use crate::model::{self, Status, Verification};
+use crate::model::{Finding, Origin, Repository};
 use crate::scan::{Problem, ScanReport, Summary};
 
 /// A finding as JSON shows it, one row per place (`--ungrouped`, JSONL).
@@ -271,7 +271,7 @@ pub fn write(report: &ScanReport, options: RenderOptions, out: &mut dyn Write) -
                 .collect(),
             problems: &report.problems,
             summary: &report.summary,
-            verification_summary: live::tally(&report.findings),
+            verification_summary: model::tally(&report.findings),
         };
         serde_json::to_writer_pretty(&mut *out, &document)?;
     } else {

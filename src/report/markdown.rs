@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use super::group::{group, verification_counts, SecretGroup};
 use super::ReportContext;
-use crate::live::Status;
+use crate::model::Status;
 use crate::relpath::relative_path;
 use crate::rules::RuleSpec;
 use crate::scan::ScanReport;
@@ -119,9 +119,8 @@ fn row(
         .map(|s| super::rules::family(s))
         .unwrap_or("other");
     // As the annotations name it: relative to the scanned root.
-    let place = |f: &crate::finding::Finding| {
-        code(&format!("{}:{}", relative_path(&f.path, roots), f.line))
-    };
+    let place =
+        |f: &crate::model::Finding| code(&format!("{}:{}", relative_path(&f.path, roots), f.line));
     let mut places = place(first);
     match secret.occurrences.len() {
         1 => {}

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::html::escape::Esc;
 use super::html::write_head;
-use crate::live::pat_audit::{AuditReport, AuditToken};
+use crate::model::{AuditReport, AuditToken};
 
 /// The audit's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -2,8 +2,7 @@
 //! and, for Azure DevOps with `--blast-radius`, what it reaches. One place,
 //! so the human, HTML and Markdown outputs say the same thing.
 
-use crate::live::blast_radius::Access;
-use crate::live::Verification;
+use crate::model::{Access, Verification};
 
 /// `critical (scope repo)`, when the token got a severity.
 pub fn severity(v: &Verification) -> Option<String> {

@@ -21,10 +21,11 @@ use serde_sarif::sarif::{
 };
 
 use super::{RenderOptions, ReportContext};
-use crate::finding::Finding;
-use crate::live::severity::Severity;
+use crate::model::Confidence;
+use crate::model::Finding;
+use crate::model::Severity;
 use crate::relpath::relative_path;
-use crate::rules::{Confidence, RuleSpec};
+use crate::rules::RuleSpec;
 use crate::scan::ScanReport;
 
 /// The `$schema` GitHub's documentation uses.
@@ -348,7 +349,7 @@ fn live_severity(finding: &Finding) -> Option<Severity> {
         .live
         .verification
         .as_ref()
-        .filter(|v| v.status == crate::live::Status::Active)
+        .filter(|v| v.status == crate::model::Status::Active)
         .and_then(|v| v.severity)
 }
 
@@ -495,7 +496,7 @@ fn result(
         .build();
     let validated = finding.validation_words();
     let verification = finding.live.verification.as_ref();
-    let live = verification.is_some_and(|v| v.status == crate::live::Status::Active);
+    let live = verification.is_some_and(|v| v.status == crate::model::Status::Active);
     let message = format!(
         "{}{} found: {} ({validated}, {} confidence). Revoke it, then remove it from the code.",
         if live { "LIVE TOKEN: " } else { "" },
@@ -602,7 +603,7 @@ fn artifact_uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Origin, Secret};
+    use crate::model::{Origin, Secret};
     use crate::scan::{finish, Tally};
     use crate::tokengen::{generate, TokenRng};
 

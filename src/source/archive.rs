@@ -15,35 +15,9 @@ use std::cell::Cell;
 use std::io::{self, Cursor, Read, Seek};
 use std::rc::Rc;
 
-use crate::finding::{Finding, Origin};
-use crate::scan::Problem;
+use crate::model::{Finding, Origin};
+use crate::scan::{ArchiveLimits, ArchiveTally, Problem};
 use crate::scanner::{Outcome, Scanner};
-
-/// Bounds on what one top-level archive may make patscan read.
-#[derive(Debug, Clone, Copy)]
-pub struct ArchiveLimits {
-    /// Archives inside archives are opened down to this depth (1: only the
-    /// top-level archive's members).
-    pub max_depth: usize,
-    pub max_members: usize,
-    pub max_member_bytes: u64,
-    pub max_total_bytes: u64,
-    /// Uncompressed bytes per compressed byte beyond which a stream is a
-    /// bomb, not data. Ordinary text compresses 3 to 10 times.
-    pub max_ratio: u64,
-}
-
-impl Default for ArchiveLimits {
-    fn default() -> Self {
-        ArchiveLimits {
-            max_depth: 2,
-            max_members: 100_000,
-            max_member_bytes: 256 << 20,
-            max_total_bytes: 4 << 30,
-            max_ratio: 200,
-        }
-    }
-}
 
 /// Archive formats patscan opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,15 +50,6 @@ pub fn kind_of(name: &str) -> Option<Kind> {
     } else {
         None
     }
-}
-
-/// What scanning one top-level archive produced, besides findings.
-#[derive(Debug, Default)]
-pub struct ArchiveTally {
-    pub members_scanned: u64,
-    pub bytes_scanned: u64,
-    pub binary_members: u64,
-    pub problems: Vec<Problem>,
 }
 
 /// Scans a top-level archive. `compressed_size` is the archive's size on

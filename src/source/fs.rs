@@ -6,16 +6,72 @@ use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use ignore::{WalkBuilder, WalkState};
 
 use crate::cache::entry::{Entry, Outcome as Cached};
 use crate::cache::files::{self, FileCache, FileEntry, Stamp};
-use crate::finding::{Finding, Origin};
+use crate::cache::CacheSetting;
+use crate::error::ScanError;
+use crate::model::{Finding, Origin};
+use crate::progress::Progress;
 use crate::rules::RuleSet;
-use crate::scan::{Problem, ScanOptions, Tally};
+use crate::scan::{Problem, ScanOptions, ScanReport, Tally};
 use crate::scanner::{Outcome, Scanner};
 use crate::source::archive;
+
+/// Scans the paths of `options` (files, folders, `-` for standard
+/// input) into one report. Only a setup failure (a PATH that does not exist) is an
+/// error; anything unreadable during the scan becomes a [`Problem`].
+pub fn scan(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let started = Instant::now();
+    let defaulted = options.paths.is_empty();
+    let paths = if defaulted {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let (stdin_requested, roots): (Vec<_>, Vec<_>) =
+        paths.into_iter().partition(|p| p.as_os_str() == "-");
+    for root in &roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            return Err(ScanError::PathNotFound(root.clone()));
+        }
+    }
+
+    let tally = Tally::with_progress(Progress::new(options.progress, "files"));
+    let cache = match &options.cache {
+        CacheSetting::Dir(dir) => {
+            let key = options.detection_key(rules);
+            let (cache, warning) = FileCache::open(dir, key);
+            if let Some(message) = warning {
+                tally.problem(Problem::new(&dir.to_string_lossy(), &message));
+            }
+            Some(cache)
+        }
+        // The default place is a repository's; folders have none.
+        CacheSetting::Off | CacheSetting::Default => None,
+    };
+    let mut findings = scan_paths(rules, &roots, defaulted, options, &tally, cache.as_ref());
+    if !stdin_requested.is_empty() {
+        scan_stdin(rules, options, &tally, &mut findings)?;
+    }
+    let summary = cache.map(|cache| {
+        let summary = cache.counters.summary();
+        if let Err(message) = cache.save() {
+            let dir = match &options.cache {
+                CacheSetting::Dir(dir) => dir.to_string_lossy().into_owned(),
+                _ => String::new(),
+            };
+            tally.problem(Problem::new(&dir, &message));
+        }
+        summary
+    });
+    let mut report = crate::scan::finish(findings, tally, started);
+    report.summary.cache = summary;
+    Ok(report)
+}
 
 /// Walks `roots` and scans every regular file, in parallel.
 pub fn scan_paths(
@@ -187,7 +243,7 @@ impl Worker<'_> {
                 false
             };
             if unchanged && old.entry.is_clean() {
-                old.entry.outcome.replay(tally);
+                tally.replay(&old.entry.outcome);
                 cache.counters.hit();
                 if old.stamp != stamp {
                     let mut entry = old.clone();
@@ -249,7 +305,10 @@ impl Worker<'_> {
                 );
                 tally.archive_scanned(&result);
                 // With problems it is not cached: they are reported again.
-                let outcome = result.problems.is_empty().then(|| Cached::archive(&result));
+                let outcome = result
+                    .problems
+                    .is_empty()
+                    .then(|| crate::scan::archive_outcome(&result));
                 for problem in result.problems {
                     tally.problem(problem);
                 }
@@ -310,4 +369,53 @@ fn display_path(path: &Path, strip_dot_prefix: bool) -> String {
         path
     };
     shown.to_string_lossy().into_owned()
+}
+
+fn scan_stdin(
+    rules: &RuleSet,
+    options: &ScanOptions,
+    tally: &Tally,
+    findings: &mut Vec<Finding>,
+) -> Result<(), ScanError> {
+    let mut scanner =
+        Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
+    let stdin = std::io::stdin();
+    let mut handle = stdin.lock().take(options.max_file_size);
+    match scanner.scan_reader(&mut handle, "<stdin>", &Origin::Stdin, findings) {
+        Ok(Outcome::Scanned { bytes }) => {
+            tally.scanned(bytes);
+            // A stream has no size to check up front: say so when the limit
+            // cut it, rather than pass off a partial scan as a whole one.
+            let mut probe = [0u8; 1];
+            let more = bytes == options.max_file_size
+                && handle
+                    .into_inner()
+                    .read(&mut probe)
+                    .map_err(|source| ScanError::Io {
+                        path: PathBuf::from("<stdin>"),
+                        source,
+                    })?
+                    > 0;
+            if more {
+                tally.large_skipped.fetch_add(1, Ordering::Relaxed);
+                tally.problem(Problem::new(
+                    "<stdin>",
+                    &format!(
+                        "only the first {} scanned: standard input is over --max-file-size",
+                        crate::size::format_bytes(options.max_file_size)
+                    ),
+                ));
+            }
+        }
+        Ok(Outcome::Binary) => {
+            tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(source) => {
+            return Err(ScanError::Io {
+                path: PathBuf::from("<stdin>"),
+                source,
+            })
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const HRP: &str = "age-secret-key-";

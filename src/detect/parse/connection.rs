@@ -18,7 +18,7 @@ use super::placeholder::{
     is_azure_storage_emulator_key, is_default_credential, is_local_host, is_placeholder_password,
 };
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 /// Longest URL or `key=value;` string looked at around a password.
 const MAX_CONTEXT: usize = 1024;

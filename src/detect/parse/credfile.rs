@@ -20,7 +20,7 @@ use base64::Engine as _;
 
 use super::placeholder::{is_local_host, is_placeholder_password};
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,

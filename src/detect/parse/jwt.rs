@@ -19,7 +19,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,

@@ -19,7 +19,8 @@
 use std::ops::Range;
 
 use crate::rules::validate::Validation;
-use crate::rules::{Confidence, ParserKind};
+use crate::model::Confidence;
+use crate::rules::ParserKind;
 
 pub mod age;
 pub mod connection;

@@ -23,7 +23,7 @@ use base64::Engine as _;
 
 use super::der::{self, Reader};
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 /// How far past the header a block's `END` line is looked for: an RSA
 /// 16384-bit key is about 13 KB of base64; nothing real is longer.

@@ -13,7 +13,7 @@ use base64::Engine as _;
 
 use super::pem::SshReader;
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 const HEADER: &[u8] = b"PuTTY-User-Key-File-";
 /// Most lines a key's blobs take (an RSA 16384-bit key's private part is

@@ -13,8 +13,8 @@ pub mod validate;
 
 pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
 pub use spec::{
-    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Confidence, OptIn,
-    ParserKind, RuleFile, RuleSpec,
+    Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, OptIn, ParserKind,
+    RuleFile, RuleSpec,
 };
 
 use crate::error::RuleError;

@@ -2,8 +2,9 @@
 //! format has one (decisive both ways), otherwise an entropy floor and
 //! placeholder filters.
 
-use super::spec::{ChecksumKind, ChecksumSpec, Confidence, OptIn, RuleSpec};
+use super::spec::{ChecksumKind, ChecksumSpec, OptIn, RuleSpec};
 use crate::checksum;
+use crate::model::Confidence;
 
 /// How a candidate was accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use std::io::{self, Write};
 
 use super::escape::Esc;
 use crate::civil_time::{epoch_seconds, utc_day as day};
+use crate::model::CommitActivity;
 use crate::report::group::SecretGroup;
-use crate::source::git::activity::CommitActivity;
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 90.0;

@@ -17,7 +17,7 @@ use super::packread::{PackReader, Packs, DEFAULT_CACHE};
 use super::warn;
 use crate::cache::blobs::{BlobCache, Mode};
 use crate::cache::entry::{Entry, Outcome as Cached};
-use crate::finding::{Finding, Origin};
+use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
@@ -108,7 +108,7 @@ pub fn scan(
                 let known = cache.and_then(|c| c.lookup(&job.id, mode));
                 if let (Some(cache), Some(entry)) = (cache, known) {
                     if entry.is_clean() {
-                        entry.outcome.replay(tally);
+                        tally.replay(&entry.outcome);
                         cache.counters.hit();
                         continue;
                     }
@@ -277,7 +277,7 @@ fn scan_one(
             let outcome = archive
                 .problems
                 .is_empty()
-                .then(|| Cached::archive(&archive));
+                .then(|| crate::scan::archive_outcome(&archive));
             for problem in archive.problems {
                 tally.problem(problem);
             }

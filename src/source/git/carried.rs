@@ -14,7 +14,7 @@ use gix::hash::ObjectId;
 use gix::objs::Find as _;
 
 use super::commits::Graph;
-use crate::finding::{Finding, Origin};
+use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::ScanOptions;
 use crate::scanner::Scanner;

@@ -12,7 +12,7 @@ use gix::objs::Find as _;
 
 use super::one_line;
 use super::{commit_meta, warn};
-use crate::finding::{CommitMeta, Finding, Origin};
+use crate::model::{CommitMeta, Finding, Origin};
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::Scanner;
 

@@ -16,7 +16,7 @@ use super::one_line;
 use super::packread::Packs;
 use super::{blobs, carried, describe_signature, masked_summary, replay, warn, GitError};
 use crate::cache::blobs::BlobCache;
-use crate::finding::{Finding, Origin};
+use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::Scanner;

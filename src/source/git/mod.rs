@@ -11,7 +11,6 @@
 //!   token from being reported again at every later edit of its file;
 //!   `--range A..B` limits it all to what the commits of a pull request add.
 
-pub mod activity;
 pub mod blobs;
 pub mod carried;
 pub mod commits;
@@ -28,8 +27,7 @@ use std::time::Instant;
 pub use error::GitError;
 
 use crate::cache::blobs::BlobCache;
-use crate::cache::key::DetectionKey;
-use crate::finding::{CommitMeta, Secret};
+use crate::model::{CommitMeta, Secret};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::{self, Problem, ScanOptions, ScanReport, Tally};
@@ -94,7 +92,7 @@ fn open_cache(
     options: &ScanOptions,
     tally: &Tally,
 ) -> Option<BlobCache> {
-    let key = DetectionKey::new(rules, options);
+    let key = options.detection_key(rules);
     let (cache, warning) = BlobCache::open(&options.cache, repo.git_dir(), key)?;
     if let Some(message) = warning {
         warn(tally, repo, message);

@@ -23,7 +23,6 @@ use gix::bstr::BString;
 use gix::hash::ObjectId;
 use sha2::{Digest, Sha256};
 
-use super::activity::CommitActivity;
 use super::blobs::{self, Memory};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
@@ -31,7 +30,8 @@ use super::packread::Packs;
 use super::{carried, history, warn};
 use crate::cache::blobs::BlobCache;
 use crate::cache::store::{self, Kind, Reader, Writer};
-use crate::finding::{Finding, Origin};
+use crate::model::CommitActivity;
+use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::Scanner;

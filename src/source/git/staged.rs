@@ -17,7 +17,7 @@ use gix::objs::{Find as _, FindHeader as _};
 
 use super::one_line;
 use super::GitError;
-use crate::finding::{Finding, Origin};
+use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::{Problem, ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};

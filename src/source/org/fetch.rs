@@ -36,7 +36,7 @@ impl Git<'_> {
     /// remote's.
     pub fn clone_or_fetch(&self, url: &str, dir: &Path) -> Result<Refs, String> {
         self.check_scheme(url)?;
-        crate::tls::ensure_provider();
+        crate::net::tls::ensure_provider();
         let existing = dir.join("HEAD").is_file() && dir.join("objects").is_dir();
         let what = if existing { "git fetch" } else { "git clone" };
         let fail = |message: String| self.failure_message(what, &message);
@@ -148,7 +148,7 @@ fn transport_options(
     else {
         return Ok(None);
     };
-    let Some(tls) = crate::tls::shared_client_config() else {
+    let Some(tls) = crate::net::tls::shared_client_config() else {
         return Ok(Some(options));
     };
     if let Some(http_options) = options.downcast_mut::<http::Options>() {
@@ -324,7 +324,7 @@ mod tests {
     fn an_https_server_that_drops_the_handshake_is_a_failed_clone_not_a_panic() {
         // The TLS provider is installed and the shared client configuration
         // built before the first HTTPS request; a broken server is an error.
-        assert!(crate::tls::shared_client_config().is_some());
+        assert!(crate::net::tls::shared_client_config().is_some());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {

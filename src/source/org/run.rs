@@ -13,11 +13,11 @@ use globset::GlobSet;
 
 use super::clone::Git;
 use super::listing::{self, Listed, Site};
-use super::{Credential, OrgError, OrgSpec, OrgSummary, RepoOutcome, RepoStatus, Shard};
-use crate::cache::key::DetectionKey;
+use super::{Credential, OrgError, OrgSpec, Shard};
 use crate::cache::CacheSetting;
-use crate::finding::{Finding, Repository};
-use crate::live::{Endpoints, Http, Policy};
+use crate::model::{Finding, Repository};
+use crate::model::{OrgSummary, RepoOutcome, RepoStatus};
+use crate::net::{Http, Overrides, Policy};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::{self, Problem, ScanOptions, ScanReport, Summary, Tally};
@@ -89,13 +89,13 @@ pub fn scan(
     rules: &RuleSet,
     org: &OrgOptions,
     options: &ScanOptions,
-    endpoints: &Endpoints,
+    overrides: &Overrides,
 ) -> Result<ScanReport, OrgError> {
     let started = Instant::now();
     let spec_text = org.spec.to_string();
-    let detection_key = crate::cache::key::hex(&DetectionKey::new(rules, options).0);
+    let detection_key = crate::cache::key::hex(&options.detection_key(rules).0);
     let credential = Credential::from_env(org.spec.platform);
-    let site = Site::resolve(&org.spec, org.host.as_deref(), endpoints)?;
+    let site = Site::resolve(&org.spec, org.host.as_deref(), overrides)?;
     let http = Http::new(Policy {
         loopback_emulator: site.loopback,
         ..Policy::default()

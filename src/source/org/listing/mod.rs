@@ -2,7 +2,7 @@
 //! where the API is ([`Site`]), paging, and the checks that keep the
 //! credential on the host the user chose.
 //!
-//! Requests go through the live checks' HTTP client ([`crate::live::Http`]):
+//! Requests go through patscan's one HTTP client ([`crate::net::Http`]):
 //! timeouts, a per-host rate limit, `Retry-After` on 429, no redirects,
 //! HTTPS only unless the loopback test emulator is the target.
 
@@ -15,9 +15,8 @@ use serde_json::Value;
 
 use super::spec::{OrgSpec, Platform};
 use super::{Credential, OrgError};
-use crate::live::endpoints::official_base;
-use crate::live::http::{Answer, Auth, Call};
-use crate::live::{Endpoints, Http, Provider};
+use crate::net::overrides::is_loopback;
+use crate::net::{Answer, Auth, Call, Http, Overrides};
 
 /// Official listing APIs and the hosts their clone URLs are on.
 const GITHUB_API: &str = "https://api.github.com";
@@ -81,16 +80,12 @@ impl Site {
     pub fn resolve(
         spec: &OrgSpec,
         host: Option<&str>,
-        endpoints: &Endpoints,
+        overrides: &Overrides,
     ) -> Result<Site, OrgError> {
         let platform = spec.platform;
-        let provider = match platform {
-            Platform::AzureDevops => Provider::AzureDevops,
-            Platform::Github => Provider::Github,
-            Platform::Gitlab => Provider::Gitlab,
-        };
-        let overridden = endpoints.base(provider);
-        if overridden != official_base(provider) {
+        // The platforms' keys are the live checks' issuer keys, so one
+        // setting redirects both to the same emulator.
+        if let Some(overridden) = overrides.get(platform.key()) {
             let url = Url::parse(overridden).map_err(|_| OrgError::Host(overridden.into()))?;
             return Ok(Site {
                 platform,
@@ -365,16 +360,6 @@ pub fn origin(url: &Url) -> String {
     )
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    literal
-        .parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,25 +404,25 @@ mod tests {
     #[test]
     fn hosts_must_be_https_unless_loopback() {
         let spec = OrgSpec::parse("gitlab:team").unwrap();
-        let endpoints = Endpoints::official();
+        let overrides = Overrides::none();
         for bad in [
             "http://git.example.com",
             "ftp://x",
             "https://u:p@git.example.com",
         ] {
             assert!(
-                Site::resolve(&spec, Some(bad), &endpoints).is_err(),
+                Site::resolve(&spec, Some(bad), &overrides).is_err(),
                 "{bad}"
             );
         }
-        let site = Site::resolve(&spec, Some("https://git.example.com/"), &endpoints).unwrap();
+        let site = Site::resolve(&spec, Some("https://git.example.com/"), &overrides).unwrap();
         assert_eq!(site.api, "https://git.example.com");
         assert_eq!(site.clone_origins, ["https://git.example.com:443"]);
         let spec = OrgSpec::parse("github:acme").unwrap();
-        let site = Site::resolve(&spec, Some("http://127.0.0.1:9"), &endpoints).unwrap();
+        let site = Site::resolve(&spec, Some("http://127.0.0.1:9"), &overrides).unwrap();
         assert_eq!(site.api, "http://127.0.0.1:9/api/v3");
         assert!(site.loopback);
-        let site = Site::resolve(&spec, None, &endpoints).unwrap();
+        let site = Site::resolve(&spec, None, &overrides).unwrap();
         assert_eq!(site.api, GITHUB_API);
         assert_eq!(site.clone_origins, ["https://github.com:443"]);
     }

@@ -4,10 +4,49 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::rules::Confidence;
+use super::LiveInfo;
+
+/// How sure a finding is. A verified issuer checksum is `high`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl std::str::FromStr for Confidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            other => Err(format!(
+                "unknown confidence {other:?} (expected low, medium or high)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A found token's value. `Debug` and `Display` redact it, so a stray log
 /// line, `{:?}` or panic message cannot print it; only [`Secret::expose`]
@@ -186,7 +225,7 @@ pub struct Finding {
     /// token's line or the line before that suppresses it.
     pub allowed_by: Option<&'static str>,
     /// Context for live checks and, after `--verify`, their result.
-    pub live: crate::live::LiveInfo,
+    pub live: LiveInfo,
     /// The hosted repository the finding is in (`scan --org`); `None` for
     /// a local scan. Shared by every finding of the repository.
     pub repository: Option<std::sync::Arc<Repository>>,

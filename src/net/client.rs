@@ -1,6 +1,8 @@
-//! The HTTP client policy shared by every live check and revocation: a
-//! timeout per request, a per-host rate limit, `Retry-After` honoured on 429
-//! (and 503), no redirects, bounded bodies, and errors described in fixed
+//! The HTTP client every network user of patscan shares (live checks,
+//! revocation, organisation listings): a timeout per request, a per-host
+//! rate limit, `Retry-After` honoured on 429 (and 503), no redirects, HTTPS
+//! only unless the loopback test emulator is the target, bounded bodies,
+//! credentials only in sensitive headers, and errors described in fixed
 //! words so no token can leak through them.
 
 use std::collections::HashMap;
@@ -14,7 +16,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use super::{LiveError, Provider, Status, Verification};
+use super::NetError;
 
 /// Largest answer body read; the APIs answer with a few KiB.
 const MAX_BODY: u64 = 1 << 20;
@@ -172,39 +174,6 @@ impl Answer {
         let value = self.header("retry-after")?.trim();
         value.parse::<u64>().ok().map(Duration::from_secs)
     }
-
-    /// A verification carrying this answer's endpoint and status.
-    pub fn verification(&self, status: Status, provider: Provider) -> Verification {
-        let mut v = Verification::new(status, provider);
-        v.endpoint = Some(self.endpoint.clone());
-        v.http_status = Some(self.status);
-        v
-    }
-
-    /// The `unknown` result for any answer a provider does not recognise,
-    /// with the most useful reason patscan can give.
-    pub fn unexpected(&self, provider: Provider) -> Verification {
-        let reason = match self.status {
-            429 => match self.retry_after() {
-                Some(wait) => format!(
-                    "rate limited (HTTP 429, retry after {}s); try again later",
-                    wait.as_secs()
-                ),
-                None => "rate limited (HTTP 429); try again later".to_string(),
-            },
-            s @ 500..=599 => format!("server error (HTTP {s})"),
-            s if self.is_html() => format!(
-                "an HTML page instead of the API's JSON (HTTP {s}): a sign-in page, \
-                 proxy or firewall answered"
-            ),
-            s @ 300..=399 => {
-                format!("redirected (HTTP {s}); patscan never follows a redirect with a token")
-            }
-            s => format!("unexpected answer (HTTP {s})"),
-        };
-        self.verification(Status::Unknown, provider)
-            .with_reason(reason)
-    }
 }
 
 /// Why no answer came. Described in fixed words: the underlying error text is
@@ -249,14 +218,6 @@ impl fmt::Display for Failure {
     }
 }
 
-impl Failure {
-    pub fn verification(&self, provider: Provider, call: &str) -> Verification {
-        let mut v = Verification::unknown(provider, self.to_string());
-        v.endpoint = Some(call.to_string());
-        v
-    }
-}
-
 /// A client shared by all worker threads.
 pub struct Http {
     client: Client,
@@ -265,8 +226,8 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(policy: Policy) -> Result<Http, LiveError> {
-        crate::tls::ensure_provider();
+    pub fn new(policy: Policy) -> Result<Http, NetError> {
+        super::tls::ensure_provider();
         let mut builder = Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
@@ -281,7 +242,7 @@ impl Http {
         };
         let client = builder
             .build()
-            .map_err(|e| LiveError::Client(e.to_string()))?;
+            .map_err(|e| NetError::Client(e.to_string()))?;
         Ok(Http {
             client,
             limiter: RateLimiter::new(policy.rate_per_host),
