@@ -20,6 +20,7 @@ const EXPECTED: &[&str] = &[
     "action.yml",
     "benches",
     "build.rs",
+    "docs",
     "fixtures",
     "fuzz",
     "integrations",
