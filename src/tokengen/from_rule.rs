@@ -31,6 +31,10 @@ struct Sampler {
     spec: RuleSpec,
     secret: Hir,
     regex: meta::Regex,
+    /// The `secret` group alone, for rules whose pattern needs fixed text
+    /// before the token (`BUNDLE_GEMS__CONTRIBSYS__COM: `, a webhook URL's
+    /// host and path), which a bare generated token lacks.
+    secret_only: meta::Regex,
 }
 
 fn builtin() -> &'static HashMap<String, Sampler> {
@@ -81,18 +85,20 @@ impl Sampler {
         // A context rule's pattern needs the name before the token, which a
         // bare generated token lacks: its token is checked against the
         // `secret` group alone (the examples then check the whole pattern).
+        let secret_only = meta::Builder::new()
+            .configure(meta::Config::new().utf8_empty(false))
+            .build_from_hir(&secret)
+            .ok()?;
         let regex = if spec.context.is_empty() {
             crate::rules::compile::compile_pattern(&spec).ok()?
         } else {
-            meta::Builder::new()
-                .configure(meta::Config::new().utf8_empty(false))
-                .build_from_hir(&secret)
-                .ok()?
+            secret_only.clone()
         };
         Some(Sampler {
             spec,
             secret,
             regex,
+            secret_only,
         })
     }
 
@@ -181,19 +187,27 @@ impl Sampler {
             }
     }
 
+    /// Whether `token` is what the rule's pattern reports; when the
+    /// pattern needs text before the token that a bare token lacks, whether
+    /// it is the whole of a `secret` group match (the examples then check
+    /// the whole pattern in context).
     fn matches_whole(&self, token: &[u8]) -> bool {
-        let mut caps = self.regex.create_captures();
-        self.regex.search_captures(&Input::new(token), &mut caps);
-        let group = self
-            .regex
-            .group_info()
-            .to_index(regex_automata::PatternID::ZERO, "secret");
-        let span = match group {
-            Some(group) => caps.get_group(group),
-            None => caps.get_match().map(|m| m.span()),
-        };
-        span.is_some_and(|s| s.start == 0 && s.end == token.len())
+        spans_whole(&self.regex, token) || spans_whole(&self.secret_only, token)
     }
+}
+
+/// Whether `regex` finds its `secret` group (or whole match) spanning all of `token`.
+fn spans_whole(regex: &meta::Regex, token: &[u8]) -> bool {
+    let mut caps = regex.create_captures();
+    regex.search_captures(&Input::new(token), &mut caps);
+    let group = regex
+        .group_info()
+        .to_index(regex_automata::PatternID::ZERO, "secret");
+    let span = match group {
+        Some(group) => caps.get_group(group),
+        None => caps.get_match().map(|m| m.span()),
+    };
+    span.is_some_and(|s| s.start == 0 && s.end == token.len())
 }
 
 /// CRC-32 of everything before the last `length` characters.
