@@ -27,7 +27,7 @@ fn opt_in_rules_are_left_out_of_the_default_set() {
         for keyword in &rule.spec.keywords {
             assert!(!default.automaton_keywords().contains(keyword), "{keyword}");
         }
-        assert_eq!(rule.spec.confidence, rules::Confidence::Low);
+        assert_eq!(rule.spec.confidence, patscan::model::Confidence::Low);
     }
 }
 
