@@ -75,6 +75,11 @@ pub fn check_value(value: &[u8]) -> Result<(), Reject> {
     if !value.iter().all(|b| b.is_ascii_graphic()) {
         return Err(Reject::NotAscii);
     }
+    // A percent-encoded value (`%24PROJECT%3A…` in a recorded URL) is
+    // judged decoded: `$PROJECT:…` is a reference, not a secret.
+    if let Some(decoded) = percent_decoded(value) {
+        return check_value(&decoded);
+    }
     // Only printable ASCII from here on.
     let text = std::str::from_utf8(value).map_err(|_| Reject::NotAscii)?;
     let lower = text.to_ascii_lowercase();
@@ -418,11 +423,46 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "not_real",
     "not-a-",
     "lorem",
+    "random",
+    "insecure",
 ];
 
 fn is_placeholder(value: &[u8], lower: &str) -> bool {
-    PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+    // Also with the symbols taken out: `Pa%ss%wo^rd` is "password" dressed
+    // up for a test of escaping.
+    let letters: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "*.".contains(*c))
+        .collect();
+    PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| lower.contains(w) || letters.contains(w))
         || crate::rules::validate::looks_like_placeholder(value)
+}
+
+/// The value with its `%XX` escapes decoded, if it has any.
+fn percent_decoded(value: &[u8]) -> Option<Vec<u8>> {
+    let escape = |i: usize| {
+        value[i] == b'%'
+            && value.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && value.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    };
+    if !(0..value.len()).any(escape) {
+        return None;
+    }
+    let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if escape(i) {
+            out.push(hex(value[i + 1]) << 4 | hex(value[i + 2]));
+            i += 3;
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    Some(out)
 }
 
 /// Names, not literals: `DB_PASSWORD`, `self.password`, `passwordValue`,
@@ -630,6 +670,7 @@ mod tests {
             "secrets.NPM_TOKEN9",
             "env.MY_TOKEN_2",
             "ENV[SECRET_KEY]",
+            "%24PROJECT%3A%2F%2Fab12cd34",
         ] {
             assert_eq!(rejected(value), Reject::Reference, "{value}");
         }
@@ -732,6 +773,9 @@ mod tests {
             "your-key-here1",
             "example-Secret9",
             "abcdefghij1!",
+            "Pa%ss%wo^rd",
+            "random!123",
+            "django-insecure-k2j4h5g6f7d8s9a0",
         ] {
             assert_eq!(rejected(value), Reject::Placeholder, "{value}");
         }

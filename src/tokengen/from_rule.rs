@@ -31,6 +31,8 @@ struct Sampler {
     spec: RuleSpec,
     secret: Hir,
     regex: meta::Regex,
+    /// The `secret` group alone.
+    secret_only: meta::Regex,
 }
 
 fn builtin() -> &'static HashMap<String, Sampler> {
@@ -80,10 +82,17 @@ impl Sampler {
             .ok()?;
         let secret = find_secret(&hir).unwrap_or(&hir).clone();
         let regex = crate::rules::compile::compile_pattern(&spec).ok()?;
+        // For patterns that need text before the token (a key name, a
+        // context word), which a bare token cannot match.
+        let secret_only = meta::Regex::builder()
+            .configure(meta::Config::new().utf8_empty(false))
+            .build_from_hir(&secret)
+            .ok()?;
         Some(Sampler {
             spec,
             secret,
             regex,
+            secret_only,
         })
     }
 
@@ -183,7 +192,17 @@ impl Sampler {
             Some(group) => caps.get_group(group),
             None => caps.get_match().map(|m| m.span()),
         };
-        span.is_some_and(|s| s.start == 0 && s.end == token.len())
+        if span.is_some_and(|s| s.start == 0 && s.end == token.len()) {
+            return true;
+        }
+        // A pattern that finds nothing in a bare token needs text before it
+        // (`password=`, `DD_API_KEY=`): the secret group alone must match
+        // it whole; the examples check the pattern with that text.
+        caps.get_match().is_none()
+            && self
+                .secret_only
+                .search(&Input::new(token).anchored(regex_automata::Anchored::Yes))
+                .is_some_and(|m| m.end() == token.len())
     }
 }
 
