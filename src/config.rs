@@ -398,7 +398,11 @@ mod tests {
         assert!(has_generic(&from_cli));
         // An opt-in rule may be disabled whether its set is on or not.
         let config = load_text("generic = true\ndisabled_rules = [\"generic-token\"]\n").unwrap();
-        assert!(config.rules.rules().iter().all(|r| r.spec.id != "generic-token"));
+        assert!(config
+            .rules
+            .rules()
+            .iter()
+            .all(|r| r.spec.id != "generic-token"));
         assert!(has_generic(&config));
         assert!(load_text("disabled_rules = [\"generic-token\"]\n").is_ok());
     }

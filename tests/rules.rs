@@ -25,10 +25,7 @@ fn opt_in_rules_are_left_out_of_the_default_set() {
     // Their keywords never reach the default prefilter.
     for rule in all.rules().iter().filter(|r| r.spec.opt_in.is_some()) {
         for keyword in &rule.spec.keywords {
-            assert!(
-                !default.automaton_keywords().contains(keyword),
-                "{keyword}"
-            );
+            assert!(!default.automaton_keywords().contains(keyword), "{keyword}");
         }
         assert_eq!(rule.spec.confidence, rules::Confidence::Low);
     }

@@ -215,16 +215,27 @@ pub fn skips_path(path: &str) -> bool {
     }
     const SKIPPED_EXTENSIONS: &[&str] = &[
         // Localisation.
-        ".po", ".pot", ".xliff", ".xlf", ".resx", ".resjson", ".strings", ".stringsdict", ".arb",
+        ".po",
+        ".pot",
+        ".xliff",
+        ".xlf",
+        ".resx",
+        ".resjson",
+        ".strings",
+        ".stringsdict",
+        ".arb",
         // Minified code and source maps.
-        ".min.js", ".min.css", ".min.mjs", ".map",
+        ".min.js",
+        ".min.css",
+        ".min.mjs",
+        ".map",
     ];
     if SKIPPED_EXTENSIONS.iter().any(|ext| name.ends_with(ext)) {
         return true;
     }
     // `locales/de.json`, `i18n/fr/messages.properties`, `lang/en.yml`,
     // `Strings/en-US/resources.resjson`, `messages_fr.properties`.
-    let in_localisation_folder = lower.split('/').rev().skip(1).any(|dir| {
+    let in_localisation_folder = lower.split(['/', '!']).rev().skip(1).any(|dir| {
         matches!(
             dir,
             "locale" | "locales" | "i18n" | "l10n" | "lang" | "langs" | "translations" | "strings"
@@ -252,10 +263,32 @@ fn is_reference(text: &str, lower: &str) -> bool {
         return true;
     }
     const MARKERS: &[&str] = &[
-        "${", "$(", "{{", "#{", "%(", "process.env", "import.meta.env", "os.environ", "os.getenv",
-        "getenv", "environment.", "env[", "@value", "secrets.", "secret.", "vars.", "variables.",
-        "parameters.", "inputs.", "settings.", "config.", "configuration[", "keyvault", "vault:",
-        "ssm:", "arn:aws:",
+        "${",
+        "$(",
+        "{{",
+        "#{",
+        "%(",
+        "process.env",
+        "import.meta.env",
+        "os.environ",
+        "os.getenv",
+        "getenv",
+        "environment.",
+        "env[",
+        "@value",
+        "secrets.",
+        "secret.",
+        "vars.",
+        "variables.",
+        "parameters.",
+        "inputs.",
+        "settings.",
+        "config.",
+        "configuration[",
+        "keyvault",
+        "vault:",
+        "ssm:",
+        "arn:aws:",
     ];
     if MARKERS.iter().any(|m| lower.contains(m)) {
         return true;
@@ -280,8 +313,8 @@ fn is_hash(text: &str, lower: &str) -> bool {
     }
     // Subresource integrity and lock-file integrity, image digests.
     const PREFIXES: &[&str] = &[
-        "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha1:", "sha256:", "sha384:",
-        "sha512:", "md5:", "{sha}", "{ssha}",
+        "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha1:", "sha256:", "sha384:", "sha512:",
+        "md5:", "{sha}", "{ssha}",
     ];
     PREFIXES.iter().any(|p| lower.starts_with(p))
 }
@@ -512,7 +545,8 @@ fn wordish(part: &str) -> bool {
         return false;
     }
     let rest = &letters[1..];
-    let one_case = rest.iter().all(|c| c.is_ascii_lowercase()) || rest.iter().all(|c| c.is_ascii_uppercase());
+    let one_case =
+        rest.iter().all(|c| c.is_ascii_lowercase()) || rest.iter().all(|c| c.is_ascii_uppercase());
     let vowels = letters
         .iter()
         .filter(|c| b"aeiouyAEIOUY".contains(c))
@@ -563,7 +597,10 @@ fn is_encoded_word(value: &[u8]) -> bool {
     };
     let word = word.trim_end();
     let letters = word.trim_end_matches(|c: char| c.is_ascii_digit() || "!?.".contains(c));
-    letters.len() >= 3 && letters.bytes().all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+    letters.len() >= 3
+        && letters
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
 }
 
 /// Versions, dates, times, numbers, IP addresses: fewer than a fifth
@@ -575,9 +612,10 @@ fn is_not_random(text: &str) -> bool {
     }
     let version = text.strip_prefix(['v', 'V']).unwrap_or(text);
     version.split(['.', '-', '+']).count() >= 3
-        && version.split('.').next().is_some_and(|major| {
-            !major.is_empty() && major.bytes().all(|c| c.is_ascii_digit())
-        })
+        && version
+            .split('.')
+            .next()
+            .is_some_and(|major| !major.is_empty() && major.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Character classes and entropy: what a generated secret has and a word,
@@ -748,7 +786,10 @@ mod tests {
         }
         // Credentials in a URL are a secret.
         let mut rng = TokenRng::new(3);
-        let password = rng.string(b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+        let password = rng.string(
+            b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+            16,
+        );
         let url = format!("https://user:{password}9aZ@db.internal/x");
         assert_eq!(check_value(url.as_bytes()), Ok(()));
     }
@@ -756,7 +797,12 @@ mod tests {
     #[test]
     fn emails_versions_dates_numbers() {
         assert_eq!(rejected("build.agent@contoso.com"), Reject::Email);
-        for value in ["2024-01-31T12:00:00Z", "10.0.0.1:5432", "1.2.3-beta.4", "v12.4.1-rc1"] {
+        for value in [
+            "2024-01-31T12:00:00Z",
+            "10.0.0.1:5432",
+            "1.2.3-beta.4",
+            "v12.4.1-rc1",
+        ] {
             assert_eq!(rejected(value), Reject::NotRandom, "{value}");
         }
     }
@@ -801,7 +847,12 @@ mod tests {
         ] {
             assert_eq!(check_key(key.as_bytes()), Err(Reject::Key), "{key}");
         }
-        for key in ["DB_PASSWORD=", "\"ClientSecret\": \"", "--api-key=", "access_token: "] {
+        for key in [
+            "DB_PASSWORD=",
+            "\"ClientSecret\": \"",
+            "--api-key=",
+            "access_token: ",
+        ] {
             assert_eq!(check_key(key.as_bytes()), Ok(()), "{key}");
         }
     }
