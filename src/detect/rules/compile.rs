@@ -778,12 +778,7 @@ fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
             "a rule needs at least one keyword or context word (the literal prefilter runs the regex only near them)",
         ));
     }
-    if spec
-        .keywords
-        .iter()
-        .chain(&spec.context)
-        .any(|k| k.len() < 3)
-    {
+    if spec.keywords.iter().chain(&spec.context).any(|k| k.len() < 3) {
         return Err(invalid(
             spec,
             "keywords and context words must be at least 3 bytes long, or the prefilter would fire everywhere",
