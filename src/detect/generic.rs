@@ -75,16 +75,16 @@ pub fn check_value(value: &[u8]) -> Result<(), Reject> {
     if !value.iter().all(|b| b.is_ascii_graphic()) {
         return Err(Reject::NotAscii);
     }
-    // A percent-encoded value (`%24PROJECT%3A…` in a recorded URL) is
-    // judged decoded: `$PROJECT:…` is a reference, not a secret.
-    if let Some(decoded) = percent_decoded(value) {
-        return check_value(&decoded);
-    }
     // Only printable ASCII from here on.
     let text = std::str::from_utf8(value).map_err(|_| Reject::NotAscii)?;
     let lower = text.to_ascii_lowercase();
     if is_reference(text, &lower) {
         return Err(Reject::Reference);
+    }
+    // A percent-encoded value (`%24PROJECT%3A…` in a recorded URL) is
+    // judged decoded: `$PROJECT:…` is a reference, not a secret.
+    if let Some(decoded) = percent_decoded(value) {
+        return check_value(&decoded);
     }
     if is_uuid(text) {
         return Err(Reject::Uuid);
@@ -326,7 +326,14 @@ fn is_path_or_url(text: &str, lower: &str) -> bool {
         let authority = rest.split('/').next().unwrap_or(rest);
         return !authority.contains('@');
     }
-    if text.starts_with('/')
+    // An absolute path has a second `/` and no symbols; a random value may
+    // start with a `/` (it is in the base64 alphabet).
+    let absolute = text.starts_with('/')
+        && text[1..].contains('/')
+        && text
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'.' | b'-'));
+    if absolute
         || text.starts_with("./")
         || text.starts_with("../")
         || text.starts_with("~/")
@@ -495,7 +502,8 @@ fn percent_decoded(value: &[u8]) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
+    // `%DB_PASS%` is no escape: only a decoding to printable text counts.
+    out.iter().all(u8::is_ascii_graphic).then_some(out)
 }
 
 /// Names, not literals: `DB_PASSWORD`, `self.password`, `passwordValue`,
@@ -638,7 +646,11 @@ fn check_randomness(value: &[u8]) -> Result<(), Reject> {
     if classes < 3 && value.len() < 16 {
         return Err(Reject::FewClasses);
     }
-    let floor = if value.len() < 16 { 3.0 } else { 3.5 };
+    let floor = match value.len() {
+        0..=15 => 3.0,
+        16..=23 => 3.2,
+        _ => 3.5,
+    };
     if shannon_entropy(value) < floor {
         return Err(Reject::LowEntropy);
     }
@@ -724,7 +736,7 @@ mod tests {
             "db_client_key",
             "clientCredentialValue",
             "AuthHeaderValue2",
-            "Foo::BAR_BAZ",
+            "Keys::SIGNING_KEY",
         ] {
             assert_eq!(rejected(value), Reject::Identifier, "{value}");
         }
