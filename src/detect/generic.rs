@@ -514,16 +514,20 @@ fn is_identifier(text: &str) -> bool {
         .split(['.', ':'])
         .filter(|p| !p.is_empty() && *p != ">")
         .collect();
+    // `$` is an identifier character in JavaScript (`parameter.$.value`).
     let identifier = |p: &str| {
         let mut bytes = p.bytes();
         bytes
             .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-            && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+            && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$')
     };
     if parts.len() >= 2
         && parts.iter().all(|p| identifier(p))
-        && parts[..parts.len() - 1].iter().all(|p| wordish(p))
+        && parts[..parts.len() - 1]
+            .iter()
+            .filter(|p| p.bytes().any(|c| c.is_ascii_alphabetic()))
+            .all(|p| wordish(p))
     {
         return true;
     }
@@ -737,6 +741,7 @@ mod tests {
             "clientCredentialValue",
             "AuthHeaderValue2",
             "Keys::SIGNING_KEY",
+            "parameter.$.value",
         ] {
             assert_eq!(rejected(value), Reject::Identifier, "{value}");
         }
