@@ -163,6 +163,14 @@ pub fn check_context(
     end: usize,
 ) -> Result<(), Reject> {
     check_key(&haystack[match_start..start])?;
+    // Inside a template expression (`{{token:NAME}}`, `{{ password | x }}`):
+    // a placeholder's parts, not an assignment.
+    if haystack[..match_start].ends_with(b"{{")
+        || haystack[..match_start].ends_with(b"{{ ")
+        || haystack[end..].starts_with(b"}}")
+    {
+        return Err(Reject::Reference);
+    }
     let from = start.saturating_sub(MAX_LINE_LENGTH);
     let line_start = memchr::memrchr(b'\n', &haystack[from..start]).map(|i| from + i + 1);
     let to = (end + MAX_LINE_LENGTH).min(haystack.len());
@@ -872,6 +880,15 @@ mod tests {
         ] {
             assert_eq!(check_key(key.as_bytes()), Ok(()), "{key}");
         }
+    }
+
+    #[test]
+    fn template_expressions_are_references() {
+        let text = b"x: '{{token:acme-key-v2}}'\n";
+        // `token:` at 6, the value `acme-key-v2` at 12..23.
+        assert_eq!(check_context(text, 6, 12, 23), Err(Reject::Reference));
+        let plain = b"x: 'token:acme-key-v2'\n";
+        assert_eq!(check_context(plain, 4, 10, 21), Ok(()));
     }
 
     #[test]
