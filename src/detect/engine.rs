@@ -259,9 +259,11 @@ fn confirm(
         // line the value stands on, which the validator does not see.
         let in_context = compiled.spec.opt_in.is_none()
             || generic::check_context(haystack, whole.start(), span.start, span.end).is_ok();
-        let accepted = in_context
-            .then(|| validate(&compiled.spec, &haystack[span.start..span.end]))
-            .flatten();
+        let accepted = if in_context {
+            validate(&compiled.spec, &haystack[span.start..span.end])
+        } else {
+            None
+        };
         if let Some(validation) = accepted {
             out.push(Match {
                 rule,

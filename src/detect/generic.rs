@@ -503,7 +503,7 @@ fn percent_decoded(value: &[u8]) -> Option<Vec<u8>> {
     let mut i = 0;
     while i < value.len() {
         if escape(i) {
-            out.push(hex(value[i + 1]) << 4 | hex(value[i + 2]));
+            out.push((hex(value[i + 1]) << 4) | hex(value[i + 2]));
             i += 3;
         } else {
             out.push(value[i]);
