@@ -52,12 +52,12 @@ fn plant_tree(dir: &Path, seed: u64) -> (BTreeSet<(String, usize, String)>, Vec<
     let mut rng = TokenRng::new(seed);
     let mut expected = BTreeSet::new();
     let mut values = Vec::new();
-    let mut write = |path: &str, text: String| {
+    let write = |path: &str, text: String| {
         let target = dir.join(path);
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::write(target, text).unwrap();
     };
-    let mut secret = |rng: &mut TokenRng, values: &mut Vec<String>| {
+    let secret = |rng: &mut TokenRng, values: &mut Vec<String>| {
         let value = password(rng);
         values.push(value.clone());
         value

@@ -81,6 +81,11 @@ pub fn check_value(value: &[u8]) -> Result<(), Reject> {
     if is_reference(text, &lower) {
         return Err(Reject::Reference);
     }
+    // A percent-encoded value (`%24PROJECT%3A…` in a recorded URL) is
+    // judged decoded: `$PROJECT:…` is a reference, not a secret.
+    if let Some(decoded) = percent_decoded(value) {
+        return check_value(&decoded);
+    }
     if is_uuid(text) {
         return Err(Reject::Uuid);
     }
@@ -158,6 +163,14 @@ pub fn check_context(
     end: usize,
 ) -> Result<(), Reject> {
     check_key(&haystack[match_start..start])?;
+    // Inside a template expression (`{{token:NAME}}`, `{{ password | x }}`):
+    // a placeholder's parts, not an assignment.
+    if haystack[..match_start].ends_with(b"{{")
+        || haystack[..match_start].ends_with(b"{{ ")
+        || haystack[end..].starts_with(b"}}")
+    {
+        return Err(Reject::Reference);
+    }
     let from = start.saturating_sub(MAX_LINE_LENGTH);
     let line_start = memchr::memrchr(b'\n', &haystack[from..start]).map(|i| from + i + 1);
     let to = (end + MAX_LINE_LENGTH).min(haystack.len());
@@ -230,7 +243,7 @@ pub fn skips_path(path: &str) -> bool {
     }
     // `locales/de.json`, `i18n/fr/messages.properties`, `lang/en.yml`,
     // `Strings/en-US/resources.resjson`, `messages_fr.properties`.
-    let in_localisation_folder = lower.split('/').rev().skip(1).any(|dir| {
+    let in_localisation_folder = lower.split(['/', '!']).rev().skip(1).any(|dir| {
         matches!(
             dir,
             "locale" | "locales" | "i18n" | "l10n" | "lang" | "langs" | "translations" | "strings"
@@ -321,7 +334,14 @@ fn is_path_or_url(text: &str, lower: &str) -> bool {
         let authority = rest.split('/').next().unwrap_or(rest);
         return !authority.contains('@');
     }
-    if text.starts_with('/')
+    // An absolute path has a second `/` and no symbols; a random value may
+    // start with a `/` (it is in the base64 alphabet).
+    let absolute = text.starts_with('/')
+        && text[1..].contains('/')
+        && text
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'.' | b'-'));
+    if absolute
         || text.starts_with("./")
         || text.starts_with("../")
         || text.starts_with("~/")
@@ -451,11 +471,47 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "not_real",
     "not-a-",
     "lorem",
+    "random",
+    "insecure",
 ];
 
 fn is_placeholder(value: &[u8], lower: &str) -> bool {
-    PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+    // Also with the symbols taken out: `Pa%ss%wo^rd` is "password" dressed
+    // up for a test of escaping.
+    let letters: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "*.".contains(*c))
+        .collect();
+    PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| lower.contains(w) || letters.contains(w))
         || crate::rules::validate::looks_like_placeholder(value)
+}
+
+/// The value with its `%XX` escapes decoded, if it has any.
+fn percent_decoded(value: &[u8]) -> Option<Vec<u8>> {
+    let escape = |i: usize| {
+        value[i] == b'%'
+            && value.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && value.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    };
+    if !(0..value.len()).any(escape) {
+        return None;
+    }
+    let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if escape(i) {
+            out.push((hex(value[i + 1]) << 4) | hex(value[i + 2]));
+            i += 3;
+        } else {
+            out.push(value[i]);
+            i += 1;
+        }
+    }
+    // `%DB_PASS%` is no escape: only a decoding to printable text counts.
+    out.iter().all(u8::is_ascii_graphic).then_some(out)
 }
 
 /// Names, not literals: `DB_PASSWORD`, `self.password`, `passwordValue`,
@@ -466,16 +522,20 @@ fn is_identifier(text: &str) -> bool {
         .split(['.', ':'])
         .filter(|p| !p.is_empty() && *p != ">")
         .collect();
+    // `$` is an identifier character in JavaScript (`parameter.$.value`).
     let identifier = |p: &str| {
         let mut bytes = p.bytes();
         bytes
             .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-            && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+            && bytes.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$')
     };
     if parts.len() >= 2
         && parts.iter().all(|p| identifier(p))
-        && parts[..parts.len() - 1].iter().all(|p| wordish(p))
+        && parts[..parts.len() - 1]
+            .iter()
+            .filter(|p| p.bytes().any(|c| c.is_ascii_alphabetic()))
+            .all(|p| wordish(p))
     {
         return true;
     }
@@ -598,7 +658,11 @@ fn check_randomness(value: &[u8]) -> Result<(), Reject> {
     if classes < 3 && value.len() < 16 {
         return Err(Reject::FewClasses);
     }
-    let floor = if value.len() < 16 { 3.0 } else { 3.5 };
+    let floor = match value.len() {
+        0..=15 => 3.0,
+        16..=23 => 3.2,
+        _ => 3.5,
+    };
     if shannon_entropy(value) < floor {
         return Err(Reject::LowEntropy);
     }
@@ -668,6 +732,7 @@ mod tests {
             "secrets.NPM_TOKEN9",
             "env.MY_TOKEN_2",
             "ENV[SECRET_KEY]",
+            "%24PROJECT%3A%2F%2Fab12cd34",
         ] {
             assert_eq!(rejected(value), Reject::Reference, "{value}");
         }
@@ -683,7 +748,8 @@ mod tests {
             "db_client_key",
             "clientCredentialValue",
             "AuthHeaderValue2",
-            "Foo::BAR_BAZ",
+            "Keys::SIGNING_KEY",
+            "parameter.$.value",
         ] {
             assert_eq!(rejected(value), Reject::Identifier, "{value}");
         }
@@ -778,6 +844,9 @@ mod tests {
             "your-key-here1",
             "example-Secret9",
             "abcdefghij1!",
+            "Pa%ss%wo^rd",
+            "random!123",
+            "django-insecure-k2j4h5g6f7d8s9a0",
         ] {
             assert_eq!(rejected(value), Reject::Placeholder, "{value}");
         }
@@ -811,6 +880,15 @@ mod tests {
         ] {
             assert_eq!(check_key(key.as_bytes()), Ok(()), "{key}");
         }
+    }
+
+    #[test]
+    fn template_expressions_are_references() {
+        let text = b"x: '{{token:acme-key-v2}}'\n";
+        // `token:` at 6, the value `acme-key-v2` at 12..23.
+        assert_eq!(check_context(text, 6, 12, 23), Err(Reject::Reference));
+        let plain = b"x: 'token:acme-key-v2'\n";
+        assert_eq!(check_context(plain, 4, 10, 21), Ok(()));
     }
 
     #[test]
