@@ -278,9 +278,7 @@ mod tests {
             .map(|i| i + 9)
             .or(lower.find("accountkey=").map(|i| i + 11))
             .unwrap();
-        let end = text[at..]
-            .find(|c| c == ';' || c == '"')
-            .map_or(text.len(), |i| at + i);
+        let end = text[at..].find([';', '"']).map_or(text.len(), |i| at + i);
         parse_string(text.as_bytes(), 0..text.len(), at..end)
     }
 
