@@ -36,6 +36,7 @@ pub fn generate(rule: &str, parser: ParserKind, rng: &mut TokenRng) -> Option<St
         ParserKind::Jwt => jwt(rng, Claims::Generic),
         ParserKind::Age => age_secret_key(rng),
         ParserKind::Ppk => ppk(rng),
+        ParserKind::Pgp => pgp_private_key(rng),
         // An account key without an identifiable signature: 64 random
         // bytes in base64.
         ParserKind::ConnectionString if rule.starts_with("azure-") => {
@@ -307,6 +308,44 @@ pub fn corrupt_age(rng: &mut TokenRng) -> Option<String> {
     let others: Vec<u8> = UPPER.iter().copied().filter(|&c| c != bytes[at]).collect();
     bytes[at] = rng.pick(&others);
     String::from_utf8(bytes).ok()
+}
+
+// --- OpenPGP -------------------------------------------------------------
+
+/// An armored OpenPGP private key: a v4 EdDSA Secret-Key packet with an
+/// unprotected (random) secret and a User ID, and a valid armor CRC-24.
+pub fn pgp_private_key(rng: &mut TokenRng) -> String {
+    let mut key = vec![4u8];
+    key.extend(random(rng, 4));
+    key.push(22);
+    key.extend([9, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01]);
+    key.extend([0x01, 0x07, 0x40]);
+    key.extend(random(rng, 32));
+    key.push(0);
+    let mut secret = random(rng, 32);
+    secret[0] |= 0x80;
+    let sum = secret
+        .iter()
+        .fold(0u16, |acc, &b| acc.wrapping_add(u16::from(b)));
+    key.extend([0x01, 0x00]);
+    key.extend(&secret);
+    key.extend(sum.to_be_bytes());
+    let uid = b"CI Release Bot <release@contoso.net>";
+    let mut packets = vec![0xC5, key.len() as u8];
+    packets.extend(&key);
+    packets.extend([0xCD, uid.len() as u8]);
+    packets.extend(uid);
+    let crc = crate::parse::pgp::crc24(&packets).to_be_bytes();
+    let body = STANDARD.encode(&packets);
+    let mut out = String::from("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n");
+    for chunk in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push('=');
+    out.push_str(&STANDARD.encode(&crc[1..]));
+    out.push_str("\n-----END PGP PRIVATE KEY BLOCK-----");
+    out
 }
 
 // --- PuTTY ---------------------------------------------------------------

@@ -230,6 +230,12 @@ fn analyze_string(text: &[u8], secret: Range<usize>) -> Option<Parsed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokengen::{structured::password, TokenRng};
+
+    /// A password made at test time: no literal here is one patscan reports.
+    fn pw() -> String {
+        password(&mut TokenRng::new(9))
+    }
 
     fn url(text: &str) -> Option<Parsed> {
         let at = text.find("://").unwrap();
@@ -248,9 +254,12 @@ mod tests {
 
     #[test]
     fn a_url_password_is_the_secret_with_host_and_user_as_context() {
-        let text = "DATABASE_URL=postgres://orders:Xk3!pQ9vT2mBz@orders.pg.azure.com:5432/orders";
-        let parsed = url(text).unwrap();
-        assert_eq!(&text[parsed.span.clone()], "Xk3!pQ9vT2mBz");
+        let text = format!(
+            "DATABASE_URL=postgres://orders:{}@orders.pg.azure.com:5432/orders",
+            pw()
+        );
+        let parsed = url(&text).unwrap();
+        assert_eq!(text[parsed.span.clone()], pw());
         assert_eq!(parsed.confidence, Confidence::Medium);
         assert_eq!(
             details(&parsed),
@@ -267,7 +276,7 @@ mod tests {
         assert!(url("postgres://postgres:postgres@localhost:5432/app").is_none());
         assert!(url("postgres://app:${DB_PASSWORD}@db.prod.net/app").is_none());
         assert!(url("mysql://root:root@127.0.0.1/app").is_none());
-        let low = url("redis://:Xk3pQ9vT2mBz@localhost:6379").unwrap();
+        let low = url(&format!("redis://:{}@localhost:6379", pw())).unwrap();
         assert_eq!(low.confidence, Confidence::Low);
     }
 
@@ -278,24 +287,27 @@ mod tests {
             .map(|i| i + 9)
             .or(lower.find("accountkey=").map(|i| i + 11))
             .unwrap();
-        let end = text[at..]
-            .find(|c| c == ';' || c == '"')
-            .map_or(text.len(), |i| at + i);
+        let end = text[at..].find([';', '"']).map_or(text.len(), |i| at + i);
         parse_string(text.as_bytes(), 0..text.len(), at..end)
     }
 
     #[test]
     fn ado_and_jdbc_strings() {
-        let text = r#""Default": "Server=tcp:orders.database.windows.net,1433;Initial Catalog=orders;User Id=app;Password=Xk3!pQ9vT2mBz;""#;
-        let parsed = string(text).unwrap();
-        assert_eq!(&text[parsed.span.clone()], "Xk3!pQ9vT2mBz");
+        let text = format!(
+            r#""Default": "Server=tcp:orders.database.windows.net,1433;Initial Catalog=orders;User Id=app;Password={};""#,
+            pw()
+        );
+        let parsed = string(&text).unwrap();
+        assert_eq!(text[parsed.span.clone()], pw());
         assert!(details(&parsed).contains(&("user", "app")));
         assert!(string("Server=.;Database=x;User Id=sa;Password=<password>;").is_none());
         assert!(string("Server=localhost;User Id=sa;Password=Passw0rd;").is_none());
         // A password with nothing to connect to is no connection string.
         assert!(string("login(password=Xk3pQ9vT2mBz)").is_none());
-        let jdbc =
-            "jdbc:sqlserver://sql.prod.net:1433;databaseName=x;user=app;password=Xk3pQ9vT2mBz";
+        let jdbc = &format!(
+            "jdbc:sqlserver://sql.prod.net:1433;databaseName=x;user=app;password={}",
+            pw()
+        );
         let parsed = string(jdbc).unwrap();
         assert!(details(&parsed).contains(&("host", "sql.prod.net")));
     }

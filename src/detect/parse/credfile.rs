@@ -231,7 +231,7 @@ fn host_of(registry: &str) -> &[u8] {
         .map_or(registry, |(_, rest)| rest)
         .trim_start_matches('/');
     let end = rest.find(['/', ':']).unwrap_or(rest.len());
-    rest[..end].as_bytes()
+    &rest.as_bytes()[..end]
 }
 
 /// The registry whose object holds `"auth"`: the last `"name": {` before it.

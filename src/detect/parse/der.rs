@@ -27,7 +27,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element: its tag and contents.
-    pub fn next(&mut self) -> Option<(u8, &'a [u8])> {
+    pub fn element(&mut self) -> Option<(u8, &'a [u8])> {
         let (&tag, rest) = self.data.split_first()?;
         let (&first, rest) = rest.split_first()?;
         let (len, rest) = if first < 0x80 {
@@ -53,7 +53,7 @@ impl<'a> Reader<'a> {
 
     /// The next element if it has `tag`.
     pub fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        match self.next()? {
+        match self.element()? {
             (t, contents) if t == tag => Some(contents),
             _ => None,
         }
@@ -145,12 +145,12 @@ mod tests {
         let mut data = vec![0x30, 0x82, 0x01, 0x00];
         data.extend(std::iter::repeat(0u8).take(256));
         let mut reader = Reader::new(&data);
-        let (tag, contents) = reader.next().unwrap();
+        let (tag, contents) = reader.element().unwrap();
         assert_eq!((tag, contents.len()), (0x30, 256));
         assert!(reader.is_empty());
         // A length past the end is no element.
-        assert!(Reader::new(&[0x30, 0x05, 0x00]).next().is_none());
-        assert!(Reader::new(&[0x30, 0x80]).next().is_none());
+        assert!(Reader::new(&[0x30, 0x05, 0x00]).element().is_none());
+        assert!(Reader::new(&[0x30, 0x80]).element().is_none());
     }
 
     #[test]

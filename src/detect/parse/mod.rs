@@ -28,6 +28,7 @@ pub mod credfile;
 pub mod der;
 pub mod jwt;
 pub mod pem;
+pub mod pgp;
 pub mod placeholder;
 pub mod ppk;
 
@@ -89,6 +90,7 @@ pub fn describe(kind: ParserKind, text: &[u8], span: Range<usize>) -> Details {
         // These formats' spans are the whole thing: parse it again.
         ParserKind::PrivateKey => pem::parse(text, span.start),
         ParserKind::Ppk => ppk::parse(text, span.start),
+        ParserKind::Pgp => pgp::parse(text, span.start),
         ParserKind::Age => age::parse(text, span.clone()),
         ParserKind::Jwt => jwt::parse(text, span.clone()),
         // The secret is inside: read its surroundings.
@@ -108,6 +110,7 @@ fn parse(
     match kind {
         ParserKind::PrivateKey => pem::parse(haystack, secret.start),
         ParserKind::Ppk => ppk::parse(haystack, secret.start),
+        ParserKind::Pgp => pgp::parse(haystack, secret.start),
         ParserKind::Age => age::parse(haystack, secret),
         ParserKind::Jwt => jwt::parse(haystack, secret),
         ParserKind::ConnectionUrl => connection::parse_url(haystack, whole, secret),

@@ -124,14 +124,17 @@ impl Label {
 }
 
 /// A block as read from the text.
-struct Block<'a> {
-    label: &'a [u8],
+pub(super) struct Block<'a> {
+    pub(super) label: &'a [u8],
     /// The base64 body, separators removed.
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
+    /// Length of the body's last word (an OpenPGP armor's `=XXXX`
+    /// checksum line is one).
+    pub(super) last_word: usize,
     /// One past the `END` line's closing dashes (or the last body byte
     /// when the text ends first).
-    end: usize,
-    truncated: bool,
+    pub(super) end: usize,
+    pub(super) truncated: bool,
     /// `Proc-Type: 4,ENCRYPTED` (OpenSSL's legacy encrypted PEM).
     proc_encrypted: bool,
     /// The `DEK-Info:` cipher name.
@@ -146,7 +149,7 @@ fn is_separator(b: u8) -> bool {
 }
 
 /// Reads the block at `start` up to its `END` line.
-fn read_block(text: &[u8], start: usize) -> Option<Block<'_>> {
+pub(super) fn read_block(text: &[u8], start: usize) -> Option<Block<'_>> {
     let after_begin = start + BEGIN.len();
     if !text.get(start..)?.starts_with(BEGIN) {
         return None;
@@ -161,6 +164,7 @@ fn read_block(text: &[u8], start: usize) -> Option<Block<'_>> {
     let mut block = Block {
         label,
         body: Vec::new(),
+        last_word: 0,
         end: at,
         truncated: false,
         proc_encrypted: false,
@@ -229,6 +233,7 @@ fn read_block(text: &[u8], start: usize) -> Option<Block<'_>> {
             return None;
         }
         block.body.extend_from_slice(word);
+        block.last_word = word.len();
         block.end = word_end;
         at = word_end;
     }
@@ -271,7 +276,7 @@ fn is_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
 }
 
-fn decode_body(body: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn decode_body(body: &[u8]) -> Option<Vec<u8>> {
     let trimmed: Vec<u8> = body.iter().copied().filter(|&b| b != b'=').collect();
     // A cut body: decode the whole quads only.
     let usable = match trimmed.len() % 4 {
@@ -364,7 +369,7 @@ fn sec1_ec(decoded: &[u8]) -> Option<Key> {
         if version != 1 || private.is_empty() {
             return None;
         }
-        let curve = match seq.next() {
+        let curve = match seq.element() {
             Some((0xA0, params)) => der::whole(params, der::OID)
                 .and_then(der::oid_text)
                 .map(|oid| der::oid_name(&oid).map_or(oid, str::to_string)),

@@ -32,7 +32,8 @@ pub fn is_placeholder_password(value: &[u8]) -> bool {
         || contains(value, b"{{")
         || contains(value, b"%s")
         || contains(value, b"%(")
-        || contains(value, b"...");
+        || contains(value, b"...")
+        || contains(value, "\u{2026}".as_bytes());
     if templated {
         return true;
     }

@@ -157,6 +157,8 @@ pub enum ParserKind {
     PrivateKey,
     /// A PuTTY `.ppk` private key file.
     Ppk,
+    /// An OpenPGP `PRIVATE KEY BLOCK` (armor CRC-24 checked).
+    Pgp,
     /// An age secret key (`AGE-SECRET-KEY-1…`, bech32 with a checksum).
     Age,
     /// A JSON Web Token: header and claims decoded offline.
@@ -177,6 +179,7 @@ impl ParserKind {
         match self {
             ParserKind::PrivateKey => "private-key",
             ParserKind::Ppk => "ppk",
+            ParserKind::Pgp => "pgp",
             ParserKind::Age => "age",
             ParserKind::Jwt => "jwt",
             ParserKind::ConnectionUrl => "connection-url",
