@@ -339,8 +339,8 @@ fn describe(err: &anyhow::Error) -> String {
 fn error_lines(err: &anyhow::Error) -> Vec<String> {
     let safe = |text: &str| ci::log_safe(&redact_tokens(text));
     let text = describe(err);
-    let Some((at, message)) = parser_message(err)
-        .and_then(|message| text.find(message).map(|at| (at, message)))
+    let Some((at, message)) =
+        parser_message(err).and_then(|message| text.find(message).map(|at| (at, message)))
     else {
         return vec![safe(&text)];
     };

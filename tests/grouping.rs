@@ -224,7 +224,11 @@ fn reports_of_separately_scanned_folders_merge_into_one_scan_of_both() {
     assert_eq!(both["summary"]["files_scanned"], 3);
 
     // SARIF: the results of one scan of both.
-    for (paths, out) in [(&["a"][..], "a.sarif"), (&["b"], "b.sarif"), (&["a", "b"], "both.sarif")] {
+    for (paths, out) in [
+        (&["a"][..], "a.sarif"),
+        (&["b"], "b.sarif"),
+        (&["a", "b"], "both.sarif"),
+    ] {
         let mut args = vec!["scan", "--format", "sarif", "-o", out];
         args.extend(paths);
         assert_eq!(run(&args).code, 1);
@@ -247,7 +251,17 @@ fn reports_of_separately_scanned_folders_merge_into_one_scan_of_both() {
     // Another rule set (a rule turned off) is refused, naming both files.
     write("fewer.toml", "disabled_rules = [\"npm-token\"]\n".into());
     assert_eq!(
-        run(&["scan", "--config", "fewer.toml", "--format", "json", "-o", "fewer.json", "b"]).code,
+        run(&[
+            "scan",
+            "--config",
+            "fewer.toml",
+            "--format",
+            "json",
+            "-o",
+            "fewer.json",
+            "b"
+        ])
+        .code,
         1
     );
     let refused = run(&["merge", "a.json", "fewer.json"]);
@@ -259,9 +273,14 @@ fn reports_of_separately_scanned_folders_merge_into_one_scan_of_both() {
     );
     // An organisation run beside a local scan is refused.
     let mut org = read("b.json");
-    org["summary"]["organisation"] = serde_json::json!({"spec": "github:acme", "detection_key": "k"});
+    org["summary"]["organisation"] =
+        serde_json::json!({"spec": "github:acme", "detection_key": "k"});
     std::fs::write(work.path().join("org.json"), org.to_string()).unwrap();
     let refused = run(&["merge", "a.json", "org.json"]);
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("organisation run"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("organisation run"),
+        "{}",
+        refused.stderr
+    );
 }

@@ -211,8 +211,16 @@ fn a_parse_error_prints_as_lines_with_the_file_s_control_characters_escaped() {
         "{}",
         run.stderr
     );
-    assert!(lines[1..].iter().all(|l| l.starts_with("    ")), "{}", run.stderr);
-    assert!(lines.iter().any(|l| l.contains('^')), "no caret: {}", run.stderr);
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("    ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines.iter().any(|l| l.contains('^')),
+        "no caret: {}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("\\n"), "literal \\n: {}", run.stderr);
     assert!(!run.stderr.contains('\u{1b}'), "raw escape: {}", run.stderr);
     assert!(run.stderr.contains("\\u{1b}"), "{}", run.stderr);

@@ -214,10 +214,7 @@ fn every_docs_page_is_linked_from_the_readme() {
         .collect();
     for page in pages().into_iter().skip(1) {
         let rel = page.strip_prefix(&root).unwrap().display().to_string();
-        assert!(
-            linked.contains(&rel),
-            "{rel} is not linked from README.md"
-        );
+        assert!(linked.contains(&rel), "{rel} is not linked from README.md");
     }
 }
 
@@ -227,14 +224,23 @@ fn the_link_checker_knows_github_anchors() {
         slug("GitHub annotations: `--format github`"),
         "github-annotations---format-github"
     );
-    assert_eq!(slug("Is the token still active? `--verify`"), "is-the-token-still-active---verify");
+    assert_eq!(
+        slug("Is the token still active? `--verify`"),
+        "is-the-token-still-active---verify"
+    );
     let text = "# A\n```\n# not a heading\n```\n## A\n## B [link](x.md)\n";
     let found = anchors(text);
     assert_eq!(
         found,
-        ["a", "a-1", "b-link"].map(String::from).into_iter().collect()
+        ["a", "a-1", "b-link"]
+            .map(String::from)
+            .into_iter()
+            .collect::<BTreeSet<String>>()
     );
-    assert_eq!(link_targets("see [x](a.md#b) and `[y](c.md)`"), vec!["a.md#b"]);
+    assert_eq!(
+        link_targets("see [x](a.md#b) and `[y](c.md)`"),
+        vec!["a.md#b"]
+    );
 }
 
 // ------------------------------------------------------------ completions and man page
@@ -254,7 +260,14 @@ fn completions_are_generated_for_every_shell() {
         assert!(output.status.success(), "{shell}: {output:?}");
         let script = String::from_utf8(output.stdout).unwrap();
         assert!(script.contains(registers), "{shell}: no {registers:?}");
-        for word in ["scan", "baseline", "merge", "completions", "history", "show-secrets"] {
+        for word in [
+            "scan",
+            "baseline",
+            "merge",
+            "completions",
+            "history",
+            "show-secrets",
+        ] {
             assert!(
                 script.contains(word),
                 "{shell} completions do not mention {word}"
@@ -271,7 +284,10 @@ fn the_man_page_is_roff_and_documents_every_subcommand() {
     let page = String::from_utf8(output.stdout).unwrap();
     assert!(page.contains("\n.TH patscan 1"), "no roff title line");
     for section in ["NAME", "SYNOPSIS", "SUBCOMMANDS"] {
-        assert!(page.contains(&format!("\n.SH {section}")), "no section {section}");
+        assert!(
+            page.contains(&format!("\n.SH {section}")),
+            "no section {section}"
+        );
     }
     for section in ["PATSCAN SCAN", "PATSCAN MERGE", "PATSCAN COMPLETIONS"] {
         assert!(
@@ -279,5 +295,8 @@ fn the_man_page_is_roff_and_documents_every_subcommand() {
             "no section {section}"
         );
     }
-    assert!(page.contains("history"), "scan's --history is not documented");
+    assert!(
+        page.contains("history"),
+        "scan's --history is not documented"
+    );
 }
