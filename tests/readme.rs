@@ -235,7 +235,7 @@ fn the_link_checker_knows_github_anchors() {
         ["a", "a-1", "b-link"]
             .map(String::from)
             .into_iter()
-            .collect()
+            .collect::<BTreeSet<String>>()
     );
     assert_eq!(
         link_targets("see [x](a.md#b) and `[y](c.md)`"),

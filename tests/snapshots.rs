@@ -88,6 +88,9 @@ fn normalise_duration(text: &str) -> String {
 fn normalise_json(mut value: Value) -> String {
     if let Some(summary) = value.get_mut("summary") {
         summary["duration_seconds"] = Value::from(0);
+        // A digest of every rule's definition: it changes with each rule
+        // added, which is not a change of the format.
+        summary["rule_set"]["rules"] = Value::from("[digest]");
     }
     serde_json::to_string_pretty(&value).unwrap()
 }

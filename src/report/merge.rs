@@ -817,7 +817,9 @@ mod tests {
         let input = |path: &str, shard: &str| Input {
             path: path.into(),
             kind: Kind::Json,
-            value: json!({"secrets": [], "problems": [], "summary": {"organisation": {
+            value: json!({"secrets": [], "problems": [], "summary": {
+                "rule_set": {"patscan": "0.1.0", "rules": "r"},
+                "organisation": {
                 "spec": "github:acme", "detection_key": "k", "shard": shard,
                 "repositories_listed": 0, "repositories": [], "api": "x"}}}),
         };
@@ -826,5 +828,34 @@ mod tests {
         let (_, warnings) = merge(&[input("a", "0/3"), input("b", "2/3")]).unwrap();
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("1/3"), "{warnings:?}");
+    }
+
+    fn local(path: &str, rules: &str, patscan: &str) -> Input {
+        Input {
+            path: path.into(),
+            kind: Kind::Json,
+            value: json!({"secrets": [], "problems": [], "summary": {
+                "files_scanned": 2, "rule_set": {"patscan": patscan, "rules": rules}}}),
+        }
+    }
+
+    #[test]
+    fn local_scans_of_one_rule_set_merge_and_others_are_refused() {
+        let (merged, warnings) =
+            merge(&[local("a", "r1", "0.1.0"), local("b", "r1", "0.1.0")]).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(merged["summary"]["files_scanned"], 4);
+        assert!(merged["summary"].get("organisation").is_none());
+        for other in [local("b", "r2", "0.1.0"), local("b", "r1", "0.2.0")] {
+            let err = merge(&[local("a", "r1", "0.1.0"), other]).unwrap_err();
+            assert!(err.to_string().contains("different rules"), "{err}");
+        }
+        let mut old = local("b", "r1", "0.1.0");
+        old.value["summary"]
+            .as_object_mut()
+            .unwrap()
+            .remove("rule_set");
+        let err = merge(&[local("a", "r1", "0.1.0"), old]).unwrap_err();
+        assert!(err.to_string().contains("records no rule set"), "{err}");
     }
 }
