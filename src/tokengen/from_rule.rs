@@ -53,7 +53,12 @@ pub fn knows(id: &str) -> bool {
 /// no built-in rule).
 pub fn accepted(id: &str, token: &str) -> bool {
     match builtin().get(id) {
-        Some(sampler) => validate(&sampler.spec, token.as_bytes()).is_some(),
+        // A context rule finds a token only where its run looks random
+        // (`ContextWords::may_be_secret`): draw only tokens it can find.
+        Some(sampler) => {
+            validate(&sampler.spec, token.as_bytes()).is_some()
+                && (sampler.spec.context.is_empty() || leading_run_looks_random(token.as_bytes()))
+        }
         None => true,
     }
 }
@@ -81,7 +86,9 @@ impl Sampler {
         // A context rule's pattern needs the name before the token, which a
         // bare generated token lacks: its token is checked against the
         // `secret` group alone (the examples then check the whole pattern).
-        let regex = if spec.context.is_empty() {
+        // So does a rule whose keyword stands before its token, outside the
+        // `secret` group (`AccountName=…;AccountKey=` and the key).
+        let regex = if spec.context.is_empty() && keyword_in_token(&spec, &secret) {
             crate::rules::compile::compile_pattern(&spec).ok()?
         } else {
             meta::Builder::new()
@@ -194,6 +201,31 @@ impl Sampler {
         };
         span.is_some_and(|s| s.start == 0 && s.end == token.len())
     }
+}
+
+/// Whether the run of token characters a token starts looks random, as a
+/// context rule's candidate run must.
+fn leading_run_looks_random(token: &[u8]) -> bool {
+    let end = token
+        .iter()
+        .position(|&b| !crate::runs::BASE64_ANY[usize::from(b)])
+        .unwrap_or(token.len());
+    crate::rules::compile::looks_random(&token[..end])
+}
+
+/// Whether a token of the rule holds one of its keywords (a sample of the
+/// `secret` group does): if not, the keyword is text the pattern wants
+/// before the token, which a bare generated token cannot have. Rules without
+/// keywords (bare scans) match their tokens whole.
+fn keyword_in_token(spec: &RuleSpec, secret: &Hir) -> bool {
+    if spec.keywords.is_empty() {
+        return true;
+    }
+    let mut token = Vec::new();
+    sample(secret, &mut TokenRng::new(0), &mut token);
+    spec.keywords
+        .iter()
+        .any(|k| !k.is_empty() && token.windows(k.len()).any(|window| window == k.as_bytes()))
 }
 
 /// CRC-32 of everything before the last `length` characters.
