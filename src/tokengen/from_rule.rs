@@ -57,7 +57,12 @@ pub fn accepted(id: &str, token: &str) -> bool {
         // A structured token is judged in its context (the parser reads
         // around it), by the example check.
         Some(sampler) if sampler.spec.parser.is_some() => true,
-        Some(sampler) => validate(&sampler.spec, token.as_bytes()).is_some(),
+        // A context rule finds a token only where its run looks random
+        // (`ContextWords::may_be_secret`): draw only tokens it can find.
+        Some(sampler) => {
+            validate(&sampler.spec, token.as_bytes()).is_some()
+                && (sampler.spec.context.is_empty() || leading_run_looks_random(token.as_bytes()))
+        }
         None => true,
     }
 }
@@ -201,6 +206,16 @@ impl Sampler {
         };
         span.is_some_and(|s| s.start == 0 && s.end == token.len())
     }
+}
+
+/// Whether the run of token characters a token starts looks random, as a
+/// context rule's candidate run must.
+fn leading_run_looks_random(token: &[u8]) -> bool {
+    let end = token
+        .iter()
+        .position(|&b| !crate::runs::BASE64_ANY[usize::from(b)])
+        .unwrap_or(token.len());
+    crate::rules::compile::looks_random(&token[..end])
 }
 
 /// CRC-32 of everything before the last `length` characters.

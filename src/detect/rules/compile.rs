@@ -594,21 +594,7 @@ impl ContextWords {
         if run.len() < self.min_run || run.len() > self.max_run {
             return false;
         }
-        let mut changes = 0;
-        let mut last_upper = None;
-        for &b in run {
-            if b.is_ascii_digit() {
-                return true;
-            }
-            if b.is_ascii_alphabetic() {
-                let upper = b.is_ascii_uppercase();
-                if last_upper.is_some_and(|l| l != upper) {
-                    changes += 1;
-                }
-                last_upper = Some(upper);
-            }
-        }
-        changes * 4 >= run.len()
+        looks_random(run)
     }
 
     /// Calls `found(rule, word_start)` for each context word that starts in
@@ -633,6 +619,27 @@ impl ContextWords {
             }
         }
     }
+}
+
+/// Whether a run of token characters looks random: it has a digit, or its
+/// letters change case as often as random text does. Identifiers, words and
+/// paths mostly do not (see [`ContextWords::may_be_secret`]).
+pub(crate) fn looks_random(run: &[u8]) -> bool {
+    let mut changes = 0;
+    let mut last_upper = None;
+    for &b in run {
+        if b.is_ascii_digit() {
+            return true;
+        }
+        if b.is_ascii_alphabetic() {
+            let upper = b.is_ascii_uppercase();
+            if last_upper.is_some_and(|l| l != upper) {
+                changes += 1;
+            }
+            last_upper = Some(upper);
+        }
+    }
+    changes * 4 >= run.len()
 }
 
 /// Where one keyword contains another (a custom `ghp_abc` and the built-in
