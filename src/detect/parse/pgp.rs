@@ -10,7 +10,7 @@
 
 use super::pem::{decode_body, read_block};
 use super::Parsed;
-use crate::rules::Confidence;
+use crate::model::Confidence;
 
 const LABEL: &[u8] = b"PGP PRIVATE KEY BLOCK";
 
