@@ -18,8 +18,8 @@
 
 use std::ops::Range;
 
-use crate::rules::validate::Validation;
 use crate::model::Confidence;
+use crate::rules::validate::Validation;
 use crate::rules::ParserKind;
 
 pub mod age;
