@@ -108,6 +108,13 @@ pub struct RuleSet {
 /// text, only not inside base64.
 pub const MIN_ENCODED_RUN_FLOOR: usize = 16;
 
+/// Secrets shorter than this (a GitLab PAT's 26 bytes) are looked for in
+/// plain text only, not inside base64: with the 16- to 24-character keys of
+/// the long tail (an Alibaba key id, context-named API keys) the decoder
+/// would take every base64 run of 22 characters, most identifiers and paths
+/// among them, for tokens that are rarely base64-wrapped.
+pub const MIN_DECODED_SECRET: usize = 26;
+
 /// Length of `n` bytes in base64 without padding (`=` is not part of a
 /// collected run): ceil(4n/3).
 pub const fn base64_len(n: usize) -> usize {
@@ -442,7 +449,8 @@ impl RuleSet {
             context: context.build()?,
             bare_rules,
             max_token_length,
-            min_encoded_run: base64_len(shortest_secret).max(MIN_ENCODED_RUN_FLOOR),
+            min_encoded_run: base64_len(shortest_secret.max(MIN_DECODED_SECRET))
+                .max(MIN_ENCODED_RUN_FLOOR),
         })
     }
 
@@ -1006,7 +1014,7 @@ mod tests {
         assert_eq!(set.min_encoded_run(), 35);
         // A very short custom secret does not drag the runs below the floor.
         let set = RuleSet::compile(vec![rule("tiny", "abc[0-9]{2}")]).unwrap();
-        assert_eq!(set.min_encoded_run(), MIN_ENCODED_RUN_FLOOR);
+        assert_eq!(set.min_encoded_run(), base64_len(MIN_DECODED_SECRET));
     }
 
     #[test]
