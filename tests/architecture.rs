@@ -27,6 +27,8 @@ const LAYER_OF: &[(&str, &str)] = &[
     ("engine", "detect"),
     ("rules", "detect"),
     ("runs", "detect"),
+    ("generic", "detect"),
+    ("parse", "detect"),
     ("decode", "detect"),
     ("redact", "detect"),
     ("tokengen", "detect"),
