@@ -11,7 +11,9 @@ pub mod examples;
 mod spec;
 pub mod validate;
 
-pub use compile::{CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_ENCODED_RUN_FLOOR};
+pub use compile::{
+    CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_DECODED_SECRET, MIN_ENCODED_RUN_FLOOR,
+};
 pub use spec::{
     Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, OptIn, ParserKind,
     RuleFile, RuleSpec,
