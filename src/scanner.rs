@@ -353,7 +353,8 @@ const MAX_DECODE_DEPTH: usize = 2;
 
 /// Tokens visible only once base64 runs or percent escapes starting in
 /// `owned` are decoded. A token that also stands in plain text at the same
-/// place (`raw`) is not reported twice.
+/// place (`raw`), or that the same rule found over the same bytes, is not
+/// reported twice.
 fn decoded_hits(
     rules: &RuleSet,
     buf: &[u8],
@@ -371,11 +372,12 @@ fn decoded_hits(
                     secret: &[u8],
                     layers: &[Encoding],
                     details: Option<Vec<(String, String)>>| {
-        let plain = &buf[start..end] == secret;
-        if plain
-            && raw
-                .iter()
-                .any(|m| (m.rule, m.start, m.end) == (rule, start, end))
+        // The same rule already found a token over these bytes in plain
+        // text: this is that token seen again (a SAS signature's `%2B`
+        // decoded is still the signature), not a second one.
+        if raw
+            .iter()
+            .any(|m| m.rule == rule && m.start < end && start < m.end)
         {
             return;
         }

@@ -169,12 +169,16 @@ fn plant_tree(dir: &Path, seed: u64) -> (BTreeSet<(String, usize, String)>, Vec<
     (expected, values)
 }
 
-/// (path, line, rule) of each finding, and its confidence.
+/// (path, line, rule) of each generic finding, and its confidence. (The
+/// connection string in appsettings.json is also the default
+/// `connection-string-password` rule's, whenever its parser takes the
+/// generated password for a real one.)
 fn generic_findings(json: &serde_json::Value) -> BTreeSet<(String, usize, String)> {
     json["findings"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|f| f["rule_id"].as_str().unwrap().starts_with("generic-"))
         .map(|f| {
             assert_eq!(f["confidence"], "low", "{f}");
             (
@@ -206,8 +210,8 @@ fn without_generic_the_same_tree_is_quiet() {
     let dir = tempfile::tempdir().unwrap();
     plant_tree(dir.path(), 5);
     let run = scan_json(dir.path(), &[]);
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    assert_eq!(run.json["findings"].as_array().unwrap().len(), 0);
+    assert!(run.code <= 1, "stderr: {}", run.stderr);
+    assert_eq!(generic_findings(&run.json), BTreeSet::new());
 }
 
 #[test]
@@ -225,7 +229,14 @@ fn the_config_key_turns_generic_on() {
     )
     .unwrap();
     let run = scan_json(dir.path(), &[]);
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(run.code <= 1, "stderr: {}", run.stderr);
+    assert_eq!(
+        generic_findings(&run.json),
+        expected
+            .into_iter()
+            .filter(|(_, _, rule)| rule == "generic-token")
+            .collect()
+    );
 }
 
 #[test]

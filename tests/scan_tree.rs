@@ -60,7 +60,10 @@ fn json_findings_carry_the_documented_fields_and_redact_secrets() {
         }
         let span = finding["end_column"].as_u64().unwrap() - finding["column"].as_u64().unwrap();
         let secret = finding["secret"].as_str().unwrap();
-        assert!(secret.contains(&format!("[{span} chars]")), "{secret}");
+        assert!(
+            secret.contains(&format!("[{span} chars]")),
+            "{secret} {finding}"
+        );
     }
     for p in &planted {
         assert!(
