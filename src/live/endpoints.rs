@@ -121,16 +121,10 @@ mod tests {
     }
 
     #[test]
-    fn anything_but_loopback_is_refused() {
-        for bad in [
-            "github=https://evil.example",
-            "github=http://localhost:80",
-            "github=http://10.0.0.1",
-            "github=http://127.0.0.1.nip.io",
-            "github=ftp://127.0.0.1",
-            "gitlub=http://127.0.0.1",
-            "github",
-        ] {
+    fn the_override_rules_are_the_net_layers() {
+        // `net::overrides` tests every refusal; here, that the live
+        // checks' parse goes through it with their own provider names.
+        for bad in ["github=https://evil.example", "gitlub=http://127.0.0.1"] {
             assert!(Endpoints::parse_overrides(bad).is_err(), "{bad} accepted");
         }
     }

@@ -244,13 +244,7 @@ mod tests {
         parse_url(text.as_bytes(), 0..text.len(), colon + 1..end)
     }
 
-    fn details(parsed: &Parsed) -> Vec<(&str, &str)> {
-        parsed
-            .details
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
-    }
+    use crate::parse::test_details as details;
 
     #[test]
     fn a_url_password_is_the_secret_with_host_and_user_as_context() {

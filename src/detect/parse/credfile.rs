@@ -260,13 +260,7 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
 
-    fn details(parsed: &Parsed) -> Vec<(&str, &str)> {
-        parsed
-            .details
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
-    }
+    use crate::parse::test_details as details;
 
     #[test]
     fn docker_auth_decodes_to_user_and_names_the_registry() {

@@ -162,13 +162,7 @@ mod tests {
     use crate::tokengen::TokenRng;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-    fn details(parsed: &Parsed) -> Vec<(&str, &str)> {
-        parsed
-            .details
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
-    }
+    use crate::parse::test_details as details;
 
     #[test]
     fn an_entra_token_names_its_tenant_and_app() {

@@ -118,3 +118,13 @@ fn parse(
         ParserKind::CredentialFile => credfile::parse(haystack, whole, secret),
     }
 }
+
+/// A parse's details as string pairs, for the parsers' tests.
+#[cfg(test)]
+pub(crate) fn test_details(parsed: &Parsed) -> Vec<(&str, &str)> {
+    parsed
+        .details
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}

@@ -530,13 +530,7 @@ mod tests {
     use super::*;
     use crate::tokengen::{structured, TokenRng};
 
-    fn details(parsed: &Parsed) -> Vec<(&str, &str)> {
-        parsed
-            .details
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
-    }
+    use crate::parse::test_details as details;
 
     #[test]
     fn generated_keys_of_every_label_parse_with_their_type() {
