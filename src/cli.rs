@@ -270,6 +270,11 @@ pub struct RulesArgs {
     /// List the opt-in generic rules too.
     #[arg(long)]
     pub generic: bool,
+    /// How each rule's candidates are found (the keyword pass's literals,
+    /// run prefixes, anchors, context words): for rule authors, since
+    /// every literal of the keyword pass costs every scanned byte.
+    #[arg(long, conflicts_with = "markdown")]
+    pub prefilter: bool,
 }
 
 #[derive(Debug, Args)]
@@ -527,7 +532,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
         None => crate::source::fs::scan(&config.rules, &options)?,
     };
-    report.summary.rule_set = Some(scan::RuleSetId::new(&config.rules));
+    // The rule set's digest is for `patscan merge`, which reads the machine
+    // formats; it serialises every rule, a third of a pre-commit hook's
+    // start-up, so the human output does without it.
+    if args.format != Format::Human {
+        report.summary.rule_set = Some(scan::RuleSetId::new(&config.rules));
+    }
     suppress::apply(&mut report, &config.allowlist, baseline.as_ref());
     warn_problems(&report, args.quiet);
     if let Some(path) = &args.baseline {
@@ -720,6 +730,7 @@ fn run_rules(args: RulesArgs) -> Result<ExitCode> {
             writeln!(out)
         }
         Format::Human if args.markdown => crate::report::rules::write_markdown(&rules, out),
+        Format::Human if args.prefilter => crate::report::rules::write_prefilter(&rules, out),
         Format::Human => crate::report::rules::write_human(&rules, out),
         _ => {
             for rule in rules.rules() {

@@ -62,11 +62,15 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
     // formats (which live inside such runs) and the decoders that run after.
     scratch.long_runs.clear();
     let prefixes = rules.prefixes();
+    let preceded = rules.preceded();
     let anchors = rules.anchors();
     let context = rules.context();
     // Runs as long as the shortest encoded token go to the decoders.
     let long = rules.min_encoded_run();
-    let shortest = long.min(prefixes.min_run()).min(context.min_run());
+    let shortest = long
+        .min(prefixes.min_run())
+        .min(preceded.min_run())
+        .min(context.min_run());
     {
         let Scratch {
             long_runs,
@@ -100,6 +104,9 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                         });
                     }
                 }
+                preceded.lookup(haystack, start, end, |rule, at| {
+                    open_window(rules, rule, at, start, haystack.len(), windows, touched)
+                });
                 if context.may_be_secret(&haystack[start..end]) {
                     context.lookup(haystack, start, |rule, at| {
                         open_window(rules, rule, at, end, haystack.len(), windows, touched)

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::rules::{CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, RuleSet, RuleSpec};
+use crate::rules::{
+    CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, Prefilter, RuleSet, RuleSpec,
+};
 
 /// How a rule's findings are validated, in a few words.
 pub fn validation(spec: &RuleSpec) -> String {
@@ -135,6 +137,39 @@ pub fn write_human(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Each rule with the way its candidates are found, then the literals of
+/// the keyword pass and which searcher took them.
+pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
+    let width = set
+        .rules()
+        .iter()
+        .map(|r| r.spec.id.len())
+        .max()
+        .unwrap_or(0);
+    for (index, rule) in set.rules().iter().enumerate() {
+        let spec = &rule.spec;
+        let how = set.prefilter(index);
+        let words = match how {
+            Prefilter::Context => spec.context.join(" "),
+            Prefilter::Bare => String::new(),
+            _ => spec.keywords.join(" "),
+        };
+        writeln!(out, "{:<width$}  {:<10}  {words}", spec.id, how.as_str())?;
+    }
+    let literals = set.automaton_keywords();
+    let searcher = match set.keywords() {
+        Some(k) if k.is_packed() => "the packed SIMD searcher",
+        Some(_) => "a DFA (too many for the packed SIMD searcher)",
+        None => "nothing",
+    };
+    writeln!(
+        out,
+        "\n{} literals in the keyword pass, searched by {searcher}:",
+        literals.len()
+    )?;
+    writeln!(out, "{}", literals.join(" "))
 }
 
 pub(crate) fn family(spec: &RuleSpec) -> &str {

@@ -85,6 +85,8 @@ fn build(spec: &RuleSpec) -> Result<(meta::Regex, Option<usize>), RuleError> {
 
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
+    /// How each rule's candidates are found, for `patscan rules --prefilter`.
+    prefilters: Vec<Prefilter>,
     keywords: Option<KeywordSearcher>,
     /// The automaton's literals, for `patscan rules` and the tests.
     keyword_texts: Vec<String>,
@@ -93,11 +95,45 @@ pub struct RuleSet {
     /// Keywords that only ever start a token, looked up at the start of
     /// token-alphabet runs instead of by the automaton (see [`RunPrefixes`]).
     prefixes: RunPrefixes,
+    preceded: RunPreceded,
     anchors: RunAnchors,
     context: ContextWords,
     bare_rules: Vec<(usize, BareScan)>,
     max_token_length: usize,
     min_encoded_run: usize,
+}
+
+/// How a rule's candidates reach its regex. Only [`Prefilter::Automaton`]
+/// costs the keyword pass anything per byte; the others are looked up on
+/// the runs of token characters the engine collects anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefilter {
+    /// Its keywords are literals of the SIMD keyword pass.
+    Automaton,
+    /// Its keywords start every token: looked up where a run starts.
+    RunPrefix,
+    /// Its keywords end in a separator a long run follows (`hvs.`,
+    /// `sha256~`): looked up before a run starts.
+    Preceded,
+    /// Its keywords stand at a fixed place in a run.
+    Anchor,
+    /// Its context words, looked up before random-looking runs.
+    Context,
+    /// A prefix-less format scanned for inside long runs.
+    Bare,
+}
+
+impl Prefilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prefilter::Automaton => "automaton",
+            Prefilter::RunPrefix => "run-prefix",
+            Prefilter::Preceded => "preceded",
+            Prefilter::Anchor => "anchor",
+            Prefilter::Context => "context",
+            Prefilter::Bare => "bare",
+        }
+    }
 }
 
 /// Shortest base64 run the scan collects, whatever the rules: below 16
@@ -131,6 +167,11 @@ pub enum KeywordSearcher {
 }
 
 impl KeywordSearcher {
+    /// Whether the packed SIMD searcher took every literal.
+    pub fn is_packed(&self) -> bool {
+        matches!(self, KeywordSearcher::Packed(_))
+    }
+
     fn new(keywords: &[String]) -> Result<KeywordSearcher, RuleError> {
         let mut packed = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -259,6 +300,135 @@ impl RunPrefixes {
     }
 }
 
+/// Keywords that end in a separator followed by a long run: `hvs.` + 90
+/// token characters, `sha256~` + 43, `.atlasv1.` + 60, `:AA` + 32 (where
+/// the run starts with the keyword's last letters).
+///
+/// Such a keyword is split after its last byte outside the base64
+/// alphabet: the part before (`hvs.`) ends where a maximal run starts, and
+/// the part after (`AA` of `:AA`, often empty) starts that run. So instead
+/// of one more literal for the automaton, each run long enough is checked
+/// for the bytes just before it: one table load by the byte before the
+/// run, which for almost every run has no entry.
+pub struct RunPreceded {
+    /// By the byte before the run: (bytes before the run, bytes the run
+    /// starts with, rules).
+    by_last: Vec<Vec<(Vec<u8>, Vec<u8>, Vec<usize>)>>,
+    min_run: usize,
+}
+
+impl Default for RunPreceded {
+    fn default() -> Self {
+        RunPreceded {
+            by_last: vec![Vec::new(); 256],
+            min_run: usize::MAX,
+        }
+    }
+}
+
+impl RunPreceded {
+    /// Shortest run worth a lookup (`usize::MAX` when there are none).
+    pub fn min_run(&self) -> usize {
+        self.min_run
+    }
+
+    /// Calls `found(rule, keyword_start)` for every keyword that ends just
+    /// before, or straddles the start of, the run `start..end`.
+    #[inline]
+    pub fn lookup(
+        &self,
+        haystack: &[u8],
+        start: usize,
+        end: usize,
+        mut found: impl FnMut(usize, usize),
+    ) {
+        if start == 0 || end - start < self.min_run {
+            return;
+        }
+        for (before, begins, rules) in &self.by_last[usize::from(haystack[start - 1])] {
+            if haystack[..start].ends_with(before) && haystack[start..end].starts_with(begins) {
+                for &rule in rules {
+                    found(rule, start - before.len());
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, before: Vec<u8>, begins: Vec<u8>, rule: usize, run: usize) {
+        let Some(&last) = before.last() else {
+            return;
+        };
+        let entries = &mut self.by_last[usize::from(last)];
+        match entries
+            .iter_mut()
+            .find(|(b, s, _)| *b == before && *s == begins)
+        {
+            Some((_, _, rules)) => rules.push(rule),
+            None => entries.push((before, begins, vec![rule])),
+        }
+        self.min_run = self.min_run.min(run);
+    }
+}
+
+/// For a rule each of whose keywords holds a byte outside the base64
+/// alphabet and stands, in every match, right before a run of at least
+/// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
+/// with the run's length (see [`RunPreceded`]). The keyword must be part of
+/// a literal of the pattern's top-level sequence, so every match has it.
+fn followed_by_runs(
+    spec: &RuleSpec,
+    hir: &regex_syntax::hir::Hir,
+) -> Option<Vec<(Vec<u8>, Vec<u8>, usize)>> {
+    use regex_syntax::hir::HirKind;
+    if spec.keywords.is_empty() || spec.custom || spec.anchor.is_some() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    flatten_concat(hir, &mut parts);
+    let in_run = |b: u8| crate::runs::BASE64_ANY[usize::from(b)];
+    let mut splits = Vec::new();
+    for keyword in &spec.keywords {
+        let keyword = keyword.as_bytes();
+        let split = keyword.iter().rposition(|&b| !in_run(b))? + 1;
+        let (i, at) = parts
+            .iter()
+            .enumerate()
+            .find_map(|(i, part)| match part.kind() {
+                HirKind::Literal(literal) => literal
+                    .0
+                    .windows(keyword.len())
+                    .position(|w| w == keyword)
+                    .map(|at| (i, at)),
+                _ => None,
+            })?;
+        let HirKind::Literal(literal) = parts[i].kind() else {
+            return None;
+        };
+        let after = &literal.0[at + split..];
+        let in_literal = after.iter().take_while(|&&b| in_run(b)).count();
+        let run = if in_literal == after.len() {
+            in_literal + leading_run_of(&parts[i + 1..])
+        } else {
+            in_literal
+        };
+        if run < MIN_PREFIX_RUN {
+            return None;
+        }
+        splits.push((keyword[..split].to_vec(), keyword[split..].to_vec(), run));
+    }
+    Some(splits)
+}
+
+/// The top-level sequence of `hir`, with capture groups opened.
+fn flatten_concat<'h>(hir: &'h regex_syntax::hir::Hir, out: &mut Vec<&'h regex_syntax::hir::Hir>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Concat(parts) => parts.iter().for_each(|part| flatten_concat(part, out)),
+        HirKind::Capture(c) => flatten_concat(&c.sub, out),
+        _ => out.push(hir),
+    }
+}
+
 /// Keywords, each with the rules it opens a window for.
 type KeywordRules = Vec<(Vec<u8>, Vec<usize>)>;
 
@@ -352,18 +522,23 @@ impl RunAnchors {
     }
 }
 
-/// Runs shorter than this are not looked up: below it, identifiers and
-/// words of ordinary text would cost a probe each. Rules whose tokens can be
-/// shorter keep their keywords in the automaton.
-pub const MIN_PREFIX_RUN: usize = 25;
+/// Runs shorter than this are not looked up. The engine visits every run
+/// this long anyway (for the context words), so a probe of the prefix table
+/// there costs one bit test; below it, identifiers and words of ordinary
+/// text would cost a probe each. Rules whose tokens can be shorter (an
+/// Alibaba key id of 16 is the shortest that qualifies) keep their keywords
+/// in the automaton.
+pub const MIN_PREFIX_RUN: usize = MIN_CONTEXT_RUN;
 
 impl RuleSet {
     pub fn compile(specs: Vec<RuleSpec>) -> Result<RuleSet, RuleError> {
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(specs.len());
+        let mut prefilters = Vec::with_capacity(specs.len());
         let mut keyword_texts: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut prefixes = RunPrefixes::default();
+        let mut preceded = RunPreceded::default();
         let mut anchors = RunAnchors::default();
         let mut context = ContextBuilder::default();
         let mut bare_rules = Vec::new();
@@ -384,13 +559,26 @@ impl RuleSet {
             // three times was a third of a small scan's start-up).
             let hir = parse_pattern(&spec)?;
             let secret = secret_group(&hir).unwrap_or(&hir);
-            if let Some(anchor) = spec.anchor {
+            let prefilter = if let Some(anchor) = spec.anchor {
                 for keyword in &spec.keywords {
                     anchors.add(anchor, keyword, index);
                 }
+                Prefilter::Anchor
             } else if let Some(min_token) = starts_every_token(&spec, secret) {
                 for keyword in &spec.keywords {
                     prefixes.add(keyword, index, min_token);
+                }
+                Prefilter::RunPrefix
+            } else if let Some(splits) = followed_by_runs(&spec, &hir) {
+                for (before, start, run) in splits {
+                    preceded.add(before, start, index, run);
+                }
+                Prefilter::Preceded
+            } else if spec.keywords.is_empty() {
+                if spec.context.is_empty() {
+                    Prefilter::Bare
+                } else {
+                    Prefilter::Context
                 }
             } else {
                 for keyword in &spec.keywords {
@@ -402,7 +590,9 @@ impl RuleSet {
                         }
                     }
                 }
-            }
+                Prefilter::Automaton
+            };
+            prefilters.push(prefilter);
             if !spec.context.is_empty() {
                 let run = leading_run_len(secret);
                 if run < MIN_CONTEXT_RUN {
@@ -414,7 +604,7 @@ impl RuleSet {
                         ),
                     ));
                 }
-                context.add(&spec.context, index, run);
+                context.add(&spec.context, index, run_shape(secret, run));
             }
             if let Some(bare) = spec.bare {
                 bare_rules.push((index, bare));
@@ -441,10 +631,12 @@ impl RuleSet {
 
         Ok(RuleSet {
             rules,
+            prefilters,
             keywords,
             keyword_texts,
             keyword_rules,
             prefixes,
+            preceded,
             anchors,
             context: context.build()?,
             bare_rules,
@@ -458,6 +650,10 @@ impl RuleSet {
         &self.prefixes
     }
 
+    pub fn preceded(&self) -> &RunPreceded {
+        &self.preceded
+    }
+
     pub fn anchors(&self) -> &RunAnchors {
         &self.anchors
     }
@@ -468,6 +664,11 @@ impl RuleSet {
 
     pub fn rules(&self) -> &[CompiledRule] {
         &self.rules
+    }
+
+    /// How rule `index`'s candidates are found.
+    pub fn prefilter(&self, index: usize) -> Prefilter {
+        self.prefilters[index]
     }
 
     pub fn get(&self, index: usize) -> &CompiledRule {
@@ -531,6 +732,8 @@ pub struct ContextWords {
     searcher: Option<AhoCorasick>,
     /// For each word of the searcher, the rules that use it.
     rules: Vec<Vec<usize>>,
+    /// The runs the rules' secrets start, by shortest first.
+    shapes: Vec<RunShape>,
     min_run: usize,
     max_run: usize,
 }
@@ -539,12 +742,106 @@ pub struct ContextWords {
 struct ContextBuilder {
     words: Vec<String>,
     rules: Vec<Vec<usize>>,
+    shapes: Vec<RunShape>,
     min_run: Option<usize>,
     max_run: usize,
 }
 
+/// The run a context rule's secret starts: at least `min` token
+/// characters, at most `max` (before [`CONTEXT_RUN_SLACK`]), its bytes of
+/// the kinds in `kinds` (see [`byte_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RunShape {
+    min: usize,
+    max: usize,
+    kinds: u16,
+}
+
+/// Which of nine kinds a token byte is (`a-f`, `g-z`, `A-F`, `G-Z`, digits,
+/// `-`, `_`, `+`, `/`), as one bit; 0 for bytes outside the base64 alphabet.
+/// Coarse on purpose: a rule allows a kind when its class holds any byte of
+/// it, so the test can only let too much through, never too little.
+const fn byte_kind(b: u8) -> u16 {
+    match b {
+        b'a'..=b'f' => 1,
+        b'g'..=b'z' => 1 << 1,
+        b'A'..=b'F' => 1 << 2,
+        b'G'..=b'Z' => 1 << 3,
+        b'0'..=b'9' => 1 << 4,
+        b'-' => 1 << 5,
+        b'_' => 1 << 6,
+        b'+' => 1 << 7,
+        b'/' => 1 << 8,
+        _ => 0,
+    }
+}
+
+static BYTE_KINDS: [u16; 256] = {
+    let mut kinds = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        kinds[b] = byte_kind(b as u8);
+        b += 1;
+    }
+    kinds
+};
+
+/// The shape of the run `secret` starts, `min` long at least.
+fn run_shape(secret: &regex_syntax::hir::Hir, min: usize) -> RunShape {
+    let mut parts = Vec::new();
+    flatten_concat(secret, &mut parts);
+    let all_run = parts.iter().all(|part| run_class_only(part));
+    let max = if all_run {
+        parts.iter().try_fold(0usize, |total, part| {
+            part.properties()
+                .maximum_len()
+                .map(|len| total.saturating_add(len))
+        })
+    } else {
+        None
+    };
+    let mut kinds = 0;
+    for b in 0..=255u8 {
+        if hir_may_match_byte(secret, b) {
+            kinds |= byte_kind(b);
+        }
+    }
+    RunShape {
+        min,
+        max: max.unwrap_or(usize::MAX),
+        kinds,
+    }
+}
+
+/// Whether `b` occurs in anything `hir` can match (over-approximated: a
+/// look-around or an empty match allows nothing, a class what it holds).
+fn hir_may_match_byte(hir: &regex_syntax::hir::Hir, b: u8) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(literal) => literal.0.contains(&b),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&b)),
+        HirKind::Class(Class::Unicode(class)) => class
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&char::from(b))),
+        HirKind::Repetition(r) => hir_may_match_byte(&r.sub, b),
+        HirKind::Capture(c) => hir_may_match_byte(&c.sub, b),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            parts.iter().any(|part| hir_may_match_byte(part, b))
+        }
+    }
+}
+
 impl ContextBuilder {
-    fn add(&mut self, words: &[String], rule: usize, run: usize) {
+    fn add(&mut self, words: &[String], rule: usize, shape: RunShape) {
+        let run = shape.min;
+        if !self.shapes.contains(&shape) {
+            self.shapes.push(shape);
+        }
         for word in words {
             let word = word.to_ascii_lowercase();
             match self.words.iter().position(|w| *w == word) {
@@ -574,9 +871,12 @@ impl ContextBuilder {
                     })?,
             )
         };
+        let mut shapes = self.shapes;
+        shapes.sort_by_key(|shape| shape.min);
         Ok(ContextWords {
             searcher,
             rules: self.rules,
+            shapes,
             min_run: self.min_run.unwrap_or(usize::MAX),
             max_run: self.max_run + CONTEXT_RUN_SLACK,
         })
@@ -597,12 +897,35 @@ impl ContextWords {
     /// and with a digit, or with upper- and lower-case letters alternating
     /// as often as in random text. Identifiers, words and paths mostly fail
     /// this, and they are most of the runs in code.
+    ///
+    /// Then the run must also fit some rule's secret: long enough for it
+    /// and not much longer, its first bytes of the kinds the secret is made
+    /// of (a 32-character hex key cannot start a run of base64 with
+    /// capitals in it). Most random-looking runs (hashes of other lengths,
+    /// base64 blobs) fail this, and each costs no word search.
     #[inline]
     pub fn may_be_secret(&self, run: &[u8]) -> bool {
-        if run.len() < self.min_run || run.len() > self.max_run {
+        if run.len() < self.min_run || run.len() > self.max_run || !looks_random(run) {
             return false;
         }
-        looks_random(run)
+        let mut kinds = 0;
+        let mut seen = 0;
+        for shape in &self.shapes {
+            if shape.min > run.len() {
+                break;
+            }
+            if run.len() > shape.max.saturating_add(CONTEXT_RUN_SLACK) {
+                continue;
+            }
+            for &b in &run[seen..shape.min] {
+                kinds |= BYTE_KINDS[usize::from(b)];
+            }
+            seen = shape.min;
+            if kinds & !shape.kinds == 0 {
+                return true;
+            }
+        }
+        false
     }
 
     /// Calls `found(rule, word_start)` for each context word that starts in
@@ -710,7 +1033,13 @@ fn starts_every_token(spec: &RuleSpec, secret: &regex_syntax::hir::Hir) -> Optio
         return None;
     }
     let mut extractor = Extractor::new();
-    extractor.kind(ExtractKind::Prefix).limit_total(256);
+    // A class of up to 16 bytes is expanded (Twilio's `SK[0-9a-f]` gives
+    // its 16 keywords); the default stops at 10, which left such rules in
+    // the automaton with one literal per hex digit.
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_total(256);
     let seq = extractor.extract(secret);
     let literals = seq.literals()?;
     let every_one_starts_with_a_keyword = !literals.is_empty()
@@ -726,23 +1055,26 @@ fn starts_every_token(spec: &RuleSpec, secret: &regex_syntax::hir::Hir) -> Optio
 /// base64 alphabet: how long a run a token is sure to start.
 fn leading_run_len(hir: &regex_syntax::hir::Hir) -> usize {
     use regex_syntax::hir::HirKind;
-    let in_class = |hir: &regex_syntax::hir::Hir| run_class_only(hir);
     match hir.kind() {
-        HirKind::Concat(parts) => {
-            let mut total = 0;
-            for part in parts {
-                if in_class(part) {
-                    total += part.properties().minimum_len().unwrap_or(0);
-                } else {
-                    return total + leading_run_len(part);
-                }
-            }
-            total
-        }
+        HirKind::Concat(parts) => leading_run_of(parts),
         HirKind::Capture(c) => leading_run_len(&c.sub),
-        _ if in_class(hir) => hir.properties().minimum_len().unwrap_or(0),
+        _ if run_class_only(hir) => hir.properties().minimum_len().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// [`leading_run_len`] of a sequence.
+fn leading_run_of<H: std::borrow::Borrow<regex_syntax::hir::Hir>>(parts: &[H]) -> usize {
+    let mut total = 0;
+    for part in parts {
+        let part = part.borrow();
+        if run_class_only(part) {
+            total += part.properties().minimum_len().unwrap_or(0);
+        } else {
+            return total + leading_run_len(part);
+        }
+    }
+    total
 }
 
 /// Whether every byte `hir` can match is in the base64 alphabet.

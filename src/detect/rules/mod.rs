@@ -12,7 +12,7 @@ mod spec;
 pub mod validate;
 
 pub use compile::{
-    CompiledRule, RuleSet, MAX_TOKEN_LENGTH, MIN_DECODED_SECRET, MIN_ENCODED_RUN_FLOOR,
+    CompiledRule, Prefilter, RuleSet, MAX_TOKEN_LENGTH, MIN_DECODED_SECRET, MIN_ENCODED_RUN_FLOOR,
 };
 pub use spec::{
     Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, OptIn, ParserKind,
