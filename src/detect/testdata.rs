@@ -38,6 +38,9 @@ const TEST_DIRS: &[&str] = &[
     "mocks",
     "__mocks__",
     "e2e",
+    "bench",
+    "benches",
+    "benchmarks",
     "unittests",
     "integrationtests",
 ];
