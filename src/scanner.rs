@@ -15,7 +15,7 @@ use memchr::memchr_iter;
 use std::ops::Range;
 
 use crate::decode::{self, Encoding};
-use crate::detect::precedence::{standing, Claim, Rank, Ranks, RuleEvidence};
+use crate::detect::precedence::{standing, Claim, Class, Rank, Ranks};
 use crate::engine::{find_tokens, Match, Scratch};
 use crate::line_hash;
 use crate::model::{Confidence, Finding, Origin, Secret};
@@ -404,30 +404,26 @@ fn resolve_claims(rules: &RuleSet, ranks: &mut Ranks, hits: &mut Vec<Hit>) {
     if hits.len() < 2 {
         return;
     }
-    let evidence: Vec<RuleEvidence> = hits
-        .iter()
-        .map(|h| ranks.evidence(h.rule, &rules.get(h.rule).spec))
-        .collect();
     let claims: Vec<Claim> = hits
         .iter()
-        .zip(&evidence)
-        .map(|(h, e)| Claim {
+        .map(|h| Claim {
             start: h.start,
             end: h.end,
             decoded: h.decoded.as_ref().map(|d| d.0.as_slice()),
-            class: e.class,
+            class: Class::of(&rules.get(h.rule).spec),
         })
         .collect();
     let keep = standing(&claims, |i| {
-        let spec = &rules.get(hits[i].rule).spec;
+        let hit = &hits[i];
+        let spec = &rules.get(hit.rule).spec;
         Rank {
-            evidence: evidence[i],
-            checksum: hits[i].validation == Validation::Checksum,
-            confidence: hits[i].validation.confidence(spec),
-            span_len: hits[i]
+            evidence: ranks.evidence(hit.rule, spec),
+            checksum: hit.validation == Validation::Checksum,
+            confidence: hit.validation.confidence(spec),
+            span_len: hit
                 .decoded
                 .as_ref()
-                .map_or(hits[i].end - hits[i].start, |d| d.0.len()),
+                .map_or(hit.end - hit.start, |d| d.0.len()),
             rule_id: &spec.id,
         }
     });

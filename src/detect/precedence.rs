@@ -61,11 +61,10 @@ pub struct RuleEvidence {
     pub named: bool,
 }
 
-impl RuleEvidence {
-    /// Reads the evidence off a rule's definition. Parses its pattern, so
-    /// callers keep the result (see [`Ranks`]).
-    pub fn of(spec: &RuleSpec) -> RuleEvidence {
-        let class = if spec.opt_in == Some(OptIn::Generic) {
+impl Class {
+    /// The kind of `spec` (cheap: no pattern is read).
+    pub fn of(spec: &RuleSpec) -> Class {
+        if spec.opt_in == Some(OptIn::Generic) {
             Class::Generic
         } else if matches!(
             spec.parser,
@@ -78,7 +77,15 @@ impl RuleEvidence {
             Class::Container
         } else {
             Class::Format
-        };
+        }
+    }
+}
+
+impl RuleEvidence {
+    /// Reads the evidence off a rule's definition. Parses its pattern, so
+    /// callers keep the result (see [`Ranks`]).
+    pub fn of(spec: &RuleSpec) -> RuleEvidence {
+        let class = Class::of(spec);
         let hir = regex_syntax::ParserBuilder::new()
             .utf8(false)
             .unicode(false)
@@ -193,17 +200,49 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(haystack, needle).is_some()
 }
 
-/// Which of `claims` stand: the highest ranked first, then each one that
-/// claims no secret an already standing one claims. `rank(i)` ranks claim
-/// `i`. Returns a keep flag per claim.
-pub fn standing<'r>(claims: &[Claim], rank: impl Fn(usize) -> Rank<'r>) -> Vec<bool> {
+/// Which of `claims` stand: within each group of claims whose spans
+/// overlap, the highest ranked first, then each one that claims no secret
+/// an already standing one claims. `claims` must be sorted by start (as
+/// the scanner keeps its hits); `rank(i)` ranks claim `i` and is called
+/// only for claims that overlap another. Returns a keep flag per claim.
+pub fn standing<'r>(claims: &[Claim], mut rank: impl FnMut(usize) -> Rank<'r>) -> Vec<bool> {
+    debug_assert!(claims.windows(2).all(|w| w[0].start <= w[1].start));
     let mut keep = vec![true; claims.len()];
-    // Only claims that overlap another need ranking at all.
-    let contested: Vec<usize> = (0..claims.len())
-        .filter(|&i| (0..claims.len()).any(|j| j != i && same_secret(&claims[i], &claims[j])))
+    let mut group_start = 0;
+    while group_start < claims.len() {
+        // A run of claims each of which starts before the furthest end so
+        // far: only these can claim one another's bytes.
+        let mut group_end = group_start + 1;
+        let mut reach = claims[group_start].end;
+        while group_end < claims.len() && claims[group_end].start < reach {
+            reach = reach.max(claims[group_end].end);
+            group_end += 1;
+        }
+        if group_end - group_start > 1 {
+            settle(claims, group_start..group_end, &mut rank, &mut keep);
+        }
+        group_start = group_end;
+    }
+    keep
+}
+
+/// Settles one group of overlapping claims (see [`standing`]).
+fn settle<'r>(
+    claims: &[Claim],
+    group: std::ops::Range<usize>,
+    rank: &mut impl FnMut(usize) -> Rank<'r>,
+    keep: &mut [bool],
+) {
+    let contested: Vec<usize> = group
+        .clone()
+        .filter(|&i| {
+            group
+                .clone()
+                .any(|j| j != i && same_secret(&claims[i], &claims[j]))
+        })
         .collect();
     if contested.is_empty() {
-        return keep;
+        return;
     }
     let mut order: Vec<(Rank, usize)> = contested.iter().map(|&i| (rank(i), i)).collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -215,7 +254,6 @@ pub fn standing<'r>(claims: &[Claim], rank: impl Fn(usize) -> Rank<'r>) -> Vec<b
             stood.push(i);
         }
     }
-    keep
 }
 
 fn secret_group(hir: &Hir) -> Option<&Hir> {
