@@ -25,12 +25,13 @@
 //!    the order in which rules or hits come.
 //!
 //! What counts as "the same secret": two plain hits whose spans share a
-//! byte; two hits decoded from the same base64 or percent-encoded run whose
-//! decoded secrets are equal or one holds the other (one run can hold
-//! several different tokens); a plain hit and a decoded one only when the
-//! plain one is a container (`.docker/config.json`'s base64 `auth` holding
-//! a GitHub token), since otherwise the text and what it decodes to are two
-//! different things.
+//! byte; a container's password and a token over the same bytes, plain or
+//! decoded (`.docker/config.json`'s base64 `auth` holding a GitHub token,
+//! the same inside a Kubernetes secret); otherwise, two hits decoded from
+//! the same base64 or percent-encoded run only when their decoded secrets
+//! are equal or one holds the other (one run can hold several different
+//! tokens), and a plain hit and a decoded one never (the text and what it
+//! decodes to are two different things).
 
 use std::cmp::Ordering;
 
@@ -188,11 +189,14 @@ pub fn same_secret(a: &Claim, b: &Claim) -> bool {
     if a.start >= b.end || b.start >= a.end {
         return false;
     }
+    let container = |c: &Claim| c.class < Class::Format;
     match (a.decoded, b.decoded) {
         (None, None) => true,
+        // A container's password (a docker `auth`, plain or decoded)
+        // and a token found over the same bytes: the token is in it.
+        _ if container(a) != container(b) => true,
         (Some(x), Some(y)) => contains(x, y) || contains(y, x),
-        (None, Some(_)) => a.class < Class::Format,
-        (Some(_), None) => b.class < Class::Format,
+        _ => false,
     }
 }
 
@@ -508,5 +512,12 @@ mod tests {
         let auth = claim(0, 200, None, Class::Container);
         assert!(same_secret(&auth, &one) && same_secret(&one, &auth));
         assert!(!same_secret(&claim(0, 200, None, Class::Format), &one));
+        // So does a container decoded from the same run (a docker config
+        // inside a Kubernetes secret) as the token inside it...
+        let decoded_auth = claim(0, 200, Some(b"Y2ktYm90OmdocF9hYWFh"), Class::Container);
+        assert!(same_secret(&decoded_auth, &one) && same_secret(&one, &decoded_auth));
+        // ...but two containers decoded from one run are two secrets.
+        let other_auth = claim(0, 200, Some(b"ZGVwbG95OnNlY3JldA=="), Class::Container);
+        assert!(!same_secret(&decoded_auth, &other_auth));
     }
 }
