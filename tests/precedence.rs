@@ -98,6 +98,25 @@ fn a_token_used_as_a_connection_password_is_the_tokens_finding() {
     assert_eq!(found, [("github-classic-pat".into(), "high".into())]);
 }
 
+#[test]
+fn a_cosmos_db_key_in_its_connection_string_is_the_cosmos_db_rules() {
+    // The Cosmos DB rule (its endpoint names the service) and the
+    // connection-string parser (any AccountKey=) both claim the key.
+    let dir = tempfile::tempdir().unwrap();
+    let key = token("azure-cosmosdb-key-legacy", 4);
+    fs::write(
+        dir.path().join("local.settings.json"),
+        format!(
+            "{{\"Values\": {{\"CosmosDb\": \"AccountEndpoint=https://contoso-orders.documents.azure.com:443/;AccountKey={key};\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        ids(&findings_in(dir.path(), &[])),
+        ["azure-cosmosdb-key-legacy"]
+    );
+}
+
 /// Two custom rules on the same token, declared in either order: the one
 /// whose token carries its own literal stands over the one that only names
 /// it, and the report is the same both ways.
