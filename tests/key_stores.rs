@@ -191,3 +191,34 @@ fn tokens_in_test_paths_keep_their_confidence() {
     assert_eq!(found[0]["confidence"], "high");
     assert!(!details(&found[0]).contains_key("test_path"));
 }
+
+#[test]
+fn a_wrapped_base64_store_in_yaml_is_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = TokenRng::new(14);
+    let store = base64::engine::general_purpose::STANDARD
+        .encode(pkcs12_der(&mut rng, Pkcs12Kind::Password));
+    let lines: Vec<&str> = store
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    write(
+        dir.path(),
+        "deploy/ingress-cert.yaml",
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ingress-cert\ndata:\n  tls.pfx: |\n    {}\n  host: shop.acme.example\n",
+            lines.join("\n    ")
+        )
+        .as_bytes(),
+    );
+    let found = findings(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["rule_id"], "pkcs12-key-store");
+    assert_eq!(
+        (found[0]["line"].as_u64(), found[0]["column"].as_u64()),
+        (Some(7), Some(5))
+    );
+    assert_eq!(found[0]["confidence"], "low");
+    assert_eq!(details(&found[0])["password"], "unknown");
+}

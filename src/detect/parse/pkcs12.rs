@@ -400,25 +400,14 @@ pub fn kdf(
     }
 }
 
-/// The base64 run that starts at `start` of `text` (standard alphabet,
-/// `=` padding), decoded if it is a PFX: the span and what it holds.
+/// The base64 that starts at `start` of `text` (standard alphabet, `=`
+/// padding), decoded if it is a PFX: the span and what it holds. The
+/// base64 is one run, or lines of one width (64, 76: a YAML block, a
+/// PowerShell here-string) each indented alike, the last one shorter.
 pub fn parse(text: &[u8], start: usize) -> Option<Parsed> {
-    let run = text.get(start..)?;
-    let len = run
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
-        .unwrap_or(run.len());
-    let padding = run[len..]
-        .iter()
-        .take(2)
-        .take_while(|&&b| b == b'=')
-        .count();
-    let end = start + len + padding;
-    if len > base64_len(MAX_PFX) {
-        return None;
-    }
+    let (encoded, end) = read_base64(text, start)?;
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&text[start..end])
+        .decode(&encoded)
         .ok()?;
     let pfx = read(&bytes)?;
     if !pfx.may_hold_key() {
@@ -428,6 +417,62 @@ pub fn parse(text: &[u8], start: usize) -> Option<Parsed> {
     parsed.details = pfx.details();
     parsed.detail("encoding", "base64");
     Some(parsed)
+}
+
+/// The base64 at `start` without its line breaks, and where it ends.
+fn read_base64(text: &[u8], start: usize) -> Option<(Vec<u8>, usize)> {
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let run_at = |at: usize| text[at..].iter().take_while(|&&b| is_b64(b)).count();
+    let indent_of = |line_start: usize| {
+        text[line_start..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count()
+    };
+    let width = run_at(start);
+    let line_start = text[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    // Wrapped only when the first line is the base64 alone after its
+    // indentation, at a width a wrapping tool uses.
+    let wrapped = width % 4 == 0 && width >= 60 && indent_of(line_start) == start - line_start;
+    let mut encoded = text[start..start + width].to_vec();
+    let mut end = start + width;
+    let mut line = width;
+    while wrapped && line == width {
+        let mut next = end;
+        if text.get(next) == Some(&b'\r') {
+            next += 1;
+        }
+        if text.get(next) != Some(&b'\n') {
+            break;
+        }
+        next += 1;
+        if indent_of(next) != start - line_start {
+            break;
+        }
+        next += start - line_start;
+        line = run_at(next);
+        if line == 0 || line > width {
+            break;
+        }
+        encoded.extend_from_slice(&text[next..next + line]);
+        end = next + line;
+        if encoded.len() > base64_len(MAX_PFX) {
+            return None;
+        }
+    }
+    let padding = text[end..]
+        .iter()
+        .take(2)
+        .take_while(|&&b| b == b'=')
+        .count();
+    encoded.extend_from_slice(&text[end..end + padding]);
+    if encoded.len() > base64_len(MAX_PFX) {
+        return None;
+    }
+    Some((encoded, end + padding))
 }
 
 const fn base64_len(n: usize) -> usize {
@@ -513,6 +558,30 @@ mod tests {
         let parsed = parse(text.as_bytes(), start).unwrap();
         assert_eq!(&text[parsed.span.clone()], b64);
         assert_eq!(parsed.confidence, Confidence::Low);
+    }
+
+    #[test]
+    fn wrapped_base64_is_read_line_by_line() {
+        let mut rng = TokenRng::new(7);
+        let der = structured::pkcs12_der(&mut rng, structured::Pkcs12Kind::PlainKey);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        for (width, newline) in [(64, "\n"), (76, "\r\n")] {
+            let lines: Vec<&str> = b64
+                .as_bytes()
+                .chunks(width)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let block = lines.join(&format!("{newline}    "));
+            let text = format!("data:\n  tls.pfx: |\n    {block}{newline}  other: value\n");
+            let start = text.find("MII").unwrap();
+            let parsed = parse(text.as_bytes(), start).unwrap_or_else(|| panic!("{width}"));
+            assert_eq!(&text[parsed.span.clone()], block, "{width}");
+            assert_eq!(parsed.confidence, Confidence::High);
+        }
+        // Cut after its first line, it is no PFX.
+        let first = &b64[..64];
+        let text = format!("  pfx: {first}\n  next: {}\n", &b64[64..]);
+        assert!(parse(text.as_bytes(), text.find("MII").unwrap()).is_none());
     }
 
     #[test]
