@@ -15,11 +15,13 @@ use memchr::memchr_iter;
 use std::ops::Range;
 
 use crate::decode::{self, Encoding};
+use crate::detect::precedence::{standing, Claim, Class, Rank, Ranks};
 use crate::engine::{find_tokens, Match, Scratch};
 use crate::line_hash;
-use crate::model::{Finding, Origin, Secret};
+use crate::model::{Confidence, Finding, Origin, Secret};
+use crate::parse::pkcs12;
 use crate::rules::validate::Validation;
-use crate::rules::{OptIn, RuleSet};
+use crate::rules::{OptIn, ParserKind, RuleSet};
 use crate::suppress::allow_comment;
 
 /// Bytes read per chunk. Big enough that per-chunk overhead vanishes, small
@@ -58,6 +60,8 @@ pub struct Scanner<'r> {
     chunk_size: usize,
     /// Fill in each finding's [`line_hash`] (on unless turned off).
     line_hashes: bool,
+    /// Which rule stands where two claim one secret, read per rule on need.
+    ranks: Ranks,
 }
 
 /// A token located in the chunk: `start..end` is the span of the text as it
@@ -87,6 +91,7 @@ impl<'r> Scanner<'r> {
             text_encoding: None,
             chunk_size: CHUNK_SIZE,
             line_hashes: true,
+            ranks: Ranks::default(),
         }
     }
 
@@ -161,6 +166,14 @@ impl<'r> Scanner<'r> {
                     }
                 }
                 if looks_binary(head) {
+                    // A key store is binary and still a secret: read it
+                    // whole (it is small) instead of skipping it.
+                    if eof && pkcs12::looks_like_pfx(head) {
+                        if let Some(finding) = self.pkcs12_file(&buf[..filled], path, origin) {
+                            out.push(finding);
+                            break Ok(Outcome::Scanned { bytes: total });
+                        }
+                    }
                     break Ok(Outcome::Binary);
                 }
             }
@@ -193,6 +206,44 @@ impl<'r> Scanner<'r> {
         }
         self.buf = buf;
         result
+    }
+
+    /// The finding for a binary PKCS#12 file (`.p12`, `.pfx`) that holds a
+    /// private key, reported under the rule that finds the same store in
+    /// base64 (when that rule is in the set).
+    fn pkcs12_file(&self, bytes: &[u8], path: &str, origin: &Origin) -> Option<Finding> {
+        let rule = self
+            .rules
+            .rules()
+            .iter()
+            .find(|r| r.spec.parser == Some(ParserKind::Pkcs12))?;
+        let (pfx, secret) = pkcs12::from_file(bytes)?;
+        let mut details = pfx.details();
+        details.push(("encoding".into(), "binary".into()));
+        let mut confidence = pfx.confidence();
+        demote_test_keys(&rule.spec, path, &mut confidence, &mut details);
+        let secret = Secret::new(secret);
+        // No line to show: what the file is, never its bytes.
+        let snippet = format!("(binary PKCS#12 key store, {} bytes)", bytes.len());
+        Some(Finding {
+            repository: None,
+            rule_id: rule.spec.id.clone(),
+            rule_name: rule.spec.name.clone(),
+            confidence,
+            validation: "structure",
+            path: path.to_string(),
+            origin: origin.clone(),
+            line: 1,
+            column: 1,
+            end_column: 1,
+            secret,
+            snippet,
+            encoding: None,
+            line_hash: None,
+            allowed_by: None,
+            live: Default::default(),
+            details,
+        })
     }
 
     /// Scans an in-memory buffer (stdin contents, git blobs).
@@ -265,7 +316,7 @@ impl<'r> Scanner<'r> {
             (a.start, a.end, a.rule) == (b.start, b.end, b.rule)
                 && a.decoded.as_ref().map(|d| &d.0) == b.decoded.as_ref().map(|d| &d.0)
         });
-        yield_to_specific_rules(self.rules, &mut self.hits);
+        resolve_claims(self.rules, &mut self.ranks, &mut self.hits);
         let mut cursor = position.clone();
         let mut cursor_at = 0;
         for hit in &self.hits {
@@ -283,11 +334,18 @@ impl<'r> Scanner<'r> {
                 .map(|e| e.as_str())
                 .collect::<Vec<_>>()
                 .join("+");
+            let mut details = match (&hit.details, rule.parser) {
+                (Some(details), _) => details.clone(),
+                (None, Some(kind)) => crate::parse::describe(kind, buf, hit.start..hit.end),
+                (None, None) => Vec::new(),
+            };
+            let mut confidence = hit.validation.confidence(rule);
+            demote_test_keys(rule, path, &mut confidence, &mut details);
             out.push(Finding {
                 repository: None,
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                confidence: hit.validation.confidence(rule),
+                confidence,
                 validation: hit.validation.as_str(),
                 path: path.to_string(),
                 origin: origin.clone(),
@@ -305,46 +363,72 @@ impl<'r> Scanner<'r> {
                 line_hash: None,
                 allowed_by: allow_comment(buf, hit.start, hit.end),
                 live: crate::detect::context::context_for(&rule.id, buf, hit.start, hit.end),
-                details: match (&hit.details, rule.parser) {
-                    (Some(details), _) => details.clone(),
-                    (None, Some(kind)) => crate::parse::describe(kind, buf, hit.start..hit.end),
-                    (None, None) => Vec::new(),
-                },
+                details,
             });
         }
     }
 }
 
-/// A password found by a generic structured rule (a connection string, a
-/// credential file) that is itself a token with a format of its own
-/// (`password = pypi-…`, `https://user:ghp_…@`) is that token's finding:
-/// its rule names the issuer and can check it. `hits` is sorted by start.
-fn yield_to_specific_rules(rules: &RuleSet, hits: &mut Vec<Hit>) {
-    use crate::rules::ParserKind;
-    let generic = |hit: &Hit| {
-        matches!(
-            rules.get(hit.rule).spec.parser,
-            Some(
-                ParserKind::ConnectionUrl
-                    | ParserKind::ConnectionString
-                    | ParserKind::CredentialFile
-            )
+/// A private key (PEM, PuTTY, PGP, age, PKCS#12) in a test, fixture or
+/// example path is reported at low confidence, with the part of the path
+/// that decided it (see [`crate::detect::testdata`]).
+fn demote_test_keys(
+    rule: &crate::rules::RuleSpec,
+    path: &str,
+    confidence: &mut Confidence,
+    details: &mut Vec<(String, String)>,
+) {
+    let key = matches!(
+        rule.parser,
+        Some(
+            ParserKind::PrivateKey
+                | ParserKind::Ppk
+                | ParserKind::Pgp
+                | ParserKind::Age
+                | ParserKind::Pkcs12
         )
-    };
-    if !hits.iter().any(generic) {
+    );
+    if !key || *confidence == Confidence::Low {
         return;
     }
-    let specific: Vec<(usize, usize)> = hits
+    if let Some(part) = crate::detect::testdata::test_path(path) {
+        *confidence = Confidence::Low;
+        details.push(("test_path".into(), part));
+    }
+}
+
+/// Where two rules claim one secret (a connection string's password that is
+/// a GitHub token, the AWS secret-key rule on a Yandex Cloud key), only the
+/// more specific finding stands: see [`crate::detect::precedence`].
+fn resolve_claims(rules: &RuleSet, ranks: &mut Ranks, hits: &mut Vec<Hit>) {
+    if hits.len() < 2 {
+        return;
+    }
+    let claims: Vec<Claim> = hits
         .iter()
-        .filter(|h| rules.get(h.rule).spec.parser.is_none())
-        .map(|h| (h.start, h.end))
+        .map(|h| Claim {
+            start: h.start,
+            end: h.end,
+            decoded: h.decoded.as_ref().map(|d| d.0.as_slice()),
+            class: Class::of(&rules.get(h.rule).spec),
+        })
         .collect();
-    hits.retain(|h| {
-        !generic(h)
-            || !specific
-                .iter()
-                .any(|&(start, end)| start < h.end && h.start < end)
+    let keep = standing(&claims, |i| {
+        let hit = &hits[i];
+        let spec = &rules.get(hit.rule).spec;
+        Rank {
+            evidence: ranks.evidence(hit.rule, spec),
+            checksum: hit.validation == Validation::Checksum,
+            confidence: hit.validation.confidence(spec),
+            span_len: hit
+                .decoded
+                .as_ref()
+                .map_or(hit.end - hit.start, |d| d.0.len()),
+            rule_id: &spec.id,
+        }
     });
+    let mut flags = keep.into_iter();
+    hits.retain(|_| flags.next().unwrap_or(true));
 }
 
 /// How many encodings deep a token is looked for (base64 in base64, as in a

@@ -130,3 +130,19 @@ max_length = 3
     let err = rules::RuleSet::compile(specs).err().unwrap().to_string();
     assert!(err.contains("keyword"), "{err}");
 }
+
+/// The keyword pass is a SIMD (Teddy) search whose speed falls with every
+/// literal it holds (docs/performance.md): a new rule must find its tokens
+/// by a run prefix, an anchor or context words, never by one more
+/// automaton literal. 99 is the count when the long tail reached 600 rules
+/// (2026-12); the number may only go down.
+#[test]
+fn new_rules_add_no_literal_to_the_keyword_automaton() {
+    let set = patscan::rules::builtin().unwrap();
+    let keywords = set.automaton_keywords();
+    assert!(
+        keywords.len() <= 99,
+        "{} automaton literals: {keywords:?}",
+        keywords.len()
+    );
+}

@@ -16,5 +16,7 @@ pub mod context;
 pub mod engine;
 pub mod generic;
 pub mod parse;
+pub mod precedence;
 pub mod rules;
 pub mod runs;
+pub mod testdata;

@@ -89,6 +89,8 @@ pub const VARIANTS: &[(&str, &str)] = &[
     ("private-key-openssh", "private-key"),
     // A key file in base64, as kubeconfig's `client-key-data` holds it.
     ("private-key-base64", "private-key"),
+    // A password-protected key store (the usual export).
+    ("pkcs12-password", "pkcs12-key-store"),
     ("jwt-expired", "jwt"),
     ("jwt-entra", "jwt"),
     ("jwt-kubernetes", "jwt"),
@@ -264,6 +266,9 @@ fn generate_once(family: &str, rng: &mut TokenRng) -> Option<String> {
         }
         "private-key-base64" => base64::engine::general_purpose::STANDARD
             .encode(structured::pem_block("EC PRIVATE KEY", rng, structured::Lines::Plain) + "\n"),
+        "pkcs12-password" => base64::engine::general_purpose::STANDARD.encode(
+            structured::pkcs12_der(rng, structured::Pkcs12Kind::Password),
+        ),
         "jwt-expired" => structured::jwt(rng, structured::Claims::Expired),
         "jwt-entra" => structured::jwt(rng, structured::Claims::Entra),
         "jwt-kubernetes" => structured::jwt(rng, structured::Claims::Kubernetes),

@@ -37,6 +37,8 @@ pub fn generate(rule: &str, parser: ParserKind, rng: &mut TokenRng) -> Option<St
         ParserKind::Age => age_secret_key(rng),
         ParserKind::Ppk => ppk(rng),
         ParserKind::Pgp => pgp_private_key(rng),
+        // A key store in base64, as in an Azure `certificate` value.
+        ParserKind::Pkcs12 => STANDARD.encode(pkcs12_der(rng, Pkcs12Kind::PlainKey)),
         // An account key without an identifiable signature: 64 random
         // bytes in base64.
         ParserKind::ConnectionString if rule.starts_with("azure-") => {
@@ -204,6 +206,113 @@ pub fn pem_block(label: &str, rng: &mut TokenRng, lines: Lines) -> String {
     }
     out.push_str(&format!("-----END {label}-----"));
     out
+}
+
+// --- PKCS#12 -------------------------------------------------------------
+
+/// What a generated PKCS#12 key store holds and how it is protected.
+/// (The fixtures use one kind; the tests, through the test-support API,
+/// all of them.)
+#[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pkcs12Kind {
+    /// A key bag in the clear and no MAC (`openssl pkcs12 -export -nomac
+    /// -keypbe NONE -certpbe NONE`).
+    PlainKey,
+    /// A password-encrypted key and a SHA-256 MAC keyed by the empty
+    /// password (`-passout pass:`).
+    EmptyPassword,
+    /// The same with a password that is not empty.
+    Password,
+    /// Certificates only, no key: a trust store.
+    CertificatesOnly,
+}
+
+const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+const OID_ENCRYPTED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06];
+const OID_BAG: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01];
+const OID_X509_CERT: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x16, 0x01];
+const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+
+/// A SafeBag of PKCS#12 bag type `kind` (1 key, 2 shrouded key, 3 cert).
+fn safe_bag(kind: u8, value: Vec<u8>) -> Vec<u8> {
+    let mut oid = OID_BAG.to_vec();
+    oid.push(kind);
+    seq(&[der(0x06, &oid), der(0xA0, &value)])
+}
+
+fn data_info(contents: &[u8]) -> Vec<u8> {
+    seq(&[der(0x06, OID_DATA), der(0xA0, &der(0x04, contents))])
+}
+
+/// A certificate bag around random DER-shaped bytes (no certificate).
+fn cert_bag(rng: &mut TokenRng) -> Vec<u8> {
+    let cert = seq(&[seq(&[big_int(rng, 16), der(0x04, &random(rng, 600))])]);
+    safe_bag(
+        3,
+        seq(&[der(0x06, OID_X509_CERT), der(0xA0, &der(0x04, &cert))]),
+    )
+}
+
+/// A PKCS#12 PFX of `kind` with random contents: its structure, bags and
+/// (for the password kinds) a MAC computed as RFC 7292 says, but no usable
+/// key or certificate inside.
+pub fn pkcs12_der(rng: &mut TokenRng, kind: Pkcs12Kind) -> Vec<u8> {
+    use crate::parse::pkcs12::{kdf, MacHash};
+    let certs = data_info(&seq(&[cert_bag(rng)]));
+    let parts = match kind {
+        Pkcs12Kind::PlainKey => vec![certs, data_info(&seq(&[safe_bag(1, pkcs8_rsa(rng))]))],
+        Pkcs12Kind::EmptyPassword | Pkcs12Kind::Password => {
+            // As OpenSSL writes them: certificates in an encryptedData
+            // part, the key shrouded in a data part.
+            let encrypted = seq(&[
+                der(0x06, OID_ENCRYPTED_DATA),
+                der(
+                    0xA0,
+                    &seq(&[
+                        small_int(0),
+                        seq(&[
+                            der(0x06, OID_DATA),
+                            seq(&[der(0x06, OID_PBES2), seq(&[der(0x04, &random(rng, 16))])]),
+                            der(0x80, &random(rng, 640)),
+                        ]),
+                    ]),
+                ),
+            ]);
+            vec![
+                encrypted,
+                data_info(&seq(&[safe_bag(2, pkcs8_encrypted(rng))])),
+            ]
+        }
+        Pkcs12Kind::CertificatesOnly => vec![certs],
+    };
+    let authenticated = seq(&parts);
+    let mut pfx = vec![small_int(3), data_info(&authenticated)];
+    if matches!(kind, Pkcs12Kind::EmptyPassword | Pkcs12Kind::Password) {
+        let salt = random(rng, 8);
+        // The empty password is its BMPString's NUL; another is UTF-16BE
+        // with one.
+        let password: Vec<u8> = match kind {
+            Pkcs12Kind::EmptyPassword => vec![0, 0],
+            _ => rng
+                .string(B62, 12)
+                .bytes()
+                .flat_map(|b| [0, b])
+                .chain([0, 0])
+                .collect(),
+        };
+        let key = kdf(MacHash::Sha256, &password, &salt, 2048, 3, 32);
+        let mac = MacHash::Sha256.hmac(&key, &authenticated);
+        pfx.push(seq(&[
+            seq(&[
+                seq(&[der(0x06, OID_SHA256), der(0x05, &[])]),
+                der(0x04, &mac),
+            ]),
+            der(0x04, &salt),
+            der(0x02, &[0x08, 0x00]),
+        ]));
+    }
+    seq(&pfx)
 }
 
 // --- JWT -----------------------------------------------------------------

@@ -29,8 +29,10 @@ pub mod der;
 pub mod jwt;
 pub mod pem;
 pub mod pgp;
+pub mod pkcs12;
 pub mod placeholder;
 pub mod ppk;
+pub mod published;
 
 /// Non-secret facts about a finding, in the order they are shown: names
 /// such as `type`, `bits`, `encrypted`, `issuer`, `host`. Never the secret.
@@ -93,6 +95,7 @@ pub fn describe(kind: ParserKind, text: &[u8], span: Range<usize>) -> Details {
         ParserKind::Pgp => pgp::parse(text, span.start),
         ParserKind::Age => age::parse(text, span.clone()),
         ParserKind::Jwt => jwt::parse(text, span.clone()),
+        ParserKind::Pkcs12 => pkcs12::parse(text, span.start),
         // The secret is inside: read its surroundings.
         ParserKind::ConnectionUrl => connection::describe_url(text, span.clone()),
         ParserKind::ConnectionString => connection::describe_string(text, span.clone()),
@@ -113,6 +116,7 @@ fn parse(
         ParserKind::Pgp => pgp::parse(haystack, secret.start),
         ParserKind::Age => age::parse(haystack, secret),
         ParserKind::Jwt => jwt::parse(haystack, secret),
+        ParserKind::Pkcs12 => pkcs12::parse(haystack, secret.start),
         ParserKind::ConnectionUrl => connection::parse_url(haystack, whole, secret),
         ParserKind::ConnectionString => connection::parse_string(haystack, whole, secret),
         ParserKind::CredentialFile => credfile::parse(haystack, whole, secret),

@@ -83,15 +83,79 @@ pub fn parse(text: &[u8], start: usize) -> Option<Parsed> {
     if let Some(cipher) = key.cipher {
         parsed.detail("cipher", cipher);
     }
+    if let Some(source) = super::published::lookup(&fingerprint(kind, &decoded)) {
+        // A key its authors published as a test vector: everyone has it,
+        // so it protects nothing and was never meant to (see `published`).
+        parsed.confidence = Confidence::Low;
+        parsed.detail("published_test_key", source);
+    }
     if block.truncated {
         parsed.detail("truncated", "true");
     }
     Some(parsed)
 }
 
+/// What identifies a key across its encodings, hashed with SHA-256: for
+/// RSA the modulus (the same key in PKCS#1, PKCS#8 or OpenSSH form gives
+/// the same fingerprint; it is the public half), for other keys the
+/// decoded body itself. Only such hashes are stored, never a key.
+pub fn fingerprint(label: Label, decoded: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    match rsa_modulus(label, decoded) {
+        Some(modulus) => {
+            let start = modulus
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(modulus.len());
+            Sha256::digest(&modulus[start..]).into()
+        }
+        None => Sha256::digest(decoded).into(),
+    }
+}
+
+/// The RSA modulus of an unencrypted key, whatever its container.
+fn rsa_modulus(label: Label, decoded: &[u8]) -> Option<&[u8]> {
+    fn pkcs1(body: &[u8]) -> Option<&[u8]> {
+        let mut seq = Reader::new(Reader::new(body).expect(der::SEQUENCE)?);
+        seq.expect(der::INTEGER)?;
+        seq.expect(der::INTEGER)
+    }
+    match label {
+        Label::Rsa => pkcs1(decoded),
+        Label::Pkcs8 => {
+            let mut seq = Reader::new(Reader::new(decoded).expect(der::SEQUENCE)?);
+            seq.expect(der::INTEGER)?;
+            let mut algorithm = Reader::new(seq.expect(der::SEQUENCE)?);
+            let oid = der::oid_text(algorithm.expect(der::OID)?)?;
+            if der::oid_name(&oid) != Some("rsa") {
+                return None;
+            }
+            pkcs1(seq.expect(der::OCTET_STRING)?)
+        }
+        Label::OpenSsh => {
+            let mut reader = SshReader {
+                data: decoded.strip_prefix(OPENSSH_MAGIC)?,
+            };
+            for _ in 0..3 {
+                reader.string()?;
+            }
+            reader.u32()?;
+            let mut public = SshReader {
+                data: reader.string()?,
+            };
+            if public.string()? != b"ssh-rsa" {
+                return None;
+            }
+            public.string()?;
+            public.string()
+        }
+        _ => None,
+    }
+}
+
 /// The label between `BEGIN ` and the dashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Label {
+pub enum Label {
     Rsa,
     Ec,
     Dsa,
@@ -101,7 +165,7 @@ enum Label {
 }
 
 impl Label {
-    fn from_bytes(label: &[u8]) -> Option<Label> {
+    pub fn from_bytes(label: &[u8]) -> Option<Label> {
         Some(match label {
             b"RSA PRIVATE KEY" => Label::Rsa,
             b"EC PRIVATE KEY" => Label::Ec,

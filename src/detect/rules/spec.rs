@@ -172,6 +172,9 @@ pub enum ParserKind {
     /// A credential in a CLI tool's file whose value has no shape of its
     /// own (docker `auth`, `.netrc`, `.pypirc`, `.npmrc` `_auth`).
     CredentialFile,
+    /// A PKCS#12 key store (`.p12`/`.pfx`) in base64: the DER decoded and
+    /// its bags read (binary files are read by the scanner itself).
+    Pkcs12,
 }
 
 impl ParserKind {
@@ -185,6 +188,7 @@ impl ParserKind {
             ParserKind::ConnectionUrl => "connection-url",
             ParserKind::ConnectionString => "connection-string",
             ParserKind::CredentialFile => "credential-file",
+            ParserKind::Pkcs12 => "pkcs12",
         }
     }
 }
