@@ -223,7 +223,10 @@ const SPECS: &[Spec] = &[
         active: r#"{"data":{"label":"router-ci","usage":0,"limit":null}}"#,
         active_headers: &[],
         shows: "router-ci",
-        rejected: (401, r#"{"error":{"message":"No auth credentials found","code":401}}"#),
+        rejected: (
+            401,
+            r#"{"error":{"message":"No auth credentials found","code":401}}"#,
+        ),
     },
     Spec {
         key: "cerebras",
@@ -238,7 +241,10 @@ const SPECS: &[Spec] = &[
         active: r#"{"object":"list","data":[]}"#,
         active_headers: &[],
         shows: "",
-        rejected: (401, r#"{"message":"Wrong API Key","type":"invalid_request_error"}"#),
+        rejected: (
+            401,
+            r#"{"message":"Wrong API Key","type":"invalid_request_error"}"#,
+        ),
     },
     Spec {
         key: "together-ai",
@@ -470,7 +476,10 @@ const SPECS: &[Spec] = &[
         active: r#"{"id":"k1","type":"ingest","team":{"name":"Acme Obs","slug":"acme"},"environment":{"name":"prod","slug":"prod"}}"#,
         active_headers: &[],
         shows: "Acme Obs",
-        rejected: (401, r#"{"error":"unknown API key - check your credentials"}"#),
+        rejected: (
+            401,
+            r#"{"error":"unknown API key - check your credentials"}"#,
+        ),
     },
     Spec {
         key: "opsgenie",
@@ -922,7 +931,10 @@ const SPECS: &[Spec] = &[
         active: r#"{"id":"t1","name":"fastly-ci","scope":"global:read purge_select","expires_at":"2031-01-01T00:00:00Z"}"#,
         active_headers: &[],
         shows: "purge_select",
-        rejected: (401, r#"{"msg":"Provided credentials are missing or invalid"}"#),
+        rejected: (
+            401,
+            r#"{"msg":"Provided credentials are missing or invalid"}"#,
+        ),
     },
     Spec {
         key: "typeform",
@@ -946,7 +958,11 @@ const SPECS: &[Spec] = &[
         key: "intercom",
         rule: "intercom-access-token",
         line: "INTERCOM_TOKEN={t}",
-        hosts: hosts!("api.intercom.io", "api.eu.intercom.io", "api.au.intercom.io"),
+        hosts: hosts!(
+            "api.intercom.io",
+            "api.eu.intercom.io",
+            "api.au.intercom.io"
+        ),
         method: "GET",
         path: "/me",
         carry: Carry::Bearer,
@@ -1049,7 +1065,10 @@ const SPECS: &[Spec] = &[
         active: r#"{"accountId":"acct-acme","memberId":"ld-member-1","tokenName":"ci"}"#,
         active_headers: &[],
         shows: "ld-member-1",
-        rejected: (401, r#"{"code":"unauthorized","message":"Invalid account ID header"}"#),
+        rejected: (
+            401,
+            r#"{"code":"unauthorized","message":"Invalid account ID header"}"#,
+        ),
     },
     Spec {
         key: "contentful",
@@ -1385,7 +1404,9 @@ fn content_type(body: &str) -> &'static str {
 
 fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(clone) = stream.try_clone() else { return };
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(clone);
     let mut writer = stream;
     let Some(request) = read_request(&mut reader) else {
@@ -1410,7 +1431,9 @@ fn answer(request: &Request, state: &Mutex<State>) -> String {
         }
     });
     let Some((index, token, behaviour)) = found else {
-        state.strays.push(format!("{} {}", request.method, request.target));
+        state
+            .strays
+            .push(format!("{} {}", request.method, request.target));
         return http(404, "application/json", &[], r#"{"error":"unknown token"}"#);
     };
     let spec = &SPECS[index];
@@ -1449,10 +1472,22 @@ fn answer(request: &Request, state: &Mutex<State>) -> String {
     });
     drop(state);
     if mismatch.is_some() {
-        return http(418, "application/json", &[], r#"{"error":"not the documented call"}"#);
+        return http(
+            418,
+            "application/json",
+            &[],
+            r#"{"error":"not the documented call"}"#,
+        );
     }
     let host_index = hosts.iter().position(|h| h == host).unwrap_or(0);
-    let active = || http(200, content_type(spec.active), spec.active_headers, spec.active);
+    let active = || {
+        http(
+            200,
+            content_type(spec.active),
+            spec.active_headers,
+            spec.active,
+        )
+    };
     let rejected = || {
         let (status, body) = spec.rejected;
         http(status, content_type(body), &[], body)
@@ -1514,7 +1549,11 @@ fn verification<'a>(json: &'a Value, file: &str, rule: &str) -> &'a Value {
 }
 
 fn plant(dir: &Path, file: &str, spec: &Spec, token: &str) {
-    fs::write(dir.join(file), format!("{}\n", spec.line.replace("{t}", token))).unwrap();
+    fs::write(
+        dir.join(file),
+        format!("{}\n", spec.line.replace("{t}", token)),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -1548,7 +1587,11 @@ fn every_identity_issuer_reads_each_answer_right_and_asks_where_documented() {
         assert_eq!(v["status"], *status, "{what}");
         assert_eq!(v["provider"], spec.key, "{what}");
         let shown = v.to_string();
-        let text = if *behaviour == Behaviour::Active { spec.shows } else { text };
+        let text = if *behaviour == Behaviour::Active {
+            spec.shows
+        } else {
+            text
+        };
         assert!(shown.contains(text), "{what} lacks {text:?}");
         if *status != "active" {
             assert!(v["reason"].is_string(), "{what}: no reason");

@@ -540,7 +540,10 @@ mod tests {
             format!("https://api.example/bot{TOKEN_SLOT}/getMe"),
             Auth::InPath("123:AAx-y_z"),
         );
-        assert_eq!(call.target().unwrap(), "https://api.example/bot123:AAx-y_z/getMe");
+        assert_eq!(
+            call.target().unwrap(),
+            "https://api.example/bot123:AAx-y_z/getMe"
+        );
         assert_eq!(call.describe(), "GET https://api.example/bot{token}/getMe");
         // Bytes that would change the URL's meaning are refused.
         for bad in ["a/b", "a?b", "a#b", "a%2f", "a b", ""] {

@@ -28,6 +28,10 @@ use super::support::{self, AnswerVerdict as _, FailureVerdict as _};
 use crate::model::{Provider, Status, Verification};
 use crate::net::{Answer as Reply, Auth, Body, Call, Http};
 
+/// Whether a token has the shape of its rule's issuer: checked before
+/// anything is sent.
+pub type Shape = fn(&str) -> bool;
+
 /// One issuer checked by an identity call.
 pub struct Issuer {
     pub provider: Provider,
@@ -35,7 +39,7 @@ pub struct Issuer {
     pub name: &'static str,
     /// Built-in rule ids and the shape a token of each must have before it
     /// is sent anywhere.
-    pub rules: &'static [(&'static str, fn(&str) -> bool)],
+    pub rules: &'static [(&'static str, Shape)],
     pub site: Site,
     /// The issuer's own domains: every official host is one of them or
     /// under one (checked by a test).
@@ -195,7 +199,9 @@ impl Issuer {
     pub fn base(&self) -> &'static str {
         match self.site {
             Site::One(base) | Site::Label { base, .. } => base,
-            Site::AnyOf(bases) | Site::ByToken { bases, .. } => bases.first().copied().unwrap_or(""),
+            Site::AnyOf(bases) | Site::ByToken { bases, .. } => {
+                bases.first().copied().unwrap_or("")
+            }
         }
     }
 
@@ -217,9 +223,7 @@ impl Issuer {
             Site::One(b) => vec![b.to_string()],
             Site::AnyOf(bases) => bases.iter().map(|b| b.to_string()).collect(),
             Site::ByToken { bases, pick, .. } => vec![bases.get(pick(token))?.to_string()],
-            Site::Label {
-                base: b, label, ..
-            } => {
+            Site::Label { base: b, label, .. } => {
                 let label = label(token).filter(|l| crate::detect::context::is_label(l))?;
                 let host = b.strip_prefix("https://")?;
                 vec![format!("https://{label}.{host}")]
@@ -348,13 +352,15 @@ fn read(issuer: &Issuer, reply: &Reply) -> Verification {
             fill(&mut v, issuer.shows, reply, json.as_ref());
             v
         }
-        Means::Inactive(said) => reply
-            .verification(Status::Inactive, provider)
-            .with_reason(format!(
-                "rejected by {} (HTTP {status}{}): revoked, expired or never valid",
-                issuer.name,
-                words(said)
-            )),
+        Means::Inactive(said) => {
+            reply
+                .verification(Status::Inactive, provider)
+                .with_reason(format!(
+                    "rejected by {} (HTTP {status}{}): revoked, expired or never valid",
+                    issuer.name,
+                    words(said)
+                ))
+        }
     }
 }
 
@@ -437,7 +443,11 @@ pub fn markdown_table() -> String {
          |---|---|---|---|---|\n",
     );
     for issuer in ISSUERS {
-        let rules: Vec<String> = issuer.rules.iter().map(|(id, _)| format!("`{id}`")).collect();
+        let rules: Vec<String> = issuer
+            .rules
+            .iter()
+            .map(|(id, _)| format!("`{id}`"))
+            .collect();
         let active: Vec<String> = issuer
             .answers
             .iter()
@@ -483,7 +493,10 @@ fn describe_request(issuer: &Issuer) -> String {
                     .join(", ")
             ),
         ),
-        Site::Label { base, what, .. } => (format!("LABEL.{}", host(base)), format!("; LABEL is {what}")),
+        Site::Label { base, what, .. } => (
+            format!("LABEL.{}", host(base)),
+            format!("; LABEL is {what}"),
+        ),
         Site::ByToken { bases, what, .. } => (
             host(bases[0]),
             format!(

@@ -9,9 +9,7 @@
 //! 401/403 can also mean something else). Anything unlisted is `unknown`.
 
 use super::super::support::{alnum, lower_hex, shaped, url_safe};
-use super::{
-    Answer, Field, Issuer, Means, Request, Send, Shown, Site, Source, Val, Verb, When,
-};
+use super::{Answer, Field, Issuer, Means, Request, Send, Shown, Site, Source, Val, Verb, When};
 use crate::model::Provider;
 
 const JSON: &str = "application/json";
@@ -122,8 +120,11 @@ fn uuid(t: &str, ok: fn(u8) -> bool) -> bool {
         })
 }
 
+/// A part of a token: its shortest and longest length and its alphabet.
+type Part = (usize, usize, fn(u8) -> bool);
+
 /// `parts` separated by `sep`, each `(length range, alphabet)`.
-fn parts(t: &str, sep: char, want: &[(usize, usize, fn(u8) -> bool)]) -> bool {
+fn parts(t: &str, sep: char, want: &[Part]) -> bool {
     let got: Vec<&str> = t.split(sep).collect();
     got.len() == want.len()
         && got
@@ -148,13 +149,17 @@ fn anthropic(t: &str) -> bool {
 
 fn mailchimp(t: &str) -> bool {
     t.split_once("-us").is_some_and(|(key, dc)| {
-        all(key, 32, lower_hex) && (1..=2).contains(&dc.len()) && dc.bytes().all(|b| b.is_ascii_digit())
+        all(key, 32, lower_hex)
+            && (1..=2).contains(&dc.len())
+            && dc.bytes().all(|b| b.is_ascii_digit())
     })
 }
 
 /// Mailchimp's data centre: the `usN` after the key's last `-`.
 fn mailchimp_dc(t: &str) -> Option<&str> {
-    t.rsplit_once('-').map(|(_, dc)| dc).filter(|dc| dc.starts_with("us"))
+    t.rsplit_once('-')
+        .map(|(_, dc)| dc)
+        .filter(|dc| dc.starts_with("us"))
 }
 
 fn deepl(t: &str) -> bool {
@@ -193,7 +198,12 @@ fn airtable(t: &str) -> bool {
 }
 
 fn discord(t: &str) -> bool {
-    t.starts_with(['M', 'N', 'O']) && parts(t, '.', &[(24, 26, url_safe), (6, 6, url_safe), (27, 38, url_safe)])
+    t.starts_with(['M', 'N', 'O'])
+        && parts(
+            t,
+            '.',
+            &[(24, 26, url_safe), (6, 6, url_safe), (27, 38, url_safe)],
+        )
 }
 
 fn telegram(t: &str) -> bool {
@@ -227,12 +237,17 @@ fn pinecone(t: &str) -> bool {
 }
 
 fn launchdarkly(t: &str) -> bool {
-    t.strip_prefix("api-").is_some_and(|rest| uuid(rest, lower_hex))
+    t.strip_prefix("api-")
+        .is_some_and(|rest| uuid(rest, lower_hex))
 }
 
 fn clickup(t: &str) -> bool {
     t.strip_prefix("pk_").is_some_and(|rest| {
-        parts(rest, '_', &[(6, 10, |b| b.is_ascii_digit()), (32, 32, upper_digit)])
+        parts(
+            rest,
+            '_',
+            &[(6, 10, |b| b.is_ascii_digit()), (32, 32, upper_digit)],
+        )
     })
 }
 
@@ -256,13 +271,13 @@ fn intercom(t: &str) -> bool {
         && t.is_ascii()
         && t.starts_with("dG9rOm")
         && t.ends_with('=')
-        && t[..59].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && t[..59]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 fn pagerduty_key(t: &str) -> bool {
-    t.len() == 20
-        && !t.starts_with(['u', '+'])
-        && t.bytes().all(|b| url_safe(b) || b == b'+')
+    t.len() == 20 && !t.starts_with(['u', '+']) && t.bytes().all(|b| url_safe(b) || b == b'+')
 }
 
 // ------------------------------------------------------------------ table

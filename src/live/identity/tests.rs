@@ -52,7 +52,8 @@ fn generated_tokens_pass_their_shape_and_nothing_else_does() {
         let mut rng = TokenRng::new(seed);
         for issuer in ISSUERS {
             for (rule, _) in issuer.rules {
-                let token = generate(rule, &mut rng).unwrap_or_else(|e| panic!("{rule}: {e}"));
+                let token =
+                    generate(rule, &mut rng).unwrap_or_else(|| panic!("{rule}: no generator"));
                 let secret = Secret::new(token.clone());
                 assert_eq!(
                     crate::live::provider_for(rule, &secret),
@@ -62,7 +63,11 @@ fn generated_tokens_pass_their_shape_and_nothing_else_does() {
                 // A custom rule never sends anything, whatever it matched.
                 assert_eq!(crate::live::provider_for("my-custom-rule", &secret), None);
                 // A byte no shape allows, one more or one less byte.
-                for bent in [format!("{token}/"), format!("{token}\u{e9}"), format!("/{token}")] {
+                for bent in [
+                    format!("{token}/"),
+                    format!("{token}\u{e9}"),
+                    format!("/{token}"),
+                ] {
                     assert_eq!(provider_for(rule, &bent), None, "{rule}: {bent:?}");
                 }
             }
@@ -104,8 +109,10 @@ fn official_bases_are_https_hosts_on_the_issuers_own_domains() {
                 .strip_prefix("https://")
                 .unwrap_or_else(|| panic!("{}: {base} is not HTTPS", issuer.name));
             assert!(
-                host.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'),
+                host.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'.'
+                    || b == b'-'),
                 "{}: {base} is more than a host",
                 issuer.name
             );
@@ -135,7 +142,11 @@ fn requests_are_well_formed() {
         for name in names {
             assert_eq!(name, name.to_ascii_lowercase(), "{}", issuer.name);
             assert!(HeaderName::from_bytes(name.as_bytes()).is_ok(), "{name}");
-            assert_ne!(name, "authorization", "{}: use the Authorization forms", issuer.name);
+            assert_ne!(
+                name, "authorization",
+                "{}: use the Authorization forms",
+                issuer.name
+            );
         }
         for (_, value) in r.headers {
             assert!(HeaderValue::from_str(value).is_ok());
@@ -162,7 +173,10 @@ fn answers_only_reject_where_the_issuer_said_so() {
             "{name}: no active answer"
         );
         assert!(
-            issuer.answers.iter().any(|a| matches!(a.means, Means::Inactive(_))),
+            issuer
+                .answers
+                .iter()
+                .any(|a| matches!(a.means, Means::Inactive(_))),
             "{name}: no rejection"
         );
         for a in issuer.answers {
@@ -241,7 +255,12 @@ fn answers_are_read_by_status_and_body() {
     let json = "application/json";
     let v = read(
         openai,
-        &reply(200, json, r#"{"data":[]}"#, &[("openai-organization", "acme-ml")]),
+        &reply(
+            200,
+            json,
+            r#"{"data":[]}"#,
+            &[("openai-organization", "acme-ml")],
+        ),
     );
     assert_eq!(v.status, Status::Active);
     assert_eq!(v.organisation.as_deref(), Some("acme-ml"));
@@ -250,9 +269,15 @@ fn answers_are_read_by_status_and_body() {
         &reply(401, json, r#"{"error":{"code":"invalid_api_key"}}"#, &[]),
     );
     assert_eq!(v.status, Status::Inactive);
-    assert!(v.reason.unwrap().contains("rejected by OpenAI (HTTP 401 invalid_api_key)"));
+    assert!(v
+        .reason
+        .unwrap()
+        .contains("rejected by OpenAI (HTTP 401 invalid_api_key)"));
     // A 401 that is not the documented bad-key answer stays open.
-    let v = read(openai, &reply(401, json, r#"{"error":{"code":"other"}}"#, &[]));
+    let v = read(
+        openai,
+        &reply(401, json, r#"{"error":{"code":"other"}}"#, &[]),
+    );
     assert_eq!(v.status, Status::Unknown);
     // So does a proxy's HTML, a 200 without the API's body, a 429, a 500.
     for (status, ct, body) in [
@@ -282,7 +307,10 @@ fn identity_fields_come_from_the_listed_places() {
     assert_eq!(v.scopes, ["global:read", "purge_select"]);
     assert_eq!(v.expires_at.as_deref(), Some("2031-01-01T00:00:00Z"));
     let hubspot = issuer(Provider::Hubspot).unwrap();
-    let v = read(hubspot, &reply(200, "application/json", r#"{"portalId":123}"#, &[]));
+    let v = read(
+        hubspot,
+        &reply(200, "application/json", r#"{"portalId":123}"#, &[]),
+    );
     assert_eq!(v.organisation.as_deref(), Some("123"));
 }
 
