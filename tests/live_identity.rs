@@ -1462,6 +1462,9 @@ fn answer(request: &Request, state: &Mutex<State>) -> String {
     if !matches!(spec.carry, Carry::Path) && request.target.contains(&token) {
         wrong.push("token in the URL".to_string());
     }
+    if request.body.contains(&token) {
+        wrong.push("token in the body".to_string());
+    }
     let mismatch = (!wrong.is_empty()).then(|| wrong.join("; "));
     state.seen.push(Seen {
         spec: index,

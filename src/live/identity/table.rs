@@ -529,7 +529,9 @@ pub static ISSUERS: &[Issuer] = &[
         site: Site::One("https://api.brevo.com"),
         domains: &["brevo.com"],
         request: get("/v3/account", Send::Header("api-key")),
-        answers: &[ok("/email"), rejected(401)],
+        // Brevo answers 401 to a key used from an address outside its
+        // authorised IPs too: only "Key not found" rejects.
+        answers: &[ok("/email"), rejected_as(401, "/message", "Key not found")],
         shows: &[owner("/email"), org("/companyName")],
         docs: "https://developers.brevo.com/reference/getaccount",
     },
