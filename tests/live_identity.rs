@@ -1216,6 +1216,8 @@ enum Behaviour {
     RateLimited,
     ServerError,
     Html,
+    /// This status and body, at every host.
+    Answer(u16, &'static str),
 }
 
 /// One request as the emulator saw it.
@@ -1512,6 +1514,7 @@ fn answer(request: &Request, state: &Mutex<State>) -> String {
             &[],
             "<!DOCTYPE html><html><body>Sign in to continue</body></html>",
         ),
+        Behaviour::Answer(status, body) => http(status, content_type(body), &[], body),
     }
 }
 
@@ -1629,6 +1632,121 @@ fn every_identity_issuer_reads_each_answer_right_and_asks_where_documented() {
     assert!(emu.strays().is_empty(), "{:?}", emu.strays());
     let tokens: Vec<&str> = planted.iter().map(|p| p.5.as_str()).collect();
     out.assert_no_leak(&tokens);
+}
+
+/// Answers whose status alone would mislead: a token that authenticated
+/// but may not make the call is active; a 401 or 403 that is not the
+/// issuer's bad-key answer (an address outside an allow-list, a missing
+/// scope) stays unknown; an answer that says the key is disabled or not
+/// valid is inactive although its status is 200.
+#[test]
+fn answers_are_read_by_the_issuers_words_not_the_status_alone() {
+    let cases: &[(&str, u16, &str, &str, &str)] = &[
+        (
+            "elevenlabs-api-key",
+            401,
+            r#"{"detail":{"status":"missing_permissions","message":"The API key you used is missing the permission user_read"}}"#,
+            "active",
+            "may not make this call",
+        ),
+        (
+            "square-access-token",
+            403,
+            r#"{"errors":[{"category":"AUTHENTICATION_ERROR","code":"INSUFFICIENT_SCOPES"}]}"#,
+            "active",
+            "INSUFFICIENT_SCOPES",
+        ),
+        (
+            "klaviyo-private-key",
+            403,
+            r#"{"errors":[{"status":403,"code":"permission_denied","title":"You do not have permission to perform this action."}]}"#,
+            "active",
+            "permission_denied",
+        ),
+        (
+            "linode-api-token",
+            401,
+            r#"{"errors":[{"reason":"Your OAuth token is not authorized to use this endpoint."}]}"#,
+            "active",
+            "may not make this call",
+        ),
+        (
+            "openai-api-key",
+            401,
+            r#"{"error":{"message":"You have insufficient permissions for this operation.","code":null}}"#,
+            "unknown",
+            "HTTP 401",
+        ),
+        (
+            "vultr-api-key",
+            401,
+            r#"{"error":"Unauthorized IP address: 192.0.2.1","status":401}"#,
+            "unknown",
+            "HTTP 401",
+        ),
+        (
+            "brevo-api-key",
+            401,
+            r#"{"code":"unauthorized","message":"We have detected you are using an unrecognised IP address"}"#,
+            "unknown",
+            "HTTP 401",
+        ),
+        (
+            "figma-personal-access-token",
+            403,
+            r#"{"status":403,"err":"Token does not have the required scope"}"#,
+            "unknown",
+            "HTTP 403",
+        ),
+        (
+            "facebook-access-token",
+            400,
+            r#"{"error":{"message":"Unsupported get request.","type":"GraphMethodException","code":100}}"#,
+            "unknown",
+            "HTTP 400",
+        ),
+        (
+            "hetzner-cloud-token",
+            401,
+            r#"{"error":{"code":"forbidden","message":"insufficient permissions"}}"#,
+            "unknown",
+            "HTTP 401",
+        ),
+        (
+            "xai-api-key",
+            200,
+            r#"{"api_key_id":"k1","name":"old","api_key_blocked":false,"api_key_disabled":true}"#,
+            "inactive",
+            "api_key_disabled",
+        ),
+        (
+            "cohere-api-key",
+            200,
+            r#"{"valid":false}"#,
+            "inactive",
+            "valid: false",
+        ),
+    ];
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tokens = Vec::new();
+    for (n, (rule, status, body, _, _)) in cases.iter().enumerate() {
+        let i = SPECS.iter().position(|s| s.rule == *rule).unwrap();
+        let t = token(rule, 43_000 + n as u64);
+        emu.set(i, &t, Behaviour::Answer(*status, body));
+        plant(dir.path(), &format!("w{n}.env"), &SPECS[i], &t);
+        tokens.push(t);
+    }
+    let out = run(dir.path(), &emu.overrides());
+    let json = out.json();
+    for (n, (rule, _, _, status, text)) in cases.iter().enumerate() {
+        let v = verification(&json, &format!("w{n}.env"), rule);
+        assert_eq!(v["status"], *status, "{rule}: {v}");
+        assert!(v.to_string().contains(text), "{rule}: {v} lacks {text}");
+    }
+    assert!(emu.mismatches().is_empty(), "{:#?}", emu.mismatches());
+    let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    out.assert_no_leak(&refs);
 }
 
 /// A token that works in one region only is found there: the hosts before
