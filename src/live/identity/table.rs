@@ -597,7 +597,7 @@ pub static ISSUERS: &[Issuer] = &[
         },
         answers: &[ok("/abilities"), rejected(401)],
         shows: &[],
-        docs: "https://developer.pagerduty.com/api-reference/e6a9d2b5e6d5b-list-abilities",
+        docs: "https://developer.pagerduty.com/api-reference/",
     },
     Issuer {
         provider: Provider::Honeycomb,
@@ -610,7 +610,7 @@ pub static ISSUERS: &[Issuer] = &[
         request: get("/1/auth", Send::Header("x-honeycomb-team")),
         answers: &[ok("/team"), rejected(401)],
         shows: &[org("/team/name")],
-        docs: "https://docs.honeycomb.io/api/auth/",
+        docs: "https://docs.honeycomb.io/api/",
     },
     Issuer {
         provider: Provider::Opsgenie,
@@ -635,7 +635,7 @@ pub static ISSUERS: &[Issuer] = &[
         },
         answers: &[ok("/data/id"), rejected(401)],
         shows: &[owner("/data/attributes/email")],
-        docs: "https://docs.rootly.com/api-reference/users/get-current-user",
+        docs: "https://docs.rootly.com/api-reference/overview",
     },
     // ------------------------------------------------- developer platforms
     Issuer {
