@@ -239,11 +239,6 @@ impl Issuer {
                 .collect(),
         )
     }
-
-    /// Whether this issuer's table entry accepts `rule_id` at all.
-    pub fn has_rule(&self, rule_id: &str) -> bool {
-        self.rules.iter().any(|(id, _)| *id == rule_id)
-    }
 }
 
 /// Checks `token` with its issuer: at each base in turn until one accepts
