@@ -80,8 +80,12 @@ fn provider_keys() -> Vec<&'static str> {
 /// DigitalOcean have two hosts; their modules derive the second from this
 /// one. Grafana, Shopify and Vault tokens work on one instance: their
 /// modules build the instance's URL from what was found near the token,
-/// and this base only names the provider (see there).
+/// and this base only names the provider (see there). The identity table's
+/// issuers have theirs in the table.
 pub fn official_base(provider: Provider) -> &'static str {
+    if let Some(issuer) = super::identity::issuer(provider) {
+        return issuer.base();
+    }
     match provider {
         Provider::AzureDevops => super::azure_devops::BASE,
         Provider::Github => super::github::BASE,
@@ -102,6 +106,9 @@ pub fn official_base(provider: Provider) -> &'static str {
         Provider::Vault => super::vault::BASE,
         Provider::Postman => super::postman::BASE,
         Provider::Cratesio => super::cratesio::BASE,
+        // Every other provider is a table entry (a test holds it): an
+        // empty base is no URL, so nothing could be sent.
+        _ => "",
     }
 }
 
@@ -118,6 +125,20 @@ mod tests {
         assert_eq!(e.base(Provider::Github), "http://127.0.0.1:8080");
         assert_eq!(e.base(Provider::AzureDevops), "http://[::1]:9/x");
         assert_eq!(e.base(Provider::Npm), "https://registry.npmjs.org");
+    }
+
+    #[test]
+    fn every_provider_has_an_official_https_base() {
+        for provider in Provider::ALL {
+            let base = official_base(*provider);
+            assert!(base.starts_with("https://"), "{provider:?}: {base:?}");
+            assert!(!base.ends_with('/'), "{provider:?}: {base:?}");
+            assert_eq!(Endpoints::official().base(*provider), base);
+        }
+        // A table issuer is redirected by its own key like any other.
+        let e = Endpoints::parse_overrides("openai=http://127.0.0.1:9").unwrap();
+        assert_eq!(e.base(Provider::Openai), "http://127.0.0.1:9");
+        assert_eq!(e.base(Provider::Anthropic), "https://api.anthropic.com");
     }
 
     #[test]

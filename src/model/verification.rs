@@ -38,80 +38,117 @@ impl std::fmt::Display for Status {
     }
 }
 
-/// The issuers patscan can check. Their keys name them in
-/// `PATSCAN_ENDPOINT_OVERRIDES` and in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Provider {
-    AzureDevops,
-    Github,
-    Gitlab,
-    Npm,
-    Huggingface,
-    Slack,
-    Grafana,
-    Vercel,
-    Cloudflare,
-    Digitalocean,
-    Sentry,
-    Stripe,
-    Doppler,
-    Shopify,
-    Buildkite,
-    Heroku,
-    Vault,
-    Postman,
-    Cratesio,
+/// Declares [`Provider`] from one list of `Variant => "key"` lines, so the
+/// enum, [`Provider::ALL`] and the keys cannot disagree.
+macro_rules! providers {
+    ($($(#[$doc:meta])* $variant:ident => $key:literal,)*) => {
+        /// The issuers patscan can check. Their keys name them in
+        /// `PATSCAN_ENDPOINT_OVERRIDES` and in reports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Provider {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Provider {
+            pub const ALL: &'static [Provider] = &[$(Provider::$variant,)*];
+
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $key,)*
+                }
+            }
+        }
+    };
+}
+
+providers! {
+    // Each with a module of its own in `live/`.
+    AzureDevops => "azure-devops",
+    Github => "github",
+    Gitlab => "gitlab",
+    Npm => "npm",
+    Huggingface => "huggingface",
+    Slack => "slack",
+    Grafana => "grafana",
+    Vercel => "vercel",
+    Cloudflare => "cloudflare",
+    Digitalocean => "digitalocean",
+    Sentry => "sentry",
+    Stripe => "stripe",
+    Doppler => "doppler",
+    Shopify => "shopify",
+    Buildkite => "buildkite",
+    Heroku => "heroku",
+    Vault => "vault",
+    Postman => "postman",
+    Cratesio => "crates-io",
+    // Checked by one identity call each, from `live::identity`'s table.
+    Openai => "openai",
+    Anthropic => "anthropic",
+    Groq => "groq",
+    Mistral => "mistral",
+    Cohere => "cohere",
+    Replicate => "replicate",
+    Deepseek => "deepseek",
+    Xai => "xai",
+    Openrouter => "openrouter",
+    Cerebras => "cerebras",
+    Togetherai => "together-ai",
+    Elevenlabs => "elevenlabs",
+    Deepgram => "deepgram",
+    Deepl => "deepl",
+    Sendgrid => "sendgrid",
+    Mailchimp => "mailchimp",
+    Mailgun => "mailgun",
+    Brevo => "brevo",
+    Datadog => "datadog",
+    Newrelic => "new-relic",
+    Pagerduty => "pagerduty",
+    Honeycomb => "honeycomb",
+    Opsgenie => "opsgenie",
+    Rootly => "rootly",
+    Snyk => "snyk",
+    Asana => "asana",
+    Dropbox => "dropbox",
+    Square => "square",
+    Notion => "notion",
+    Linear => "linear",
+    Airtable => "airtable",
+    Figma => "figma",
+    Netlify => "netlify",
+    Render => "render",
+    Supabase => "supabase",
+    Pulumi => "pulumi",
+    Circleci => "circleci",
+    Discord => "discord",
+    Telegram => "telegram",
+    Facebook => "facebook",
+    Webex => "webex",
+    Linode => "linode",
+    Vultr => "vultr",
+    Hetzner => "hetzner",
+    Upcloud => "upcloud",
+    Fastly => "fastly",
+    Typeform => "typeform",
+    Intercom => "intercom",
+    Hubspot => "hubspot",
+    Klaviyo => "klaviyo",
+    Pinecone => "pinecone",
+    Neon => "neon",
+    Launchdarkly => "launchdarkly",
+    Contentful => "contentful",
+    Clickup => "clickup",
+    Prefect => "prefect",
+    Coda => "coda",
+    Eventbrite => "eventbrite",
+    Rubygems => "rubygems",
+    Sonarcloud => "sonarcloud",
+    Cloudsmith => "cloudsmith",
 }
 
 impl Provider {
-    pub const ALL: [Provider; 19] = [
-        Provider::AzureDevops,
-        Provider::Github,
-        Provider::Gitlab,
-        Provider::Npm,
-        Provider::Huggingface,
-        Provider::Slack,
-        Provider::Grafana,
-        Provider::Vercel,
-        Provider::Cloudflare,
-        Provider::Digitalocean,
-        Provider::Sentry,
-        Provider::Stripe,
-        Provider::Doppler,
-        Provider::Shopify,
-        Provider::Buildkite,
-        Provider::Heroku,
-        Provider::Vault,
-        Provider::Postman,
-        Provider::Cratesio,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Provider::AzureDevops => "azure-devops",
-            Provider::Github => "github",
-            Provider::Gitlab => "gitlab",
-            Provider::Npm => "npm",
-            Provider::Huggingface => "huggingface",
-            Provider::Slack => "slack",
-            Provider::Grafana => "grafana",
-            Provider::Vercel => "vercel",
-            Provider::Cloudflare => "cloudflare",
-            Provider::Digitalocean => "digitalocean",
-            Provider::Sentry => "sentry",
-            Provider::Stripe => "stripe",
-            Provider::Doppler => "doppler",
-            Provider::Shopify => "shopify",
-            Provider::Buildkite => "buildkite",
-            Provider::Heroku => "heroku",
-            Provider::Vault => "vault",
-            Provider::Postman => "postman",
-            Provider::Cratesio => "crates-io",
-        }
-    }
-
     pub fn from_key(key: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.key() == key)
+        Provider::ALL.iter().copied().find(|p| p.key() == key)
     }
 }
 

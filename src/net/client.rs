@@ -68,7 +68,21 @@ pub enum Auth<'a> {
     Header(&'static str, &'a str),
     /// `Authorization: T`, the bare token (crates.io's documented form).
     Raw(&'a str),
+    /// `Authorization: PREFIX` followed by the token, for the issuers whose
+    /// scheme is its own word (`Bot `, `GenieKey `, `Token token=`).
+    Prefixed(&'static str, &'a str),
+    /// `Authorization: Basic base64(USER:PASSWORD)`, the token being either
+    /// (Mailgun's `api:KEY`, EasyPost's `KEY:`).
+    Basic(&'a str, &'a str),
+    /// The token is a segment of the URL path (Telegram's `/botTOKEN/getMe`,
+    /// the only form that issuer documents): the call's URL holds
+    /// [`TOKEN_SLOT`] where it goes, the client puts it there when sending,
+    /// and every description of the call keeps the slot.
+    InPath(&'a str),
 }
+
+/// Where an [`Auth::InPath`] token goes in a call's URL.
+pub const TOKEN_SLOT: &str = "{token}";
 
 /// One request. Bodies may carry tokens (GitHub's revocation API, Slack's
 /// auth.revoke form); they are never logged.
@@ -77,6 +91,8 @@ pub struct Call<'a> {
     pub url: String,
     pub auth: Auth<'a>,
     pub accept: &'static str,
+    /// Fixed, non-secret headers an API requires (an API version).
+    pub headers: Vec<(&'static str, &'static str)>,
     pub body: Body<'a>,
 }
 
@@ -93,6 +109,7 @@ impl<'a> Call<'a> {
             url,
             auth,
             accept: "application/json",
+            headers: Vec::new(),
             body: Body::Empty,
         }
     }
@@ -114,9 +131,36 @@ impl<'a> Call<'a> {
         self
     }
 
-    /// `METHOD URL`, for reports. URLs never hold a token.
+    /// Adds a fixed header. Names are lower-case constants; a token never
+    /// travels here (see [`Auth`]).
+    pub fn header(mut self, name: &'static str, value: &'static str) -> Call<'a> {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// `METHOD URL`, for reports. URLs never hold a token: an
+    /// [`Auth::InPath`] token is shown as its slot.
     pub fn describe(&self) -> String {
         format!("{} {}", self.method, self.url)
+    }
+
+    /// The URL to send: the described one, with an [`Auth::InPath`] token
+    /// in its slot. The token must be made of bytes a path segment carries
+    /// as they are, so that nothing else of the URL can change.
+    fn target(&self) -> Result<String, Failure> {
+        match self.auth {
+            Auth::InPath(token) => {
+                let plain = !token.is_empty()
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+                if !plain || self.url.matches(TOKEN_SLOT).count() != 1 {
+                    return Err(Failure::BadToken);
+                }
+                Ok(self.url.replace(TOKEN_SLOT, token))
+            }
+            _ => Ok(self.url.clone()),
+        }
     }
 }
 
@@ -258,7 +302,7 @@ impl Http {
     /// `Retry-After`) is retried after the wait the server asked for, up to
     /// `retries` times and never longer than `max_retry_wait`.
     pub fn send(&self, call: &Call<'_>) -> Result<Answer, Failure> {
-        let url = Url::parse(&call.url).map_err(|_| Failure::BadUrl)?;
+        let url = Url::parse(&call.target()?).map_err(|_| Failure::BadUrl)?;
         let host = format!(
             "{}:{}",
             url.host_str().unwrap_or_default(),
@@ -288,6 +332,12 @@ impl Http {
 
     fn once(&self, call: &Call<'_>, url: Url) -> Result<Answer, Failure> {
         let mut headers = HeaderMap::new();
+        for (name, value) in &call.headers {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
         if let Some((name, value)) = auth_header(call.auth)? {
             headers.insert(name, value);
         }
@@ -365,7 +415,7 @@ impl Http {
 fn auth_header(auth: Auth<'_>) -> Result<Option<(HeaderName, HeaderValue)>, Failure> {
     use base64::Engine as _;
     let (name, text) = match auth {
-        Auth::None => return Ok(None),
+        Auth::None | Auth::InPath(_) => return Ok(None),
         Auth::Bearer(t) => (AUTHORIZATION, format!("Bearer {t}")),
         Auth::Token(t) => (AUTHORIZATION, format!("token {t}")),
         Auth::BasicPat(t) => (
@@ -377,6 +427,14 @@ fn auth_header(auth: Auth<'_>) -> Result<Option<(HeaderName, HeaderValue)>, Fail
         ),
         Auth::Header(name, t) => (HeaderName::from_static(name), t.to_string()),
         Auth::Raw(t) => (AUTHORIZATION, t.to_string()),
+        Auth::Prefixed(prefix, t) => (AUTHORIZATION, format!("{prefix}{t}")),
+        Auth::Basic(user, password) => (
+            AUTHORIZATION,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            ),
+        ),
     };
     let mut value = HeaderValue::from_str(&text).map_err(|_| Failure::BadToken)?;
     value.set_sensitive(true);
@@ -467,5 +525,33 @@ mod tests {
         assert!(!format!("{value:?}").contains("abc"));
         let (_, basic) = auth_header(Auth::BasicPat("pat")).unwrap().unwrap();
         assert_eq!(basic.to_str().unwrap(), "Basic OnBhdA==");
+        let (_, basic) = auth_header(Auth::Basic("api", "k")).unwrap().unwrap();
+        assert_eq!(basic.to_str().unwrap(), "Basic YXBpOms=");
+        assert!(basic.is_sensitive());
+        let (_, bot) = auth_header(Auth::Prefixed("Bot ", "t")).unwrap().unwrap();
+        assert_eq!(bot.to_str().unwrap(), "Bot t");
+        assert!(bot.is_sensitive());
+        assert!(auth_header(Auth::InPath("t")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_path_token_is_sent_in_its_slot_and_never_described() {
+        let call = Call::get(
+            format!("https://api.example/bot{TOKEN_SLOT}/getMe"),
+            Auth::InPath("123:AAx-y_z"),
+        );
+        assert_eq!(
+            call.target().unwrap(),
+            "https://api.example/bot123:AAx-y_z/getMe"
+        );
+        assert_eq!(call.describe(), "GET https://api.example/bot{token}/getMe");
+        // Bytes that would change the URL's meaning are refused.
+        for bad in ["a/b", "a?b", "a#b", "a%2f", "a b", ""] {
+            let call = Call::get(format!("https://h/{TOKEN_SLOT}"), Auth::InPath(bad));
+            assert_eq!(call.target(), Err(Failure::BadToken), "{bad}");
+        }
+        // So is a URL without exactly one slot.
+        let call = Call::get("https://h/x".into(), Auth::InPath("t"));
+        assert_eq!(call.target(), Err(Failure::BadToken));
     }
 }

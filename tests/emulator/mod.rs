@@ -176,33 +176,14 @@ impl Emulator {
         format!("http://{}", self.addr)
     }
 
-    /// `PATSCAN_ENDPOINT_OVERRIDES` sending every provider here.
+    /// `PATSCAN_ENDPOINT_OVERRIDES` sending every provider here, so that
+    /// no token a test plants can reach a real issuer.
     pub fn overrides(&self) -> String {
-        [
-            "azure-devops",
-            "github",
-            "gitlab",
-            "npm",
-            "huggingface",
-            "slack",
-            "grafana",
-            "vercel",
-            "cloudflare",
-            "digitalocean",
-            "sentry",
-            "stripe",
-            "doppler",
-            "shopify",
-            "buildkite",
-            "heroku",
-            "vault",
-            "postman",
-            "crates-io",
-        ]
-        .iter()
-        .map(|k| format!("{k}={}", self.url()))
-        .collect::<Vec<_>>()
-        .join(",")
+        patscan::model::Provider::ALL
+            .iter()
+            .map(|p| format!("{}={}", p.key(), self.url()))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn connections(&self) -> usize {
