@@ -308,19 +308,23 @@ impl RunPrefixes {
 /// alphabet: the part before (`hvs.`) ends where a maximal run starts, and
 /// the part after (`AA` of `:AA`, often empty) starts that run. So instead
 /// of one more literal for the automaton, each run long enough is checked
-/// for the bytes just before it: one table load by the byte before the
+/// for the bytes just before it: one table load by the two bytes before the
 /// run, which for almost every run has no entry.
 pub struct RunPreceded {
-    /// By the byte before the run: (bytes before the run, bytes the run
-    /// starts with, rules).
-    by_last: Vec<Vec<(Vec<u8>, Vec<u8>, Vec<usize>)>>,
+    /// For each pair of bytes before a run, 1 + its index in `entries`, or
+    /// 0: code has a run after `.` every few lines (`this.name`), so one
+    /// byte would send most of them to the compares.
+    slots: Box<[u16]>,
+    /// (bytes before the run, bytes the run starts with, rules).
+    entries: Vec<Vec<(Vec<u8>, Vec<u8>, Vec<usize>)>>,
     min_run: usize,
 }
 
 impl Default for RunPreceded {
     fn default() -> Self {
         RunPreceded {
-            by_last: vec![Vec::new(); 256],
+            slots: vec![0; 1 << 16].into_boxed_slice(),
+            entries: Vec::new(),
             min_run: usize::MAX,
         }
     }
@@ -342,10 +346,15 @@ impl RunPreceded {
         end: usize,
         mut found: impl FnMut(usize, usize),
     ) {
-        if start == 0 || end - start < self.min_run {
+        if start < 2 || end - start < self.min_run {
             return;
         }
-        for (before, begins, rules) in &self.by_last[usize::from(haystack[start - 1])] {
+        let pair = usize::from(haystack[start - 2]) << 8 | usize::from(haystack[start - 1]);
+        let slot = self.slots[pair];
+        if slot == 0 {
+            return;
+        }
+        for (before, begins, rules) in &self.entries[usize::from(slot) - 1] {
             if haystack[..start].ends_with(before) && haystack[start..end].starts_with(begins) {
                 for &rule in rules {
                     found(rule, start - before.len());
@@ -355,10 +364,16 @@ impl RunPreceded {
     }
 
     fn add(&mut self, before: Vec<u8>, begins: Vec<u8>, rule: usize, run: usize) {
-        let Some(&last) = before.last() else {
+        let [.., second, last] = before[..] else {
             return;
         };
-        let entries = &mut self.by_last[usize::from(last)];
+        let pair = usize::from(second) << 8 | usize::from(last);
+        if self.slots[pair] == 0 {
+            self.entries.push(Vec::new());
+            // Fewer than 65,536 pairs exist, so the index fits.
+            self.slots[pair] = self.entries.len() as u16;
+        }
+        let entries = &mut self.entries[usize::from(self.slots[pair]) - 1];
         match entries
             .iter_mut()
             .find(|(b, s, _)| *b == before && *s == begins)
@@ -390,6 +405,10 @@ fn followed_by_runs(
     for keyword in &spec.keywords {
         let keyword = keyword.as_bytes();
         let split = keyword.iter().rposition(|&b| !in_run(b))? + 1;
+        // Looked up by the two bytes before the run (see [`RunPreceded`]).
+        if split < 2 {
+            return None;
+        }
         let (i, at) = parts
             .iter()
             .enumerate()
@@ -545,9 +564,18 @@ impl RuleSet {
         let mut max_token_length = 0;
         let mut shortest_secret = usize::MAX;
 
-        for spec in specs {
+        // Parsing the patterns is most of the start-up (a pre-commit hook
+        // pays it on every commit), and each is independent: in parallel.
+        let parsed = {
+            use rayon::prelude::*;
+            specs
+                .par_iter()
+                .map(|spec| check_spec(spec).and_then(|()| parse_pattern(spec)))
+                .collect::<Vec<_>>()
+        };
+        for (spec, hir) in specs.into_iter().zip(parsed) {
             let index = rules.len();
-            check_spec(&spec)?;
+            let hir = hir?;
             if !seen.insert(spec.id.clone()) {
                 return Err(RuleError::Invalid {
                     rule: spec.id.clone(),
@@ -557,7 +585,6 @@ impl RuleSet {
             // Parsed once: the syntax check, the run-prefix decision and the
             // shortest token all read the same tree (parsing every pattern
             // three times was a third of a small scan's start-up).
-            let hir = parse_pattern(&spec)?;
             let secret = secret_group(&hir).unwrap_or(&hir);
             let prefilter = if let Some(anchor) = spec.anchor {
                 for keyword in &spec.keywords {
@@ -732,8 +759,9 @@ pub struct ContextWords {
     searcher: Option<AhoCorasick>,
     /// For each word of the searcher, the rules that use it.
     rules: Vec<Vec<usize>>,
-    /// The runs the rules' secrets start, by shortest first.
-    shapes: Vec<RunShape>,
+    /// For each run length up to the longest candidate: (the secret's
+    /// shortest run, the kinds of byte it may hold), by shortest first.
+    by_length: Vec<Vec<(usize, u16)>>,
     min_run: usize,
     max_run: usize,
 }
@@ -871,14 +899,29 @@ impl ContextBuilder {
                     })?,
             )
         };
-        let mut shapes = self.shapes;
-        shapes.sort_by_key(|shape| shape.min);
+        let max_run = self.max_run + CONTEXT_RUN_SLACK;
+        // For each run length, the shapes a run that long can be, those
+        // with the same shortest secret merged (their kinds joined): a run
+        // is then tested against a handful of entries, not every rule's.
+        let mut by_length = vec![Vec::<(usize, u16)>::new(); max_run + 1];
+        for shape in &self.shapes {
+            let longest = shape.max.saturating_add(CONTEXT_RUN_SLACK).min(max_run);
+            for fits in by_length.iter_mut().take(longest + 1).skip(shape.min) {
+                match fits.iter_mut().find(|(min, _)| *min == shape.min) {
+                    Some((_, kinds)) => *kinds |= shape.kinds,
+                    None => fits.push((shape.min, shape.kinds)),
+                }
+            }
+        }
+        for fits in &mut by_length {
+            fits.sort_unstable();
+        }
         Ok(ContextWords {
             searcher,
             rules: self.rules,
-            shapes,
+            by_length,
             min_run: self.min_run.unwrap_or(usize::MAX),
-            max_run: self.max_run + CONTEXT_RUN_SLACK,
+            max_run,
         })
     }
 }
@@ -905,24 +948,20 @@ impl ContextWords {
     /// base64 blobs) fail this, and each costs no word search.
     #[inline]
     pub fn may_be_secret(&self, run: &[u8]) -> bool {
-        if run.len() < self.min_run || run.len() > self.max_run || !looks_random(run) {
+        // The shapes first: a byte-table pass that rejects paths and
+        // words (a `/` or a `g` fits no hex key) before the case count.
+        if run.len() < self.min_run || run.len() > self.max_run {
             return false;
         }
         let mut kinds = 0;
         let mut seen = 0;
-        for shape in &self.shapes {
-            if shape.min > run.len() {
-                break;
-            }
-            if run.len() > shape.max.saturating_add(CONTEXT_RUN_SLACK) {
-                continue;
-            }
-            for &b in &run[seen..shape.min] {
+        for &(min, allowed) in &self.by_length[run.len()] {
+            for &b in &run[seen..min] {
                 kinds |= BYTE_KINDS[usize::from(b)];
             }
-            seen = shape.min;
-            if kinds & !shape.kinds == 0 {
-                return true;
+            seen = min;
+            if kinds & !allowed == 0 {
+                return looks_random(run);
             }
         }
         false
