@@ -818,9 +818,21 @@ static BYTE_KINDS: [u16; 256] = {
 fn run_shape(secret: &regex_syntax::hir::Hir, min: usize) -> RunShape {
     let mut parts = Vec::new();
     flatten_concat(secret, &mut parts);
-    let all_run = parts.iter().all(|part| run_class_only(part));
-    let max = if all_run {
-        parts.iter().try_fold(0usize, |total, part| {
+    // The run ends where the secret ends, or at a part that cannot start
+    // with a token character (`.` in `pat….hex`): then its longest is
+    // known; a part that may continue it leaves it unbounded.
+    let leading = parts
+        .iter()
+        .take_while(|part| run_class_only(part))
+        .collect::<Vec<_>>();
+    let ends_there = match parts.get(leading.len()) {
+        None => true,
+        Some(next) => {
+            !(0..=255u8).any(|b| crate::runs::BASE64_ANY[usize::from(b)] && may_start_with(next, b))
+        }
+    };
+    let max = if ends_there {
+        leading.iter().try_fold(0usize, |total, part| {
             part.properties()
                 .maximum_len()
                 .map(|len| total.saturating_add(len))
@@ -838,6 +850,18 @@ fn run_shape(secret: &regex_syntax::hir::Hir, min: usize) -> RunShape {
         min,
         max: max.unwrap_or(usize::MAX),
         kinds,
+    }
+}
+
+/// Whether a match of `hir` may start with `b` (over-approximated: any
+/// byte it may hold, unless it is a literal or a class).
+fn may_start_with(hir: &regex_syntax::hir::Hir, b: u8) -> bool {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(literal) => literal.0.first() == Some(&b),
+        HirKind::Class(_) => hir_may_match_byte(hir, b),
+        HirKind::Capture(c) => may_start_with(&c.sub, b),
+        _ => hir.properties().minimum_len() == Some(0) || hir_may_match_byte(hir, b),
     }
 }
 
@@ -994,20 +1018,25 @@ impl ContextWords {
 /// Whether a run of token characters looks random: it has a digit, or its
 /// letters change case as often as random text does. Identifiers, words and
 /// paths mostly do not (see [`ContextWords::may_be_secret`]).
+///
+/// On the hot path for every candidate run, so it reads one table per byte
+/// and branches only on a digit: the case of a letter is 1 (lower) or 2
+/// (upper), 0 for `-_+/`, and a change is counted where two letters in a
+/// row (ignoring the symbols between) differ.
 pub(crate) fn looks_random(run: &[u8]) -> bool {
-    let mut changes = 0;
-    let mut last_upper = None;
+    const LOWER: u16 = 0b11;
+    const UPPER: u16 = 0b1100;
+    const DIGIT: u16 = 0b1_0000;
+    let mut changes = 0usize;
+    let mut last = 0u16;
     for &b in run {
-        if b.is_ascii_digit() {
+        let kind = BYTE_KINDS[usize::from(b)];
+        if kind & DIGIT != 0 {
             return true;
         }
-        if b.is_ascii_alphabetic() {
-            let upper = b.is_ascii_uppercase();
-            if last_upper.is_some_and(|l| l != upper) {
-                changes += 1;
-            }
-            last_upper = Some(upper);
-        }
+        let case = u16::from(kind & LOWER != 0) | u16::from(kind & UPPER != 0) << 1;
+        changes += usize::from(case & last == 0 && case != 0 && last != 0);
+        last = if case == 0 { last } else { case };
     }
     changes * 4 >= run.len()
 }
