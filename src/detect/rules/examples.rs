@@ -27,8 +27,26 @@ const ATTEMPTS: usize = 64;
 /// generator. `seed` makes the generated tokens reproducible.
 #[cfg(any(test, feature = "test-support"))]
 pub fn check_examples(set: &RuleSet, seed: u64) -> Result<(), RuleError> {
-    let mut rng = TokenRng::new(seed);
-    check_with(set, &mut |t| crate::tokengen::fill_template(t, &mut rng))
+    check_examples_seeds(set, [seed]).map_err(|(_, error)| error)
+}
+
+/// [`check_examples`] once per seed, with one scratch space: the matcher's
+/// lazily built automata stay warm from one seed to the next. The error
+/// names the seed it came with.
+#[cfg(any(test, feature = "test-support"))]
+pub fn check_examples_seeds(
+    set: &RuleSet,
+    seeds: impl IntoIterator<Item = u64>,
+) -> Result<(), (u64, RuleError)> {
+    let mut scratch = Scratch::new(set);
+    for seed in seeds {
+        let mut rng = TokenRng::new(seed);
+        check_with(set, &mut scratch, &mut |t| {
+            crate::tokengen::fill_template(t, &mut rng)
+        })
+        .map_err(|error| (seed, error))?;
+    }
+    Ok(())
 }
 
 /// Checks the examples of a config's custom rules (`set`), their
@@ -50,7 +68,10 @@ pub fn check_custom_examples(
             .collect(),
         patterns: HashMap::new(),
     };
-    check_with(set, &mut |t| template::fill_with(t, &mut rng, &mut maker))
+    let mut scratch = Scratch::new(set);
+    check_with(set, &mut scratch, &mut |t| {
+        template::fill_with(t, &mut rng, &mut maker)
+    })
 }
 
 /// Fills placeholders with draws from the named rule's pattern.
@@ -100,9 +121,9 @@ impl Maker for FromPatterns<'_> {
 
 fn check_with(
     set: &RuleSet,
+    scratch: &mut Scratch,
     fill: &mut dyn FnMut(&str) -> Result<Filled, TemplateError>,
 ) -> Result<(), RuleError> {
-    let mut scratch = Scratch::new(set);
     let mut found = Vec::new();
     for (index, rule) in set.rules().iter().enumerate() {
         let spec = &rule.spec;
@@ -114,7 +135,7 @@ fn check_with(
         for (i, example) in spec.examples.iter().enumerate() {
             let filled = fill(example).map_err(|e| fail(i, e.to_string()))?;
             found.clear();
-            find_tokens(set, filled.text.as_bytes(), &mut scratch, &mut found);
+            find_tokens(set, filled.text.as_bytes(), scratch, &mut found);
             let ours: Vec<&Match> = found.iter().filter(|m| m.rule == index).collect();
             // Where the template placed a token of this rule, the finding
             // must be exactly it. Tokens of other rules are only the scene
@@ -154,7 +175,7 @@ fn check_with(
         for (i, example) in spec.negative_examples.iter().enumerate() {
             let filled = fill(example).map_err(|e| fail(i, e.to_string()))?;
             found.clear();
-            find_tokens(set, filled.text.as_bytes(), &mut scratch, &mut found);
+            find_tokens(set, filled.text.as_bytes(), scratch, &mut found);
             if found.iter().any(|m| m.rule == index) {
                 return Err(RuleError::Example {
                     rule: spec.id.clone(),
