@@ -22,8 +22,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use live::{FailOnStatus, LiveArgs, RevokeArgs, VerifyArgs};
 
 use crate::baseline::Baseline;
-use crate::cache::CacheSetting;
 use crate::config::{self, Config};
+use crate::model::CacheSetting;
 use crate::model::Confidence;
 use crate::model::Finding;
 use crate::redact::redact_tokens;

@@ -33,7 +33,7 @@ use thiserror::Error;
 use crate::error::RuleError;
 use crate::model::Secret;
 use crate::relpath::relative_to_roots;
-use crate::rules::{self, examples::check_examples, OptIn, RuleSet, RuleSpec};
+use crate::rules::{self, examples::check_custom_examples, OptIn, RuleSet, RuleSpec};
 
 /// The file looked for at the scanned root.
 pub const CONFIG_FILE_NAME: &str = ".patscan.toml";
@@ -281,7 +281,7 @@ fn effective_rules(
         // Checked on their own: a custom rule's examples must pass whatever
         // the built-in rules around it.
         let alone = RuleSet::compile(custom.clone()).map_err(rule_error)?;
-        check_examples(&alone, EXAMPLE_SEED).map_err(rule_error)?;
+        check_custom_examples(&alone, &builtin, EXAMPLE_SEED).map_err(rule_error)?;
     }
     let specs: Vec<RuleSpec> = builtin
         .into_iter()
@@ -421,5 +421,63 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("nope"), "{err}");
+    }
+
+    /// A custom rule of Acme's keys, without examples.
+    const ACME: &str = "[[rule]]\nid = \"acme-key\"\nname = \"Acme\"\n\
+        description = \"An Acme key.\"\nkeywords = [\"acme_\"]\n\
+        pattern = '''(?P<secret>acme_[A-Za-z0-9]{24})'''\nmax_length = 29\nmin_entropy = 3.0\n";
+
+    #[test]
+    fn a_custom_rule_s_placeholders_are_filled_from_the_named_rule_s_pattern() {
+        // Its own id, and a built-in rule's as the scene around it.
+        let own = format!(
+            "{ACME}examples = [\"key = {{{{token:acme-key}}}}\", \
+             \"gh = {{{{token:github-classic-pat}}}} acme = {{{{token:acme-key}}}}\"]\n"
+        );
+        let config = load_text(&own).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.rules.rules().iter().any(|r| r.spec.id == "acme-key"));
+        // A family no rule has is named in the error.
+        let err = load_text(&format!("{ACME}examples = [\"{{{{token:acme-nope}}}}\"]\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("acme-nope"), "{err}");
+        // A corrupt token needs a checksum to break.
+        let err = load_text(&format!(
+            "{ACME}examples = [\"{{{{token:acme-key}}}}\"]\n\
+             negative_examples = [\"{{{{corrupt:acme-key}}}}\"]\n"
+        ))
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("has no checksum"), "{err}");
+    }
+
+    #[test]
+    fn a_custom_rule_with_a_checksum_has_its_examples_written_out() {
+        let rule = |examples: &str| {
+            format!(
+                "[[rule]]\nid = \"acme-gh\"\nname = \"Acme GH\"\n\
+                 description = \"A GitHub-shaped Acme key.\"\nkeywords = [\"ghp_\"]\n\
+                 pattern = '''(?P<secret>ghp_[A-Za-z0-9]{{36}})'''\nmax_length = 40\n\
+                 checksum = \"crc32-base62\"\n{examples}"
+            )
+        };
+        // Its own placeholder has the shape only: no checksum holds.
+        let err = load_text(&rule("examples = [\"{{token:acme-gh}}\"]\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("computes no checksum"), "{err}");
+        // Written out (generated here, never committed) it loads, and a
+        // corrupt placeholder is one its checksum rejects.
+        let mut rng = crate::tokengen::TokenRng::new(9);
+        let token = crate::tokengen::generate("github-classic-pat", &mut rng).unwrap_or_default();
+        let config = load_text(&rule(&format!(
+            "examples = [\"t = {token}\"]\nnegative_examples = [\"t = {{{{corrupt:acme-gh}}}}\"]\n"
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.rules.rules().iter().any(|r| r.spec.id == "acme-gh"));
     }
 }

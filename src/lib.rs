@@ -17,6 +17,7 @@ pub mod baseline;
 pub mod cache;
 pub mod civil_time;
 pub mod cli;
+pub mod codec;
 pub mod config;
 pub mod decode;
 pub mod detect;

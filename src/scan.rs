@@ -1,8 +1,14 @@
-//! The scan stage: what a scan is asked to do ([`ScanOptions`]), what it
+//! The scan stage: what a scan is asked to do ([`ScanOptions`]), the
+//! [`sink::Sink`] the sources feed and its implementation ([`intake`],
+//! which alone consults the cache), archives opened ([`archive`]), what it
 //! counts while the sources feed it ([`Tally`]), and how their findings
 //! become one report in a stable order ([`finish`]). The sources
 //! (`source::fs`, `source::git`, `source::org`) drive it; it never calls
 //! them.
+
+pub mod archive;
+pub mod intake;
+pub mod sink;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,8 +21,8 @@ use serde::Serialize;
 use crate::baseline::BaselineEntry;
 use crate::cache::entry::Outcome as Cached;
 use crate::cache::key::DetectionKey;
-use crate::cache::{CacheSetting, CacheSummary};
 use crate::config::PathGlobs;
+use crate::model::{CacheSetting, CacheSummary};
 use crate::model::{CommitActivity, Finding};
 use crate::progress::Progress;
 use crate::rules::RuleSet;

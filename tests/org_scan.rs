@@ -659,16 +659,20 @@ fn shard_runs_merged_equal_one_unsharded_run() {
     let cred = credential(7);
     let server = OrgServer::start(&cred, 100);
     let work = tempfile::tempdir().unwrap();
-    // 40 tiny repositories; some share a token (one secret, many places).
-    for i in 0..40u64 {
+    // 12 tiny repositories, two or three per shard at most shards; two
+    // npm tokens are each in two repositories (one secret, many places,
+    // often in different shards). Every scan clones every repository of
+    // its shard, and the test makes 15 scans: more repositories only
+    // repeat the same cases.
+    for i in 0..12u64 {
         let mut files = vec![("README.md", format!("repo {i}\n"))];
         if i % 3 == 0 {
             files.push((
                 "ci.env",
-                format!("NPM={}\n", token("npm-token", 700 + i % 5)),
+                format!("NPM={}\n", token("npm-token", 700 + i % 2)),
             ));
         }
-        if i % 7 == 0 {
+        if i % 4 == 1 {
             files.push((
                 "gh.txt",
                 format!("{}\n", token("github-classic-pat", 800 + i)),
@@ -691,15 +695,25 @@ fn shard_runs_merged_equal_one_unsharded_run() {
         ];
         args.extend_from_slice(extra);
         let run = org_scan(&server, "GITHUB_TOKEN", &cred, "github:acme", &args);
-        assert_eq!(run.code, 1, "{}", run.stderr);
+        // A shard may hold no token (exit 0); the whole organisation does.
+        let sharded = extra.contains(&"--shard");
+        assert!(
+            run.code == 1 || (sharded && run.code == 0),
+            "{}",
+            run.stderr
+        );
     };
     let whole = work.path().join("whole.json");
     scan("json", &[], &whole);
     let whole_json: Value = serde_json::from_str(&fs::read_to_string(&whole).unwrap()).unwrap();
-    assert!(whole_json["secrets"].as_array().unwrap().len() >= 8);
+    // 2 npm tokens in two places each, 3 GitHub tokens.
+    let secrets = whole_json["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 5);
     let expected = without_timing(whole_json);
 
-    for n in 1..=5u32 {
+    // One shard (the whole run again), two, and more shards than some
+    // hold repositories with tokens.
+    for n in [1, 2, 5u32] {
         let parts: Vec<PathBuf> = (0..n)
             .map(|i| {
                 let out = work.path().join(format!("shard-{i}-of-{n}.json"));

@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::entry::Entry;
 use super::key::{hex, DetectionKey};
-use super::store::{self, Kind, Reader, Writer};
+use super::store::{self, Kind};
 use super::{CacheSetting, Counters};
+use crate::codec::{Reader, Writer};
 
 /// Cache files of other detection keys kept per repository: a team that
 /// alternates two configs keeps both warm.

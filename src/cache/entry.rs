@@ -7,7 +7,7 @@
 
 use crate::model::Finding;
 
-use super::store::{Reader, Writer};
+use crate::codec::{Reader, Writer};
 
 /// How an input was scanned, enough to count it in the summary as the
 /// scan did.

@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::entry::Entry;
 use super::key::DetectionKey;
-use super::store::{self, Kind, Reader, Writer};
+use super::store::{self, Kind};
 use super::Counters;
+use crate::codec::{Reader, Writer};
 
 const KEEP: usize = 4;
 

@@ -42,6 +42,11 @@ impl DetectionKey {
         DetectionKey(hasher.finalize().into())
     }
 
+    /// The whole key in hex, as reports name it.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
     /// The first 16 hex digits, for file names.
     pub fn short(&self) -> String {
         hex(&self.0[..8])

@@ -29,33 +29,7 @@ pub mod store;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-
-/// Where the cache lives, as the command line chose.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum CacheSetting {
-    /// No cache (`--no-cache`; the default for folder scans).
-    #[default]
-    Off,
-    /// The default of `--history`: `<git dir>/patscan-cache/`, or the user
-    /// cache folder when the git dir is not writable.
-    Default,
-    /// `--cache DIR`.
-    Dir(PathBuf),
-}
-
-/// What the cache did in one scan; in the JSON summary as `cache`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CacheSummary {
-    /// Inputs known clean from an earlier scan: not read at all.
-    pub hits: u64,
-    /// Inputs with findings in the cache: read and scanned again, to
-    /// rebuild their findings (the cache holds no secrets).
-    pub rescanned: u64,
-    /// Inputs the cache did not know (new, changed, or the rules changed):
-    /// scanned and added.
-    pub misses: u64,
-}
+pub use crate::model::{CacheSetting, CacheSummary};
 
 /// The counters behind [`CacheSummary`], shared by the scanning threads.
 #[derive(Debug, Default)]

@@ -1,8 +1,9 @@
 //! The plain data every layer shares: what a scan found ([`Finding`],
 //! [`Secret`], [`Origin`]), what a live check learnt about it
 //! ([`Verification`], [`Status`], [`Access`]), the commits a history scan
-//! read ([`CommitActivity`], the HTML timeline's background) and what an
-//! organisation's PAT audit lists ([`AuditReport`]).
+//! read ([`CommitActivity`], the HTML timeline's background), what an
+//! organisation's PAT audit lists ([`AuditReport`]) and what the cache was
+//! told and did ([`CacheSetting`], [`CacheSummary`]).
 //!
 //! The bottom layer: it uses no other module of the crate, so detection,
 //! sources, live checks and reports can all speak of a finding without
@@ -12,6 +13,7 @@
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod cache;
 pub mod finding;
 pub mod org;
 pub mod verification;
@@ -19,6 +21,7 @@ pub mod verification;
 pub use access::{Access, OrgAccess, Reach};
 pub use activity::CommitActivity;
 pub use audit::{AuditReport, AuditToken, Flag, LeakMatch};
+pub use cache::{CacheSetting, CacheSummary};
 pub use finding::{fingerprint, CommitMeta, Confidence, Finding, Origin, Repository, Secret};
 pub use org::{OrgSummary, RepoOutcome, RepoStatus};
 pub use verification::{tally, LiveInfo, Provider, Severity, Status, Verification};

@@ -692,6 +692,62 @@ mod tests {
     }
 
     #[test]
+    fn a_run_over_the_result_limit_keeps_every_error_then_the_first_warnings() {
+        // What `sarif_over_code_scanning_s_limit…` checks through the
+        // binary at GitHub's 25,000, at a limit of 250: 200 checksum-verified
+        // npm tokens (error) and 200 Hugging Face tokens (warning),
+        // interleaved in report order.
+        let rules = crate::rules::builtin().expect("built-in rules");
+        let roots = [std::path::PathBuf::from(".")];
+        let context = ReportContext {
+            rules: &rules,
+            roots: &roots,
+        };
+        let mut rng = TokenRng::new(25);
+        let findings = (0..400).map(|i| finding(i, &mut rng)).collect();
+        let report = finish(findings, Tally::default(), std::time::Instant::now());
+        let options = RenderOptions {
+            show_secrets: false,
+            color: false,
+            ungrouped: false,
+        };
+        let limits = Limits {
+            max_results: 250,
+            max_gzip_bytes: usize::MAX,
+        };
+        let (bytes, omitted) = render(&report, &context, options, limits).expect("in memory");
+        assert_eq!(omitted, 150);
+        let log: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        let run = &log["runs"][0];
+        assert_eq!(run["properties"][OMITTED_KEY], 150);
+        assert!(run["properties"][OMITTED_REASON_KEY]
+            .as_str()
+            .expect("a reason")
+            .contains("250 results"));
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), 250);
+        let uri = |r: &Value| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .expect("uri")
+                .to_string()
+        };
+        // Every error is kept; the 50 warnings kept are the first 50 in
+        // report order; the results stay in report order.
+        let errors = results.iter().filter(|r| r["level"] == "error").count();
+        assert_eq!(errors, 200);
+        let uris: Vec<String> = results.iter().map(uri).collect();
+        assert!(uris.windows(2).all(|w| w[0] < w[1]));
+        let warned: Vec<String> = results
+            .iter()
+            .filter(|r| r["level"] == "warning")
+            .map(uri)
+            .collect();
+        let expected: Vec<String> = (0..50).map(|k| format!("f{:04}.txt", 2 * k + 1)).collect();
+        assert_eq!(warned, expected);
+    }
+
+    #[test]
     fn uris_are_percent_encoded() {
         assert_eq!(artifact_uri("src/a b#c.rs"), "src/a%20b%23c.rs");
         assert_eq!(artifact_uri("é.txt"), "%C3%A9.txt");

@@ -2,24 +2,21 @@
 //! crate, as in ripgrep) whose worker threads scan each file as they reach it.
 
 use std::fs::File;
-use std::io::{self, Read, Seek};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::cache::entry::{Entry, Outcome as Cached};
-use crate::cache::files::{self, FileCache, FileEntry, Stamp};
-use crate::cache::CacheSetting;
 use crate::error::ScanError;
 use crate::model::{Finding, Origin};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
+use crate::scan::intake::Intake;
+use crate::scan::sink::{Input, Sink};
 use crate::scan::{Problem, ScanOptions, ScanReport, Tally};
 use crate::scanner::{Outcome, Scanner};
-use crate::source::archive;
 
 /// Scans the paths of `options` (files, folders, `-` for standard
 /// input) into one report. Only a setup failure (a PATH that does not exist) is an
@@ -41,50 +38,29 @@ pub fn scan(rules: &RuleSet, options: &ScanOptions) -> Result<ScanReport, ScanEr
     }
 
     let tally = Tally::with_progress(Progress::new(options.progress, "files"));
-    let cache = match &options.cache {
-        CacheSetting::Dir(dir) => {
-            let key = options.detection_key(rules);
-            let (cache, warning) = FileCache::open(dir, key);
-            if let Some(message) = warning {
-                tally.problem(Problem::new(&dir.to_string_lossy(), &message));
-            }
-            Some(cache)
-        }
-        // The default place is a repository's; folders have none.
-        CacheSetting::Off | CacheSetting::Default => None,
-    };
-    let mut findings = scan_paths(rules, &roots, defaulted, options, &tally, cache.as_ref());
+    let intake = Intake::files(rules, options, &tally);
+    scan_paths(&roots, defaulted, options, &intake);
+    let mut findings = intake.take_findings();
     if !stdin_requested.is_empty() {
         scan_stdin(rules, options, &tally, &mut findings)?;
     }
-    let summary = cache.map(|cache| {
-        let summary = cache.counters.summary();
-        if let Err(message) = cache.save() {
-            let dir = match &options.cache {
-                CacheSetting::Dir(dir) => dir.to_string_lossy().into_owned(),
-                _ => String::new(),
-            };
-            tally.problem(Problem::new(&dir, &message));
-        }
-        summary
-    });
+    let summary = intake.finish();
     let mut report = crate::scan::finish(findings, tally, started);
     report.summary.cache = summary;
     Ok(report)
 }
 
-/// Walks `roots` and scans every regular file, in parallel.
+/// Walks `roots` and hands every regular file to `intake`, in parallel.
 pub fn scan_paths(
-    rules: &RuleSet,
     roots: &[PathBuf],
     strip_dot_prefix: bool,
     options: &ScanOptions,
-    tally: &Tally,
-    cache: Option<&FileCache>,
-) -> Vec<Finding> {
+    intake: &Intake<'_>,
+) {
     let Some((first, rest)) = roots.split_first() else {
-        return Vec::new();
+        return;
     };
+    let tally = intake.tally();
     let mut builder = WalkBuilder::new(first);
     for root in rest {
         builder.add(root);
@@ -113,16 +89,9 @@ pub fn scan_paths(
             !(entry.depth() > 0 && skip_paths.as_ref().is_some_and(|g| g.skips(entry.path())))
         });
 
-    let collected = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut worker = Worker {
-            scanner: Scanner::new(rules, options.show_secrets)
-                .with_line_hashes(options.line_hashes),
-            findings: Vec::new(),
-            collected: &collected,
-            line_hashes: options.line_hashes,
-            cache,
-            learnt: Vec::new(),
+            sink: intake.sink(),
         };
         Box::new(move |entry| {
             match entry {
@@ -139,32 +108,15 @@ pub fn scan_paths(
             WalkState::Continue
         })
     });
-    collected.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A walker thread's state; hands its findings over when the walk drops it.
-struct Worker<'a> {
-    scanner: Scanner<'a>,
-    findings: Vec<Finding>,
-    collected: &'a Mutex<Vec<Finding>>,
-    /// Re-read files larger than a chunk for their findings' line hashes.
-    line_hashes: bool,
-    cache: Option<&'a FileCache>,
-    /// What this thread scanned, for the cache.
-    learnt: Vec<(String, FileEntry)>,
+/// A walker thread's state: the scan stage's sink, which keeps what it
+/// found until the walk drops it.
+struct Worker<'i, 'a> {
+    sink: crate::scan::intake::Worker<'i, 'a>,
 }
 
-impl Drop for Worker<'_> {
-    fn drop(&mut self) {
-        let mut all = self.collected.lock().unwrap_or_else(|p| p.into_inner());
-        all.append(&mut self.findings);
-        if let Some(cache) = self.cache {
-            cache.record(&mut self.learnt);
-        }
-    }
-}
-
-impl Worker<'_> {
+impl Worker<'_, '_> {
     fn visit(
         &mut self,
         entry: &ignore::DirEntry,
@@ -209,155 +161,29 @@ impl Worker<'_> {
                 return;
             }
         };
-        let stamp = match file.metadata() {
+        let meta = match file.metadata() {
             Ok(meta) if meta.len() > options.max_file_size => {
                 tally.too_large(display, meta.len(), options.max_file_size);
                 return;
             }
-            Ok(meta) => Stamp::of(&meta),
+            Ok(meta) => meta,
             Err(err) => {
                 tally.problem(Problem::new(display, &format!("cannot stat: {err}")));
                 return;
             }
         };
-        let Some(cache) = self.cache else {
-            self.scan_open_file(file, stamp.size, path, display, options, tally, false);
+        let input = Input::file(display, path, &meta);
+        // Declined: the scan stage knows the file, unchanged and clean.
+        let Some(ticket) = self.sink.wants(&input) else {
             return;
         };
-        let key = files::key_of(path);
-        let known = cache.lookup(&key);
-        // Unchanged: the same size, time and inode, or, when only the
-        // time or inode moved (a checkout, a `touch`), the same content.
-        let mut unchanged = false;
-        if let Some(old) = known {
-            unchanged = if old.stamp == stamp {
-                true
-            } else if old.stamp.size == stamp.size && old.content.is_some() {
-                let content = files::hash_all(&mut file).ok();
-                if let Err(err) = file.rewind() {
-                    tally.problem(Problem::new(display, &format!("read error: {err}")));
-                    return;
-                }
-                content.is_some() && content == old.content
-            } else {
-                false
-            };
-            if unchanged && old.entry.is_clean() {
-                tally.replay(&old.entry.outcome);
-                cache.counters.hit();
-                if old.stamp != stamp {
-                    let mut entry = old.clone();
-                    entry.stamp = stamp;
-                    self.learnt.push((key, entry));
-                }
-                return;
-            }
-        }
-        let found_from = self.findings.len();
-        let scanned = self.scan_open_file(file, stamp.size, path, display, options, tally, true);
-        let Some((outcome, content)) = scanned else {
-            return;
-        };
-        let entry = Entry::new(outcome, &self.findings[found_from..], display);
-        match known {
-            Some(old) if unchanged => {
-                cache.counters.rescanned();
-                if old.entry == entry && old.stamp == stamp && old.content == content {
-                    return;
-                }
-            }
-            _ => cache.counters.miss(),
-        }
-        self.learnt.push((
-            key,
-            FileEntry {
-                stamp,
-                content,
-                entry,
-            },
-        ));
-    }
-
-    /// Scans an opened file: how, for the cache, with a hash of its content
-    /// when `hash` is set and it was read whole; `None` when reading it
-    /// failed (so it is not cached).
-    #[allow(clippy::too_many_arguments)]
-    fn scan_open_file(
-        &mut self,
-        mut file: File,
-        size: u64,
-        path: &Path,
-        display: &str,
-        options: &ScanOptions,
-        tally: &Tally,
-        hash: bool,
-    ) -> Option<(Cached, Option<[u8; 32]>)> {
-        if let Some(limits) = &options.archives {
-            if let Some(kind) = archive::kind_of(display) {
-                let result = archive::scan_archive(
-                    &mut self.scanner,
-                    kind,
-                    io::BufReader::new(file),
-                    display,
-                    size,
-                    limits,
-                    &mut self.findings,
-                );
-                tally.archive_scanned(&result);
-                // With problems it is not cached: they are reported again.
-                let outcome = result
-                    .problems
-                    .is_empty()
-                    .then(|| crate::scan::archive_outcome(&result));
-                for problem in result.problems {
-                    tally.problem(problem);
-                }
-                return outcome.map(|o| (o, None));
-            }
-        }
-        let found_from = self.findings.len();
-        let mut hashing = files::Hashing::new(&mut file);
-        let reader: &mut dyn Read = if hash {
-            &mut hashing
-        } else {
-            &mut *hashing.inner
-        };
-        let scanned = self
-            .scanner
-            .scan_reader(reader, display, &Origin::File, &mut self.findings);
-        match scanned {
-            Ok(Outcome::Scanned { bytes }) => {
-                tally.scanned(bytes);
-                // Read to its end: the hash is of the whole content.
-                let content = hash.then(|| hashing.finish());
-                self.hash_lines(path, found_from);
-                Some((Cached::Text { bytes }, content))
-            }
-            Ok(Outcome::Binary) => {
-                tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
-                Some((Cached::Binary, None))
-            }
-            Err(err) => {
-                // A read error mid-file: what was found before it is kept.
-                tally.problem(Problem::new(display, &format!("read error: {err}")));
-                None
-            }
-        }
-    }
-}
-
-impl Worker<'_> {
-    /// Fills the line hashes the scanner could not compute (inputs larger
-    /// than one chunk) by reading the file again; only files with findings.
-    fn hash_lines(&mut self, path: &Path, found_from: usize) {
-        let new = &mut self.findings[found_from..];
-        if !self.line_hashes || new.iter().all(|f| f.line_hash.is_some()) {
-            return;
-        }
-        // Best effort: without it SARIF omits the hash and GitHub's upload
-        // action computes it.
-        if let Ok(mut file) = File::open(path) {
-            let _ = crate::line_hash::fill_from_reader(&mut file, new);
+        let locate = || (display.to_string(), Origin::File);
+        if let Err(err) = self
+            .sink
+            .reader(ticket, &input, &mut file, meta.len(), &locate)
+        {
+            // A read error mid-file: what was found before it is kept.
+            tally.problem(Problem::new(display, &format!("read error: {err}")));
         }
     }
 }

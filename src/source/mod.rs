@@ -1,8 +1,11 @@
-//! Where bytes come from. Each source hands the scanner bytes plus the path
-//! (and, for git, the provenance) to report: the file system, the staged
-//! index and the git history.
+//! Where bytes come from: the file system and standard input ([`fs`]), a
+//! git repository's index and history ([`git`]), an organisation's
+//! repositories ([`org`]). A source reads inputs and hands each to the
+//! scan stage's sink (`scan::sink`) with what identifies it (a path and its
+//! metadata, a blob id) and where its findings are reported; it asks the
+//! sink first, so an input the scan stage already knows is never read. It
+//! never consults the cache itself.
 
-pub mod archive;
 pub mod fs;
 pub mod git;
 pub mod org;

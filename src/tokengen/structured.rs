@@ -7,7 +7,8 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::{TokenRng, B62, HEX_LOWER};
+use super::families::{B62, HEX_LOWER};
+use super::TokenRng;
 use crate::rules::ParserKind;
 
 /// How a PEM block's lines are joined.

@@ -252,6 +252,7 @@ pub fn his_v1_valid(key: &[u8], seeds: &[u64]) -> bool {
 /// padding. The key's other characters are kept, except that the last data
 /// character's unused bits are cleared. False when `key` is not base64.
 /// Used to make test keys from a string drawn from a rule's pattern.
+#[cfg(any(test, feature = "test-support"))]
 pub fn his_v1_repair(key: &mut [u8], seed: u64) -> bool {
     let Some(mut decoded) = decode(key, false) else {
         return false;
@@ -310,6 +311,7 @@ fn provider_signature_valid(signature: &[u8]) -> bool {
 /// Rewrites the checksum characters of an 84/88-character key in the
 /// current (base62) encoding; the other characters are kept. False when the
 /// length is wrong or the first 80 characters are not base64.
+#[cfg(any(test, feature = "test-support"))]
 pub fn cask_repair(key: &mut [u8]) -> bool {
     if !matches!(key.len(), 84 | 88) {
         return false;
@@ -346,6 +348,7 @@ pub fn entra_client_secret_valid(secret: &[u8]) -> bool {
 }
 
 /// Rewrites the secret's three check characters (test-token generation).
+#[cfg(any(test, feature = "test-support"))]
 pub fn entra_client_secret_repair(secret: &mut [u8]) -> bool {
     if secret.len() != ENTRA_LEN {
         return false;

@@ -4,24 +4,19 @@
 //! batches of blobs from a channel. Batches are a commit's new blobs, which
 //! are often deltas of each other, so they stay on one thread.
 //!
-//! With a [`BlobCache`], a blob it knows as clean is counted as scanned
-//! without being read; one it knows with findings is read and scanned
-//! again (the cache holds no secrets) and checked against the entry.
+//! Each blob goes to the scan stage's sink, which is asked first: a blob
+//! the cache knows as clean is declined and never read, not even its
+//! header.
 
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use super::introduce::Job;
 use super::one_line;
 use super::packread::{PackReader, Packs, DEFAULT_CACHE};
 use super::warn;
-use crate::cache::blobs::{BlobCache, Mode};
-use crate::cache::entry::{Entry, Outcome as Cached};
 use crate::model::{Finding, Origin};
-use crate::rules::RuleSet;
-use crate::scan::{ScanOptions, Tally};
-use crate::scanner::{Outcome, Scanner};
-use crate::source::archive;
+use crate::scan::intake::Intake;
+use crate::scan::sink::{Input, Sink};
 use gix::bstr::ByteSlice;
 
 /// Blobs sent to a worker at a time.
@@ -49,17 +44,18 @@ impl Trouble {
     }
 }
 
-/// What a history scan with a cache shares with the workers: the cache,
-/// and the blobs found to have findings (for the run's record).
+/// What a history scan with a cache shares with the workers: the scan
+/// stage's intake that remembers, and the blobs found to have findings
+/// (for the run's record).
 pub struct Memory<'a> {
-    pub cache: &'a BlobCache,
+    pub intake: &'a Intake<'a>,
     with_findings: Mutex<Vec<Job>>,
 }
 
 impl<'a> Memory<'a> {
-    pub fn new(cache: &'a BlobCache) -> Memory<'a> {
+    pub fn new(intake: &'a Intake<'a>) -> Memory<'a> {
         Memory {
-            cache,
+            intake,
             with_findings: Mutex::new(Vec::new()),
         }
     }
@@ -73,94 +69,50 @@ impl<'a> Memory<'a> {
     }
 }
 
-/// Scans every job received until the channel closes; `origin` turns a
-/// job into its provenance and the path to show. Findings come back
-/// unordered.
-#[allow(clippy::too_many_arguments)]
+/// Hands every job received, until the channel closes, to a sink of
+/// `intake`; `origin` turns a job into its provenance and the path to
+/// show. Findings come back unordered.
 pub fn scan(
     sync: &gix::ThreadSafeRepository,
     packs: &Packs,
     jobs: crossbeam_channel::Receiver<Vec<Job>>,
-    rules: &RuleSet,
-    options: &ScanOptions,
-    tally: &Tally,
+    intake: &Intake<'_>,
     origin: &(dyn Fn(&gix::Repository, &Job) -> (String, Origin) + Sync),
     memory: Option<&Memory<'_>>,
 ) -> Vec<Finding> {
-    let cache = memory.map(|m| m.cache);
-    let collected = Mutex::new(Vec::new());
+    let options = intake.options();
+    let tally = intake.tally();
     let trouble = Mutex::new(Trouble::default());
-    let mismatches = std::sync::atomic::AtomicU64::new(0);
     let work = || {
         let repo = sync.to_thread_local();
         let mut reader = PackReader::new(&repo, packs, DEFAULT_CACHE);
-        let mut scanner =
-            Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
+        let mut sink = intake.sink();
         let mut buf = Vec::new();
-        let mut found = Vec::new();
-        let mut local = Vec::new();
         let mut mine = Trouble::default();
-        let mut learnt = Vec::new();
         let mut with_findings = Vec::new();
         while let Ok(batch) = jobs.recv() {
             for job in &batch {
-                let mode = cache.map_or(0, |_| mode_of(job, options));
-                let known = cache.and_then(|c| c.lookup(&job.id, mode));
-                if let (Some(cache), Some(entry)) = (cache, known) {
-                    if entry.is_clean() {
-                        tally.replay(&entry.outcome);
-                        cache.counters.hit();
-                        continue;
-                    }
-                }
-                let outcome = scan_one(
-                    &mut reader,
-                    job,
-                    &mut scanner,
-                    &mut buf,
-                    options,
-                    tally,
-                    &mut local,
-                    &mut mine,
-                );
-                if let (Some(cache), Some(outcome)) = (cache, outcome) {
-                    let entry = Entry::new(outcome, &local, &job.path.to_str_lossy());
-                    match known {
-                        Some(old) => {
-                            cache.counters.rescanned();
-                            if *old != entry {
-                                mismatches.fetch_add(1, Ordering::Relaxed);
-                                learnt.push((job.id, mode, entry));
-                            }
-                        }
-                        None => {
-                            cache.counters.miss();
-                            learnt.push((job.id, mode, entry));
+                let name = job.path.to_str_lossy();
+                let input = Input::blob(&name, &job.id);
+                // Declined: known clean, not even its header is read.
+                let Some(ticket) = sink.wants(&input) else {
+                    continue;
+                };
+                match read_one(&mut reader, job, &mut buf, options.max_file_size, &mut mine) {
+                    Read::Whole => {
+                        let locate = || origin(&repo, job);
+                        let found = sink.bytes(ticket, &input, &buf, &locate);
+                        if found > 0 && memory.is_some() {
+                            with_findings.push(job.clone());
                         }
                     }
-                }
-                if !local.is_empty() {
-                    if memory.is_some() {
-                        with_findings.push(job.clone());
-                    }
-                    let (path, origin) = origin(&repo, job);
-                    for mut finding in local.drain(..) {
-                        // An archive member keeps its `!/member` part.
-                        let scanned = job.path.to_str_lossy();
-                        let member = finding.path.strip_prefix(scanned.as_ref()).unwrap_or("");
-                        finding.path = format!("{path}{member}");
-                        finding.origin = origin.clone();
-                        found.push(finding);
-                    }
+                    Read::TooLarge => sink.too_large(ticket),
+                    Read::Failed => sink.unread(ticket),
                 }
             }
         }
-        collected
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(&mut found);
+        drop(sink);
         if let Some(memory) = memory {
-            memory.cache.record(&mut learnt);
             memory
                 .with_findings
                 .lock()
@@ -208,102 +160,48 @@ pub fn scan(
         }
         warn(tally, repo, message);
     }
-    let mismatches = mismatches.into_inner();
-    if mismatches > 0 {
-        warn(
-            tally,
-            repo,
-            format!(
-                "{mismatches} blob(s) held other findings than the cache said; the fresh \
-                 scan's are reported and the cache is corrected"
-            ),
-        );
-    }
-    collected.into_inner().unwrap_or_else(|p| p.into_inner())
+    intake.take_findings()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_one(
+/// What reading a blob came to.
+enum Read {
+    /// Its bytes are in the buffer.
+    Whole,
+    /// Over `--max-file-size`, said by its header: not inflated.
+    TooLarge,
+    /// Missing or unreadable (counted in the trouble).
+    Failed,
+}
+
+fn read_one(
     reader: &mut PackReader<'_>,
     job: &Job,
-    scanner: &mut Scanner<'_>,
     buf: &mut Vec<u8>,
-    options: &ScanOptions,
-    tally: &Tally,
-    out: &mut Vec<Finding>,
+    max_size: u64,
     trouble: &mut Trouble,
-) -> Option<Cached> {
+) -> Read {
     // The header is cheap and keeps a huge blob from being inflated at all.
     match reader.header(&job.id, Some(gix::object::Kind::Blob)) {
-        Ok(Some((_, size))) if size > options.max_file_size => {
-            tally.large_skipped.fetch_add(1, Ordering::Relaxed);
-            tally.progress.inc(0);
-            return Some(Cached::Large);
-        }
+        Ok(Some((_, size))) if size > max_size => return Read::TooLarge,
         Ok(Some(_)) => {}
         Ok(None) => {
             trouble.missing(&job.id);
-            tally.progress.inc(0);
-            return None;
+            return Read::Failed;
         }
         Err(e) => {
             trouble.unreadable(&job.id, &e);
-            tally.progress.inc(0);
-            return None;
+            return Read::Failed;
         }
     }
     match reader.read(&job.id, buf) {
-        Ok(Some(_)) => {}
+        Ok(Some(_)) => Read::Whole,
         Ok(None) => {
             trouble.missing(&job.id);
-            tally.progress.inc(0);
-            return None;
+            Read::Failed
         }
         Err(e) => {
             trouble.unreadable(&job.id, &e);
-            tally.progress.inc(0);
-            return None;
+            Read::Failed
         }
-    };
-    let path = job.path.to_str_lossy();
-    if let Some(limits) = &options.archives {
-        if let Some(archive) =
-            archive::scan_archive_blob(scanner, buf, &path, limits, &Origin::Stdin, out)
-        {
-            tally.archive_scanned(&archive);
-            tally.progress.inc(0);
-            // An archive with problems is not cached: they are reported
-            // again next time.
-            let outcome = archive
-                .problems
-                .is_empty()
-                .then(|| crate::scan::archive_outcome(&archive));
-            for problem in archive.problems {
-                tally.problem(problem);
-            }
-            return outcome;
-        }
-    }
-    match scanner.scan_bytes(buf, &path, &Origin::Stdin, out) {
-        Outcome::Scanned { bytes } => {
-            tally.scanned(bytes);
-            Some(Cached::Text { bytes })
-        }
-        Outcome::Binary => {
-            tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
-            tally.progress.inc(0);
-            Some(Cached::Binary)
-        }
-    }
-}
-
-/// How `job` is scanned: as text, or as the archive its path names.
-fn mode_of(job: &Job, options: &ScanOptions) -> Mode {
-    if options.archives.is_none() {
-        return 0;
-    }
-    match archive::kind_of(&job.path.to_str_lossy()) {
-        Some(kind) => 1 + kind as u8,
-        None => 0,
     }
 }

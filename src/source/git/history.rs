@@ -15,9 +15,9 @@ use super::introduce::{Found, Job, Walker};
 use super::one_line;
 use super::packread::Packs;
 use super::{blobs, carried, describe_signature, masked_summary, replay, warn, GitError};
-use crate::cache::blobs::BlobCache;
 use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
+use crate::scan::intake::Intake;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::Scanner;
 
@@ -33,14 +33,14 @@ pub fn scan(
     options: &ScanOptions,
     range: Option<&str>,
     tally: &Tally,
-    cache: Option<&BlobCache>,
+    intake: &Intake<'_>,
 ) -> Result<Vec<Finding>, GitError> {
     let mut findings = Vec::new();
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let packs = Packs::open(repo);
     let mut walker = Walker::new(repo, &packs);
-    let memory = cache.map(Memory::new);
+    let memory = intake.remembers_blobs().then(|| Memory::new(intake));
     // What the listing depends on, to record this run (whole histories only).
     let mut state = None;
 
@@ -71,7 +71,7 @@ pub fn scan(
             )?;
             if let Some(memory) = &memory {
                 let now = replay::state(repo, &tips);
-                if let Some(run) = replay::find(repo, memory.cache, &now, tally) {
+                if let Some(run) = replay::find(memory, &now) {
                     if let Some(found) = replay::run(
                         repo,
                         &packs,
@@ -118,18 +118,8 @@ pub fn scan(
     let sync = repo.clone().into_sync();
     let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
     let (listed, found) = std::thread::scope(|scope| {
-        let scanning = scope.spawn(|| {
-            blobs::scan(
-                &sync,
-                &packs,
-                receive,
-                rules,
-                options,
-                tally,
-                &origin,
-                memory.as_ref(),
-            )
-        });
+        let scanning =
+            scope.spawn(|| blobs::scan(&sync, &packs, receive, intake, &origin, memory.as_ref()));
         let mut lister = Lister {
             repo,
             walker: &mut walker,

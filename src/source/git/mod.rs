@@ -26,10 +26,10 @@ use std::time::Instant;
 
 pub use error::GitError;
 
-use crate::cache::blobs::BlobCache;
 use crate::model::{CommitMeta, Secret};
 use crate::progress::Progress;
 use crate::rules::RuleSet;
+use crate::scan::intake::Intake;
 use crate::scan::{self, Problem, ScanOptions, ScanReport, Tally};
 
 /// Which part of a repository to scan.
@@ -60,44 +60,18 @@ pub fn scan(
     let findings = match mode {
         Mode::Staged { all } => staged::scan(&repo, rules, options, *all, &tally)?,
         Mode::History { range } => {
-            let cache = open_cache(&repo, rules, options, &tally);
-            let findings = history::scan(
-                &repo,
-                rules,
-                options,
-                range.as_deref(),
-                &tally,
-                cache.as_ref(),
-            )?;
-            let summary = cache.map(|cache| {
-                let summary = cache.counters.summary();
-                if let Err(message) = cache.save() {
-                    warn(&tally, &repo, message);
-                }
-                summary
-            });
+            // The scan stage's intake, with the history cache of `repo`
+            // under the current rules unless it is off.
+            let intake =
+                Intake::history(rules, options, &tally, repo.git_dir(), display_root(&repo));
+            let findings = history::scan(&repo, rules, options, range.as_deref(), &tally, &intake)?;
+            let summary = intake.finish();
             let mut report = scan::finish(findings, tally, started);
             report.summary.cache = summary;
             return Ok(report);
         }
     };
     Ok(scan::finish(findings, tally, started))
-}
-
-/// The history cache of `repo` under the current rules, unless it is off;
-/// a cache file that cannot be trusted is reported and replaced.
-fn open_cache(
-    repo: &gix::Repository,
-    rules: &RuleSet,
-    options: &ScanOptions,
-    tally: &Tally,
-) -> Option<BlobCache> {
-    let key = options.detection_key(rules);
-    let (cache, warning) = BlobCache::open(&options.cache, repo.git_dir(), key)?;
-    if let Some(message) = warning {
-        warn(tally, repo, message);
-    }
-    Some(cache)
 }
 
 /// Opens the repository containing `path`, with an object cache sized for

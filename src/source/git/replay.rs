@@ -28,11 +28,11 @@ use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
 use super::packread::Packs;
 use super::{carried, history, warn};
-use crate::cache::blobs::BlobCache;
-use crate::cache::store::{self, Kind, Reader, Writer};
+use crate::codec::{Reader, Writer};
 use crate::model::CommitActivity;
 use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
+use crate::scan::intake::Intake;
 use crate::scan::{ScanOptions, Tally};
 use crate::scanner::Scanner;
 
@@ -258,27 +258,15 @@ fn unzigzag(value: u64) -> i64 {
 /// The recorded run, if it is of this `state`. A record of another state
 /// is the normal case after any change; a damaged one is reported (and
 /// rewritten by this scan's walk).
-pub fn find(
-    repo: &gix::Repository,
-    cache: &BlobCache,
-    state: &[u8; 32],
-    tally: &Tally,
-) -> Option<Run> {
-    if !cache.is_warm() {
-        return None;
-    }
-    let path = cache.run_path();
-    let (run, warning) = store::load_entries(&path, Kind::Run, cache.key(), Run::read);
-    if let Some(message) = warning {
-        warn(tally, repo, message);
-    }
-    run.filter(|run| &run.state == state)
+pub fn find(memory: &Memory<'_>, state: &[u8; 32]) -> Option<Run> {
+    memory
+        .intake
+        .recall(Run::read)
+        .filter(|run| &run.state == state)
 }
 
-pub fn remember(cache: &BlobCache, run: &Run) -> Result<(), String> {
-    let path = cache.run_path();
-    store::save(&path, Kind::Run, cache.key(), &run.write())
-        .map_err(|e| format!("cannot write the cache {}: {e}", path.display()))
+pub fn remember(intake: &Intake<'_>, run: &Run) -> Result<(), String> {
+    intake.record(&run.write())
 }
 
 /// Records this whole-history scan (the caller checks that its walk had no
@@ -322,7 +310,7 @@ pub(super) fn record(
         message_commits,
         commit_of,
     );
-    if let Err(message) = remember(memory.cache, &run) {
+    if let Err(message) = remember(memory.intake, &run) {
         warn(tally, repo, message);
     }
 }
@@ -366,20 +354,11 @@ pub(super) fn run(
         let _ = send.send(batch.to_vec());
     }
     drop(send);
-    let found = blobs::scan(
-        &sync,
-        packs,
-        receive,
-        rules,
-        options,
-        tally,
-        &origin,
-        Some(memory),
-    );
+    let found = blobs::scan(&sync, packs, receive, memory.intake, &origin, Some(memory));
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     run.counts.restore(tally);
     let unread = run.counts.blobs.saturating_sub(jobs.len() as u64);
-    memory.cache.counters.add_hits(unread);
+    memory.intake.known_clean(unread);
     Some(findings)
 }
 

@@ -19,9 +19,9 @@ use super::one_line;
 use super::GitError;
 use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
+use crate::scan::archive;
 use crate::scan::{Problem, ScanOptions, Tally};
 use crate::scanner::{Outcome, Scanner};
-use crate::source::archive;
 
 /// Scans the blobs added or modified in the index relative to HEAD (every
 /// staged blob when HEAD is unborn). Unless `all`, a secret already present

@@ -156,7 +156,13 @@ pub(super) fn digest_lines(refs: impl IntoIterator<Item = (String, String)>) -> 
         hasher.update(b"\n");
     }
     Refs {
-        digest: Some(crate::cache::key::hex(&hasher.finalize())),
+        digest: Some(
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ),
     }
 }
 

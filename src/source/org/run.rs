@@ -14,8 +14,7 @@ use globset::GlobSet;
 use super::clone::Git;
 use super::listing::{self, Listed, Site};
 use super::{Credential, OrgError, OrgSpec, Shard};
-use crate::cache::CacheSetting;
-use crate::model::{Finding, Repository};
+use crate::model::{CacheSetting, CacheSummary, Finding, Repository};
 use crate::model::{OrgSummary, RepoOutcome, RepoStatus};
 use crate::net::{Http, Overrides, Policy};
 use crate::progress::Progress;
@@ -93,7 +92,7 @@ pub fn scan(
 ) -> Result<ScanReport, OrgError> {
     let started = Instant::now();
     let spec_text = org.spec.to_string();
-    let detection_key = crate::cache::key::hex(&options.detection_key(rules).0);
+    let detection_key = options.detection_key(rules).to_hex();
     let credential = Credential::from_env(org.spec.platform);
     let site = Site::resolve(&org.spec, org.host.as_deref(), overrides)?;
     let http = Http::new(Policy {
@@ -198,7 +197,7 @@ pub fn scan(
 
     let mut findings: Vec<Finding> = Vec::new();
     let mut inline = 0;
-    let mut cache: Option<crate::cache::CacheSummary> = None;
+    let mut cache: Option<CacheSummary> = None;
     let mut repositories = Vec::with_capacity(done.len());
     for item in done {
         for problem in item.problems {
@@ -208,10 +207,7 @@ pub fn scan(
             add_counts(&tally, &report.summary);
             inline += report.summary.suppressed.inline_comment;
             if let Some(c) = &report.summary.cache {
-                let total = cache.get_or_insert_with(Default::default);
-                total.hits += c.hits;
-                total.rescanned += c.rescanned;
-                total.misses += c.misses;
+                cache.get_or_insert_with(Default::default).add(c);
             }
             for problem in report.problems {
                 tally.problem(problem);
