@@ -300,13 +300,21 @@ impl RunPrefixes {
     }
 }
 
+/// A keyword split around a run's start: the bytes before the run, the
+/// bytes the run starts with, and the rules it opens a window for.
+type PrecededKeyword = (Vec<u8>, Vec<u8>, Vec<usize>);
+
+/// A keyword split for [`RunPreceded`], with the shortest run after it.
+type PrecededSplit = (Vec<u8>, Vec<u8>, usize);
+
 /// Keywords that end in a separator followed by a long run: `hvs.` + 90
-/// token characters, `sha256~` + 43, `.atlasv1.` + 60, `:AA` + 32 (where
+/// token characters, `sha256~` + 43, `.atlasv1.` + 60, `k.eyJ1Ijoi` (where
 /// the run starts with the keyword's last letters).
 ///
 /// Such a keyword is split after its last byte outside the base64
 /// alphabet: the part before (`hvs.`) ends where a maximal run starts, and
-/// the part after (`AA` of `:AA`, often empty) starts that run. So instead
+/// the part after (`eyJ1Ijoi` of `k.eyJ1Ijoi`, often empty) starts that
+/// run. So instead
 /// of one more literal for the automaton, each run long enough is checked
 /// for the bytes just before it: one table load by the two bytes before the
 /// run, which for almost every run has no entry.
@@ -315,8 +323,7 @@ pub struct RunPreceded {
     /// 0: code has a run after `.` every few lines (`this.name`), so one
     /// byte would send most of them to the compares.
     slots: Box<[u16]>,
-    /// (bytes before the run, bytes the run starts with, rules).
-    entries: Vec<Vec<(Vec<u8>, Vec<u8>, Vec<usize>)>>,
+    entries: Vec<Vec<PrecededKeyword>>,
     min_run: usize,
 }
 
@@ -390,10 +397,7 @@ impl RunPreceded {
 /// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
 /// with the run's length (see [`RunPreceded`]). The keyword must be part of
 /// a literal of the pattern's top-level sequence, so every match has it.
-fn followed_by_runs(
-    spec: &RuleSpec,
-    hir: &regex_syntax::hir::Hir,
-) -> Option<Vec<(Vec<u8>, Vec<u8>, usize)>> {
+fn followed_by_runs(spec: &RuleSpec, hir: &regex_syntax::hir::Hir) -> Option<Vec<PrecededSplit>> {
     use regex_syntax::hir::HirKind;
     if spec.keywords.is_empty() || spec.custom || spec.anchor.is_some() {
         return None;
