@@ -24,9 +24,10 @@ use gix::hash::ObjectId;
 use sha2::{Digest, Sha256};
 
 use super::blobs::{self, Memory};
+use super::budget::{self, Plan};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
-use super::packread::Packs;
+use super::packread::{PackReader, Packs};
 use super::{carried, history, warn};
 use crate::cache::blobs::BlobCache;
 use crate::cache::store::{self, Kind, Reader, Writer};
@@ -344,9 +345,24 @@ pub(super) fn run(
 ) -> Option<Vec<Finding>> {
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
-    let load = |ids: &[ObjectId], scanner: &mut Scanner<'_>, findings: &mut Vec<Finding>| {
+    let plan = Plan::new(
+        options.max_memory,
+        budget::workers(options.threads),
+        packs.objects(),
+    );
+    let mut reader = PackReader::new(repo, packs, plan.lister);
+    let mut load = |ids: &[ObjectId], scanner: &mut Scanner<'_>, findings: &mut Vec<Finding>| {
         let within: HashSet<ObjectId> = ids.iter().copied().collect();
-        commits::load(repo, ids, Some(&within), scanner, options, tally, findings)
+        commits::load(
+            repo,
+            &mut reader,
+            ids,
+            Some(&within),
+            scanner,
+            options,
+            tally,
+            findings,
+        )
     };
     // Given back if the replay is abandoned, so the walk counts alone.
     let bytes_before = tally.bytes.load(Ordering::Relaxed);
@@ -360,16 +376,16 @@ pub(super) fn run(
     let origin = |repo: &gix::Repository, job: &Job| {
         history::origin_of(repo, job, &graph, Some(&lost), options.show_secrets)
     };
-    let (send, receive) = crossbeam_channel::unbounded();
-    for batch in jobs.chunks(blobs::BATCH) {
-        // The receiver is alive until `scan` returns.
-        let _ = send.send(batch.to_vec());
+    let (mut dispatch, inboxes) = blobs::queues(options.threads, None);
+    for job in &jobs {
+        dispatch.push(job.clone());
     }
-    drop(send);
+    dispatch.flush();
+    drop(dispatch);
     let found = blobs::scan(
         &sync,
         packs,
-        receive,
+        inboxes,
         rules,
         options,
         tally,
