@@ -104,7 +104,7 @@ impl Known {
     /// Sorts the plain entries (the last of two for one id wins) and
     /// indexes them by first byte.
     fn seal(&mut self) {
-        self.plain.sort_by(|a, b| a.0.cmp(&b.0));
+        self.plain.sort_by_key(|a| a.0);
         // Stable sort: of equal ids the last learnt is last; keep it.
         let mut kept: Vec<(ObjectId, u64)> = Vec::with_capacity(self.plain.len());
         for (id, word) in self.plain.drain(..) {

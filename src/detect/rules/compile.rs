@@ -300,6 +300,13 @@ impl RunPrefixes {
     }
 }
 
+/// Bytes before a run, bytes the run starts with, and its rules.
+type PrecededEntry = (Vec<u8>, Vec<u8>, Vec<usize>);
+
+/// A keyword split before a run: the bytes before it, the bytes the run
+/// starts with, and the run's length.
+type RunAfter = (Vec<u8>, Vec<u8>, usize);
+
 /// Keywords that end in a separator followed by a long run: `hvs.` + 90
 /// token characters, `sha256~` + 43, `.atlasv1.` + 60, `:AA` + 32 (where
 /// the run starts with the keyword's last letters).
@@ -316,7 +323,7 @@ pub struct RunPreceded {
     /// byte would send most of them to the compares.
     slots: Box<[u16]>,
     /// (bytes before the run, bytes the run starts with, rules).
-    entries: Vec<Vec<(Vec<u8>, Vec<u8>, Vec<usize>)>>,
+    entries: Vec<Vec<PrecededEntry>>,
     min_run: usize,
 }
 
@@ -390,10 +397,7 @@ impl RunPreceded {
 /// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
 /// with the run's length (see [`RunPreceded`]). The keyword must be part of
 /// a literal of the pattern's top-level sequence, so every match has it.
-fn followed_by_runs(
-    spec: &RuleSpec,
-    hir: &regex_syntax::hir::Hir,
-) -> Option<Vec<(Vec<u8>, Vec<u8>, usize)>> {
+fn followed_by_runs(spec: &RuleSpec, hir: &regex_syntax::hir::Hir) -> Option<Vec<RunAfter>> {
     use regex_syntax::hir::HirKind;
     if spec.keywords.is_empty() || spec.custom || spec.anchor.is_some() {
         return None;

@@ -229,7 +229,7 @@ pub fn topo_order(graph: &Graph) -> Vec<usize> {
     // (parent, child) pairs, sorted: a parent's children are a run.
     let mut edges: Vec<(u32, u32)> = Vec::with_capacity(graph.parents.len());
     let mut parents: Vec<u32> = Vec::new();
-    for i in 0..nodes.len() {
+    for (i, wait) in waiting.iter_mut().enumerate() {
         parents.clear();
         parents.extend(
             graph
@@ -239,7 +239,7 @@ pub fn topo_order(graph: &Graph) -> Vec<usize> {
         );
         parents.sort_unstable();
         parents.dedup();
-        waiting[i] = parents.len() as u32;
+        *wait = parents.len() as u32;
         edges.extend(parents.iter().map(|&p| (p, i as u32)));
     }
     drop(index);

@@ -684,7 +684,7 @@ impl<'r> PackReader<'r> {
         if self.cache.contains(p, offset) {
             return Ok(self.cache.get(p, offset));
         }
-        Ok(match self.from_store(id, scratch)? {
+        Ok(match self.read_from_store(id, scratch)? {
             Some((kind, At::Scratch(len))) => Some((kind, &scratch[..len])),
             _ => None,
         })
@@ -702,10 +702,10 @@ impl<'r> PackReader<'r> {
             }
         }
         self.fallbacks += 1;
-        self.from_store(id, scratch)
+        self.read_from_store(id, scratch)
     }
 
-    fn from_store(
+    fn read_from_store(
         &mut self,
         id: &oid,
         scratch: &mut Vec<u8>,
