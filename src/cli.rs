@@ -218,6 +218,11 @@ pub struct ScanArgs {
     /// With --history: neither use nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// With --history: the memory the scan may use (K, M, G suffixes); its
+    /// caches shrink to fit, which costs speed, never the scan. Default:
+    /// caches of fixed size (about 100 MiB per core).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Git")]
+    pub max_memory: Option<u64>,
     #[command(flatten)]
     pub org: org::OrgArgs,
 }
@@ -497,6 +502,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         // Only SARIF reports them, and they cost a pass over each file
         // with findings.
         line_hashes: args.format == Format::Sarif,
+        max_memory: args.max_memory,
         cache: match &args.cache {
             _ if args.no_cache || args.staged => CacheSetting::Off,
             Some(dir) => CacheSetting::Dir(dir.clone()),

@@ -9,6 +9,7 @@
 pub mod archive;
 pub mod intake;
 pub mod sink;
+mod sniff;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ pub struct ScanOptions {
     pub line_hashes: bool,
     /// Remember what was scanned, to skip it next time (see [`crate::cache`]).
     pub cache: CacheSetting,
+    /// `--max-memory`: the memory a history scan may use; its caches
+    /// shrink to fit (slower, never a failure). `None`: their defaults.
+    pub max_memory: Option<u64>,
 }
 
 impl ScanOptions {
@@ -100,6 +104,7 @@ impl Default for ScanOptions {
             progress: false,
             line_hashes: true,
             cache: CacheSetting::Off,
+            max_memory: None,
         }
     }
 }
@@ -284,6 +289,14 @@ impl Tally {
     /// How many problems have been reported so far.
     pub fn problem_count(&self) -> usize {
         lock(&self.problems).len()
+    }
+
+    /// The problems reported after the first `from`.
+    pub fn problems_since(&self, from: usize) -> Vec<Problem> {
+        lock(&self.problems)
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
     }
 
     pub fn problem(&self, problem: Problem) {

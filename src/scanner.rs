@@ -614,6 +614,16 @@ fn fill_growing(
 }
 
 /// A NUL byte in the first block marks a binary file, as in git and ripgrep.
+/// How many leading bytes decide whether an input is binary.
+pub const BINARY_SNIFF_BYTES: usize = BINARY_SNIFF;
+
+/// Whether a scan skips an input that starts with `head` (its first
+/// [`BINARY_SNIFF_BYTES`], or all of a shorter one) as binary: a source that
+/// inflates as it is read can stop there.
+pub fn is_binary_head(head: &[u8]) -> bool {
+    decode::sniff_utf16(head).is_none() && looks_binary(head)
+}
+
 fn looks_binary(head: &[u8]) -> bool {
     memchr::memchr(0, head).is_some()
 }

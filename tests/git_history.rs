@@ -552,3 +552,70 @@ fn a_range_with_main_merged_in_does_not_blame_the_pull_request_for_main() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("scanned 1 blobs"), "{stdout}");
 }
+
+/// The report without what differs between two scans of the same
+/// repository: the time taken.
+fn comparable(json: &Value) -> Value {
+    let mut json = json.clone();
+    json["summary"]
+        .as_object_mut()
+        .expect("a summary")
+        .remove("duration_seconds");
+    json
+}
+
+#[test]
+fn a_tiny_max_memory_costs_speed_never_a_finding() {
+    let repo = Repo::init();
+    let mut secrets = Vec::new();
+    let mut text = String::new();
+    // Files edited over many commits, repacked into deep delta chains, and
+    // a blob large enough to be read apart from the packs' mapping (and,
+    // deltified, to wait for room in memory).
+    let mut large: String = (0..180_000u64)
+        .map(|i| {
+            format!(
+                "{:016x} line of a large generated file\n",
+                i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            )
+        })
+        .collect();
+    for i in 0..40u64 {
+        text.push_str(&format!(
+            "line {i} of a file that grows by a line a commit\n"
+        ));
+        repo.add("grows.txt", &text);
+        repo.add(&format!("dir{}/f.txt", i % 5), &format!("{text}{i}\n"));
+        if i % 10 == 3 {
+            let secret = token("npm-token", 400 + i);
+            repo.add(
+                &format!("dir{}/f.txt", i % 5),
+                &format!("{text}NPM_TOKEN={secret}\n"),
+            );
+            secrets.push(secret);
+        }
+        if i % 13 == 0 {
+            let secret = token("github-classic-pat", 500 + i);
+            large.push_str(&format!("GITHUB_TOKEN={secret}\n"));
+            repo.add("large.txt", &large);
+            secrets.push(secret);
+        }
+        repo.commit(&format!("commit {i}"));
+    }
+    repo.git(&["repack", "-adfq", "--depth=50", "--window=50"]);
+    let roomy = history(&repo, &["--no-cache"]);
+    assert_eq!(roomy.code, 1, "{}", roomy.stderr);
+    assert!(findings(&roomy.json).len() >= secrets.len());
+    for max in ["1K", "1M", "24M"] {
+        let tight = history(&repo, &["--no-cache", "--max-memory", max]);
+        assert_eq!(tight.code, 1, "{}", tight.stderr);
+        assert!(tight.stderr.is_empty(), "{}", tight.stderr);
+        assert_eq!(
+            comparable(&tight.json),
+            comparable(&roomy.json),
+            "--max-memory {max}"
+        );
+    }
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    no_leak(&roomy, &secrets);
+}

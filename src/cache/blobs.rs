@@ -15,7 +15,7 @@ use gix::hash::ObjectId;
 use gix::hashtable::HashMap;
 use sha2::{Digest, Sha256};
 
-use super::entry::Entry;
+use super::entry::{Entry, Outcome};
 use super::key::{hex, DetectionKey};
 use super::store::{self, Kind};
 use super::{CacheSetting, Counters};
@@ -33,11 +33,108 @@ pub struct BlobCache {
     path: PathBuf,
     prefix: String,
     key: DetectionKey,
-    known: HashMap<ObjectId, (Mode, Entry)>,
-    fresh: Mutex<Vec<(ObjectId, Mode, Entry)>>,
+    known: Known,
+    fresh: Mutex<Known>,
     /// Whether `known` came from a valid file (not a first or rebuilt one).
     warm: bool,
     pub counters: Counters,
+}
+
+/// Entries, compact: nearly every blob is clean text, binary or too large,
+/// which one word says with the scan mode (32 bytes a blob with its id,
+/// no allocation); the few with findings or an archive's counts keep their
+/// whole [`Entry`] aside.
+#[derive(Default)]
+struct Known {
+    /// Sorted by id once loaded (in scan order while being learnt).
+    plain: Vec<(ObjectId, u64)>,
+    rich: HashMap<ObjectId, (Mode, Entry)>,
+    /// Where ids starting with each byte start in `plain`.
+    fanout: Vec<u32>,
+}
+
+/// A plain entry's word: mode (8 bits), outcome (2), scanned bytes (54).
+const TEXT: u64 = 0;
+const BINARY: u64 = 1;
+const LARGE: u64 = 2;
+const BYTES: u64 = (1 << 54) - 1;
+
+fn pack(mode: Mode, entry: &Entry) -> Option<u64> {
+    if !entry.hits.is_empty() {
+        return None;
+    }
+    let (outcome, bytes) = match entry.outcome {
+        Outcome::Text { bytes } if bytes <= BYTES => (TEXT, bytes),
+        Outcome::Binary => (BINARY, 0),
+        Outcome::Large => (LARGE, 0),
+        _ => return None,
+    };
+    Some(u64::from(mode) << 56 | outcome << 54 | bytes)
+}
+
+fn unpack(word: u64) -> (Mode, Entry) {
+    let outcome = match (word >> 54) & 3 {
+        TEXT => Outcome::Text {
+            bytes: word & BYTES,
+        },
+        BINARY => Outcome::Binary,
+        _ => Outcome::Large,
+    };
+    let entry = Entry {
+        outcome,
+        hits: Vec::new(),
+    };
+    ((word >> 56) as Mode, entry)
+}
+
+impl Known {
+    fn insert(&mut self, id: ObjectId, mode: Mode, entry: Entry) {
+        match pack(mode, &entry) {
+            Some(word) => self.plain.push((id, word)),
+            None => {
+                self.rich.insert(id, (mode, entry));
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.plain.len() + self.rich.len()
+    }
+
+    /// Sorts the plain entries (the last of two for one id wins) and
+    /// indexes them by first byte.
+    fn seal(&mut self) {
+        self.plain.sort_by_key(|a| a.0);
+        // Stable sort: of equal ids the last learnt is last; keep it.
+        let mut kept: Vec<(ObjectId, u64)> = Vec::with_capacity(self.plain.len());
+        for (id, word) in self.plain.drain(..) {
+            match kept.last_mut() {
+                Some(last) if last.0 == id => last.1 = word,
+                _ => kept.push((id, word)),
+            }
+        }
+        kept.shrink_to_fit();
+        self.plain = kept;
+        self.fanout = vec![0; 257];
+        for (id, _) in &self.plain {
+            self.fanout[usize::from(id.as_bytes()[0]) + 1] += 1;
+        }
+        for i in 1..257 {
+            self.fanout[i] += self.fanout[i - 1];
+        }
+    }
+
+    fn get(&self, id: &ObjectId) -> Option<(Mode, Entry)> {
+        if let Some((mode, entry)) = self.rich.get(id) {
+            return Some((*mode, entry.clone()));
+        }
+        let first = usize::from(id.as_bytes()[0]);
+        let range = self.fanout.get(first).copied()? as usize
+            ..self.fanout.get(first + 1).copied()? as usize;
+        let bucket = self.plain.get(range)?;
+        let at = bucket.binary_search_by(|(other, _)| other.cmp(id)).ok()?;
+        Some(unpack(bucket[at].1))
+    }
 }
 
 impl BlobCache {
@@ -55,8 +152,8 @@ impl BlobCache {
             path,
             prefix,
             key,
-            known: HashMap::default(),
-            fresh: Mutex::new(Vec::new()),
+            known: Known::default(),
+            fresh: Mutex::new(Known::default()),
             warm: false,
             counters: Counters::default(),
         };
@@ -87,8 +184,22 @@ impl BlobCache {
         &self.key
     }
 
+    /// How many blobs the cache knew when it was opened.
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.len() == 0
+    }
+
+    /// Whether the cache knows blob `id` (scanned in any mode).
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        self.known.get(id).is_some()
+    }
+
     /// The entry for blob `id` scanned as `mode`.
-    pub fn lookup(&self, id: &ObjectId, mode: Mode) -> Option<&Entry> {
+    pub fn lookup(&self, id: &ObjectId, mode: Mode) -> Option<Entry> {
         self.known
             .get(id)
             .filter(|(m, _)| *m == mode)
@@ -97,32 +208,58 @@ impl BlobCache {
 
     /// Adds what a worker scanned.
     pub fn record(&self, entries: &mut Vec<(ObjectId, Mode, Entry)>) {
-        self.fresh
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(entries);
+        let mut fresh = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, mode, entry) in entries.drain(..) {
+            fresh.insert(id, mode, entry);
+        }
     }
 
     /// Writes the file if this scan learnt anything. Entries of blobs this
-    /// scan did not list are kept: a `--range` scan sees only a few.
+    /// scan did not list are kept: a `--range` scan sees only a few. The
+    /// known and the fresh entries are merged in id order as they are
+    /// written, never gathered in one table.
     pub fn save(self) -> Result<(), String> {
-        let fresh = self.fresh.into_inner().unwrap_or_else(|p| p.into_inner());
-        if fresh.is_empty() {
+        let mut fresh = self.fresh.into_inner().unwrap_or_else(|p| p.into_inner());
+        if fresh.len() == 0 {
             return Ok(());
         }
-        let mut all = self.known;
-        for (id, mode, entry) in fresh {
-            all.insert(id, (mode, entry));
-        }
-        let mut ids: Vec<&ObjectId> = all.keys().collect();
-        ids.sort_unstable();
+        fresh.seal();
+        let known = self.known;
+        // The rich entries, old and new, in id order; a fresh one wins.
+        let mut rich: Vec<(&ObjectId, &(Mode, Entry))> = known
+            .rich
+            .iter()
+            .filter(|(id, _)| !fresh.rich.contains_key(*id))
+            .chain(fresh.rich.iter())
+            .collect();
+        rich.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let merged = merge(&known.plain, &fresh.plain);
+        // Learnt with findings now: the rich entry stands.
+        let plain = || {
+            merged
+                .clone()
+                .filter(|(id, _)| !fresh.rich.contains_key(*id))
+        };
+        // Old plain entries whose blob now has a rich entry are dropped,
+        // and vice versa: one entry per id.
+        let shadowed = |id: &ObjectId| fresh.plain.binary_search_by(|(o, _)| o.cmp(id)).is_ok();
+        let rich: Vec<_> = rich
+            .into_iter()
+            .filter(|(id, _)| fresh.rich.contains_key(*id) || !shadowed(id))
+            .collect();
+        let count = plain().count() + rich.len();
         let mut out = Writer::default();
-        out.varint(ids.len() as u64);
-        for id in ids {
-            let (mode, entry) = &all[id];
-            out.bytes(id.as_bytes());
-            out.u8(*mode);
-            entry.write(&mut out);
+        out.varint(count as u64);
+        let mut rich = rich.into_iter().peekable();
+        for (id, word) in plain() {
+            while let Some((rid, (mode, entry))) = rich.next_if(|(rid, _)| *rid < id) {
+                write_entry(&mut out, rid, *mode, entry);
+            }
+            let (mode, entry) = unpack(word);
+            write_entry(&mut out, id, mode, &entry);
+        }
+        for (rid, (mode, entry)) in rich {
+            write_entry(&mut out, rid, *mode, entry);
         }
         store::save(&self.path, Kind::Blobs, &self.key, &out.into_inner())
             .map_err(|e| format!("cannot write the cache {}: {e}", self.path.display()))?;
@@ -133,21 +270,51 @@ impl BlobCache {
     }
 }
 
-fn parse(body: &[u8]) -> Option<HashMap<ObjectId, (Mode, Entry)>> {
+fn write_entry(out: &mut Writer, id: &ObjectId, mode: Mode, entry: &Entry) {
+    out.bytes(id.as_bytes());
+    out.u8(mode);
+    entry.write(out);
+}
+
+/// Two id-sorted lists merged in id order; of an id in both, `newer`'s.
+fn merge<'a>(
+    older: &'a [(ObjectId, u64)],
+    newer: &'a [(ObjectId, u64)],
+) -> impl Iterator<Item = (&'a ObjectId, u64)> + Clone + 'a {
+    let mut a = older.iter().peekable();
+    let mut b = newer.iter().peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x.0 < y.0 => a.next().map(|(id, w)| (id, *w)),
+        (Some(x), Some(y)) if x.0 == y.0 => {
+            a.next();
+            b.next().map(|(id, w)| (id, *w))
+        }
+        (Some(_), Some(_)) | (None, Some(_)) => b.next().map(|(id, w)| (id, *w)),
+        (Some(_), None) => a.next().map(|(id, w)| (id, *w)),
+        (None, None) => None,
+    })
+}
+
+fn parse(body: &[u8]) -> Option<Known> {
     let mut input = Reader::new(body);
     let count = input.varint()?;
     if count > input.remaining() as u64 {
         return None;
     }
-    let mut known = HashMap::default();
-    known.reserve(count as usize);
+    let mut known = Known::default();
+    // Nearly all of them plain.
+    known.plain.reserve(count as usize);
     for _ in 0..count {
         let id = ObjectId::try_from(input.bytes()?).ok()?;
         let mode = input.u8()?;
         let entry = Entry::read(&mut input)?;
-        known.insert(id, (mode, entry));
+        known.insert(id, mode, entry);
     }
-    (input.remaining() == 0).then_some(known)
+    if input.remaining() != 0 {
+        return None;
+    }
+    known.seal();
+    Some(known)
 }
 
 /// The folder and the file-name prefix of a repository's cache files.

@@ -102,22 +102,26 @@ pub fn load(path: &Path, kind: Kind, key: &DetectionKey) -> Loaded {
     Loaded::Body(data)
 }
 
-/// Writes `body` to `path` atomically, creating the folder if needed.
+/// Writes `body` to `path` atomically, creating the folder if needed. The
+/// header and checksum are written around the body, not copied with it.
 pub fn save(path: &Path, kind: Kind, key: &DetectionKey, body: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let mut data = Vec::with_capacity(HEADER + body.len() + 4);
-    data.extend_from_slice(MAGIC);
-    data.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    data.push(kind as u8);
-    data.extend_from_slice(&key.0);
-    data.extend_from_slice(body);
-    let crc = crc32fast::hash(&data);
-    data.extend_from_slice(&crc.to_le_bytes());
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.push(kind as u8);
+    header.extend_from_slice(&key.0);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&header);
+    crc.update(body);
+    let crc = crc.finalize();
     let temp = temp_path(path);
     let written = (|| {
         let mut file = fs::File::create(&temp)?;
-        file.write_all(&data)?;
+        file.write_all(&header)?;
+        file.write_all(body)?;
+        file.write_all(&crc.to_le_bytes())?;
         file.sync_all()?;
         fs::rename(&temp, path)
     })();

@@ -22,6 +22,7 @@ use gix::hash::ObjectId;
 
 use super::archive;
 use super::sink::{Input, Key, Locate, ReadSeek, Sink};
+use super::sniff::SniffFirst;
 use super::{ArchiveTally, Problem, ScanOptions, Tally};
 use crate::cache::blobs::{BlobCache, Mode};
 use crate::cache::entry::{Entry, Outcome as Cached};
@@ -126,6 +127,7 @@ impl<'a> Intake<'a> {
             scanner: Scanner::new(self.rules, self.options.show_secrets)
                 .with_line_hashes(self.options.line_hashes),
             local: Vec::new(),
+            head: Vec::with_capacity(crate::scanner::BINARY_SNIFF_BYTES),
             found: Vec::new(),
             files: Vec::new(),
             blobs: Vec::new(),
@@ -227,6 +229,8 @@ pub struct Worker<'i, 'a> {
     scanner: Scanner<'a>,
     /// The current input's findings, under the name it was scanned as.
     local: Vec<Finding>,
+    /// The first bytes of a streamed input (see [`SniffFirst`]).
+    head: Vec<u8>,
     /// Findings where they are reported.
     found: Vec<Finding>,
     files: Vec<(String, FileEntry)>,
@@ -256,7 +260,7 @@ impl Sink for Worker<'_, '_> {
             (Memory::Blobs(cache), Key::Blob(id)) => {
                 let mode = mode_of(input.name, intake.options);
                 let known = cache.lookup(id, mode);
-                if let Some(entry) = known.filter(|e| e.is_clean()) {
+                if let Some(entry) = known.as_ref().filter(|e| e.is_clean()) {
                     intake.tally.replay(&entry.outcome);
                     cache.counters.hit();
                     return None;
@@ -264,7 +268,7 @@ impl Sink for Worker<'_, '_> {
                 Some(Ticket(Memo::Blob {
                     id: *id,
                     mode,
-                    known: known.cloned(),
+                    known,
                 }))
             }
             _ => Some(Ticket(Memo::None)),
@@ -294,6 +298,40 @@ impl Sink for Worker<'_, '_> {
             self.remember(ticket, input.name, outcome, None);
         }
         self.deliver(input.name, locate)
+    }
+
+    fn stream(
+        &mut self,
+        ticket: Ticket,
+        input: &Input<'_>,
+        stream: &mut dyn io::Read,
+        locate: Locate<'_>,
+    ) -> Result<usize, (Ticket, io::Error)> {
+        self.local.clear();
+        let archive =
+            self.intake.options.archives.is_some() && archive::kind_of(input.name).is_some();
+        if archive {
+            // An archive is opened in memory: a source should hand it over
+            // whole, but one streamed is read whole here.
+            let mut bytes = Vec::new();
+            if let Err(err) = stream.read_to_end(&mut bytes) {
+                return Err((ticket, err));
+            }
+            return Ok(self.bytes(ticket, input, &bytes, locate));
+        }
+        let mut sniffing = SniffFirst::new(stream, &mut self.head);
+        let scanned =
+            self.scanner
+                .scan_reader(&mut sniffing, input.name, &Origin::Stdin, &mut self.local);
+        let outcome = match scanned {
+            Ok(outcome) => self.counted(outcome),
+            Err(err) => {
+                self.local.clear();
+                return Err((ticket, err));
+            }
+        };
+        self.remember(ticket, input.name, outcome, None);
+        Ok(self.deliver(input.name, locate))
     }
 
     fn reader(
@@ -364,7 +402,6 @@ impl Worker<'_, '_> {
     /// for an archive with problems, which are reported again next time).
     fn scan_bytes(&mut self, name: &str, bytes: &[u8]) -> Option<Cached> {
         let options = self.intake.options;
-        let tally = self.intake.tally;
         if let Some(limits) = &options.archives {
             if let Some(archive) = archive::scan_archive_blob(
                 &mut self.scanner,
@@ -377,18 +414,24 @@ impl Worker<'_, '_> {
                 return self.archive_done(archive);
             }
         }
-        match self
+        let outcome = self
             .scanner
-            .scan_bytes(bytes, name, &Origin::Stdin, &mut self.local)
-        {
+            .scan_bytes(bytes, name, &Origin::Stdin, &mut self.local);
+        Some(self.counted(outcome))
+    }
+
+    /// Counts a scanned input; how the cache records it.
+    fn counted(&self, outcome: Outcome) -> Cached {
+        let tally = self.intake.tally;
+        match outcome {
             Outcome::Scanned { bytes } => {
                 tally.scanned(bytes);
-                Some(Cached::Text { bytes })
+                Cached::Text { bytes }
             }
             Outcome::Binary => {
                 tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
                 tally.progress.inc(0);
-                Some(Cached::Binary)
+                Cached::Binary
             }
         }
     }

@@ -67,7 +67,8 @@ impl<T: Read + Seek> ReadSeek for T {}
 pub type Locate<'a> = &'a (dyn Fn() -> (String, Origin) + 'a);
 
 /// What a source feeds, one input at a time: [`Sink::wants`] first, then
-/// exactly one of the other calls with the ticket it gave.
+/// exactly one of the other calls with the ticket it gave (a stream that
+/// failed gives it back, for one more).
 pub trait Sink {
     /// What the sink needs back with the input's content.
     type Ticket;
@@ -95,6 +96,19 @@ pub trait Sink {
         bytes: &[u8],
         locate: Locate<'_>,
     ) -> usize;
+
+    /// The whole content as a stream that cannot be rewound (a large git
+    /// blob, inflated as it is read, so it is never whole in memory).
+    /// Returns how many findings it had. A read error counts and
+    /// remembers nothing and drops what was found: the ticket comes back
+    /// with it, for the source to hand the content over another way.
+    fn stream(
+        &mut self,
+        ticket: Self::Ticket,
+        input: &Input<'_>,
+        stream: &mut dyn Read,
+        locate: Locate<'_>,
+    ) -> Result<usize, (Self::Ticket, io::Error)>;
 
     /// The content as a reader of `size` bytes, read to its end (a file).
     /// Returns how many findings it had; an error is a read error, after

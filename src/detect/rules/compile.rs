@@ -300,12 +300,12 @@ impl RunPrefixes {
     }
 }
 
-/// A keyword split around a run's start: the bytes before the run, the
-/// bytes the run starts with, and the rules it opens a window for.
-type PrecededKeyword = (Vec<u8>, Vec<u8>, Vec<usize>);
+/// Bytes before a run, bytes the run starts with, and its rules.
+type PrecededEntry = (Vec<u8>, Vec<u8>, Vec<usize>);
 
-/// A keyword split for [`RunPreceded`], with the shortest run after it.
-type PrecededSplit = (Vec<u8>, Vec<u8>, usize);
+/// A keyword split before a run: the bytes before it, the bytes the run
+/// starts with, and the run's length.
+type RunAfter = (Vec<u8>, Vec<u8>, usize);
 
 /// Keywords that end in a separator followed by a long run: `hvs.` + 90
 /// token characters, `sha256~` + 43, `.atlasv1.` + 60, `k.eyJ1Ijoi` (where
@@ -323,7 +323,8 @@ pub struct RunPreceded {
     /// 0: code has a run after `.` every few lines (`this.name`), so one
     /// byte would send most of them to the compares.
     slots: Box<[u16]>,
-    entries: Vec<Vec<PrecededKeyword>>,
+    /// (bytes before the run, bytes the run starts with, rules).
+    entries: Vec<Vec<PrecededEntry>>,
     min_run: usize,
 }
 
@@ -397,7 +398,7 @@ impl RunPreceded {
 /// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
 /// with the run's length (see [`RunPreceded`]). The keyword must be part of
 /// a literal of the pattern's top-level sequence, so every match has it.
-fn followed_by_runs(spec: &RuleSpec, hir: &regex_syntax::hir::Hir) -> Option<Vec<PrecededSplit>> {
+fn followed_by_runs(spec: &RuleSpec, hir: &regex_syntax::hir::Hir) -> Option<Vec<RunAfter>> {
     use regex_syntax::hir::HirKind;
     if spec.keywords.is_empty() || spec.custom || spec.anchor.is_some() {
         return None;

@@ -1,22 +1,26 @@
 //! Scans blobs in parallel while they are still being listed: one worker
 //! per thread of a rayon pool, each with its own repository handle (pack
-//! caches are per handle), its own [`Scanner`] and read buffer, taking
-//! batches of blobs from a channel. Batches are a commit's new blobs, which
-//! are often deltas of each other, so they stay on one thread.
+//! caches are per handle), its own sink and read buffer, taking batches
+//! of blobs from its queue (see [`Dispatch`]): the versions of one file,
+//! often deltas of each other, go to one worker.
 //!
 //! Each blob goes to the scan stage's sink, which is asked first: a blob
 //! the cache knows as clean is declined and never read, not even its
-//! header.
+//! header. A whole object in a pack is streamed into the sink as it is
+//! inflated; a large blob that must be made whole in memory waits at a
+//! [`Gate`] for room in the memory budget.
 
 use std::sync::Mutex;
 
+use super::budget::{self, Gate, Plan, LARGE_BLOB};
 use super::introduce::Job;
 use super::one_line;
-use super::packread::{PackReader, Packs, DEFAULT_CACHE};
+use super::packread::{Blob, PackReader, Packs};
 use super::warn;
 use crate::model::{Finding, Origin};
+use crate::scan::archive;
 use crate::scan::intake::Intake;
-use crate::scan::sink::{Input, Sink};
+use crate::scan::sink::{Input, Locate, Sink};
 use gix::bstr::ByteSlice;
 
 /// Blobs sent to a worker at a time.
@@ -69,13 +73,113 @@ impl<'a> Memory<'a> {
     }
 }
 
-/// Hands every job received, until the channel closes, to a sink of
+/// The blobs listed, on their way to the workers: one queue per worker,
+/// each blob going to the worker its file name hashes to, so that the
+/// versions of one file (usually one delta chain) meet in one reader's
+/// cache instead of each worker decoding the chain again (a sixth less
+/// inflating on azure-pipelines-tasks than batches taken in turn). A worker whose queue
+/// is empty takes from the others' (see [`next_batch`]), so none idles
+/// while work waits.
+pub struct Dispatch {
+    senders: Vec<crossbeam_channel::Sender<Vec<Job>>>,
+    pending: Vec<Vec<Job>>,
+    /// Blobs sent so far.
+    pub sent: usize,
+}
+
+/// The workers' ends of the queues.
+pub type Inboxes = Vec<crossbeam_channel::Receiver<Vec<Job>>>;
+
+/// Queues for the workers of a scan with `threads` (0: one per core),
+/// each holding at most `batches` batches (`None`: unbounded).
+pub fn queues(threads: usize, batches: Option<usize>) -> (Dispatch, Inboxes) {
+    let workers = budget::workers(threads);
+    let (senders, inboxes) = (0..workers)
+        .map(|_| match batches {
+            Some(batches) => crossbeam_channel::bounded((batches / workers).max(1)),
+            None => crossbeam_channel::unbounded(),
+        })
+        .unzip();
+    let dispatch = Dispatch {
+        senders,
+        pending: vec![Vec::new(); workers],
+        sent: 0,
+    };
+    (dispatch, inboxes)
+}
+
+impl Dispatch {
+    /// Queues `job` for the worker of its path; a batch goes out once
+    /// it holds [`BATCH`] blobs.
+    pub fn push(&mut self, job: Job) {
+        // By file name, not path: git picks delta bases among objects of
+        // similar names (its name hash weighs the end of the path), and a
+        // repository's copies of one file in many folders chain together.
+        let key = job.path.rsplit(|&b| b == b'/').next().unwrap_or(&job.path);
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for &byte in key {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+        }
+        let worker = (hash % self.pending.len() as u64) as usize;
+        self.pending[worker].push(job);
+        if self.pending[worker].len() >= BATCH {
+            self.send(worker);
+        }
+    }
+
+    /// Sends every batch not sent yet.
+    pub fn flush(&mut self) {
+        for worker in 0..self.pending.len() {
+            if !self.pending[worker].is_empty() {
+                self.send(worker);
+            }
+        }
+    }
+
+    fn send(&mut self, worker: usize) {
+        let batch = std::mem::take(&mut self.pending[worker]);
+        self.sent += batch.len();
+        // Fails only if the workers are gone (a panic, re-raised later).
+        let _ = self.senders[worker].send(batch);
+    }
+}
+
+/// The next batch for worker `me`: from its own queue, else from any
+/// other's, else the first to arrive anywhere; `None` once every queue is
+/// closed and empty.
+fn next_batch(me: usize, inboxes: &Inboxes) -> Option<Vec<Job>> {
+    let n = inboxes.len();
+    for i in 0..n {
+        if let Ok(batch) = inboxes[(me + i) % n].try_recv() {
+            return Some(batch);
+        }
+    }
+    let mut select = crossbeam_channel::Select::new();
+    for inbox in inboxes {
+        select.recv(inbox);
+    }
+    let mut open = n;
+    while open > 0 {
+        let operation = select.select();
+        let i = operation.index();
+        match operation.recv(&inboxes[i]) {
+            Ok(batch) => return Some(batch),
+            Err(_) => {
+                select.remove(i);
+                open -= 1;
+            }
+        }
+    }
+    None
+}
+
+/// Hands every job received, until the queues close, to a sink of
 /// `intake`; `origin` turns a job into its provenance and the path to
 /// show. Findings come back unordered.
 pub fn scan(
     sync: &gix::ThreadSafeRepository,
     packs: &Packs,
-    jobs: crossbeam_channel::Receiver<Vec<Job>>,
+    jobs: Inboxes,
     intake: &Intake<'_>,
     origin: &(dyn Fn(&gix::Repository, &Job) -> (String, Origin) + Sync),
     memory: Option<&Memory<'_>>,
@@ -83,14 +187,20 @@ pub fn scan(
     let options = intake.options();
     let tally = intake.tally();
     let trouble = Mutex::new(Trouble::default());
-    let work = || {
+    let plan = Plan::new(
+        options.max_memory,
+        budget::workers(options.threads),
+        packs.objects(),
+    );
+    let gate = Gate::new(plan.large);
+    let work = |me: usize| {
         let repo = sync.to_thread_local();
-        let mut reader = PackReader::new(&repo, packs, DEFAULT_CACHE);
+        let mut reader = PackReader::new(&repo, packs, plan.reader);
         let mut sink = intake.sink();
         let mut buf = Vec::new();
         let mut mine = Trouble::default();
         let mut with_findings = Vec::new();
-        while let Ok(batch) = jobs.recv() {
+        while let Some(batch) = next_batch(me, &jobs) {
             for job in &batch {
                 let name = job.path.to_str_lossy();
                 let input = Input::blob(&name, &job.id);
@@ -98,16 +208,24 @@ pub fn scan(
                 let Some(ticket) = sink.wants(&input) else {
                     continue;
                 };
-                match read_one(&mut reader, job, &mut buf, options.max_file_size, &mut mine) {
-                    Read::Whole => {
-                        let locate = || origin(&repo, job);
-                        let found = sink.bytes(ticket, &input, &buf, &locate);
-                        if found > 0 && memory.is_some() {
-                            with_findings.push(job.clone());
-                        }
-                    }
-                    Read::TooLarge => sink.too_large(ticket),
-                    Read::Failed => sink.unread(ticket),
+                let locate = || origin(&repo, job);
+                let found = feed(
+                    &mut Reading {
+                        reader: &mut reader,
+                        buf: &mut buf,
+                        gate: &gate,
+                        max_size: options.max_file_size,
+                        archives: options.archives.is_some(),
+                        trouble: &mut mine,
+                    },
+                    &mut sink,
+                    ticket,
+                    &input,
+                    job,
+                    &locate,
+                );
+                if found > 0 && memory.is_some() {
+                    with_findings.push(job.clone());
                 }
             }
         }
@@ -127,13 +245,13 @@ pub fn scan(
         all.unreadable.append(&mut mine.unreadable);
     };
     match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
+        .num_threads(jobs.len())
         .build()
     {
         Ok(pool) => {
-            pool.broadcast(|_| work());
+            pool.broadcast(|context| work(context.index()));
         }
-        Err(_) => work(),
+        Err(_) => work(0),
     }
 
     let repo = &sync.to_thread_local();
@@ -163,45 +281,130 @@ pub fn scan(
     intake.take_findings()
 }
 
-/// What reading a blob came to.
-enum Read {
-    /// Its bytes are in the buffer.
-    Whole,
-    /// Over `--max-file-size`, said by its header: not inflated.
-    TooLarge,
-    /// Missing or unreadable (counted in the trouble).
-    Failed,
+/// A worker's means of reading a blob.
+struct Reading<'a, 'r> {
+    reader: &'a mut PackReader<'r>,
+    /// Where a blob made whole in memory goes (shrunk after a large one).
+    buf: &'a mut Vec<u8>,
+    gate: &'a Gate,
+    /// `--max-file-size`.
+    max_size: u64,
+    /// Whether archives are opened (read whole, in memory).
+    archives: bool,
+    trouble: &'a mut Trouble,
 }
 
-fn read_one(
-    reader: &mut PackReader<'_>,
+/// A worker's buffer keeps at most this much between blobs.
+const KEEP_BUFFER: usize = 16 << 20;
+
+/// Reads `job`'s blob and hands it to `sink` with `ticket`: how many
+/// findings it had.
+fn feed<S: Sink>(
+    reading: &mut Reading<'_, '_>,
+    sink: &mut S,
+    ticket: S::Ticket,
+    input: &Input<'_>,
     job: &Job,
-    buf: &mut Vec<u8>,
-    max_size: u64,
-    trouble: &mut Trouble,
-) -> Read {
-    // The header is cheap and keeps a huge blob from being inflated at all.
-    match reader.header(&job.id, Some(gix::object::Kind::Blob)) {
-        Ok(Some((_, size))) if size > max_size => return Read::TooLarge,
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            trouble.missing(&job.id);
-            return Read::Failed;
-        }
-        Err(e) => {
-            trouble.unreadable(&job.id, &e);
-            return Read::Failed;
-        }
+    locate: Locate<'_>,
+) -> usize {
+    let found = feed_blob(reading, sink, ticket, input, job, locate);
+    if reading.buf.capacity() > KEEP_BUFFER {
+        *reading.buf = Vec::new();
     }
-    match reader.read(&job.id, buf) {
-        Ok(Some(_)) => Read::Whole,
+    found
+}
+
+fn feed_blob<S: Sink>(
+    reading: &mut Reading<'_, '_>,
+    sink: &mut S,
+    ticket: S::Ticket,
+    input: &Input<'_>,
+    job: &Job,
+    locate: Locate<'_>,
+) -> usize {
+    let Reading {
+        reader,
+        buf,
+        gate,
+        max_size,
+        archives,
+        trouble,
+    } = reading;
+    // The header is cheap and keeps a huge blob from being inflated at all.
+    let size = match reader.header(&job.id, Some(gix::object::Kind::Blob)) {
+        Ok(Some((_, size))) if size > *max_size => {
+            sink.too_large(ticket);
+            return 0;
+        }
+        Ok(Some((_, size))) => size,
         Ok(None) => {
             trouble.missing(&job.id);
-            Read::Failed
+            sink.unread(ticket);
+            return 0;
         }
         Err(e) => {
             trouble.unreadable(&job.id, &e);
-            Read::Failed
+            sink.unread(ticket);
+            return 0;
+        }
+    };
+    let archive = *archives && archive::kind_of(input.name).is_some();
+    // A large blob made whole in memory (a delta chain's result, an
+    // archive) waits for room: its result and its base, at most.
+    let _permit = (size >= LARGE_BLOB && (archive || !reader.streams(&job.id)))
+        .then(|| gate.acquire(2 * size));
+    if archive {
+        return feed_whole(reader, buf, trouble, sink, ticket, input, job, locate);
+    }
+    let ticket = match reader.blob(&job.id, buf) {
+        Ok(Some(Blob::Bytes(bytes))) => return sink.bytes(ticket, input, bytes, locate),
+        Ok(Some(Blob::Stream(mut stream))) => {
+            match sink.stream(ticket, input, &mut stream, locate) {
+                Ok(found) => return found,
+                Err((ticket, _)) => ticket,
+            }
+        }
+        Ok(None) => {
+            trouble.missing(&job.id);
+            sink.unread(ticket);
+            return 0;
+        }
+        Err(e) => {
+            trouble.unreadable(&job.id, &e);
+            sink.unread(ticket);
+            return 0;
+        }
+    };
+    // A stream that failed on the way (the sink dropped what it found):
+    // the blob read whole (through gix's store when the pack's entry is
+    // what failed), which reports the error properly.
+    feed_whole(reader, buf, trouble, sink, ticket, input, job, locate)
+}
+
+/// Reads the blob whole into `buf` and hands it to `sink`; a blob that
+/// cannot be read is counted in the trouble and given back unread.
+#[allow(clippy::too_many_arguments)]
+fn feed_whole<S: Sink>(
+    reader: &mut PackReader<'_>,
+    buf: &mut Vec<u8>,
+    trouble: &mut Trouble,
+    sink: &mut S,
+    ticket: S::Ticket,
+    input: &Input<'_>,
+    job: &Job,
+    locate: Locate<'_>,
+) -> usize {
+    match reader.read(&job.id, buf) {
+        Ok(Some(_)) => sink.bytes(ticket, input, buf, locate),
+        Ok(None) => {
+            trouble.missing(&job.id);
+            sink.unread(ticket);
+            0
+        }
+        Err(e) => {
+            trouble.unreadable(&job.id, &e);
+            sink.unread(ticket);
+            0
         }
     }
 }

@@ -73,7 +73,7 @@ fn parent_tokens(
     let mut tokens = Tokens::new();
     let mut buf = Vec::new();
     let mut found = Vec::new();
-    for parent in &graph.nodes[node].parents {
+    for parent in graph.parents(node) {
         let Some(tree) = trees
             .get(parent)
             .copied()

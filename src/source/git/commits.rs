@@ -11,6 +11,7 @@ use gix::hash::ObjectId;
 use gix::objs::Find as _;
 
 use super::one_line;
+use super::packread::PackReader;
 use super::{commit_meta, warn};
 use crate::model::{CommitMeta, Finding, Origin};
 use crate::scan::{ScanOptions, Tally};
@@ -19,15 +20,17 @@ use crate::scanner::Scanner;
 /// The path shown for a finding in a commit message.
 pub const MESSAGE_PATH: &str = "<commit message>";
 
-/// One commit of the graph: what ordering and the tree walk need, about
-/// 100 bytes. Author, date and summary strings (another 100 to 300 bytes a
+/// One commit of the graph: what ordering and the tree walk need, 64
+/// bytes, plus 20 a parent in [`Graph`]'s shared list (no allocation of
+/// its own). Author, date and summary strings (another 100 to 300 bytes a
 /// commit) are made only for the few commits a finding names.
 pub struct Node {
     pub id: ObjectId,
     pub tree: ObjectId,
-    pub parents: Box<[ObjectId]>,
     /// Committer time, seconds since the epoch: orders unrelated commits.
     pub time: i64,
+    /// Where this commit's parents are in [`Graph::parents`]: start, count.
+    parents: (u32, u32),
     /// Set at load time for a commit whose message holds a token (its
     /// summary must mask it); otherwise on first use, by [`Node::meta`].
     meta: OnceLock<Box<CommitMeta>>,
@@ -64,14 +67,28 @@ impl Node {
 
 pub struct Graph {
     pub nodes: Vec<Node>,
+    /// Every node's parents, one after the other.
+    parents: Vec<ObjectId>,
     /// Parents that exist but lie outside `within` (a range's base).
     pub boundary: Vec<ObjectId>,
 }
 
-/// Reads the commits reachable from `tips`, not following parents outside
-/// `within` when it is given, and scans each commit message into `out`.
+impl Graph {
+    /// The parents of `nodes[i]`.
+    pub fn parents(&self, i: usize) -> &[ObjectId] {
+        let (start, count) = self.nodes[i].parents;
+        let start = start as usize;
+        &self.parents[start..start + count as usize]
+    }
+}
+
+/// Reads the commits reachable from `tips` with `reader`, not following
+/// parents outside `within` when it is given, and scans each commit
+/// message into `out`.
+#[allow(clippy::too_many_arguments)]
 pub fn load(
     repo: &gix::Repository,
+    reader: &mut PackReader<'_>,
     tips: &[ObjectId],
     within: Option<&HashSet<ObjectId>>,
     scanner: &mut Scanner<'_>,
@@ -82,6 +99,7 @@ pub fn load(
     let shallow = repo.is_shallow().unwrap_or(false);
     let mut graph = Graph {
         nodes: Vec::new(),
+        parents: Vec::new(),
         boundary: Vec::new(),
     };
     let mut queued: HashSet<ObjectId> = tips.iter().copied().collect();
@@ -95,8 +113,8 @@ pub fn load(
             graph.boundary.push(id);
             continue;
         }
-        let data = match repo.objects.try_find(&id, &mut buf) {
-            Ok(Some(data)) => data,
+        let data = match reader.read_ref(&id, &mut buf) {
+            Ok(Some(found)) => found,
             Ok(None) => {
                 missing.push(id);
                 continue;
@@ -113,9 +131,15 @@ pub fn load(
                 continue;
             }
         };
-        let commit = match data.decode().map(|o| o.into_commit()) {
-            Ok(Some(commit)) => commit,
-            _ => {
+        let decoded = match data {
+            (gix::object::Kind::Commit, data) => {
+                gix::objs::CommitRef::from_bytes(data, repo.object_hash()).ok()
+            }
+            _ => None,
+        };
+        let commit = match decoded {
+            Some(commit) => commit,
+            None => {
                 corrupt += 1;
                 if corrupt <= super::MAX_OBJECT_WARNINGS {
                     warn(
@@ -145,20 +169,26 @@ pub fn load(
             }
             let _ = meta.set(Box::new(known));
         }
-        let parents: Box<[ObjectId]> = commit.parents().collect();
-        for parent in &parents {
-            if queued.insert(*parent) {
-                queue.push_back(*parent);
+        let start = graph.parents.len() as u32;
+        for parent in commit.parents() {
+            graph.parents.push(parent);
+            if queued.insert(parent) {
+                queue.push_back(parent);
             }
         }
+        let count = graph.parents.len() as u32 - start;
         graph.nodes.push(Node {
             id,
             tree: commit.tree(),
-            parents,
             time: commit.committer().map(|s| s.seconds()).unwrap_or(0),
+            parents: (start, count),
             meta,
         });
     }
+    // The queue's set is the largest thing here: gone before the walk.
+    drop(queued);
+    graph.nodes.shrink_to_fit();
+    graph.parents.shrink_to_fit();
     if !missing.is_empty() {
         let message = if shallow {
             format!(
@@ -185,24 +215,42 @@ pub fn load(
 /// Indexes of `nodes` with every parent before its children; among commits
 /// ready at the same time the oldest (then lowest id) goes first, so the
 /// order is the same on every run.
-pub fn topo_order(nodes: &[Node]) -> Vec<usize> {
-    let index: HashMap<ObjectId, usize> =
-        nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-    let mut waiting = vec![0usize; nodes.len()];
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        let mut parents: Vec<usize> = node
-            .parents
-            .iter()
-            .filter_map(|p| index.get(p).copied())
-            .collect();
+///
+/// Children are kept as one list sorted by parent (8 bytes an edge), not a
+/// list per commit.
+pub fn topo_order(graph: &Graph) -> Vec<usize> {
+    let nodes = &graph.nodes;
+    let index: HashMap<ObjectId, u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id, i as u32))
+        .collect();
+    let mut waiting = vec![0u32; nodes.len()];
+    // (parent, child) pairs, sorted: a parent's children are a run.
+    let mut edges: Vec<(u32, u32)> = Vec::with_capacity(graph.parents.len());
+    let mut parents: Vec<u32> = Vec::new();
+    for (i, wait) in waiting.iter_mut().enumerate() {
+        parents.clear();
+        parents.extend(
+            graph
+                .parents(i)
+                .iter()
+                .filter_map(|p| index.get(p).copied()),
+        );
         parents.sort_unstable();
         parents.dedup();
-        waiting[i] = parents.len();
-        for p in parents {
-            children[p].push(i);
-        }
+        *wait = parents.len() as u32;
+        edges.extend(parents.iter().map(|&p| (p, i as u32)));
     }
+    drop(index);
+    edges.sort_unstable();
+    let children = |p: usize| {
+        let from = edges.partition_point(|&(q, _)| (q as usize) < p);
+        edges[from..]
+            .iter()
+            .take_while(move |&&(q, _)| q as usize == p)
+            .map(|&(_, c)| c as usize)
+    };
     let mut ready: BinaryHeap<Reverse<(i64, ObjectId, usize)>> = nodes
         .iter()
         .enumerate()
@@ -212,7 +260,7 @@ pub fn topo_order(nodes: &[Node]) -> Vec<usize> {
     let mut order = Vec::with_capacity(nodes.len());
     while let Some(Reverse((_, _, i))) = ready.pop() {
         order.push(i);
-        for &child in &children[i] {
+        for child in children(i) {
             waiting[child] -= 1;
             if waiting[child] == 0 {
                 let n = &nodes[child];
@@ -227,31 +275,41 @@ pub fn topo_order(nodes: &[Node]) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    fn node(n: u8, time: i64, parents: &[u8]) -> Node {
+    fn graph(nodes: &[(u8, i64, &[u8])]) -> Graph {
         let id = |b: u8| ObjectId::from_bytes_or_panic(&[b; 20]);
-        Node {
-            id: id(n),
-            tree: id(0),
-            parents: parents.iter().map(|&p| id(p)).collect(),
-            time,
-            meta: OnceLock::new(),
+        let mut graph = Graph {
+            nodes: Vec::new(),
+            parents: Vec::new(),
+            boundary: Vec::new(),
+        };
+        for &(n, time, parents) in nodes {
+            let start = graph.parents.len() as u32;
+            graph.parents.extend(parents.iter().map(|&p| id(p)));
+            graph.nodes.push(Node {
+                id: id(n),
+                tree: id(0),
+                time,
+                parents: (start, parents.len() as u32),
+                meta: OnceLock::new(),
+            });
         }
+        graph
     }
 
     #[test]
     fn parents_come_first_even_with_skewed_clocks_and_oldest_breaks_ties() {
         // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; 3's clock is behind 1's;
         // 9's parent is missing (a shallow boundary).
-        let nodes = vec![
-            node(4, 40, &[2, 3]),
-            node(2, 20, &[1]),
-            node(3, 5, &[1]),
-            node(1, 10, &[]),
-            node(9, 1, &[8]),
-        ];
-        let order: Vec<u8> = topo_order(&nodes)
+        let graph = graph(&[
+            (4, 40, &[2, 3]),
+            (2, 20, &[1]),
+            (3, 5, &[1]),
+            (1, 10, &[]),
+            (9, 1, &[8]),
+        ]);
+        let order: Vec<u8> = topo_order(&graph)
             .into_iter()
-            .map(|i| nodes[i].id.as_bytes()[0])
+            .map(|i| graph.nodes[i].id.as_bytes()[0])
             .collect();
         assert_eq!(order, vec![9, 1, 3, 2, 4]);
     }

@@ -10,6 +10,7 @@ use gix::hash::ObjectId;
 use gix::objs::Find as _;
 
 use super::blobs::Memory;
+use super::budget::{self, Plan};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
 use super::one_line;
@@ -39,7 +40,18 @@ pub fn scan(
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let packs = Packs::open(repo);
-    let mut walker = Walker::new(repo, &packs);
+    let plan = Plan::new(
+        options.max_memory,
+        budget::workers(options.threads),
+        packs.objects(),
+    );
+    // A whole history sees every object: its set is sized for them once.
+    let objects = if range.is_none() {
+        packs.objects() as usize
+    } else {
+        0
+    };
+    let mut walker = Walker::new(repo, &packs, plan.lister, objects);
     let memory = intake.remembers_blobs().then(|| Memory::new(intake));
     // What the listing depends on, to record this run (whole histories only).
     let mut state = None;
@@ -50,6 +62,7 @@ pub fn scan(
             let in_range = range_commits(repo, from, to, tally);
             let graph = commits::load(
                 repo,
+                walker.reader(),
                 &[to],
                 Some(&in_range),
                 &mut scanner,
@@ -92,6 +105,7 @@ pub fn scan(
             }
             commits::load(
                 repo,
+                walker.reader(),
                 &tips,
                 None,
                 &mut scanner,
@@ -116,23 +130,23 @@ pub fn scan(
     // Listing the blobs is sequential (each commit needs what the earlier
     // ones had); scanning them runs on the other cores at the same time.
     let sync = repo.clone().into_sync();
-    let (send, receive) = crossbeam_channel::bounded::<Vec<Job>>(256);
+    let (mut dispatch, inboxes) = blobs::queues(options.threads, Some(256));
     let (listed, found) = std::thread::scope(|scope| {
         let scanning =
-            scope.spawn(|| blobs::scan(&sync, &packs, receive, intake, &origin, memory.as_ref()));
+            scope.spawn(|| blobs::scan(&sync, &packs, inboxes, intake, &origin, memory.as_ref()));
         let mut lister = Lister {
             repo,
             walker: &mut walker,
             scanner: &mut scanner,
             options,
             tally,
-            send: &send,
+            dispatch: &mut dispatch,
             messages: &mut findings,
             count: 0,
             batch: Vec::with_capacity(blobs::BATCH),
         };
         let listed = lister.list(&graph, range.is_none(), &lost);
-        drop(send);
+        drop(dispatch);
         let found = match scanning.join() {
             Ok(found) => found,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -203,7 +217,7 @@ struct Lister<'a, 'r, 's> {
     scanner: &'a mut Scanner<'s>,
     options: &'a ScanOptions,
     tally: &'a Tally,
-    send: &'a crossbeam_channel::Sender<Vec<Job>>,
+    dispatch: &'a mut blobs::Dispatch,
     /// Findings in the messages of commits no ref reaches.
     messages: &'a mut Vec<Finding>,
     count: usize,
@@ -220,13 +234,13 @@ impl Lister<'_, '_, '_> {
         unreachable: bool,
         lost: &OnceLock<Graph>,
     ) -> Result<usize, GitError> {
-        for i in commits::topo_order(&graph.nodes) {
+        for i in commits::topo_order(graph) {
             self.walker.introduce(
                 graph.nodes[i].tree,
                 Found::Commit(i as u32),
                 &mut self.batch,
             );
-            self.flush(blobs::BATCH);
+            self.flush(false);
         }
         if unreachable {
             let (dangling, bare) = self.walker.unseen(self.tally).map_err(GitError::Objects)?;
@@ -235,6 +249,7 @@ impl Lister<'_, '_, '_> {
             let only: HashSet<ObjectId> = dangling.iter().copied().collect();
             let graph = commits::load(
                 self.repo,
+                self.walker.reader(),
                 &dangling,
                 Some(&only),
                 self.scanner,
@@ -246,7 +261,7 @@ impl Lister<'_, '_, '_> {
                 self.walker.mark(node.id);
             }
             self.tally.commits_read(graph.nodes.iter().map(|n| n.time));
-            let order = commits::topo_order(&graph.nodes);
+            let order = commits::topo_order(&graph);
             let graph = lost.get_or_init(|| graph);
             for i in order {
                 self.walker.introduce(
@@ -254,7 +269,7 @@ impl Lister<'_, '_, '_> {
                     Found::Dangling(i as u32),
                     &mut self.batch,
                 );
-                self.flush(blobs::BATCH);
+                self.flush(false);
             }
             for id in bare {
                 if self.walker.mark(id) {
@@ -263,22 +278,27 @@ impl Lister<'_, '_, '_> {
                         path: Default::default(),
                         found: Found::Unreachable,
                     });
-                    self.flush(blobs::BATCH);
+                    self.flush(false);
                 }
             }
         }
         self.walker.warn_missing(self.tally);
-        self.flush(1);
+        self.flush(true);
         Ok(self.count)
     }
 
-    /// Sends the batch once it holds `at_least` blobs.
-    fn flush(&mut self, at_least: usize) {
-        if self.batch.len() >= at_least.max(1) {
+    /// Hands the blobs listed so far to the workers' queues (a queue's
+    /// batch goes out once full); `all`: the batches not full yet too.
+    fn flush(&mut self, all: bool) {
+        if !self.batch.is_empty() {
             self.count += self.batch.len();
             self.tally.progress.set_total(self.count as u64, "blobs");
-            // Fails only if the workers are gone (a panic, re-raised later).
-            let _ = self.send.send(std::mem::take(&mut self.batch));
+            for job in self.batch.drain(..) {
+                self.dispatch.push(job);
+            }
+        }
+        if all {
+            self.dispatch.flush();
         }
     }
 }
@@ -328,8 +348,8 @@ fn tips(
         let mut id = start;
         // Follow tag -> tag -> … -> commit; a chain longer than this is corrupt.
         for _ in 0..16 {
-            let data = match repo.objects.try_find(&id, &mut buf) {
-                Ok(Some(data)) => data,
+            let kind = match walker.reader().read(&id, &mut buf) {
+                Ok(Some(kind)) => kind,
                 Ok(None) => {
                     warn(tally, repo, format!("{name}: object {id} is missing"));
                     break;
@@ -343,17 +363,16 @@ fn tips(
                     break;
                 }
             };
-            match data.kind {
+            match kind {
                 gix::object::Kind::Commit => {
                     tips.push(id);
                     break;
                 }
                 gix::object::Kind::Tag => {
-                    let Ok(tag) = data.decode().map(|o| o.into_tag()) else {
+                    let Ok(tag) = gix::objs::TagRef::from_bytes(&buf, repo.object_hash()) else {
                         warn(tally, repo, format!("{name}: tag {id} is corrupt"));
                         break;
                     };
-                    let Some(tag) = tag else { break };
                     let next = tag.target();
                     if walker.mark(id) {
                         local.clear();

@@ -8,10 +8,9 @@ use gix::bstr::{BString, ByteVec};
 use gix::hash::ObjectId;
 use gix::hashtable::HashSet;
 use gix::objs::tree::EntryKind;
-use gix::objs::FindHeader as _;
 
 use super::one_line;
-use super::packread::{PackReader, Packs};
+use super::packread::{Budget, PackReader, Packs};
 use super::warn;
 use crate::scan::Tally;
 
@@ -41,6 +40,10 @@ pub struct Walker<'r> {
     /// Trees are read oldest commit first: see [`PackReader`] for why not
     /// through the object store.
     reader: PackReader<'r>,
+    /// Every tree, blob, commit and tag listed or marked so far: 20 bytes
+    /// an object in a table sized once for the whole store (24 to 48
+    /// bytes an object with its free slots, and never a second table
+    /// while it grows).
     seen: HashSet<ObjectId>,
     buf: Vec<u8>,
     missing_trees: usize,
@@ -48,15 +51,29 @@ pub struct Walker<'r> {
 }
 
 impl<'r> Walker<'r> {
-    pub fn new(repo: &'r gix::Repository, packs: &'r Packs) -> Walker<'r> {
+    /// A walker reading within `budget`, its set of seen objects sized
+    /// for `objects` (0 for a range, which sees few).
+    pub fn new(
+        repo: &'r gix::Repository,
+        packs: &'r Packs,
+        budget: Budget,
+        objects: usize,
+    ) -> Walker<'r> {
+        let mut seen = HashSet::default();
+        seen.reserve(objects);
         Walker {
             repo,
-            reader: PackReader::new(repo, packs, super::packread::DEFAULT_CACHE),
-            seen: HashSet::default(),
+            reader: PackReader::new(repo, packs, budget),
+            seen,
             buf: Vec::new(),
             missing_trees: 0,
             first_missing: None,
         }
+    }
+
+    /// The walker's reader, for the commits and tags read before the walk.
+    pub fn reader(&mut self) -> &mut PackReader<'r> {
+        &mut self.reader
     }
 
     /// Marks an object (a commit, a tag) as reachable.
@@ -85,11 +102,11 @@ impl<'r> Walker<'r> {
         }
         let mut stack: Vec<(ObjectId, BString)> = vec![(root, BString::default())];
         while let Some((id, prefix)) = stack.pop() {
-            let tree = match self.reader.read(&id, &mut self.buf) {
-                Ok(Some(gix::object::Kind::Tree)) => Some(gix::objs::TreeRefIter::from_bytes(
-                    &self.buf,
-                    self.repo.object_hash(),
-                )),
+            let hash = self.repo.object_hash();
+            let tree = match self.reader.read_ref(&id, &mut self.buf) {
+                Ok(Some((gix::object::Kind::Tree, data))) => {
+                    Some(gix::objs::TreeRefIter::from_bytes(data, hash))
+                }
                 Ok(_) | Err(_) => None,
             };
             let Some(tree) = tree else {
@@ -135,18 +152,32 @@ impl<'r> Walker<'r> {
     /// The commits and blobs of the object store that no walk reached, in
     /// store order. Nothing is marked: the commits are walked next, and the
     /// blobs their trees do not have are the bare unreachable ones.
+    ///
+    /// The ids come from the packs' indexes and the loose objects' folders,
+    /// not from gix's store, which would map every index a second time;
+    /// with alternates or an index this reader could not open, from gix's
+    /// store after all, which knows them.
     pub fn unseen(&mut self, tally: &Tally) -> Result<(Vec<ObjectId>, Vec<ObjectId>), String> {
         let mut commits = Vec::new();
         let mut blobs = Vec::new();
-        let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
-        for id in all {
-            let Ok(id) = id else { continue };
+        let objects = self.repo.common_dir().join("objects");
+        let packs = self.reader.packs();
+        let ids: Box<dyn Iterator<Item = ObjectId>> =
+            if packs.incomplete || objects.join("info").join("alternates").exists() {
+                let all = self.repo.objects.iter().map_err(|e| one_line(&e))?;
+                Box::new(all.filter_map(Result::ok))
+            } else {
+                let loose = gix::odb::loose::Store::at(objects, self.repo.object_hash());
+                let loose: Vec<ObjectId> = loose.iter().filter_map(Result::ok).collect();
+                Box::new(packs.ids().chain(loose))
+            };
+        for id in ids {
             if self.seen.contains(&id) {
                 continue;
             }
-            match self.repo.objects.try_header(&id) {
-                Ok(Some(header)) if header.kind == gix::object::Kind::Commit => commits.push(id),
-                Ok(Some(header)) if header.kind == gix::object::Kind::Blob => blobs.push(id),
+            match self.reader.header(&id, None) {
+                Ok(Some((gix::object::Kind::Commit, _))) => commits.push(id),
+                Ok(Some((gix::object::Kind::Blob, _))) => blobs.push(id),
                 Ok(_) => {}
                 Err(e) => warn(
                     tally,

@@ -12,6 +12,7 @@
 //!   `--range A..B` limits it all to what the commits of a pull request add.
 
 pub mod blobs;
+pub mod budget;
 pub mod carried;
 pub mod commits;
 pub mod error;

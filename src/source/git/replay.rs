@@ -24,9 +24,10 @@ use gix::hash::ObjectId;
 use sha2::{Digest, Sha256};
 
 use super::blobs::{self, Memory};
+use super::budget::{self, Plan};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
-use super::packread::Packs;
+use super::packread::{PackReader, Packs};
 use super::{carried, history, warn};
 use crate::codec::{Reader, Writer};
 use crate::model::CommitActivity;
@@ -332,9 +333,24 @@ pub(super) fn run(
 ) -> Option<Vec<Finding>> {
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
-    let load = |ids: &[ObjectId], scanner: &mut Scanner<'_>, findings: &mut Vec<Finding>| {
+    let plan = Plan::new(
+        options.max_memory,
+        budget::workers(options.threads),
+        packs.objects(),
+    );
+    let mut reader = PackReader::new(repo, packs, plan.lister);
+    let mut load = |ids: &[ObjectId], scanner: &mut Scanner<'_>, findings: &mut Vec<Finding>| {
         let within: HashSet<ObjectId> = ids.iter().copied().collect();
-        commits::load(repo, ids, Some(&within), scanner, options, tally, findings)
+        commits::load(
+            repo,
+            &mut reader,
+            ids,
+            Some(&within),
+            scanner,
+            options,
+            tally,
+            findings,
+        )
     };
     // Given back if the replay is abandoned, so the walk counts alone.
     let bytes_before = tally.bytes.load(Ordering::Relaxed);
@@ -348,13 +364,13 @@ pub(super) fn run(
     let origin = |repo: &gix::Repository, job: &Job| {
         history::origin_of(repo, job, &graph, Some(&lost), options.show_secrets)
     };
-    let (send, receive) = crossbeam_channel::unbounded();
-    for batch in jobs.chunks(blobs::BATCH) {
-        // The receiver is alive until `scan` returns.
-        let _ = send.send(batch.to_vec());
+    let (mut dispatch, inboxes) = blobs::queues(options.threads, None);
+    for job in &jobs {
+        dispatch.push(job.clone());
     }
-    drop(send);
-    let found = blobs::scan(&sync, packs, receive, memory.intake, &origin, Some(memory));
+    dispatch.flush();
+    drop(dispatch);
+    let found = blobs::scan(&sync, packs, inboxes, memory.intake, &origin, Some(memory));
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     run.counts.restore(tally);
     let unread = run.counts.blobs.saturating_sub(jobs.len() as u64);
