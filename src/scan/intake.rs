@@ -279,6 +279,7 @@ impl Sink for Worker<'_, '_> {
         let tally = self.intake.tally;
         tally.large_skipped.fetch_add(1, Ordering::Relaxed);
         tally.progress.inc(0);
+        self.local.clear();
         self.remember(ticket, "", Cached::Large, None);
     }
 
