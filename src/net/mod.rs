@@ -25,7 +25,7 @@ pub mod tls;
 
 use thiserror::Error;
 
-pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, TOKEN_SLOT};
+pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, Streaming, TOKEN_SLOT};
 pub use overrides::{Overrides, OVERRIDES_VAR};
 
 /// What can go wrong before any request is sent.
