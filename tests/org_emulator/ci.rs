@@ -427,9 +427,9 @@ fn ado(
             let mut builds: Vec<(&EmuPipeline, &EmuRun)> = ci
                 .pipelines
                 .iter()
-                .filter(|p| definition.is_none_or(|d| d == p.id))
+                .filter(|p| definition.map_or(true, |d| d == p.id))
                 .flat_map(|p| p.runs.iter().map(move |r| (p, r)))
-                .filter(|(_, r)| since.as_ref().is_none_or(|s| r.finished.as_str() >= s.as_str()))
+                .filter(|(_, r)| since.as_ref().map_or(true, |s| r.finished.as_str() >= s.as_str()))
                 .collect();
             builds.sort_by(|a, b| b.1.finished.cmp(&a.1.finished));
             if let Some(top) = top {
@@ -603,7 +603,7 @@ fn github(
                     .filter(|r| {
                         since
                             .as_ref()
-                            .is_none_or(|s| r.finished.as_str() >= s.as_str())
+                            .map_or(true, |s| r.finished.as_str() >= s.as_str())
                     })
                     .collect();
                 runs.sort_by(|a, b| b.finished.cmp(&a.finished));
@@ -743,10 +743,10 @@ fn gitlab(
                         .filter(|r| {
                             since
                                 .as_ref()
-                                .is_none_or(|s| r.finished.as_str() >= s.as_str())
+                                .map_or(true, |s| r.finished.as_str() >= s.as_str())
                         })
                         .collect();
-                    runs.sort_by(|a, b| b.id.cmp(&a.id));
+                    runs.sort_by_key(|r| std::cmp::Reverse(r.id));
                     let (slice, more) = page_of(&runs, page, size);
                     let items: Vec<serde_json::Value> = slice
                         .iter()

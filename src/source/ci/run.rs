@@ -111,7 +111,7 @@ pub fn scan(
     let listed = pipelines.len();
     let mine: Vec<Pipeline> = pipelines
         .into_iter()
-        .filter(|p| ci.shard.is_none_or(|s| s.contains(platform.key(), &p.id)))
+        .filter(|p| ci.shard.map_or(true, |s| s.contains(platform.key(), &p.id)))
         .collect();
     let window = Window {
         since: ci

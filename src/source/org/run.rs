@@ -117,7 +117,7 @@ pub fn scan(
     let repositories_listed = listed.len();
     // Pipeline variables and service connections: read once, by the
     // first shard.
-    let settings = if org.shard.is_none_or(|s| s.index == 0) {
+    let settings = if org.shard.map_or(true, |s| s.index == 0) {
         let included: Vec<Listed> = listed
             .iter()
             .filter(|r| {
@@ -127,16 +127,13 @@ pub fn scan(
             })
             .cloned()
             .collect();
-        super::settings::scan(
-            rules,
-            options,
+        let api = crate::source::ci::api::Api::new(
             &http,
             &site,
-            &org.spec,
-            credential.as_ref(),
-            &included,
-            &tally,
-        )
+            site.auth(credential.as_ref()),
+            org.spec.platform.credential_var(),
+        );
+        super::settings::scan(rules, options, &api, &org.spec, &included, &tally)
     } else {
         super::settings::Settings::default()
     };

@@ -14,9 +14,7 @@ use serde_json::Value;
 
 use super::listing::{encode, link_next, text, Listed, Site};
 use super::spec::{OrgSpec, Platform};
-use super::Credential;
 use crate::model::{Finding, Origin, Repository, ServiceConnection, VariablePlace};
-use crate::net::Http;
 use crate::rules::RuleSet;
 use crate::scan::intake::{Intake, Worker};
 use crate::scan::sink::{Input, Key, Sink};
@@ -43,19 +41,12 @@ pub struct Settings {
 pub fn scan(
     rules: &RuleSet,
     options: &ScanOptions,
-    http: &Http,
-    site: &Site,
+    api: &Api<'_>,
     spec: &OrgSpec,
-    credential: Option<&Credential>,
     repos: &[Listed],
     tally: &Tally,
 ) -> Settings {
-    let api = Api::new(
-        http,
-        site,
-        site.auth(credential),
-        spec.platform.credential_var(),
-    );
+    let site = api.site;
     let options = ScanOptions {
         archives: None,
         ..options.clone()
@@ -64,7 +55,7 @@ pub fn scan(
     let mut settings = Settings::default();
     let repositories = {
         let mut reader = Reader {
-            api: &api,
+            api,
             worker: intake.sink(),
             tally,
             spec,
@@ -89,6 +80,9 @@ pub fn scan(
     settings.connections.sort();
     settings
 }
+
+/// A definition's name, web page and plain variables.
+type Definition = (String, Option<String>, Vec<(String, String)>);
 
 struct Reader<'a, 'w> {
     api: &'a Api<'a>,
@@ -216,7 +210,7 @@ impl Reader<'_, '_> {
         let first = format!(
             "{base}/_apis/build/definitions?api-version={API_VERSION}&includeAllProperties=true&$top=1000"
         );
-        let mut found: Vec<(String, Option<String>, Vec<(String, String)>)> = Vec::new();
+        let mut found: Vec<Definition> = Vec::new();
         let listed = self.api.pages(
             first.clone(),
             "the Build (Read) scope",
