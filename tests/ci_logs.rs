@@ -730,3 +730,60 @@ fn a_gigabyte_log_is_scanned_as_it_downloads_in_bounded_memory() {
         .expect("peak memory measured");
     assert!(kib < 200 * 1024, "peak RSS {kib} KiB for a 1 GiB log");
 }
+
+#[test]
+fn classic_release_logs_are_read_as_the_zip_azure_devops_serves() {
+    let cred = credential(8);
+    let server = OrgServer::start(&cred, 10);
+    let leaked = token("azure-devops-pat", 91);
+    server.with_ci(|ci| {
+        ci.release_pipelines.push(EmuPipeline {
+            id: 500,
+            name: "release-to-prod".into(),
+            runs: vec![run(
+                801,
+                "Release-12",
+                1,
+                vec![job(
+                    "Agent job",
+                    vec![
+                        ("Initialize job", text("Agent ready\n")),
+                        (
+                            "Run script",
+                            text(&format!("+ az login\nAZURE_DEVOPS_EXT_PAT={leaked}\n")),
+                        ),
+                    ],
+                )],
+                vec![],
+            )],
+            ..EmuPipeline::default()
+        });
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (run, json) = ci_scan(
+        &server,
+        "AZURE_DEVOPS_EXT_PAT",
+        &cred,
+        "azure-devops:acme/Proj",
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = finding_of(&json, &leaked).expect("the token in the release's log");
+    assert_eq!(
+        found["path"],
+        "Proj/release-to-prod Release-12/logs.zip!/Stage 1/Agent job/2_Run script.log"
+    );
+    assert_eq!(found["line"], 2);
+    assert_eq!(found["pipeline"], "Proj/release-to-prod");
+    assert_eq!(
+        found["log_url"],
+        "https://ado.example/acme/Proj/_releaseProgress?releaseId=801"
+    );
+    let pipelines = json["summary"]["organisation"]["repositories"]
+        .as_array()
+        .unwrap();
+    assert_eq!(pipelines[0]["id"], "release/Proj/500");
+    assert_eq!(pipelines[0]["runs_scanned"], serde_json::json!(["801"]));
+    assert_credential_kept(&cred, &run, &server.seen(), tmp.path());
+}

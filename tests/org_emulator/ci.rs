@@ -101,6 +101,30 @@ pub struct CiState {
     pub repo_variables: Vec<(String, Vars)>,
     /// Project wikis: the name of a served (unlisted) repository each.
     pub wikis: Vec<String>,
+    /// Classic release definitions with releases: each release's logs
+    /// are served as one zip, `JOB/N_STEP.log` per step.
+    pub release_pipelines: Vec<EmuPipeline>,
+}
+
+/// A release's logs as Azure DevOps serves them: one zip.
+fn release_zip(run: &EmuRun) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for job in &run.jobs {
+        for (i, (step, body)) in job.steps.iter().enumerate() {
+            if let LogBody::Text(text) = body {
+                writer
+                    .start_file(
+                        format!("Stage 1/{}/{}_{step}.log", job.name, i + 1),
+                        options,
+                    )
+                    .unwrap();
+                writer.write_all(text.as_bytes()).unwrap();
+            }
+        }
+    }
+    writer.finish().unwrap().into_inner()
 }
 
 /// What the server sends.
@@ -392,8 +416,36 @@ fn ado(
                     "id": i + 1, "name": name, "variables": vars_json(vars),
                     "environments": [{"id": 1, "name": "Production", "variables": vars_json(stage)}],
                 }))
+                .chain(ci.release_pipelines.iter().map(|p| serde_json::json!({
+                    "id": p.id, "name": p.name, "variables": vars_json(&p.variables), "environments": [],
+                    "_links": {"web": {"href": format!("{web}/_release?definitionId={}", p.id)}},
+                })))
                 .collect(),
         ),
+        ["ado", org, project, "_apis", "release", "releases"] if *org == ORG && *project == PROJECT => {
+            let definition: Option<u64> = param("definitionId").and_then(|d| d.parse().ok());
+            let since = param("minCreatedTime");
+            paged(
+                ci.release_pipelines
+                    .iter()
+                    .filter(|p| Some(p.id) == definition)
+                    .flat_map(|p| p.runs.iter())
+                    .filter(|r| since.as_ref().map_or(true, |s| r.finished.as_str() >= s.as_str()))
+                    .map(|r| serde_json::json!({
+                        "id": r.id, "name": r.number, "createdOn": r.finished,
+                        "_links": {"web": {"href": format!("{web}/_releaseProgress?releaseId={}", r.id)}},
+                    }))
+                    .collect(),
+            )
+        }
+        ["ado", org, project, "_apis", "release", "releases", id, "logs"] if *org == ORG && *project == PROJECT => {
+            let release = ci
+                .release_pipelines
+                .iter()
+                .flat_map(|p| p.runs.iter())
+                .find(|r| r.id.to_string() == *id);
+            release.map_or_else(not_found, |r| zip_reply(&release_zip(r)))
+        }
         ["ado", org, project, "_apis", "serviceendpoint", "endpoints"] if *org == ORG && *project == PROJECT => list(
             ci.connections
                 .iter()

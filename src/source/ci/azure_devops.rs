@@ -16,6 +16,21 @@ use crate::model::Repository;
 use crate::source::org::listing::{encode, text};
 
 const API_VERSION: &str = "7.1";
+/// Azure DevOps Services' release API is on a host of its own; Azure
+/// DevOps Server (and the test emulator) serve it with the rest.
+pub const RELEASES: &str = "https://vsrm.dev.azure.com";
+const SERVICES: &str = "https://dev.azure.com";
+/// What a refusal of the release APIs means.
+pub const RELEASE_SCOPE: &str = "the Release (Read) scope";
+
+/// The release API's base for the API at `api`.
+pub fn releases_base(api: &str) -> &str {
+    if api == SERVICES {
+        RELEASES
+    } else {
+        api
+    }
+}
 /// What a refusal of the build APIs means.
 pub const BUILD_SCOPE: &str = "the Build (Read) scope";
 const PROJECT_SCOPE: &str = "the Project and Team (Read) scope";
@@ -120,12 +135,124 @@ pub fn pipelines(api: &Api<'_>, spec: &CiSpec) -> Result<(Vec<Pipeline>, Vec<Str
             Err(e) if projects.len() > 1 => problems.push(e.message().to_string()),
             Err(e) => return Err(CiError::Listing(e.message().to_string())),
         }
+        match release_definitions(api, org, project) {
+            Ok(mut found) => pipelines.append(&mut found),
+            Err(e) => problems.push(format!("classic releases not read: {}", e.message())),
+        }
     }
     Ok((pipelines, problems))
 }
 
-/// The pipeline's completed builds in the window, newest first.
+/// The release API's project base: `{vsrm}/{org}/{project}`.
+fn release_project_base(api: &Api<'_>, org: &str, project: &str) -> String {
+    format!(
+        "{}/{}/{}",
+        releases_base(api.base()),
+        encode(org),
+        encode(project)
+    )
+}
+
+/// A project's classic release definitions.
+fn release_definitions(
+    api: &Api<'_>,
+    org: &str,
+    project: &str,
+) -> Result<Vec<Pipeline>, CallError> {
+    let base = format!(
+        "{}/_apis/release/definitions?api-version={API_VERSION}",
+        release_project_base(api, org, project)
+    );
+    let mut found = Vec::new();
+    api.pages(
+        base.clone(),
+        RELEASE_SCOPE,
+        |answer, _| continuation(&base, answer),
+        |page| {
+            for definition in values(page)? {
+                let id = text(definition, "id").ok_or("a release definition without `id`")?;
+                let name = text(definition, "name").unwrap_or_else(|| id.clone());
+                let url = definition["_links"]["web"]["href"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}/_release?definitionId={id}",
+                            project_base(api, org, project)
+                        )
+                    });
+                found.push(Pipeline {
+                    id: format!("release/{project}/{id}"),
+                    name: format!("{project}/{name}"),
+                    url: url.clone(),
+                    repository: Arc::new(Repository {
+                        platform: "azure-devops",
+                        organisation: org.to_string(),
+                        project: Some(project.to_string()),
+                        name: name.clone(),
+                        url,
+                        id: id.clone(),
+                    }),
+                    scope: project.to_string(),
+                    key: id,
+                    kind: Kind::Release,
+                });
+            }
+            Ok(true)
+        },
+    )?;
+    Ok(found)
+}
+
+/// A classic release definition's releases in the window, newest first.
+fn releases(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<Run>, CallError> {
+    let org = &pipeline.repository.organisation;
+    let mut base = format!(
+        "{}/_apis/release/releases?api-version={API_VERSION}&definitionId={}&queryOrder=descending",
+        release_project_base(api, org, &pipeline.scope),
+        encode(&pipeline.key)
+    );
+    if let Some(since) = window.since_timestamp() {
+        base.push_str(&format!("&minCreatedTime={}", encode(&since)));
+    }
+    if let Some(most) = window.most {
+        base.push_str(&format!("&$top={}", most.min(100)));
+    }
+    let mut runs = Vec::new();
+    api.pages(
+        base.clone(),
+        RELEASE_SCOPE,
+        |answer, _| continuation(&base, answer),
+        |page| {
+            for release in values(page)? {
+                if window.full(runs.len()) {
+                    break;
+                }
+                let id = text(release, "id").ok_or("a release without `id`")?;
+                runs.push(Run {
+                    label: text(release, "name").unwrap_or_else(|| id.clone()),
+                    url: release["_links"]["web"]["href"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| pipeline.url.clone()),
+                    time: release["createdOn"]
+                        .as_str()
+                        .and_then(crate::civil_time::epoch_seconds),
+                    id,
+                });
+            }
+            Ok(!window.full(runs.len()))
+        },
+    )?;
+    Ok(runs)
+}
+
+/// The pipeline's completed builds (or releases) in the window, newest
+/// first.
 pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<Run>, CallError> {
+    if pipeline.kind == Kind::Release {
+        return releases(api, pipeline, window);
+    }
     let org = &pipeline.repository.organisation;
     let mut base = format!(
         "{}/_apis/build/builds?api-version={API_VERSION}&definitions={}\
@@ -184,6 +311,22 @@ pub fn contents(
     run: &Run,
 ) -> Result<(Vec<Log>, Vec<Artifact>, Vec<String>), CallError> {
     let org = &pipeline.repository.organisation;
+    if pipeline.kind == Kind::Release {
+        // One zip of every stage's, job's and task's log.
+        let logs = Log {
+            job: "logs".into(),
+            step: String::new(),
+            url: format!(
+                "{}/_apis/release/releases/{}/logs?api-version={API_VERSION}",
+                release_project_base(api, org, &pipeline.scope),
+                encode(&run.id)
+            ),
+            line_url: None,
+            markers: Markers::None,
+            archive: true,
+        };
+        return Ok((vec![logs], Vec::new(), Vec::new()));
+    }
     let build = format!(
         "{}/_apis/build/builds/{}",
         project_base(api, org, &pipeline.scope),

@@ -97,7 +97,8 @@ pub fn scan(
         &site,
         site.auth(credential.as_ref()),
         platform.credential_var(),
-    );
+    )
+    .also_to(azure_devops::releases_base(&site.api));
     let tally = Tally::with_progress(Progress::new(options.progress, "pipelines"));
     let previous = previous_runs(ci, &spec_text, &detection_key, &tally)?;
     let (pipelines, listing_problems) = match platform {
@@ -331,14 +332,8 @@ impl Work<'_> {
             Err(e) => return self.problem(&path, &format!("log not scanned: {}", e.message())),
         };
         if log.archive {
-            return self.spooled(
-                &path,
-                download,
-                &format!("{path}.zip"),
-                pipeline,
-                run,
-                worker,
-            );
+            let name = format!("{path}.zip");
+            return self.spooled(download, &name, pipeline, run, worker);
         }
         let input = Input {
             name: &path,
@@ -413,18 +408,17 @@ impl Work<'_> {
             );
         }
         match self.api.download(&artifact.url, self.scope()) {
-            Ok(download) => self.spooled(&path, download, &path, pipeline, run, worker),
+            Ok(download) => self.spooled(download, &path, pipeline, run, worker),
             Err(e) => self.problem(&path, &format!("artifact not scanned: {}", e.message())),
         }
     }
 
     /// A zip download: written to a temporary file (a zip is read from
-    /// its end), scanned as an archive, removed.
+    /// its end), scanned as an archive under `path`, removed.
     fn spooled(
         &self,
-        path: &str,
         download: crate::net::Streaming,
-        name: &str,
+        path: &str,
         pipeline: &Pipeline,
         run: &Run,
         worker: &mut Worker<'_, '_>,
@@ -454,7 +448,7 @@ impl Work<'_> {
             Err(e) => return self.problem(path, &format!("not downloaded to its end: {e}")),
         };
         let input = Input {
-            name,
+            name: path,
             key: Key::None,
         };
         let Some(ticket) = worker.wants(&input) else {

@@ -132,7 +132,8 @@ pub fn scan(
             &site,
             site.auth(credential.as_ref()),
             org.spec.platform.credential_var(),
-        );
+        )
+        .also_to(crate::source::ci::azure_devops::releases_base(&site.api));
         super::settings::scan(rules, options, &api, &org.spec, &included, &tally)
     } else {
         super::settings::Settings::default()

@@ -22,9 +22,6 @@ use crate::scan::{Problem, ScanOptions, Tally};
 use crate::source::ci::api::{Api, CallError};
 
 const API_VERSION: &str = "7.1";
-/// Azure DevOps' release API is on its own host.
-const AZURE_DEVOPS_RELEASES: &str = "https://vsrm.dev.azure.com";
-const AZURE_DEVOPS_API: &str = "https://dev.azure.com";
 
 const EXPOSURE: &str = "not marked secret: readable by everyone with view access to the pipeline";
 const GITHUB_EXPOSURE: &str =
@@ -166,11 +163,7 @@ impl Reader<'_, '_> {
         };
         // The release API's host: its own on Azure DevOps Services, the
         // server itself on Azure DevOps Server (and the test emulator).
-        let releases = if site.api == AZURE_DEVOPS_API {
-            AZURE_DEVOPS_RELEASES.to_string()
-        } else {
-            site.api.clone()
-        };
+        let releases = crate::source::ci::azure_devops::releases_base(&site.api).to_string();
         let mut connections = Vec::new();
         for project in &projects {
             let base = format!("{}/{}/{}", self.api.base(), encode(&org), encode(project));
