@@ -160,7 +160,8 @@ fn finding_of<'a>(json: &'a Value, secret: &str) -> Option<&'a Value> {
 #[test]
 fn azure_pipelines_logs_and_artifacts_are_scanned_end_to_end_without_leaking_the_credential() {
     let cred = credential(1);
-    let server = OrgServer::start(&cred, 2);
+    // One definition and one build per page: continuation tokens.
+    let server = OrgServer::start(&cred, 1);
     let in_test = token("azure-devops-pat", 21);
     let in_artifact = token("github-classic-pat", 22);
     let in_big = token("npm-token", 23);
@@ -298,6 +299,13 @@ fn azure_pipelines_logs_and_artifacts_are_scanned_end_to_end_without_leaking_the
 
     let seen = server.seen();
     assert!(seen.iter().any(|s| s.status == 429), "the 429 was served");
+    assert!(seen
+        .iter()
+        .any(|s| s.target.contains("/build/builds?") && s.target.contains("continuationToken=2")));
+    assert!(seen
+        .iter()
+        .any(|s| s.target.contains("/build/definitions?")
+            && s.target.contains("continuationToken=2")));
     assert_credential_kept(&cred, &run, &seen, tmp.path());
     // A job's own log repeats its tasks': not read.
     assert!(!seen.iter().any(|s| s.target.contains("/builds/13/logs/4?")));
@@ -529,6 +537,74 @@ fn github_actions_job_logs_and_artifacts_are_read_through_redirects_without_the_
             Some(format!("Bearer {cred}").as_str())
         );
     }
+
+    // The whole organisation: its repositories are listed first.
+    server.list(org_emulator::EmuRepo::new(7, "app"));
+    let (_, json) = ci_scan(
+        &server,
+        "GITHUB_TOKEN",
+        &cred,
+        "github:acme",
+        tmp.path(),
+        &["--builds", "1"],
+    );
+    assert!(finding_of(&json, &printed).is_some());
+    assert!(
+        finding_of(&json, &older).is_none(),
+        "--builds 1 reads the newest run only"
+    );
+    assert_eq!(
+        json["summary"]["organisation"]["repositories"][0]["runs_scanned"],
+        serde_json::json!(["1001"])
+    );
+}
+
+#[test]
+fn a_log_over_the_size_limit_is_reported_not_silently_skipped() {
+    let cred = credential(9);
+    let server = OrgServer::start(&cred, 10);
+    let at_end = token("npm-token", 95);
+    server.add_pipeline(EmuPipeline {
+        id: 1,
+        name: "big".into(),
+        runs: vec![run(
+            1,
+            "1",
+            1,
+            vec![job(
+                "J",
+                vec![(
+                    "Verbose",
+                    LogBody::Generated {
+                        size: 50 << 20,
+                        tail: format!("{at_end}\n"),
+                    },
+                )],
+            )],
+            vec![],
+        )],
+        ..EmuPipeline::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (run, json) = ci_scan(
+        &server,
+        "AZURE_DEVOPS_EXT_PAT",
+        &cred,
+        "azure-devops:acme/Proj",
+        tmp.path(),
+        &["--max-file-size", "10M"],
+    );
+    assert!(finding_of(&json, &at_end).is_none());
+    let problems = problems(&json);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("Proj/big 1/J/Verbose: skipped:")
+                && p.contains("over --max-file-size")),
+        "{problems:?}"
+    );
+    assert!(run.stderr.contains("over --max-file-size"));
+    assert_eq!(json["summary"]["large_files_skipped"], 1);
 }
 
 #[test]
@@ -616,7 +692,8 @@ fn shards_of_a_ci_log_scan_merge_into_the_whole_scan() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let spec = "azure-devops:acme/Proj";
+    // The whole organisation: its projects are listed first.
+    let spec = "azure-devops:acme";
     let (_, whole) = ci_scan(
         &server,
         "AZURE_DEVOPS_EXT_PAT",
