@@ -864,3 +864,61 @@ fn classic_release_logs_are_read_as_the_zip_azure_devops_serves() {
     assert_eq!(pipelines[0]["runs_scanned"], serde_json::json!(["801"]));
     assert_credential_kept(&cred, &run, &server.seen(), tmp.path());
 }
+
+/// The text and JSON reports of one CI-log finding, with what varies run
+/// to run (the server's port, durations, digests of the rules) masked.
+#[test]
+fn a_ci_log_finding_in_the_text_and_json_reports() {
+    let cred = credential(10);
+    let server = OrgServer::start(&cred, 10);
+    let leaked = token("azure-devops-pat", 2026);
+    server.add_pipeline(EmuPipeline {
+        id: 1,
+        name: "ci-build".into(),
+        runs: vec![run(
+            13,
+            "20261201.3",
+            1,
+            vec![job(
+                "Build",
+                vec![(
+                    "Run tests",
+                    text(&format!("+ dotnet test\nexport PAT={leaked}\n")),
+                )],
+            )],
+            vec![],
+        )],
+        ..EmuPipeline::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let render = |format: &str| {
+        let output = patscan()
+            .env("PATSCAN_ENDPOINT_OVERRIDES", server.overrides())
+            .env("AZURE_DEVOPS_EXT_PAT", &cred)
+            .env("TMPDIR", tmp.path())
+            .args([
+                "scan",
+                "--ci-logs",
+                "azure-devops:acme/Proj",
+                "--color",
+                "never",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        let run = Run::from_output(output);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(!run.stdout.contains(&leaked) && !run.stdout.contains(&cred));
+        let durations = regex::Regex::new(r"in \d+\.\d+s").unwrap();
+        let text = run.stdout.replace(&server.addr.to_string(), "[server]");
+        durations.replace_all(&text, "in [duration]").into_owned()
+    };
+    insta::assert_snapshot!("ci_log_human", render("human"));
+    let mut json: Value = serde_json::from_str(&render("json")).unwrap();
+    let summary = &mut json["summary"];
+    summary["duration_seconds"] = Value::from(0);
+    summary["rule_set"] = Value::from("[rule set]");
+    summary["organisation"]["detection_key"] = Value::from("[detection key]");
+    insta::assert_snapshot!("ci_log_json", serde_json::to_string_pretty(&json).unwrap());
+}
