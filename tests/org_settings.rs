@@ -174,6 +174,32 @@ fn azure_devops_plain_variables_wikis_and_service_connections_are_audited() {
         human.stdout
     );
     assert!(human.stdout.contains("severity high"));
+
+    // So does the HTML audit report, in its own section.
+    let output = patscan()
+        .env("PATSCAN_ENDPOINT_OVERRIDES", server.overrides())
+        .env("AZURE_DEVOPS_EXT_PAT", &cred)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args([
+            "scan",
+            "--org",
+            "azure-devops:acme/Proj",
+            "--format",
+            "html",
+        ])
+        .output()
+        .unwrap();
+    let html = Run::from_output(output).stdout;
+    let section = html
+        .split("<section id=\"service-connections\">")
+        .nth(1)
+        .expect("a service connections section");
+    assert!(section
+        .contains("<td>github-conn</td><td>github</td><td>PersonalAccessToken</td><td>yes</td>"));
+    assert!(
+        section.contains("<td>azure-sub</td><td>azurerm</td><td>ServicePrincipal</td><td></td>")
+    );
     assert!(
         human
             .stdout
