@@ -427,6 +427,10 @@ fn a_missing_scope_is_named_and_the_rest_of_the_scan_goes_on() {
         "{problems:?}"
     );
     assert!(run.stderr.contains("Build (Read)"));
+    // Not recorded as scanned: a later scan with the scope reads it.
+    let pipeline = &json["summary"]["organisation"]["repositories"][0];
+    assert_eq!(pipeline["status"], "failed");
+    assert!(pipeline.get("runs_scanned").is_none());
 
     // A credential refused outright: a clear error, exit 2.
     let (refused, _) = {

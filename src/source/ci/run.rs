@@ -306,20 +306,26 @@ impl Work<'_> {
                 return false;
             }
         };
+        // Every log and artifact is tried; the run counts as scanned only
+        // when nothing failed for a reason a later scan may not meet (a
+        // listing refused for want of a scope, a broken download).
+        let mut done = problems.is_empty();
         for problem in problems {
             self.problem(&label, &problem);
         }
         for log in &logs {
-            self.log(pipeline, run, log, worker);
+            done &= self.log(pipeline, run, log, worker);
         }
         for artifact in &artifacts {
-            self.artifact(pipeline, run, artifact, worker);
+            done &= self.artifact(pipeline, run, artifact, worker);
         }
-        true
+        done
     }
 
-    /// Streams one log to the scan stage.
-    fn log(&self, pipeline: &Pipeline, run: &Run, log: &Log, worker: &mut Worker<'_, '_>) {
+    /// Streams one log to the scan stage. Whether it is done with: read,
+    /// or known gone or too large (reported); not after an error a later
+    /// scan may not meet.
+    fn log(&self, pipeline: &Pipeline, run: &Run, log: &Log, worker: &mut Worker<'_, '_>) -> bool {
         let mut path = format!("{} {}/{}", pipeline.name, run.label, log.job);
         if !log.step.is_empty() {
             path = format!("{path}/{}", log.step);
@@ -327,9 +333,13 @@ impl Work<'_> {
         let download = match self.api.download(&log.url, self.scope()) {
             Ok(download) => download,
             Err(CallError::Gone(message)) => {
-                return self.problem(&path, &format!("log not scanned: {message}"));
+                self.problem(&path, &format!("log not scanned: {message}"));
+                return true;
             }
-            Err(e) => return self.problem(&path, &format!("log not scanned: {}", e.message())),
+            Err(e) => {
+                self.problem(&path, &format!("log not scanned: {}", e.message()));
+                return false;
+            }
         };
         if log.archive {
             let name = format!("{path}.zip");
@@ -340,7 +350,7 @@ impl Work<'_> {
             key: Key::None,
         };
         let Some(ticket) = worker.wants(&input) else {
-            return;
+            return true;
         };
         let limit = self.max_size;
         if download.content_length().is_some_and(|n| n > limit) {
@@ -348,7 +358,7 @@ impl Work<'_> {
                 .tally()
                 .too_large(&path, download.content_length().unwrap_or(0), limit);
             worker.unread(ticket);
-            return;
+            return true;
         }
         let mut marked = Marked::new(download.take(limit), log.markers);
         let place = CiLogPlace {
@@ -365,7 +375,8 @@ impl Work<'_> {
             Ok(found) => found,
             Err((ticket, err)) => {
                 worker.unread(ticket);
-                return self.problem(&path, &format!("log not read to its end: {err}"));
+                self.problem(&path, &format!("log not read to its end: {err}"));
+                return false;
             }
         };
         let mut rest = marked.split();
@@ -387,6 +398,7 @@ impl Work<'_> {
                 ),
             );
         }
+        true
     }
 
     /// Scans one artifact (a zip) through the archive support.
@@ -396,20 +408,24 @@ impl Work<'_> {
         run: &Run,
         artifact: &Artifact,
         worker: &mut Worker<'_, '_>,
-    ) {
+    ) -> bool {
         let path = format!(
             "{} {}/artifacts/{}.zip",
             pipeline.name, run.label, artifact.name
         );
         if artifact.gone {
-            return self.problem(
+            self.problem(
                 &path,
                 "artifact not scanned: expired or deleted by the platform",
             );
+            return true;
         }
         match self.api.download(&artifact.url, self.scope()) {
             Ok(download) => self.spooled(download, &path, pipeline, run, worker),
-            Err(e) => self.problem(&path, &format!("artifact not scanned: {}", e.message())),
+            Err(e) => {
+                self.problem(&path, &format!("artifact not scanned: {}", e.message()));
+                matches!(e, CallError::Gone(_))
+            }
         }
     }
 
@@ -422,17 +438,20 @@ impl Work<'_> {
         pipeline: &Pipeline,
         run: &Run,
         worker: &mut Worker<'_, '_>,
-    ) {
+    ) -> bool {
         let limit = self.max_size;
         if download.content_length().is_some_and(|n| n > limit) {
             self.intake
                 .tally()
                 .too_large(path, download.content_length().unwrap_or(0), limit);
-            return;
+            return true;
         }
         let spool = match Spool::create() {
             Ok(spool) => spool,
-            Err(e) => return self.problem(path, &format!("cannot make a temporary file: {e}")),
+            Err(e) => {
+                self.problem(path, &format!("cannot make a temporary file: {e}"));
+                return false;
+            }
         };
         let mut file = &spool.file;
         let copied = io::copy(&mut download.take(limit + 1), &mut file).and_then(|n| {
@@ -442,17 +461,20 @@ impl Work<'_> {
         let size = match copied {
             Ok(n) if n > limit => {
                 self.intake.tally().too_large(path, n, limit);
-                return;
+                return true;
             }
             Ok(n) => n,
-            Err(e) => return self.problem(path, &format!("not downloaded to its end: {e}")),
+            Err(e) => {
+                self.problem(path, &format!("not downloaded to its end: {e}"));
+                return false;
+            }
         };
         let input = Input {
             name: path,
             key: Key::None,
         };
         let Some(ticket) = worker.wants(&input) else {
-            return;
+            return true;
         };
         let place = CiLogPlace {
             pipeline: pipeline.name.clone(),
@@ -466,10 +488,15 @@ impl Work<'_> {
         let mut reader = &spool.file;
         if let Err(e) = reader.rewind() {
             worker.unread(ticket);
-            return self.problem(path, &format!("cannot read the temporary file: {e}"));
+            self.problem(path, &format!("cannot read the temporary file: {e}"));
+            return false;
         }
-        if let Err(e) = worker.reader(ticket, &input, &mut reader, size, &locate) {
-            self.problem(path, &format!("not read to its end: {e}"));
+        match worker.reader(ticket, &input, &mut reader, size, &locate) {
+            Ok(_) => true,
+            Err(e) => {
+                self.problem(path, &format!("not read to its end: {e}"));
+                false
+            }
         }
     }
 
