@@ -63,6 +63,22 @@ impl Window {
     }
 }
 
+/// Requests per second to the platform's API host: under what each
+/// documents as its limit for an authenticated client (GitHub's secondary
+/// limit of 900 points a minute, GitLab.com's 2,000 requests a minute,
+/// Azure DevOps' throughput-based limit, which answers `Retry-After`
+/// before it refuses), so a long scan is not throttled. The loopback
+/// emulator is not a host to spare.
+fn rate_per_host(platform: Platform, loopback: bool) -> f64 {
+    if loopback {
+        return f64::INFINITY;
+    }
+    match platform {
+        Platform::Github => 10.0,
+        Platform::Gitlab | Platform::AzureDevops => 20.0,
+    }
+}
+
 /// The report's summary spec: `ci-logs:` and the `--ci-logs` value, so a
 /// CI-log report is never taken for an organisation scan's.
 fn spec_text(spec: &CiSpec) -> String {
@@ -86,8 +102,7 @@ pub fn scan(
     let http = Http::new(Policy {
         // A log may take long to start; each read waits at most this.
         timeout: Duration::from_secs(60),
-        // The loopback emulator is not a real host to spare.
-        rate_per_host: if site.loopback { 1000.0 } else { 10.0 },
+        rate_per_host: rate_per_host(platform, site.loopback),
         loopback_emulator: site.loopback,
         ..Policy::default()
     })
