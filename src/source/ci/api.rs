@@ -232,3 +232,96 @@ impl From<Failure> for CallError {
         CallError::Other(f.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Policy;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A server that answers each request with `answers[i]` (status line
+    /// and headers, no body), and records the requests' heads.
+    fn server(answers: Vec<String>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for answer in answers {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                heads.push(head);
+                let reply = format!("{answer}Content-Length: 0\r\nConnection: close\r\n\r\n");
+                stream.write_all(reply.as_bytes()).unwrap();
+            }
+            heads
+        });
+        (base, handle)
+    }
+
+    fn site(base: &str) -> Site {
+        Site {
+            platform: crate::source::org::Platform::Github,
+            api: base.to_string(),
+            clone_origins: Vec::new(),
+            loopback: true,
+        }
+    }
+
+    #[test]
+    fn a_redirect_to_plain_http_elsewhere_is_not_followed() {
+        let (base, handle) = server(vec![
+            "HTTP/1.1 302 Found\r\nLocation: http://example.invalid/log?sig=abc\r\n".into(),
+        ]);
+        let http = Http::new(Policy {
+            loopback_emulator: true,
+            ..Policy::default()
+        })
+        .unwrap();
+        let site = site(&base);
+        let api = Api::new(&http, &site, Auth::Bearer("cred-123"), "GITHUB_TOKEN");
+        let Err(error) = api.download(&format!("{base}/logs"), "actions:read") else {
+            panic!("a redirect to plain HTTP was followed");
+        };
+        assert!(error.message().contains("not HTTPS"), "{error:?}");
+        let heads = handle.join().unwrap();
+        assert_eq!(heads.len(), 1, "nothing went to the redirect's target");
+    }
+
+    #[test]
+    fn nothing_is_sent_off_the_api_host_and_refusals_name_the_scope() {
+        let (base, handle) = server(vec!["HTTP/1.1 403 Forbidden\r\n".into()]);
+        let http = Http::new(Policy {
+            loopback_emulator: true,
+            ..Policy::default()
+        })
+        .unwrap();
+        let site = site(&base);
+        let api = Api::new(&http, &site, Auth::Bearer("cred-123"), "GITHUB_TOKEN");
+        let Err(CallError::Other(message)) = api.json("http://127.0.0.2:9/x", "actions:read")
+        else {
+            panic!("a request off the API's host was sent");
+        };
+        assert!(message.contains("not on the API's host"));
+        let Err(CallError::Denied(message)) = api.json(&format!("{base}/x"), "actions:read") else {
+            panic!("a 403 was not a refusal");
+        };
+        assert!(
+            message.contains("GITHUB_TOKEN lacks actions:read"),
+            "{message}"
+        );
+        assert!(!message.contains("cred-123"));
+        let heads = handle.join().unwrap();
+        assert!(heads[0]
+            .to_ascii_lowercase()
+            .contains("authorization: bearer cred-123"));
+    }
+}
