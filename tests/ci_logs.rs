@@ -673,6 +673,21 @@ fn gitlab_job_traces_and_artifacts_of_a_group_are_scanned() {
         "acme/svc #7/artifacts/deploy-30100.zip!/nested.zip!/x.env"
     );
     assert_credential_kept(&cred, &run, &server.seen(), tmp.path());
+
+    // One project by its path: the same findings, without the group.
+    let before = server.seen().len();
+    let (_, one) = ci_scan(
+        &server,
+        "GITLAB_TOKEN",
+        &cred,
+        "gitlab:acme/svc",
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(findings(&one).len(), findings(&json).len());
+    assert!(!server.seen()[before..]
+        .iter()
+        .any(|s| s.target.contains("/groups/")));
 }
 
 #[test]

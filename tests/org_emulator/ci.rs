@@ -775,7 +775,12 @@ fn gitlab(
     let web = format!("https://gitlab.example/{ORG}");
     match segments {
         ["gitlab", "api", "v4", "projects", id, rest @ ..] => {
-            let Some(pipeline) = ci.pipelines.iter().find(|p| p.id.to_string() == *id) else {
+            // By id, or by its URL-encoded path (`acme%2Fsvc`).
+            let Some(pipeline) = ci
+                .pipelines
+                .iter()
+                .find(|p| p.id.to_string() == *id || format!("{ORG}%2F{}", p.name) == *id)
+            else {
                 return not_found();
             };
             match rest {
