@@ -235,9 +235,6 @@ fn releases(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
                         .as_str()
                         .map(str::to_string)
                         .unwrap_or_else(|| pipeline.url.clone()),
-                    time: release["createdOn"]
-                        .as_str()
-                        .and_then(crate::civil_time::epoch_seconds),
                     id,
                 });
             }
@@ -287,15 +284,7 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
                             project_base(api, org, &pipeline.scope)
                         )
                     });
-                let time = build["finishTime"]
-                    .as_str()
-                    .and_then(crate::civil_time::epoch_seconds);
-                runs.push(Run {
-                    id,
-                    label,
-                    url,
-                    time,
-                });
+                runs.push(Run { id, label, url });
             }
             Ok(!window.full(runs.len()))
         },

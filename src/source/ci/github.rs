@@ -138,9 +138,6 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
                 runs.push(Run {
                     label: format!("#{number}"),
                     url: text(item, "html_url").unwrap_or_default(),
-                    time: item["created_at"]
-                        .as_str()
-                        .and_then(crate::civil_time::epoch_seconds),
                     id,
                 });
             }

@@ -75,8 +75,6 @@ pub struct Run {
     /// As shown: a build number, `#12`.
     pub label: String,
     pub url: String,
-    /// Seconds since the epoch it was created or finished, when known.
-    pub time: Option<i64>,
 }
 
 /// One log of a run.
