@@ -941,3 +941,61 @@ fn a_ci_log_finding_in_the_text_and_json_reports() {
     summary["organisation"]["detection_key"] = Value::from("[detection key]");
     insta::assert_snapshot!("ci_log_json", serde_json::to_string_pretty(&json).unwrap());
 }
+
+#[test]
+fn an_azure_devops_server_named_by_host_gets_the_requests_and_the_credential() {
+    let cred = credential(11);
+    let server = OrgServer::start(&cred, 10);
+    let leaked = token("azure-devops-pat", 111);
+    server.add_pipeline(EmuPipeline {
+        id: 1,
+        name: "tfs-build".into(),
+        runs: vec![run(
+            1,
+            "1",
+            1,
+            vec![job("J", vec![("S", text(&format!("{leaked}\n")))])],
+            vec![],
+        )],
+        ..EmuPipeline::default()
+    });
+    server.with_ci(|ci| {
+        ci.release_pipelines.push(EmuPipeline {
+            id: 2,
+            name: "tfs-release".into(),
+            runs: vec![run(
+                2,
+                "Release-1",
+                1,
+                vec![job(
+                    "Agent job",
+                    vec![("Run", text(&format!("again {leaked}\n")))],
+                )],
+                vec![],
+            )],
+            ..EmuPipeline::default()
+        });
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    // No test override: the server is the user's --host (a collection URL).
+    let output = patscan()
+        .env_remove("PATSCAN_ENDPOINT_OVERRIDES")
+        .env("AZURE_DEVOPS_EXT_PAT", &cred)
+        .env("TMPDIR", tmp.path())
+        .args(["scan", "--ci-logs", "azure-devops:acme/Proj", "--host"])
+        .arg(format!("http://{}/ado", server.addr))
+        .args(["--format", "json", "--ungrouped"])
+        .output()
+        .unwrap();
+    let run = Run::from_output(output);
+    let json: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let pipelines: Vec<&str> = findings(&json)
+        .iter()
+        .map(|f| f["pipeline"].as_str().unwrap())
+        .collect();
+    // The release API is the server's own on Azure DevOps Server.
+    assert_eq!(pipelines, ["Proj/tfs-build", "Proj/tfs-release"]);
+    assert_credential_kept(&cred, &run, &server.seen(), tmp.path());
+}
