@@ -468,6 +468,10 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
     let org = args.org.options()?;
+    let ci_logs = args.org.ci_options()?;
+    if ci_logs.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--ci-logs scans pipelines' logs; it takes no PATH");
+    }
     if org.is_some() && !args.paths.is_empty() {
         anyhow::bail!("--org scans an organisation's repositories; it takes no PATH");
     }
@@ -521,6 +525,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         None
     };
     let mut report = match &git_mode {
+        _ if ci_logs.is_some() => {
+            let ci = ci_logs.as_ref().context("CI-log options")?;
+            let endpoints = crate::live::Endpoints::from_env()?;
+            crate::source::ci::scan(&config.rules, ci, &options, endpoints.overrides())?
+        }
         _ if org.is_some() => {
             let org = org.as_ref().context("organisation options")?;
             // The listing API's host may be redirected for tests only

@@ -220,6 +220,74 @@ impl Answer {
     }
 }
 
+/// An answer whose body is read as it arrives ([`Http::send_streaming`]). Read
+/// errors are described in fixed words, as [`Failure`]s are.
+pub struct Streaming {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// `METHOD URL` of the request.
+    pub endpoint: String,
+    timeout: Duration,
+    body: reqwest::blocking::Response,
+}
+
+impl Streaming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The size the server announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")?.trim().parse().ok()
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        let value = self.header("retry-after")?.trim();
+        value.parse::<u64>().ok().map(Duration::from_secs)
+    }
+
+    /// The body read whole, up to 1 MiB: an [`Answer`].
+    pub fn into_answer(mut self) -> Result<Answer, Failure> {
+        let mut body = Vec::new();
+        (&mut self)
+            .take(MAX_BODY)
+            .read_to_end(&mut body)
+            .map_err(|e| read_failure(&e, self.timeout))?;
+        Ok(Answer {
+            status: self.status,
+            headers: self.headers,
+            body,
+            endpoint: self.endpoint,
+        })
+    }
+}
+
+impl Read for Streaming {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.body.read(buf).map_err(|e| {
+            let failure = read_failure(&e, self.timeout);
+            std::io::Error::new(e.kind(), failure.to_string())
+        })
+    }
+}
+
+/// A body's read error in fixed words (reqwest wraps its own error in the
+/// io::Error; its text is never shown).
+fn read_failure(e: &std::io::Error, timeout: Duration) -> Failure {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        return Failure::Timeout(timeout);
+    }
+    let timed_out = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+        .is_some_and(|r| r.is_timeout());
+    if timed_out {
+        Failure::Timeout(timeout)
+    } else {
+        Failure::Network
+    }
+}
+
 /// Why no answer came. Described in fixed words: the underlying error text is
 /// never shown, so nothing it might hold can leak.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,8 +368,15 @@ impl Http {
 
     /// Sends `call`, waiting for the host's rate limit; a 429 (or a 503 with
     /// `Retry-After`) is retried after the wait the server asked for, up to
-    /// `retries` times and never longer than `max_retry_wait`.
+    /// `retries` times and never longer than `max_retry_wait`. The body is
+    /// read whole, up to 1 MiB.
     pub fn send(&self, call: &Call<'_>) -> Result<Answer, Failure> {
+        self.send_streaming(call)?.into_answer()
+    }
+
+    /// [`Http::send`], with the body left to read as it arrives (a CI log
+    /// of a gigabyte is scanned as it downloads, never held whole).
+    pub fn send_streaming(&self, call: &Call<'_>) -> Result<Streaming, Failure> {
         let url = Url::parse(&call.target()?).map_err(|_| Failure::BadUrl)?;
         let host = format!(
             "{}:{}",
@@ -330,7 +405,7 @@ impl Http {
         }
     }
 
-    fn once(&self, call: &Call<'_>, url: Url) -> Result<Answer, Failure> {
+    fn once(&self, call: &Call<'_>, url: Url) -> Result<Streaming, Failure> {
         let mut headers = HeaderMap::new();
         for (name, value) in &call.headers {
             headers.insert(
@@ -352,32 +427,12 @@ impl Http {
             Body::Form(fields) => request.form(fields),
         };
         let response = request.send().map_err(|e| self.classify(&e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let mut body = Vec::new();
-        response
-            .take(MAX_BODY)
-            .read_to_end(&mut body)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::TimedOut => Failure::Timeout(self.policy.timeout),
-                _ => {
-                    // reqwest wraps its own error in the io::Error.
-                    let timed_out = e
-                        .get_ref()
-                        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                        .is_some_and(|r| r.is_timeout());
-                    if timed_out {
-                        Failure::Timeout(self.policy.timeout)
-                    } else {
-                        Failure::Network
-                    }
-                }
-            })?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
+        Ok(Streaming {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
             endpoint: call.describe(),
+            timeout: self.policy.timeout,
+            body: response,
         })
     }
 

@@ -1,7 +1,8 @@
 //! The one HTTP client of patscan, and the rules every request obeys,
 //! whoever sends it: live checks and revocation (`live/`), organisation
-//! listings and clones (`source::org`), and the registry and CI-log clients
-//! to come.
+//! listings and clones (`source::org`), CI logs and artifacts
+//! (`source::ci`, whose bodies are read as they arrive:
+//! [`Http::send_streaming`]), and the registry clients to come.
 //!
 //! - [`client`]: timeouts, a per-host rate limit, `Retry-After` honoured,
 //!   no redirects, HTTPS only unless the loopback test emulator is the
@@ -25,7 +26,7 @@ pub mod tls;
 
 use thiserror::Error;
 
-pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, TOKEN_SLOT};
+pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, Streaming, TOKEN_SLOT};
 pub use overrides::{Overrides, OVERRIDES_VAR};
 
 /// What can go wrong before any request is sent.

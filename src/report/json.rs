@@ -114,6 +114,12 @@ pub struct JsonPlace<'a> {
     /// the file at that commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<JsonRepository<'a>>,
+    /// A CI log's pipeline, run, job, step and line URL (`scan --ci-logs`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ci_log: Option<&'a crate::model::CiLogPlace>,
+    /// A plain-text pipeline variable's setting, owner, name and exposure.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<&'a crate::model::VariablePlace>,
 }
 
 /// A finding's repository as every format shows it.
@@ -171,6 +177,14 @@ impl<'a> JsonPlace<'a> {
             blob: finding.origin.blob(),
             tag: tag.map(|t| t.0),
             repository: JsonRepository::new(finding),
+            ci_log: match &finding.origin {
+                Origin::CiLog(place) => Some(place),
+                _ => None,
+            },
+            variable: match &finding.origin {
+                Origin::Variable(place) => Some(place),
+                _ => None,
+            },
         }
     }
 }

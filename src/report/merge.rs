@@ -317,7 +317,10 @@ fn origin_rank(kind: &str) -> i128 {
         "unreachable-commit" => 4,
         "commit-message" => 5,
         "tag-message" => 6,
-        _ => 7,
+        "unreachable" => 7,
+        "ci-log" => 8,
+        "pipeline-variable" => 9,
+        _ => 10,
     }
 }
 
@@ -348,6 +351,8 @@ fn row_key(row: &Value, rule_id: &Value) -> Vec<Part> {
     key.push(Part::N(origin_rank(kind)));
     let fields: &[&str] = match kind {
         "tag-message" => &["tag", "author", "date"],
+        "ci-log" => &["pipeline", "run", "run_id", "job", "step", "log_url"],
+        "pipeline-variable" => &["setting", "owner", "variable"],
         _ => &["commit", "author", "date", "summary", "blob"],
     };
     key.extend(fields.iter().map(|f| s(&row[*f])));
