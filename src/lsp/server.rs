@@ -9,6 +9,7 @@
 //! typing in a huge file cannot keep a core busy.
 
 use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -382,10 +383,16 @@ impl<'c> Server<'c> {
     /// none when it is gone, outside the workspace, binary or too large.
     /// True when it published some.
     fn scan_disk(&mut self, uri: &Url) -> Result<bool, LspError> {
+        // Asked before the file is read: a build writing thousands of
+        // ignored files into `target/` costs a lookup each, not a read.
         let text = uri
             .to_file_path()
             .ok()
-            .filter(|path| self.workspace.folder_of(path).is_some())
+            .filter(|path| {
+                self.workspace
+                    .folder_of(path)
+                    .is_some_and(|i| !self.workspace.folders[i].skips(path))
+            })
             .and_then(|path| read_text(&path).map(|text| (path, text)));
         let diagnostics = match &text {
             Some((path, text)) => diagnose_text(&mut self.workspace, Some(path), text).1,
@@ -612,22 +619,32 @@ fn diagnose_text(
 /// transcoded, invalid UTF-8 replaced. `None` when it cannot be read, is
 /// larger than [`MAX_DISK_FILE`] or is binary.
 fn read_text(path: &Path) -> Option<String> {
-    let metadata = std::fs::metadata(path).ok()?;
+    let mut file = std::fs::File::open(path).ok()?;
+    let metadata = file.metadata().ok()?;
     if !metadata.is_file() || metadata.len() > MAX_DISK_FILE {
         return None;
     }
-    let bytes = std::fs::read(path).ok()?;
-    let head = &bytes[..bytes.len().min(crate::scanner::BINARY_SNIFF_BYTES)];
-    if let Some((encoding, bom)) = decode::sniff_utf16(head) {
+    // The head first: a binary file is left after its first block.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&mut file)
+        .take(crate::scanner::BINARY_SNIFF_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if let Some((encoding, bom)) = decode::sniff_utf16(&bytes) {
+        let head = io::Cursor::new(bytes[bom..].to_vec());
+        let mut reader = decode::Utf16Reader::new(head.chain(file), encoding);
         let mut text = String::new();
-        let mut reader = decode::Utf16Reader::new(&bytes[bom..], encoding);
-        std::io::Read::read_to_string(&mut reader, &mut text).ok()?;
+        reader.read_to_string(&mut text).ok()?;
         return Some(text);
     }
-    if crate::scanner::is_binary_head(head) {
+    if crate::scanner::is_binary_head(&bytes) {
         return None;
     }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    file.take(MAX_DISK_FILE).read_to_end(&mut bytes).ok()?;
+    Some(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    })
 }
 
 /// Writes the baseline beside its place and moves it there, so an editor
