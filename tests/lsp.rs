@@ -529,6 +529,15 @@ fn the_workspace_config_gitignore_and_saved_files_are_honoured() {
     let d = client.diagnostics(&uri(&root.join("src/a.env.example")), Some(1));
     assert_eq!(d.len(), 2);
 
+    // Closed, and never saved: its diagnostics go with it.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&root.join("src/a.env.example"))}}),
+    );
+    assert!(client
+        .diagnostics(&uri(&root.join("src/a.env.example")), None)
+        .is_empty());
+
     let (status, written) = client.stop();
     assert!(status.success());
     assert_no_token(&written, &[&gh, &npm]);

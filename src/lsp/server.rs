@@ -606,7 +606,7 @@ fn diagnose_text(
             diagnose::scan(
                 text,
                 &Scope {
-                    config: &workspace.fallback,
+                    config: workspace.fallback(),
                     baseline: None,
                     path: name.as_deref().unwrap_or("untitled"),
                 },

@@ -153,8 +153,10 @@ fn load_baseline(path: &Path, problems: &mut Vec<String>) -> Option<Baseline> {
 /// Every folder, and the settings for files outside them.
 pub struct Workspace {
     pub folders: Vec<Folder>,
-    /// The built-in rules (with the opt-ins the settings ask for).
-    pub fallback: Config,
+    /// The built-in rules (with the opt-ins the settings ask for), compiled
+    /// when a file outside every folder is first scanned: most sessions
+    /// have none, and a rule set is megabytes.
+    fallback: Option<Config>,
     pub settings: Settings,
 }
 
@@ -166,9 +168,15 @@ impl Workspace {
             .collect();
         Workspace {
             folders,
-            fallback: builtin(&settings),
+            fallback: None,
             settings,
         }
+    }
+
+    /// The config of files outside every folder.
+    pub fn fallback(&mut self) -> &Config {
+        let settings = &self.settings;
+        self.fallback.get_or_insert_with(|| builtin(settings))
     }
 
     /// The folder holding `path`: the innermost, where folders nest.
