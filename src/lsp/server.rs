@@ -688,3 +688,25 @@ fn parse<P: DeserializeOwned>(request: Request) -> Result<(RequestId, P), (Reque
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_on_disk_are_read_as_an_editor_shows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let utf16 = dir.path().join("utf16.ps1");
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("$pat = 'é'\n".encode_utf16().flat_map(u16::to_le_bytes));
+        std::fs::write(&utf16, bytes).unwrap();
+        assert_eq!(read_text(&utf16).as_deref(), Some("$pat = 'é'\n"));
+        let binary = dir.path().join("a.bin");
+        std::fs::write(&binary, b"ELF\0\0\x01token").unwrap();
+        assert_eq!(read_text(&binary), None);
+        let latin1 = dir.path().join("old.txt");
+        std::fs::write(&latin1, b"caf\xe9 ok").unwrap();
+        assert_eq!(read_text(&latin1).as_deref(), Some("caf\u{fffd} ok"));
+        assert_eq!(read_text(&dir.path().join("gone")), None);
+    }
+}
