@@ -227,5 +227,29 @@ mod tests {
         assert!(d.message.contains("checksum verified"), "{}", d.message);
         assert!(!d.message.contains(&token));
         assert_eq!(&text[found[0].start..found[0].end], token);
+        assert!(found[0].plain);
+
+        // Base64-encoded: the range is the encoded text, the message says so,
+        // and the token is no literal to replace.
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("x-token:{token}"));
+        let text = format!("auth: {encoded}\n");
+        let (found, diagnostics) = scan(
+            &text,
+            &Scope {
+                config: &config,
+                baseline: None,
+                path: "ci.yml",
+            },
+        );
+        assert_eq!(found.len(), 1, "{diagnostics:?}");
+        assert!(!found[0].plain);
+        assert_eq!(&text[found[0].start..found[0].end], encoded);
+        assert!(
+            diagnostics[0].message.contains("base64-encoded"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(!diagnostics[0].message.contains(&token));
     }
 }

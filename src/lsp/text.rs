@@ -189,5 +189,14 @@ mod tests {
         assert_eq!(text, "let a = 1; c = 2;\nx");
         apply_change(&mut text, &change(None, "new"));
         assert_eq!(text, "new");
+        // A client's mistakes never panic: past the end, reversed, inside
+        // a surrogate pair.
+        apply_change(&mut text, &change(Some(((9, 9), (12, 0))), "!"));
+        assert_eq!(text, "new!");
+        apply_change(&mut text, &change(Some(((0, 3), (0, 1))), "?"));
+        assert_eq!(text, "new?!");
+        let mut text = String::from("😀x");
+        apply_change(&mut text, &change(Some(((0, 1), (0, 3))), ""));
+        assert_eq!(text, "");
     }
 }
