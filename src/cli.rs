@@ -87,6 +87,17 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the manual page (roff), e.g. `patscan man > patscan.1`.
     Man(docs::ManArgs),
+    /// Run the language server (on standard input and output) that shows
+    /// tokens in the editor as they are typed; offline, never a live check.
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Ignored: the server always speaks on standard input and output.
+    /// Accepted because some clients (vscode-languageclient) add it.
+    #[arg(long, hide = true)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Args)]
@@ -416,7 +427,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Merge(args) => merge::run(args),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man(args) => docs::run_man(args),
+        Command::Lsp(_) => run_lsp(),
     }
+}
+
+/// `patscan lsp`: 0 after the client's `shutdown` and `exit`, 1 after an
+/// `exit` alone (as the protocol asks), 2 when the connection breaks.
+fn run_lsp() -> Result<ExitCode> {
+    let clean = crate::lsp::run_stdio().context("language server")?;
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The scanned roots as reports see them: `.` when no PATH was given.
