@@ -26,6 +26,9 @@ fn main() {
     files.sort();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let mut code = String::from("&[\n");
+    // Where each rule is defined (rule id, file, line), for links to a
+    // rule's documentation (the language server's diagnostics).
+    let mut places = String::from("&[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
@@ -33,6 +36,16 @@ fn main() {
             .and_then(|n| n.to_str())
             .expect("UTF-8 rule file name");
         let text = fs::read_to_string(path).expect("rule files are readable UTF-8");
+        for (number, line) in text.lines().enumerate() {
+            let Some(value) = line.trim().strip_prefix("id") else {
+                continue;
+            };
+            let Some(value) = value.trim_start().strip_prefix('=') else {
+                continue;
+            };
+            let id = value.trim().trim_matches(['"', '\'']);
+            writeln!(places, "    ({id:?}, {name:?}, {}),", number + 1).unwrap();
+        }
         let document: toml::Value =
             toml::from_str(&text).unwrap_or_else(|e| panic!("rules/{name} is not valid TOML: {e}"));
         let json = serde_json::to_string(&document).expect("TOML converts to JSON");
@@ -46,5 +59,7 @@ fn main() {
         .unwrap();
     }
     code.push_str("]\n");
+    places.push_str("]\n");
     fs::write(out_dir.join("builtin_rules.rs"), code).expect("OUT_DIR is writable");
+    fs::write(out_dir.join("builtin_rule_places.rs"), places).expect("OUT_DIR is writable");
 }

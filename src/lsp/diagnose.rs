@@ -13,7 +13,7 @@ use lsp_types::{CodeDescription, Diagnostic, DiagnosticSeverity, NumberOrString,
 use crate::baseline::{Baseline, SecretHash};
 use crate::config::Config;
 use crate::model::{Confidence, Finding, Origin};
-use crate::rules::{RuleSpec, BUILTIN_RULE_FILES};
+use crate::rules::{RuleSpec, BUILTIN_RULE_PLACES};
 use crate::scanner::Scanner;
 
 use super::text::{advance_chars, Positions};
@@ -147,22 +147,12 @@ fn diagnostic(
 /// A built-in rule's documentation: its definition in `rules/`, at its line
 /// (description, how to revoke, the issuer's references).
 pub fn rule_docs(rule_id: &str) -> Option<Url> {
-    static PLACES: OnceLock<HashMap<String, (&'static str, usize)>> = OnceLock::new();
+    static PLACES: OnceLock<HashMap<&'static str, (&'static str, usize)>> = OnceLock::new();
     let places = PLACES.get_or_init(|| {
-        let mut places = HashMap::new();
-        for (file, text) in BUILTIN_RULE_FILES {
-            for (number, line) in text.lines().enumerate() {
-                let Some(value) = line.trim().strip_prefix("id") else {
-                    continue;
-                };
-                let Some(value) = value.trim_start().strip_prefix('=') else {
-                    continue;
-                };
-                let id = value.trim().trim_matches(['"', '\'']);
-                places.insert(id.to_string(), (*file, number + 1));
-            }
-        }
-        places
+        BUILTIN_RULE_PLACES
+            .iter()
+            .map(|&(id, file, line)| (id, (file, line)))
+            .collect()
     });
     let (file, line) = places.get(rule_id)?;
     Url::parse(&format!(
@@ -187,7 +177,9 @@ mod tests {
             let fragment = url.fragment().unwrap();
             let line: usize = fragment.trim_start_matches('L').parse().unwrap();
             let file = url.path().rsplit('/').next().unwrap();
-            let (_, text) = BUILTIN_RULE_FILES.iter().find(|(f, _)| *f == file).unwrap();
+            let text =
+                std::fs::read_to_string(format!("{}/rules/{file}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
             let at = text.lines().nth(line - 1).unwrap();
             let id = &rule.spec.id;
             assert!(

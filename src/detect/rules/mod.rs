@@ -27,6 +27,11 @@ use crate::error::RuleError;
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// Where each built-in rule is defined: (rule id, file name under `rules/`,
+/// 1-based line of its `id`), read by `build.rs` from the TOML.
+pub const BUILTIN_RULE_PLACES: &[(&str, &str, usize)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rule_places.rs"));
+
 /// Parses every built-in rule file, opt-in rules included (for listing
 /// ids, generating test tokens and checking examples). The files ship inside
 /// the binary, so an error here is a packaging bug, but it is still
