@@ -66,14 +66,10 @@ pub struct OrgArgs {
     /// Repositories cloned and scanned at once.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Organisation")]
     pub org_jobs: u16,
-    /// Scan only shard I of N (0-based): a stable split by repository id,
+    /// Scan only shard I of N (0-based) of an --org's repositories or an
+    /// --image list: a stable split by repository id or image reference,
     /// for N CI jobs or pods; `patscan merge` joins their reports.
-    #[arg(
-        long,
-        value_name = "I/N",
-        requires = "org",
-        help_heading = "Organisation"
-    )]
+    #[arg(long, value_name = "I/N", help_heading = "Organisation")]
     pub shard: Option<Shard>,
     /// Skip repositories whose branches and tags are those of an earlier
     /// run's JSON report.

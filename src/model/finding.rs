@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::image::{ImagePlace, LayerState};
 use super::LiveInfo;
 
 /// How sure a finding is. A verified issuer checksum is `high`.
@@ -141,6 +142,28 @@ pub enum Origin {
     /// contains (left by a force-push, a rebase or a deleted branch): only
     /// its object id is known, and it is still leaked.
     Unreachable { blob: String },
+    /// A file in a layer of a container image (`scan --image`).
+    ImageLayer {
+        #[serde(flatten)]
+        image: ImagePlace,
+        /// The layer's digest, as the manifest names it.
+        layer_digest: String,
+        /// Its place in the manifest's list of layers, from 0 (the base).
+        layer_index: usize,
+        /// Whether the file is in the final image or hidden by a later
+        /// layer (overwritten, deleted); the token is in the image either way.
+        state: LayerState,
+    },
+    /// A container image's configuration: its environment, command,
+    /// labels, and build history (where `ARG` and `RUN` values land).
+    ImageConfig {
+        #[serde(flatten)]
+        image: ImagePlace,
+        config_digest: String,
+        /// `Env`, `Cmd`, `Entrypoint`, `Labels`, `OnBuild` or `history`;
+        /// the line is the entry's, from 1.
+        field: String,
+    },
 }
 
 /// What identifies a commit to a person: enough to find it (`git show ID`)
@@ -179,6 +202,14 @@ impl Origin {
         }
     }
 
+    /// The container image the finding is in, if any.
+    pub fn image(&self) -> Option<&ImagePlace> {
+        match self {
+            Origin::ImageLayer { image, .. } | Origin::ImageConfig { image, .. } => Some(image),
+            _ => None,
+        }
+    }
+
     /// A short machine-readable name of the kind of place.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -190,6 +221,8 @@ impl Origin {
             Origin::CommitMessage { .. } => "commit-message",
             Origin::TagMessage { .. } => "tag-message",
             Origin::Unreachable { .. } => "unreachable",
+            Origin::ImageLayer { .. } => "image-layer",
+            Origin::ImageConfig { .. } => "image-config",
         }
     }
 }

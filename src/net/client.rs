@@ -220,6 +220,51 @@ impl Answer {
     }
 }
 
+/// An answer whose body is read as it arrives ([`Http::open`]).
+pub struct Streamed {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Box<dyn Read + Send>,
+    /// `METHOD URL` of the request.
+    pub endpoint: String,
+}
+
+impl Streamed {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl fmt::Debug for Streamed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Streamed({} {})", self.status, self.endpoint)
+    }
+}
+
+/// A response body whose read errors say what happened in fixed words:
+/// reqwest's own text names the URL, which may carry a signed query.
+struct FixedWordsReader(reqwest::blocking::Response);
+
+impl Read for FixedWordsReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                || e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+                    .is_some_and(|r| r.is_timeout());
+            if timed_out {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the answer stopped (timeout)")
+            } else {
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the connection broke while the answer was read",
+                )
+            }
+        })
+    }
+}
+
 /// Why no answer came. Described in fixed words: the underlying error text is
 /// never shown, so nothing it might hold can leak.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,7 +375,52 @@ impl Http {
         }
     }
 
-    fn once(&self, call: &Call<'_>, url: Url) -> Result<Answer, Failure> {
+    /// Sends `call` and hands back the answer with its body unread, as a
+    /// stream of any length (a registry's layer blob): the caller reads
+    /// what it needs. The rate limit, `Retry-After` and retries are those
+    /// of [`Http::send`]; a redirect is not followed but returned, for the
+    /// caller to decide where its credential may go. A read error of the
+    /// body is described in fixed words, like every other failure.
+    pub fn open(&self, call: &Call<'_>) -> Result<Streamed, Failure> {
+        let url = Url::parse(&call.target()?).map_err(|_| Failure::BadUrl)?;
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut attempt = 0;
+        loop {
+            self.limiter
+                .acquire(&host, self.policy.max_retry_wait)
+                .map_err(Failure::RateLimited)?;
+            let response = self.request(call, url.clone())?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let retry_after = headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let limited = status == 429 || (status == 503 && retry_after.is_some());
+            if limited {
+                let wait = retry_after.unwrap_or(DEFAULT_BACKOFF);
+                self.limiter.defer(&host, Instant::now() + wait);
+                if attempt < self.policy.retries && wait <= self.policy.max_retry_wait {
+                    attempt += 1;
+                    continue;
+                }
+            }
+            return Ok(Streamed {
+                status,
+                headers,
+                body: Box::new(FixedWordsReader(response)),
+                endpoint: call.describe(),
+            });
+        }
+    }
+
+    /// Builds and sends one request; the answer's body is not read.
+    fn request(&self, call: &Call<'_>, url: Url) -> Result<reqwest::blocking::Response, Failure> {
         let mut headers = HeaderMap::new();
         for (name, value) in &call.headers {
             headers.insert(
@@ -351,7 +441,11 @@ impl Http {
             Body::Json(value) => request.json(value),
             Body::Form(fields) => request.form(fields),
         };
-        let response = request.send().map_err(|e| self.classify(&e))?;
+        request.send().map_err(|e| self.classify(&e))
+    }
+
+    fn once(&self, call: &Call<'_>, url: Url) -> Result<Answer, Failure> {
+        let response = self.request(call, url)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();
