@@ -45,8 +45,11 @@ fn scan(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
         .env_remove("HTTPS_PROXY")
         .env_remove("http_proxy")
         .env_remove("https_proxy")
-        .args(["scan", "--format", "json", "--ungrouped", "--no-cache"])
+        .args(["scan", "--format", "json", "--ungrouped"])
         .args(args);
+    if !args.contains(&"--cache") {
+        command.arg("--no-cache");
+    }
     for (name, value) in env {
         command.env(name, value);
     }
@@ -98,18 +101,32 @@ fn an_anonymous_pull_takes_a_token_and_follows_blobs_to_storage_without_it() {
     let seen = registry.seen();
     // The challenge, then a token fetched without any credential.
     assert!(seen.iter().any(|s| s.status == 401));
-    let token_requests: Vec<_> = seen.iter().filter(|s| s.target.starts_with("/token")).collect();
+    let token_requests: Vec<_> = seen
+        .iter()
+        .filter(|s| s.target.starts_with("/token"))
+        .collect();
     assert!(!token_requests.is_empty());
     assert!(token_requests.iter().all(|s| s.authorization.is_none()));
-    assert!(token_requests[0].target.contains("scope=repository%3Aacme%2Fapp%3Apull"));
+    assert!(token_requests[0]
+        .target
+        .contains("scope=repository%3Aacme%2Fapp%3Apull"));
     // Blobs came from the storage host, which never saw the token.
-    let stored: Vec<_> = seen.iter().filter(|s| s.server == registry.blob_addr).collect();
-    assert!(!stored.is_empty(), "{seen:?}");
-    assert!(stored.iter().all(|s| s.authorization.is_none() && s.status == 200), "{stored:?}");
-    // The registry itself got the bearer token.
-    assert!(seen
+    let stored: Vec<_> = seen
         .iter()
-        .any(|s| s.server == registry.addr && s.authorization.as_deref().is_some_and(|a| a.starts_with("Bearer issued-"))));
+        .filter(|s| s.server == registry.blob_addr)
+        .collect();
+    assert!(!stored.is_empty(), "{seen:?}");
+    assert!(
+        stored
+            .iter()
+            .all(|s| s.authorization.is_none() && s.status == 200),
+        "{stored:?}"
+    );
+    // The registry itself got the bearer token.
+    assert!(seen.iter().any(|s| s.server == registry.addr
+        && s.authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer issued-"))));
 }
 
 #[test]
@@ -138,14 +155,24 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
         ("PATSCAN_REGISTRY_USERNAME", "robot"),
         ("PATSCAN_REGISTRY_PASSWORD", "s3cret-pass"),
     ];
-    let run = scan(dir.path(), &credential, &["--image", &reference, "--show-secrets"]);
+    let run = scan(
+        dir.path(),
+        &credential,
+        &["--image", &reference, "--show-secrets"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(secrets(&run.json()), sorted(vec![secret.clone(), env.clone()]));
+    assert_eq!(
+        secrets(&run.json()),
+        sorted(vec![secret.clone(), env.clone()])
+    );
     assert!(!run.stdout.contains("s3cret-pass") && !run.stderr.contains("s3cret-pass"));
     let basic = "Basic cm9ib3Q6czNjcmV0LXBhc3M=";
     for s in registry.seen() {
         if s.authorization.as_deref() == Some(basic) {
-            assert!(s.server == registry.addr && s.target.starts_with("/token"), "{s:?}");
+            assert!(
+                s.server == registry.addr && s.target.starts_with("/token"),
+                "{s:?}"
+            );
         }
         if s.server == registry.blob_addr {
             assert!(s.authorization.is_none(), "{s:?}");
@@ -172,7 +199,11 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
         format!(r#"{{"credHelpers": {{"{}": "emu"}}}}"#, registry.addr),
     )
     .unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let run = scan(
         dir.path(),
         &[("DOCKER_CONFIG", docker.to_str().unwrap()), ("PATH", &path)],
@@ -184,7 +215,11 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
     // The variables are refused when the run names two registries: the
     // credential would go to both.
     let other = "127.0.0.1:9/x/y:1";
-    let run = scan(dir.path(), &credential, &["--image", &reference, "--image", other]);
+    let run = scan(
+        dir.path(),
+        &credential,
+        &["--image", &reference, "--image", other],
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("several registries"), "{}", run.stderr);
 }
@@ -214,7 +249,9 @@ fn a_blob_that_does_not_match_its_digest_is_reported_not_trusted() {
     // Not remembered: the next run reads it again.
     let again = scan(dir.path(), &[], &args).json();
     assert_eq!(again["summary"]["images"]["layers_cached"], 0);
-    assert!(again["problems"].to_string().contains("does not match its digest"));
+    assert!(again["problems"]
+        .to_string()
+        .contains("does not match its digest"));
 }
 
 #[test]
@@ -223,7 +260,10 @@ fn a_multi_platform_index_from_a_registry() {
     let amd = (token("github-classic-pat", 2831), token("npm-token", 2832));
     let arm = (token("github-classic-pat", 2833), token("npm-token", 2834));
     let registry = Registry::start();
-    let (x, y) = (image(&amd.0, &amd.1, "amd64"), image(&arm.0, &arm.1, "arm64"));
+    let (x, y) = (
+        image(&amd.0, &amd.1, "amd64"),
+        image(&arm.0, &arm.1, "arm64"),
+    );
     let mut layout = Layout::default();
     let index = layout.add_index(&[&x, &y]);
     layout.index.push(index);
@@ -235,12 +275,23 @@ fn a_multi_platform_index_from_a_registry() {
     let json = run.json();
     assert_eq!(
         secrets(&json),
-        sorted(vec![amd.0.clone(), amd.1.clone(), arm.0.clone(), arm.1.clone()])
+        sorted(vec![
+            amd.0.clone(),
+            amd.1.clone(),
+            arm.0.clone(),
+            arm.1.clone()
+        ])
     );
     let run = scan(
         dir.path(),
         &[],
-        &["--image", &reference, "--show-secrets", "--platform", "linux/arm64"],
+        &[
+            "--image",
+            &reference,
+            "--show-secrets",
+            "--platform",
+            "linux/arm64",
+        ],
     );
     assert_eq!(secrets(&run.json()), sorted(vec![arm.0, arm.1]));
     let missing = format!("{}/acme/none:1", registry.addr);

@@ -24,7 +24,12 @@ pub struct ImageArgs {
     pub images_from: Option<PathBuf>,
     /// Only these platforms of a multi-platform image (os/arch[/variant],
     /// repeatable or comma-separated; default: all).
-    #[arg(long, value_name = "OS/ARCH", value_delimiter = ',', help_heading = "Images")]
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        value_delimiter = ',',
+        help_heading = "Images"
+    )]
     pub platform: Vec<String>,
 }
 
@@ -47,7 +52,9 @@ impl ImageArgs {
         for platform in &self.platform {
             let parts: Vec<&str> = platform.split('/').collect();
             if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
-                anyhow::bail!("--platform {platform:?}: expected OS/ARCH or OS/ARCH/VARIANT (linux/arm64)");
+                anyhow::bail!(
+                    "--platform {platform:?}: expected OS/ARCH or OS/ARCH/VARIANT (linux/arm64)"
+                );
             }
         }
         Ok(Some(ImageOptions {

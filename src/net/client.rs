@@ -249,8 +249,7 @@ impl Read for FixedWordsReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.read(buf).map_err(|e| {
             let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                || e
-                    .get_ref()
+                || e.get_ref()
                     .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
                     .is_some_and(|r| r.is_timeout());
             if timed_out {

@@ -713,7 +713,12 @@ fn merge_summaries(inputs: &[Input], rows: &[Value], problems: usize) -> Map<Str
     }
     if let Some(Value::Object(mut images)) = summary.get("images").cloned() {
         images.remove("shard");
-        for key in ["layers_scanned", "layers_cached", "layers_failed", "layer_bytes"] {
+        for key in [
+            "layers_scanned",
+            "layers_cached",
+            "layers_failed",
+            "layer_bytes",
+        ] {
             let total: u64 = inputs
                 .iter()
                 .map(|i| i.value["summary"]["images"][key].as_u64().unwrap_or(0))
@@ -735,7 +740,10 @@ fn merge_summaries(inputs: &[Input], rows: &[Value], problems: usize) -> Map<Str
                 }
             }
         }
-        images.insert("images".into(), Value::Array(listed.into_values().collect()));
+        images.insert(
+            "images".into(),
+            Value::Array(listed.into_values().collect()),
+        );
         summary.insert("images".into(), Value::Object(images));
     }
     if let Some(Value::Object(org)) = summary.get("organisation").cloned() {

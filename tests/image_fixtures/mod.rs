@@ -209,9 +209,15 @@ impl Layout {
     pub fn tar(&self) -> Vec<u8> {
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for (d, bytes) in &self.blobs {
-            members.push((format!("blobs/sha256/{}", d.strip_prefix("sha256:").unwrap()), bytes.clone()));
+            members.push((
+                format!("blobs/sha256/{}", d.strip_prefix("sha256:").unwrap()),
+                bytes.clone(),
+            ));
         }
-        members.push(("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()));
+        members.push((
+            "oci-layout".into(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        ));
         members.push(("index.json".into(), self.index_json()));
         members.push(("manifest.json".into(), b"[]".to_vec()));
         tar_of(&members)
@@ -247,6 +253,9 @@ pub fn docker_save_legacy(image: &Image, tag: &str) -> Vec<u8> {
         paths.push(path);
     }
     let manifest = json!([{"Config": config_name, "RepoTags": [tag], "Layers": paths}]);
-    members.push(("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
+    members.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).unwrap(),
+    ));
     tar_of(&members)
 }

@@ -94,7 +94,13 @@ impl Registry {
         digest
     }
 
-    pub fn push_manifest(&self, repository: &str, tag: Option<&str>, bytes: Vec<u8>, media_type: &str) -> String {
+    pub fn push_manifest(
+        &self,
+        repository: &str,
+        tag: Option<&str>,
+        bytes: Vec<u8>,
+        media_type: &str,
+    ) -> String {
         let digest = crate::image_fixtures::digest(&bytes);
         let mut state = self.lock();
         state
@@ -116,9 +122,10 @@ impl Registry {
         let top = layout.index[0]["digest"].as_str().unwrap().to_string();
         for (digest, bytes) in &layout.blobs {
             let text = String::from_utf8_lossy(bytes);
-            let media_type = if text.contains("\"manifests\"") {
+            let document = text.contains("\"schemaVersion\"");
+            let media_type = if document && text.contains("\"manifests\"") {
                 Some("application/vnd.oci.image.index.v1+json")
-            } else if text.contains("\"layers\"") && text.contains("\"config\"") {
+            } else if document {
                 Some("application/vnd.oci.image.manifest.v1+json")
             } else {
                 None
@@ -204,7 +211,13 @@ fn serve(
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         let reply = match role {
             Role::Blobs => blob_store(&target, &state),
-            Role::Registry => registry_api(&target, authorization.as_deref(), registry, blobs, &mut state),
+            Role::Registry => registry_api(
+                &target,
+                authorization.as_deref(),
+                registry,
+                blobs,
+                &mut state,
+            ),
         };
         state.seen.push(Seen {
             server: own,
@@ -275,7 +288,10 @@ fn registry_api(
         }
         let token = format!("issued-{}", state.issued.len() + 1);
         state.issued.push(token.clone());
-        return answer(200, format!(r#"{{"token":"{token}","expires_in":300}}"#).as_bytes());
+        return answer(
+            200,
+            format!(r#"{{"token":"{token}","expires_in":300}}"#).as_bytes(),
+        );
     }
     let Some(rest) = target.strip_prefix("/v2/") else {
         return answer(404, b"");
@@ -285,7 +301,13 @@ fn registry_api(
         .is_some_and(|t| state.issued.iter().any(|i| i == t));
     if !authorised {
         let mut reply = answer(401, br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#);
-        let repository = rest.split("/manifests/").next().unwrap_or("").split("/blobs/").next().unwrap_or("");
+        let repository = rest
+            .split("/manifests/")
+            .next()
+            .unwrap_or("")
+            .split("/blobs/")
+            .next()
+            .unwrap_or("");
         reply.headers.push((
             "WWW-Authenticate".into(),
             format!(
@@ -308,7 +330,9 @@ fn registry_api(
             return answer(404, br#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#);
         };
         let mut reply = answer(200, bytes);
-        reply.headers.push(("Content-Type".into(), media_type.clone()));
+        reply
+            .headers
+            .push(("Content-Type".into(), media_type.clone()));
         reply
             .headers
             .push(("Docker-Content-Digest".into(), digest.unwrap_or_default()));

@@ -84,7 +84,12 @@ mod tests {
             ]
         });
         let fields = fields(&config);
-        let get = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.as_str())
+        };
         assert_eq!(get("Env"), Some("PATH=/bin\nTOKEN=x y"));
         assert_eq!(get("Cmd"), Some("sh -c run"));
         assert_eq!(get("Labels"), Some("a=1"));

@@ -67,8 +67,8 @@ pub fn from_docker_config(registry: &str) -> Result<Option<Credential>, String> 
         Ok(text) => text,
         Err(_) => return Ok(None),
     };
-    let config: Value = serde_json::from_str(&text)
-        .map_err(|_| format!("{} is not JSON", path.display()))?;
+    let config: Value =
+        serde_json::from_str(&text).map_err(|_| format!("{} is not JSON", path.display()))?;
     let keys = keys_for(registry);
     if let Some(helper) = keys
         .iter()
@@ -84,13 +84,24 @@ pub fn from_docker_config(registry: &str) -> Result<Option<Credential>, String> 
                 .map_err(|_| format!("{}: the `auth` of {key} is not base64", path.display()))?;
             let text = String::from_utf8(decoded)
                 .map_err(|_| format!("{}: the `auth` of {key} is not text", path.display()))?;
-            let (user, password) = text
-                .split_once(':')
-                .ok_or_else(|| format!("{}: the `auth` of {key} is not user:password", path.display()))?;
-            return Ok(Some(Credential::new(user.to_string(), password.to_string())));
+            let (user, password) = text.split_once(':').ok_or_else(|| {
+                format!(
+                    "{}: the `auth` of {key} is not user:password",
+                    path.display()
+                )
+            })?;
+            return Ok(Some(Credential::new(
+                user.to_string(),
+                password.to_string(),
+            )));
         }
-        if let (Some(user), Some(password)) = (entry["username"].as_str(), entry["password"].as_str()) {
-            return Ok(Some(Credential::new(user.to_string(), password.to_string())));
+        if let (Some(user), Some(password)) =
+            (entry["username"].as_str(), entry["password"].as_str())
+        {
+            return Ok(Some(Credential::new(
+                user.to_string(),
+                password.to_string(),
+            )));
         }
     }
     if let Some(store) = config["credsStore"].as_str().filter(|s| !s.is_empty()) {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use ring::digest::{Context, Algorithm, SHA256, SHA512};
+use ring::digest::{Algorithm, Context, SHA256, SHA512};
 
 /// A digest as the OCI specification writes it, checked: a known
 /// algorithm and lower-case hex of its length.

@@ -226,7 +226,9 @@ pub fn compression_of(head: &[u8]) -> Option<Compression> {
 impl<R: BufRead> Decoded<R> {
     pub fn new(kind: Compression, reader: R) -> io::Result<Decoded<R>> {
         Ok(match kind {
-            Compression::Gzip => Decoded::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(reader))),
+            Compression::Gzip => {
+                Decoded::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(reader)))
+            }
             Compression::Zstd => Decoded::Zstd(Box::new(ZstdFrames::new(reader))),
         })
     }

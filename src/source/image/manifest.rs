@@ -75,7 +75,9 @@ pub fn platform_matches(wanted: &str, actual: &str) -> bool {
 fn wanted(platforms: &[String], actual: Option<&str>) -> bool {
     match actual {
         None => true,
-        Some(actual) => platforms.is_empty() || platforms.iter().any(|w| platform_matches(w, actual)),
+        Some(actual) => {
+            platforms.is_empty() || platforms.iter().any(|w| platform_matches(w, actual))
+        }
     }
 }
 
@@ -102,8 +104,8 @@ fn descend(
     depth: usize,
     out: &mut Resolved,
 ) -> Result<(), String> {
-    let value: Value =
-        serde_json::from_slice(document).map_err(|e| format!("{}: not JSON: {e}", digest.short()))?;
+    let value: Value = serde_json::from_slice(document)
+        .map_err(|e| format!("{}: not JSON: {e}", digest.short()))?;
     if value["schemaVersion"] == 1 {
         return Err(format!(
             "{}: a Docker schema 1 manifest (deprecated since 2017) is not supported",
@@ -116,8 +118,10 @@ fn descend(
         }
         for descriptor in manifests {
             let Some(child) = descriptor["digest"].as_str().and_then(Digest::parse) else {
-                out.problems
-                    .push(format!("{}: a manifest entry without a valid digest", digest.short()));
+                out.problems.push(format!(
+                    "{}: a manifest entry without a valid digest",
+                    digest.short()
+                ));
                 continue;
             };
             let annotations = &descriptor["annotations"];
@@ -134,7 +138,10 @@ fn descend(
                     out.problems.push(format!(
                         "{}{}: {message}",
                         child.short(),
-                        named.as_deref().map(|p| format!(" ({p})")).unwrap_or_default()
+                        named
+                            .as_deref()
+                            .map(|p| format!(" ({p})"))
+                            .unwrap_or_default()
                     ));
                     continue;
                 }
@@ -153,7 +160,10 @@ fn descend(
     for (index, descriptor) in value["layers"].as_array().into_iter().flatten().enumerate() {
         let media_type = descriptor["mediaType"].as_str().unwrap_or_default();
         let Some(layer) = descriptor["digest"].as_str().and_then(Digest::parse) else {
-            return Err(format!("{}: layer {index} has no valid digest", digest.short()));
+            return Err(format!(
+                "{}: layer {index} has no valid digest",
+                digest.short()
+            ));
         };
         let mut blob = Blob::by_digest(layer);
         blob.foreign = media_type.contains("foreign") || media_type.contains("nondistributable");

@@ -72,9 +72,7 @@ pub struct ImageOptions {
 pub fn read_list(path: &std::path::Path) -> Result<Vec<String>, ImageError> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map(|_| text)
+        io::stdin().read_to_string(&mut text).map(|_| text)
     } else {
         std::fs::read_to_string(path)
     }
@@ -222,7 +220,10 @@ impl Run<'_, '_> {
             let message = if self.image.platforms.is_empty() {
                 "no image in it could be read".to_string()
             } else {
-                format!("has no image for --platform {}", self.image.platforms.join(","))
+                format!(
+                    "has no image for --platform {}",
+                    self.image.platforms.join(",")
+                )
             };
             self.tally.problem(Problem::new(text, &message));
             return (outcome, Vec::new());
@@ -271,9 +272,11 @@ impl Run<'_, '_> {
                     let manifest = store.document(&Locator::Path("manifest.json".into()), None)?;
                     manifest::from_docker_manifest(&store, &manifest, platforms)?
                 } else {
-                    return Err("neither an OCI archive (no index.json) nor a `docker save` \
+                    return Err(
+                        "neither an OCI archive (no index.json) nor a `docker save` \
                                 archive (no manifest.json)"
-                        .into());
+                            .into(),
+                    );
                 };
                 Ok((Box::new(store), resolved))
             }
@@ -354,7 +357,11 @@ impl Run<'_, '_> {
         }
         reads
             .into_iter()
-            .map(|row| row.into_iter().map(|r| r.unwrap_or(LayerRead::Failed)).collect())
+            .map(|row| {
+                row.into_iter()
+                    .map(|r| r.unwrap_or(LayerRead::Failed))
+                    .collect()
+            })
             .collect()
     }
 
@@ -484,14 +491,14 @@ impl Run<'_, '_> {
             else {
                 continue;
             };
-            let Some(t) = targets
-                .iter()
-                .position(|t| t.manifest.as_str() == image.manifest && t.platform == image.platform)
-            else {
+            let Some(t) = targets.iter().position(|t| {
+                t.manifest.as_str() == image.manifest && t.platform == image.platform
+            }) else {
                 continue;
             };
             for later in *layer_index + 1..targets[t].layers.len() {
-                if matches!(reads[t][later], LayerRead::Cached) && !listed.contains_key(&(t, later)) {
+                if matches!(reads[t][later], LayerRead::Cached) && !listed.contains_key(&(t, later))
+                {
                     let listing = list_only(store, &targets[t].layers[later], self.max_ratio());
                     listed.insert((t, later), listing);
                 }
@@ -515,7 +522,13 @@ impl Run<'_, '_> {
 /// clean); `None` when it cannot be read whole.
 fn list_only(store: &dyn Store, blob: &Blob, max_ratio: u64) -> Option<Listing> {
     let reader = store.open(&blob.at).ok()?;
-    let walked = layer::walk(reader, blob.digest.as_ref(), blob.diff_id.as_ref(), max_ratio, None);
+    let walked = layer::walk(
+        reader,
+        blob.digest.as_ref(),
+        blob.diff_id.as_ref(),
+        max_ratio,
+        None,
+    );
     walked.problem.is_none().then_some(walked.listing)
 }
 

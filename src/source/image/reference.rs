@@ -60,17 +60,22 @@ impl Reference {
         if text.is_empty() {
             return Err("an empty image reference".into());
         }
-        for (prefix, folder) in [("oci:", true), ("oci-archive:", false), ("docker-archive:", false)] {
+        for (prefix, folder) in [
+            ("oci:", true),
+            ("oci-archive:", false),
+            ("docker-archive:", false),
+        ] {
             if let Some(path) = text.strip_prefix(prefix) {
                 // skopeo's `oci:DIR:TAG`: the tag is not needed to read it.
                 let path = Path::new(path);
                 let path = if path.exists() {
                     path.to_path_buf()
                 } else {
-                    PathBuf::from(path.to_string_lossy().rsplit_once(':').map_or(
-                        path.to_string_lossy().into_owned(),
-                        |(p, _)| p.to_string(),
-                    ))
+                    PathBuf::from(
+                        path.to_string_lossy()
+                            .rsplit_once(':')
+                            .map_or(path.to_string_lossy().into_owned(), |(p, _)| p.to_string()),
+                    )
                 };
                 return Ok(if folder {
                     Reference::Layout(path)
@@ -90,7 +95,11 @@ impl Reference {
                 Reference::Archive(path.to_path_buf())
             });
         }
-        if text.starts_with('.') || text.starts_with('/') || text.ends_with(".tar") || text.ends_with(".tar.gz") {
+        if text.starts_with('.')
+            || text.starts_with('/')
+            || text.ends_with(".tar")
+            || text.ends_with(".tar.gz")
+        {
             return Err("no such file or folder".into());
         }
         parse_registry(text).map(Reference::Registry)
@@ -98,7 +107,9 @@ impl Reference {
 }
 
 fn parse_registry(text: &str) -> Result<RegistryRef, String> {
-    let bad = |why: &str| format!("not an image reference ({why}); a file or folder that does not exist?");
+    let bad = |why: &str| {
+        format!("not an image reference ({why}); a file or folder that does not exist?")
+    };
     let (name, digest) = match text.split_once('@') {
         Some((name, digest)) => (
             name,
@@ -114,7 +125,9 @@ fn parse_registry(text: &str) -> Result<RegistryRef, String> {
         let ok = !tag.is_empty()
             && tag.len() <= 128
             && !tag.starts_with(['.', '-'])
-            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
         if !ok {
             return Err(bad("the tag has characters a tag cannot"));
         }
@@ -140,7 +153,9 @@ fn parse_registry(text: &str) -> Result<RegistryRef, String> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         });
     if !repository_ok {
-        return Err(bad("a repository is lower-case letters, digits, `.`, `_`, `-` and `/`"));
+        return Err(bad(
+            "a repository is lower-case letters, digits, `.`, `_`, `-` and `/`",
+        ));
     }
     let registry_ok = registry
         .bytes()
@@ -170,21 +185,39 @@ mod tests {
     #[test]
     fn registry_references_are_normalised() {
         let r = registry("ubuntu");
-        assert_eq!((r.registry.as_str(), r.repository.as_str()), ("docker.io", "library/ubuntu"));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("docker.io", "library/ubuntu")
+        );
         assert_eq!(r.manifest_reference(), "latest");
         assert_eq!(r.api_host(), "registry-1.docker.io");
         let r = registry("acme/app:1.2");
-        assert_eq!((r.registry.as_str(), r.repository.as_str()), ("docker.io", "acme/app"));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("docker.io", "acme/app")
+        );
         assert_eq!(r.manifest_reference(), "1.2");
         let r = registry("ghcr.io/acme/app:1.2");
-        assert_eq!((r.registry.as_str(), r.repository.as_str()), ("ghcr.io", "acme/app"));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("ghcr.io", "acme/app")
+        );
         let hex = "b".repeat(64);
         let r = registry(&format!("127.0.0.1:5000/team/app@sha256:{hex}"));
         assert_eq!(r.registry, "127.0.0.1:5000");
         assert_eq!(r.manifest_reference(), format!("sha256:{hex}"));
         let r = registry("docker://localhost/app:v1");
-        assert_eq!((r.registry.as_str(), r.tag.as_deref()), ("localhost", Some("v1")));
-        for bad in ["Acme/App", "ghcr.io/acme/app:bad tag", "app@sha256:12", "./missing.tar", "x.tar"] {
+        assert_eq!(
+            (r.registry.as_str(), r.tag.as_deref()),
+            ("localhost", Some("v1"))
+        );
+        for bad in [
+            "Acme/App",
+            "ghcr.io/acme/app:bad tag",
+            "app@sha256:12",
+            "./missing.tar",
+            "x.tar",
+        ] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
     }

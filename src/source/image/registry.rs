@@ -97,7 +97,11 @@ impl Registries {
         let scheme = if loopback { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{host}/"))
             .map_err(|_| format!("{host}: not a registry host"))?;
-        let slot = if loopback { &self.loopback } else { &self.https };
+        let slot = if loopback {
+            &self.loopback
+        } else {
+            &self.https
+        };
         let http = {
             let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
             match &*slot {
@@ -190,9 +194,10 @@ impl Client {
                 _ => Auth::None,
             };
             let call = Call::get(url.to_string(), auth).accept(accept);
-            let answer = self.http.open(&call).map_err(|e| {
-                format!("{}: {e}", host_of(&url))
-            })?;
+            let answer = self
+                .http
+                .open(&call)
+                .map_err(|e| format!("{}: {e}", host_of(&url)))?;
             match answer.status {
                 200 => return Ok(answer),
                 401 if same_origin && !challenged => {
@@ -251,8 +256,10 @@ impl Client {
     /// Answers a 401 challenge: a token from the realm (`Bearer`), or the
     /// credential itself (`Basic`).
     fn authenticate(&self, challenge: &str) -> Result<(), String> {
-        let (scheme, params) = parse_challenge(challenge)
-            .ok_or_else(|| "the registry asks for authentication without saying how (no WWW-Authenticate)".to_string())?;
+        let (scheme, params) = parse_challenge(challenge).ok_or_else(|| {
+            "the registry asks for authentication without saying how (no WWW-Authenticate)"
+                .to_string()
+        })?;
         match scheme.as_str() {
             "basic" => {
                 let credential = self.credential()?.ok_or_else(|| {
@@ -331,7 +338,9 @@ impl Client {
                 self.set_session(Session::Bearer(token.to_string()));
                 Ok(())
             }
-            _ => Err("the registry asks for an authentication scheme patscan does not speak".into()),
+            _ => {
+                Err("the registry asks for an authentication scheme patscan does not speak".into())
+            }
         }
     }
 
@@ -404,7 +413,11 @@ fn parse_challenge(header: &str) -> Option<(String, Vec<(String, String)>)> {
     let mut rest = rest.trim();
     while !rest.is_empty() {
         let (key, after) = rest.split_once('=')?;
-        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let after = after.trim_start();
         let (value, remainder) = if let Some(quoted) = after.strip_prefix('"') {
             let end = quoted.find('"')?;

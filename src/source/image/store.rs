@@ -62,7 +62,9 @@ pub fn read_document(reader: impl Read, digest: Option<&Digest>) -> Result<Vec<u
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read error: {e}"))?;
     if bytes.len() as u64 > MAX_DOCUMENT {
-        return Err(format!("larger than {MAX_DOCUMENT} bytes: not an image document"));
+        return Err(format!(
+            "larger than {MAX_DOCUMENT} bytes: not an image document"
+        ));
     }
     if let Some(expected) = digest {
         let found = hashing.finish().map_err(|e| e.to_string())?;
@@ -115,8 +117,8 @@ impl Store for DirStore {
             Locator::Digest(d) => blob_path(d),
             Locator::Path(p) => p.clone(),
         };
-        let path = contained(&relative)
-            .ok_or_else(|| format!("{relative}: a path outside the layout"))?;
+        let path =
+            contained(&relative).ok_or_else(|| format!("{relative}: a path outside the layout"))?;
         let file = File::open(self.root.join(&path))
             .map_err(|e| format!("missing blob {}: {e}", at.describe()))?;
         Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
@@ -166,9 +168,8 @@ impl TarStore {
                     .map_err(|e| format!("cannot expand it to {}: {e}", temp.display()))?;
                 let mut decoded = Decoded::new(kind, BufReader::new(file))
                     .map_err(|e| format!("not a readable compressed archive: {e}"))?;
-                io::copy(&mut decoded, &mut out).map_err(|e| {
-                    format!("truncated or corrupt compressed archive: {e}")
-                })?;
+                io::copy(&mut decoded, &mut out)
+                    .map_err(|e| format!("truncated or corrupt compressed archive: {e}"))?;
                 (temp, Some(guard))
             }
             None => (path.to_path_buf(), None),
