@@ -377,7 +377,7 @@ fn a_damaged_or_missing_layer_is_a_problem_and_the_rest_is_scanned() {
     let blobs = image.blobs();
     let path_of = |blob: &[u8]| {
         root.join("blobs/sha256")
-            .join(digest(blob).strip_prefix("sha256:").unwrap().to_string())
+            .join(digest(blob).strip_prefix("sha256:").unwrap())
     };
     // Layer 1: a byte of the file changed after the manifest was written.
     let mut changed = blobs[1].clone();

@@ -21,7 +21,7 @@ use registry_emulator::Registry;
 /// `env` in its environment.
 fn image(secret: &str, env: &str, architecture: &'static str) -> Image {
     let mut text = format!("TOKEN={secret}\n").into_bytes();
-    text.extend(std::iter::repeat_n(b'#', 6000));
+    text.extend(vec![b'#'; 6000]);
     text.push(b'\n');
     let mut image = Image::new(vec![(
         layer_tar(&[Entry::Dir("etc"), Entry::File("etc/token.txt", &text)]),

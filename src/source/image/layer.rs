@@ -53,6 +53,9 @@ impl Listing {
     }
 }
 
+/// What a walk does with each regular file: its path, size and content.
+pub type Visit<'a> = &'a mut dyn FnMut(&str, u64, &mut dyn Read) -> io::Result<()>;
+
 /// How a layer read ended.
 #[derive(Debug)]
 pub struct Walked {
@@ -73,7 +76,7 @@ pub fn walk(
     digest: Option<&Digest>,
     diff_id: Option<&Digest>,
     max_ratio: u64,
-    mut visit: Option<&mut dyn FnMut(&str, u64, &mut dyn Read) -> io::Result<()>>,
+    mut visit: Option<Visit<'_>>,
 ) -> Walked {
     let stored = Rc::new(Cell::new(0u64));
     let mut raw = Hashing::new(
@@ -260,7 +263,7 @@ pub struct ZstdFrames<R: BufRead> {
 
 enum Frames<R: BufRead> {
     Between(R),
-    In(ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>),
+    In(Box<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>),
     Done,
 }
 
@@ -305,7 +308,7 @@ impl<R: BufRead> Read for ZstdFrames<R> {
                     }
                     let decoder = ruzstd::decoding::StreamingDecoder::new(reader)
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                    self.state = Frames::In(decoder);
+                    self.state = Frames::In(Box::new(decoder));
                 }
             }
         }

@@ -496,9 +496,9 @@ impl Run<'_, '_> {
             }) else {
                 continue;
             };
-            for later in *layer_index + 1..targets[t].layers.len() {
-                if matches!(reads[t][later], LayerRead::Cached) && !listed.contains_key(&(t, later))
-                {
+            let above = *layer_index + 1;
+            for (later, read) in reads[t].iter().enumerate().skip(above) {
+                if matches!(read, LayerRead::Cached) && !listed.contains_key(&(t, later)) {
                     let listing = list_only(store, &targets[t].layers[later], self.max_ratio());
                     listed.insert((t, later), listing);
                 }
