@@ -586,3 +586,79 @@ fn images_from_a_file_and_arguments_that_do_not_fit() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn image_list_shards_merge_into_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = token("npm-token", 2781);
+    let mut list = String::new();
+    for i in 0..6u64 {
+        let own = token("github-classic-pat", 2790 + i);
+        let mut files = vec![Entry::File("app/own.txt", own.as_bytes())];
+        let text = format!("NPM={shared}\n");
+        if i % 2 == 0 {
+            files.push(Entry::File("app/shared.env", text.as_bytes()));
+        }
+        let image = Image::new(vec![(layer_tar(&files), Compression::Gzip)]);
+        let mut layout = Layout::default();
+        let descriptor = layout.add_image(&image);
+        layout.index.push(descriptor);
+        layout.write_dir(&dir.path().join(format!("img{i}")));
+        list.push_str(&format!("img{i}\n"));
+    }
+    std::fs::write(dir.path().join("list.txt"), list).unwrap();
+    let scan = |extra: &[&str], out: &str| {
+        let mut args = vec!["--no-cache", "--images-from", "list.txt", "-o", out];
+        args.extend_from_slice(extra);
+        let output = patscan()
+            .current_dir(dir.path())
+            .args(["scan", "--format", "json"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.code().unwrap_or(2) < 2,
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let read = |name: &str| -> Value {
+        let mut json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap();
+        json["summary"]
+            .as_object_mut()
+            .unwrap()
+            .remove("duration_seconds");
+        json
+    };
+    scan(&[], "whole.json");
+    let whole = read("whole.json");
+    assert_eq!(whole["secrets"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        whole["summary"]["images"]["images"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    for i in 0..3 {
+        scan(&["--shard", &format!("{i}/3")], &format!("shard-{i}.json"));
+    }
+    let merge = |parts: &[&str]| {
+        let output = patscan()
+            .current_dir(dir.path())
+            .arg("merge")
+            .args(parts)
+            .args(["--exit-zero", "-o", "merged.json"])
+            .output()
+            .unwrap();
+        Run::from_output(output)
+    };
+    let merged = merge(&["shard-0.json", "shard-1.json", "shard-2.json"]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(merged.stderr.is_empty(), "{}", merged.stderr);
+    assert_eq!(read("merged.json"), whole);
+    // A shard missing is said.
+    let partial = merge(&["shard-0.json", "shard-2.json"]);
+    assert!(partial.stderr.contains("1/3"), "{}", partial.stderr);
+}
