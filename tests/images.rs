@@ -662,3 +662,60 @@ fn image_list_shards_merge_into_the_whole_run() {
     let partial = merge(&["shard-0.json", "shard-2.json"]);
     assert!(partial.stderr.contains("1/3"), "{}", partial.stderr);
 }
+
+/// The human and JSON reports of an image finding, as snapshots: a token
+/// in a file a later layer deleted, and one in the environment.
+#[test]
+fn image_findings_in_the_human_and_json_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, env) = (token("github-classic-pat", 2801), token("npm-token", 2802));
+    let mut image = Image::new(vec![
+        (
+            layer_tar(&[Entry::File(
+                "root/.npmrc",
+                format!("//registry.npmjs.org/:_authToken={env}\n# {file}\n").as_bytes(),
+            )]),
+            Compression::Gzip,
+        ),
+        (
+            layer_tar(&[Entry::File("root/.wh..npmrc", b"")]),
+            Compression::Zstd,
+        ),
+    ]);
+    image.env.push(format!("NPM_TOKEN={env}"));
+    let mut layout = Layout::default();
+    let descriptor = layout.add_image(&image);
+    layout.index.push(descriptor);
+    layout.write_dir(&dir.path().join("app"));
+    let render = |format: &str| {
+        let output = patscan()
+            .current_dir(dir.path())
+            .args([
+                "scan",
+                "-j",
+                "1",
+                "--no-cache",
+                "--image",
+                "app",
+                "--color",
+                "never",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        let run = Run::from_output(output);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        run.assert_no_leak(&[&file, &env]);
+        run.stdout
+    };
+    let human = regex::Regex::new(r"in \d+\.\d+s")
+        .unwrap()
+        .replace_all(&render("human"), "in [duration]")
+        .into_owned();
+    insta::assert_snapshot!("image_human", human);
+    let mut json: Value = serde_json::from_str(&render("json")).unwrap();
+    json["summary"]["duration_seconds"] = Value::from(0);
+    json["summary"]["rule_set"]["rules"] = Value::from("[digest]");
+    insta::assert_snapshot!("image_json", serde_json::to_string_pretty(&json).unwrap());
+}
