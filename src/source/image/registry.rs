@@ -457,6 +457,63 @@ mod tests {
         assert!(parse_challenge("").is_none());
     }
 
+    fn client(registry: &str) -> Client {
+        let name = RegistryRef {
+            registry: registry.to_string(),
+            repository: "acme/app".to_string(),
+            tag: None,
+            digest: None,
+        };
+        Registries::new(&[]).unwrap().client(&name).unwrap()
+    }
+
+    #[test]
+    fn a_token_service_over_plain_http_gets_nothing() {
+        // Refused before any request is sent (the host does not exist).
+        let remote = client("registry.invalid");
+        let refused = remote
+            .authenticate(r#"Bearer realm="http://auth.invalid/token",service="x""#)
+            .unwrap_err();
+        assert!(refused.contains("not HTTPS"), "{refused}");
+        // A loopback registry may use a loopback realm over HTTP, not
+        // another host's.
+        let local = client("127.0.0.1:5000");
+        let refused = local
+            .authenticate(r#"Bearer realm="http://auth.invalid/token""#)
+            .unwrap_err();
+        assert!(refused.contains("not HTTPS"), "{refused}");
+        let refused = remote
+            .authenticate(r#"Bearer realm="https://user:pw@auth.invalid/token""#)
+            .unwrap_err();
+        assert!(refused.contains("refused"), "{refused}");
+    }
+
+    #[test]
+    fn redirects_go_to_https_or_between_loopback_addresses_only() {
+        let remote = client("registry.invalid");
+        let to = |url: &str| Url::parse(url).unwrap();
+        assert!(remote
+            .check_redirect(&to("https://cdn.invalid/blob?sig=1"), "blobs/x")
+            .is_ok());
+        let refused = remote
+            .check_redirect(&to("http://cdn.invalid/blob?sig=SECRET"), "blobs/x")
+            .unwrap_err();
+        assert!(!refused.contains("SECRET"), "{refused}");
+        assert!(remote
+            .check_redirect(&to("ftp://cdn.invalid/x"), "blobs/x")
+            .is_err());
+        let local = client("127.0.0.1:5000");
+        assert!(local
+            .check_redirect(&to("http://127.0.0.2:9000/blob"), "blobs/x")
+            .is_ok());
+        assert!(local
+            .check_redirect(&to("http://cdn.invalid/blob"), "blobs/x")
+            .is_err());
+        assert!(local
+            .check_redirect(&to("https://cdn.invalid/blob"), "blobs/x")
+            .is_err());
+    }
+
     #[test]
     fn messages_show_a_urls_host_only() {
         let url = Url::parse("https://cdn.example:8443/blob?sig=SECRET").unwrap();
