@@ -320,6 +320,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn zstd_frames_one_after_another_and_skippable_ones_decode_whole() {
+        use ruzstd::encoding::{compress_to_vec, CompressionLevel};
+        let mut stream = compress_to_vec(&b"first frame, "[..], CompressionLevel::Fastest);
+        // A skippable frame (as zstd:chunked writes its table of contents).
+        stream.extend_from_slice(&0x184D_2A5Eu32.to_le_bytes());
+        stream.extend_from_slice(&5u32.to_le_bytes());
+        stream.extend_from_slice(b"skip!");
+        stream.extend(compress_to_vec(&b"second frame"[..], CompressionLevel::Fastest));
+        assert_eq!(compression_of(&stream), Some(Compression::Zstd));
+        let mut decoded = Decoded::new(Compression::Zstd, &stream[..]).unwrap();
+        let mut out = Vec::new();
+        decoded.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"first frame, second frame");
+        // Cut short: an error, not a short layer.
+        let mut cut = Decoded::new(Compression::Zstd, &stream[..stream.len() - 3]).unwrap();
+        assert!(cut.read_to_end(&mut Vec::new()).is_err());
+    }
+
+    #[test]
     fn whiteouts_and_opaque_folders_are_listed_not_scanned() {
         let mut listing = Listing::default();
         assert!(listing.record("etc/npmrc", false));

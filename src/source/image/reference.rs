@@ -95,11 +95,10 @@ impl Reference {
                 Reference::Archive(path.to_path_buf())
             });
         }
-        if text.starts_with('.')
-            || text.starts_with('/')
-            || text.ends_with(".tar")
-            || text.ends_with(".tar.gz")
-        {
+        let archive_name = [".tar", ".tar.gz", ".tgz", ".tar.zst"]
+            .iter()
+            .any(|e| text.ends_with(e));
+        if text.starts_with('.') || text.starts_with('/') || archive_name {
             return Err("no such file or folder".into());
         }
         parse_registry(text).map(Reference::Registry)
