@@ -212,6 +212,24 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(secrets(&run.json()), sorted(vec![secret, env]));
 
+    // From the Docker config's `auths` (what `docker login` writes
+    // without a helper).
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "cm9ib3Q6czNjcmV0LXBhc3M="}}}}}}"#,
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let run = scan(
+        dir.path(),
+        &[("DOCKER_CONFIG", docker.to_str().unwrap())],
+        &["--image", &reference],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stdout.contains("s3cret-pass") && !run.stderr.contains("s3cret-pass"));
+
     // The variables are refused when the run names two registries: the
     // credential would go to both.
     let other = "127.0.0.1:9/x/y:1";

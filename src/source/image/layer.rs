@@ -327,7 +327,10 @@ mod tests {
         stream.extend_from_slice(&0x184D_2A5Eu32.to_le_bytes());
         stream.extend_from_slice(&5u32.to_le_bytes());
         stream.extend_from_slice(b"skip!");
-        stream.extend(compress_to_vec(&b"second frame"[..], CompressionLevel::Fastest));
+        stream.extend(compress_to_vec(
+            &b"second frame"[..],
+            CompressionLevel::Fastest,
+        ));
         assert_eq!(compression_of(&stream), Some(Compression::Zstd));
         let mut decoded = Decoded::new(Compression::Zstd, &stream[..]).unwrap();
         let mut out = Vec::new();
