@@ -316,3 +316,75 @@ fn a_multi_platform_index_from_a_registry() {
     let run = scan(dir.path(), &[], &["--image", &missing]);
     assert!(run.stderr.contains("not found"), "{}", run.stderr);
 }
+
+#[test]
+fn a_registry_catalogue_lists_every_tag_to_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start();
+    let mut planted = Vec::new();
+    for (n, (repository, tag)) in [
+        ("acme/api", "1.0"),
+        ("acme/api", "2.0"),
+        ("acme/web", "latest"),
+        ("other/tool", "v1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let secret = token("github-classic-pat", 2840 + n as u64);
+        let env = token("npm-token", 2850 + n as u64);
+        let mut layout = Layout::default();
+        let descriptor = layout.add_image(&image(&secret, &env, "amd64"));
+        layout.index.push(descriptor);
+        registry.push_layout(repository, tag, &layout);
+        planted.push((repository, secret, env));
+    }
+    let all = format!("{}", registry.addr);
+    let run = scan(
+        dir.path(),
+        &[],
+        &["--image-catalog", &all, "--show-secrets"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let expected: Vec<String> = planted
+        .iter()
+        .flat_map(|(_, s, e)| [s.clone(), e.clone()])
+        .collect();
+    assert_eq!(secrets(&json), sorted(expected));
+    let references: Vec<&str> = json["summary"]["images"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        references,
+        [
+            format!("{all}/acme/api:1.0"),
+            format!("{all}/acme/api:2.0"),
+            format!("{all}/acme/web:latest"),
+            format!("{all}/other/tool:v1"),
+        ]
+    );
+    // The catalogue was read page by page (two names a page here).
+    assert!(registry
+        .seen()
+        .iter()
+        .any(|s| s.target.starts_with("/v2/_catalog?last=")));
+
+    // One namespace only.
+    let run = scan(
+        dir.path(),
+        &[],
+        &["--image-catalog", &format!("{all}/acme"), "--show-secrets"],
+    );
+    let json = run.json();
+    assert_eq!(json["summary"]["images"]["images_listed"], 3);
+    let expected: Vec<String> = planted
+        .iter()
+        .filter(|(r, _, _)| r.starts_with("acme/"))
+        .flat_map(|(_, s, e)| [s.clone(), e.clone()])
+        .collect();
+    assert_eq!(secrets(&json), sorted(expected));
+}

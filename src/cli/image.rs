@@ -22,6 +22,11 @@ pub struct ImageArgs {
     /// comments; `-` reads standard input).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "history", "org"], help_heading = "Images")]
     pub images_from: Option<PathBuf>,
+    /// Scan every tag of every repository a registry's catalogue lists
+    /// (`GET /v2/_catalog`: ACR, Harbor, GitLab, `registry:2`; not Docker
+    /// Hub or GHCR), or of one namespace: REGISTRY[/NAMESPACE]. Repeatable.
+    #[arg(long, value_name = "REGISTRY", conflicts_with_all = ["staged", "history", "org"], help_heading = "Images")]
+    pub image_catalog: Vec<String>,
     /// Only these platforms of a multi-platform image (os/arch[/variant],
     /// repeatable or comma-separated; default: all).
     #[arg(
@@ -40,7 +45,7 @@ impl ImageArgs {
         if let Some(path) = &self.images_from {
             references.extend(image::read_list(path)?);
         }
-        if references.is_empty() {
+        if references.is_empty() && self.image_catalog.is_empty() {
             if self.images_from.is_some() {
                 anyhow::bail!("--images-from lists no image");
             }
@@ -61,6 +66,7 @@ impl ImageArgs {
             references,
             platforms: self.platform.clone(),
             shard,
+            catalogs: self.image_catalog.clone(),
         }))
     }
 }

@@ -283,7 +283,7 @@ fn registry_api(
                 return answer(401, br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#);
             }
         }
-        if !query.contains("scope=repository%3A") {
+        if !query.contains("scope=repository%3A") && !query.contains("scope=registry%3Acatalog") {
             return answer(400, b"no scope");
         }
         let token = format!("issued-{}", state.issued.len() + 1);
@@ -307,14 +307,65 @@ fn registry_api(
             .unwrap_or("")
             .split("/blobs/")
             .next()
+            .unwrap_or("")
+            .split("/tags/")
+            .next()
             .unwrap_or("");
+        let scope = if rest.starts_with("_catalog") {
+            "registry:catalog:*".to_string()
+        } else {
+            format!("repository:{repository}:pull")
+        };
         reply.headers.push((
             "WWW-Authenticate".into(),
-            format!(
-                r#"Bearer realm="http://{registry}/token",service="emulator",scope="repository:{repository}:pull""#
-            ),
+            format!(r#"Bearer realm="http://{registry}/token",service="emulator",scope="{scope}""#),
         ));
         return reply;
+    }
+    if let Some(query) = rest.strip_prefix("_catalog") {
+        // Two names a page, whatever `n` asks, to exercise paging.
+        let mut names: Vec<&String> = state.tags.keys().collect();
+        names.sort();
+        let last = query
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("last="))
+            .map(|l| l.replace("%2F", "/"));
+        let start = match &last {
+            Some(last) => names
+                .iter()
+                .position(|n| *n == last)
+                .map_or(names.len(), |i| i + 1),
+            None => 0,
+        };
+        let page: Vec<&String> = names.iter().skip(start).take(2).copied().collect();
+        let mut reply = answer(
+            200,
+            serde_json::json!({ "repositories": page })
+                .to_string()
+                .as_bytes(),
+        );
+        if start + 2 < names.len() {
+            let last = page.last().map(|s| s.as_str()).unwrap_or("");
+            reply.headers.push((
+                "Link".into(),
+                format!(r#"</v2/_catalog?last={last}&n=2>; rel="next""#),
+            ));
+        }
+        return reply;
+    }
+    if let Some((repository, _)) = rest.split_once("/tags/list") {
+        let mut tags: Vec<&String> = state
+            .tags
+            .get(repository)
+            .map(|t| t.keys().collect())
+            .unwrap_or_default();
+        tags.sort();
+        return answer(
+            200,
+            serde_json::json!({ "name": repository, "tags": tags })
+                .to_string()
+                .as_bytes(),
+        );
     }
     if let Some((repository, reference)) = rest.split_once("/manifests/") {
         let digest = if reference.starts_with("sha256:") {

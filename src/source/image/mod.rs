@@ -55,6 +55,8 @@ pub enum ImageError {
     List { path: String, message: String },
     #[error("{0}")]
     Setup(String),
+    #[error("--image-catalog {spec}: cannot list the repositories: {message}")]
+    Catalog { spec: String, message: String },
 }
 
 /// What `scan --image` was asked to do, besides the scan options.
@@ -65,6 +67,9 @@ pub struct ImageOptions {
     /// `--platform`: only these (`os/arch[/variant]`); empty: all.
     pub platforms: Vec<String>,
     pub shard: Option<Shard>,
+    /// `--image-catalog REGISTRY[/NAMESPACE]`: every tag of every
+    /// repository the registry's catalogue lists, added to `references`.
+    pub catalogs: Vec<String>,
 }
 
 /// The references of an `--images-from` file: one per line, blank lines
@@ -106,7 +111,7 @@ pub fn scan(
 ) -> Result<ScanReport, ImageError> {
     let started = Instant::now();
     let tally = Tally::with_progress(Progress::new(options.progress, "files"));
-    let named: Vec<String> = image
+    let mut named: Vec<String> = image
         .references
         .iter()
         .filter_map(|text| match Reference::parse(text) {
@@ -114,7 +119,12 @@ pub fn scan(
             _ => None,
         })
         .collect();
+    named.extend(image.catalogs.iter().map(|spec| catalog_spec(spec).0));
     let registries = registry::Registries::new(&named).map_err(ImageError::Setup)?;
+    let mut references = image.references.clone();
+    for spec in &image.catalogs {
+        references.extend(list_catalog(&registries, spec, &tally)?);
+    }
     let intake = Intake::layers(rules, options, &tally);
     let counts = Counts::default();
     let run = Run {
@@ -127,7 +137,7 @@ pub fn scan(
     };
     let mut findings = Vec::new();
     let mut outcomes = Vec::new();
-    for text in &image.references {
+    for text in &references {
         if image.shard.is_some_and(|s| !s.contains("image", text)) {
             continue;
         }
@@ -142,7 +152,7 @@ pub fn scan(
     report.summary.images = Some(ImageSummary {
         detection_key: options.detection_key(rules).to_hex(),
         shard: image.shard.map(|s| s.to_string()),
-        images_listed: image.references.len(),
+        images_listed: references.len(),
         layers_scanned: counts.scanned.load(Ordering::Relaxed),
         layers_cached: counts.cached.load(Ordering::Relaxed),
         layers_failed: counts.failed.load(Ordering::Relaxed),
@@ -150,6 +160,53 @@ pub fn scan(
         images: outcomes,
     });
     Ok(report)
+}
+
+/// `REGISTRY[/NAMESPACE]`: the registry, and the prefix its
+/// repositories must have (`acme/`; empty for all).
+fn catalog_spec(spec: &str) -> (String, String) {
+    let spec = spec.trim().trim_end_matches('/');
+    match spec.split_once('/') {
+        Some((registry, namespace)) => (registry.to_string(), format!("{namespace}/")),
+        None => (spec.to_string(), String::new()),
+    }
+}
+
+/// Every tag of every repository of a catalogue, as references. A
+/// catalogue that cannot be read is an error; a repository whose tags
+/// cannot be, or whose name is not one, is a problem.
+fn list_catalog(
+    registries: &registry::Registries,
+    spec: &str,
+    tally: &Tally,
+) -> Result<Vec<String>, ImageError> {
+    let (registry, prefix) = catalog_spec(spec);
+    let error = |message: String| ImageError::Catalog {
+        spec: spec.to_string(),
+        message,
+    };
+    let name = |repository: &str| reference::RegistryRef {
+        registry: registry.clone(),
+        repository: repository.to_string(),
+        tag: None,
+        digest: None,
+    };
+    let catalog = registries.client(&name("")).map_err(error)?;
+    let mut references = Vec::new();
+    for repository in catalog.repositories(&prefix).map_err(error)? {
+        let text = format!("{registry}/{repository}");
+        let tags = match Reference::parse(&text) {
+            Ok(Reference::Registry(_)) => {
+                registries.client(&name(&repository)).and_then(|c| c.tags())
+            }
+            _ => Err("the catalogue lists a name that is not a repository's".to_string()),
+        };
+        match tags {
+            Ok(tags) => references.extend(tags.into_iter().map(|tag| format!("{text}:{tag}"))),
+            Err(message) => tally.problem(Problem::new(&text, &message)),
+        }
+    }
+    Ok(references)
 }
 
 /// What one run shares between its images.

@@ -41,6 +41,9 @@ application/vnd.docker.distribution.manifest.v2+json";
 
 const MAX_REDIRECTS: usize = 5;
 
+/// Pages of a catalogue or tag list followed (1,000 names each).
+const MAX_PAGES: usize = 1000;
+
 /// The run's HTTP clients, built when a registry reference first needs
 /// one: HTTPS only for registries, plain HTTP allowed for loopback ones.
 pub struct Registries {
@@ -175,12 +178,66 @@ impl Client {
         Ok((bytes, digest))
     }
 
+    /// The repositories of the registry's catalogue (`GET /v2/_catalog`,
+    /// every page) whose name starts with `prefix` (a namespace: `acme/`;
+    /// empty for all). Not every registry offers one: Docker Hub and GHCR
+    /// do not, ACR, Harbor, GitLab and `registry:2` do.
+    pub fn repositories(&self, prefix: &str) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for page in self.pages("_catalog?n=1000")? {
+            for name in page["repositories"].as_array().into_iter().flatten() {
+                if let Some(name) = name.as_str().filter(|n| n.starts_with(prefix)) {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// The repository's tags (`GET /v2/<name>/tags/list`, every page).
+    pub fn tags(&self) -> Result<Vec<String>, String> {
+        let mut tags = Vec::new();
+        for page in self.pages(&format!("{}/tags/list?n=1000", self.repository))? {
+            for tag in page["tags"].as_array().into_iter().flatten() {
+                if let Some(tag) = tag.as_str() {
+                    tags.push(tag.to_string());
+                }
+            }
+        }
+        Ok(tags)
+    }
+
+    /// The JSON pages of a listing, following `Link: <…>; rel="next"` on
+    /// the registry itself (at most [`MAX_PAGES`]).
+    fn pages(&self, first: &str) -> Result<Vec<serde_json::Value>, String> {
+        let mut pages = Vec::new();
+        let mut path = first.to_string();
+        for _ in 0..MAX_PAGES {
+            let answer = self.get_v2(&path, "application/json")?;
+            let next = answer.header("link").and_then(next_page);
+            let bytes = read_document(answer.body, None).map_err(|e| format!("{path}: {e}"))?;
+            let page = serde_json::from_slice(&bytes)
+                .map_err(|_| format!("{path}: the registry did not answer JSON"))?;
+            pages.push(page);
+            match next {
+                Some(next) => path = next,
+                None => return Ok(pages),
+            }
+        }
+        Err(format!("{first}: more than {MAX_PAGES} pages"))
+    }
+
     /// `GET /v2/<repository>/<path>`, authenticating when challenged and
     /// following redirects as the module says; a 200 answer.
     fn get(&self, path: &str, accept: &'static str) -> Result<Streamed, String> {
+        self.get_v2(&format!("{}/{path}", self.repository), accept)
+    }
+
+    /// `GET /v2/<path>`, as [`Client::get`].
+    fn get_v2(&self, path: &str, accept: &'static str) -> Result<Streamed, String> {
         let url = self
             .base
-            .join(&format!("v2/{}/{path}", self.repository))
+            .join(&format!("v2/{path}"))
             .map_err(|_| format!("{path}: not a valid request"))?;
         let mut challenged = false;
         let mut url = url;
@@ -300,7 +357,13 @@ impl Client {
                     .iter()
                     .find(|(k, _)| k == "scope")
                     .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+                    .unwrap_or_else(|| {
+                        if self.repository.is_empty() {
+                            "registry:catalog:*".to_string()
+                        } else {
+                            format!("repository:{}:pull", self.repository)
+                        }
+                    });
                 {
                     let mut query = url.query_pairs_mut();
                     if let Some((_, service)) = params.iter().find(|(k, _)| k == "service") {
@@ -353,10 +416,12 @@ impl Client {
     }
 
     fn refused(&self, path: &str, status: u16, challenged: bool) -> String {
-        let what = if path.starts_with("manifests/") {
+        let what = if path.contains("/manifests/") {
             "the image"
-        } else {
+        } else if path.contains("/blobs/") {
             "a blob"
+        } else {
+            "the listing"
         };
         match status {
             401 | 403 if challenged => format!(
@@ -389,6 +454,19 @@ impl Store for Client {
     fn manifest_document(&self, digest: &Digest) -> Result<Vec<u8>, String> {
         self.manifest(digest.as_str()).map(|(bytes, _)| bytes)
     }
+}
+
+/// The path after `/v2/` of a `Link: </v2/…>; rel="next"` header.
+fn next_page(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        if !params.contains("rel=\"next\"") && !params.contains("rel=next") {
+            return None;
+        }
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        // Only on the registry itself: a path, never another host.
+        target.strip_prefix("/v2/").map(str::to_string)
+    })
 }
 
 /// `scheme://host[:port]`, what messages show of a URL (never its path
@@ -512,6 +590,19 @@ mod tests {
         assert!(local
             .check_redirect(&to("https://cdn.invalid/blob"), "blobs/x")
             .is_err());
+    }
+
+    #[test]
+    fn the_next_page_is_a_path_on_the_registry() {
+        assert_eq!(
+            next_page(r#"</v2/_catalog?last=b&n=2>; rel="next""#).as_deref(),
+            Some("_catalog?last=b&n=2")
+        );
+        assert_eq!(
+            next_page(r#"<https://evil.invalid/v2/x>; rel="next""#),
+            None
+        );
+        assert_eq!(next_page(r#"</v2/x>; rel="prev""#), None);
     }
 
     #[test]
