@@ -190,6 +190,14 @@ impl Baseline {
         Ok(Baseline::from_entries(file.entries))
     }
 
+    /// This baseline with `entry` added: merged into the entry of the same
+    /// token when there is one (its paths joined), kept sorted.
+    pub fn with_entry(self, entry: BaselineEntry) -> Baseline {
+        let mut entries = self.entries;
+        entries.push(entry);
+        Baseline::from_entries(entries)
+    }
+
     /// Sorted by rule, then hash.
     pub fn entries(&self) -> &[BaselineEntry] {
         &self.entries

@@ -88,6 +88,17 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the manual page (roff), e.g. `patscan man > patscan.1`.
     Man(docs::ManArgs),
+    /// Run the language server (on standard input and output) that shows
+    /// tokens in the editor as they are typed; offline, never a live check.
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Ignored: the server always speaks on standard input and output.
+    /// Accepted because some clients (vscode-languageclient) add it.
+    #[arg(long, hide = true)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Args)]
@@ -419,7 +430,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Merge(args) => merge::run(args),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man(args) => docs::run_man(args),
+        Command::Lsp(_) => run_lsp(),
     }
+}
+
+/// `patscan lsp`: 0 after the client's `shutdown` and `exit`, 1 after an
+/// `exit` alone (as the protocol asks), 2 when the connection breaks.
+fn run_lsp() -> Result<ExitCode> {
+    let clean = crate::lsp::run_stdio().context("language server")?;
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The scanned roots as reports see them: `.` when no PATH was given.
@@ -471,12 +494,16 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     // --verify) means no network at all.
     let endpoints = live::endpoints_for_scan(&args)?;
     let org = args.org.options()?;
+    let ci_logs = args.org.ci_options()?;
+    if ci_logs.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--ci-logs scans pipelines' logs; it takes no PATH");
+    }
     let images = args.images.options(args.org.shard)?;
     if images.is_some() && !args.paths.is_empty() {
         anyhow::bail!("--image scans container images; it takes no PATH");
     }
-    if args.org.shard.is_some() && org.is_none() && images.is_none() {
-        anyhow::bail!("--shard splits the repositories of --org or the images of --image");
+    if args.org.shard.is_some() && org.is_none() && ci_logs.is_none() && images.is_none() {
+        anyhow::bail!("--shard splits the work of --org, --ci-logs or --image");
     }
     if org.is_some() && !args.paths.is_empty() {
         anyhow::bail!("--org scans an organisation's repositories; it takes no PATH");
@@ -534,6 +561,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         _ if images.is_some() => {
             let images = images.as_ref().context("image options")?;
             crate::source::image::scan(&config.rules, images, &options)?
+        }
+        _ if ci_logs.is_some() => {
+            let ci = ci_logs.as_ref().context("CI-log options")?;
+            let endpoints = crate::live::Endpoints::from_env()?;
+            crate::source::ci::scan(&config.rules, ci, &options, endpoints.overrides())?
         }
         _ if org.is_some() => {
             let org = org.as_ref().context("organisation options")?;

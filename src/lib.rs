@@ -25,6 +25,7 @@ pub mod error;
 pub mod hook;
 pub mod line_hash;
 pub mod live;
+pub mod lsp;
 pub mod model;
 pub mod net;
 pub mod progress;

@@ -42,6 +42,7 @@ const LAYER_OF: &[(&str, &str)] = &[
     ("source", "source"),
     ("live", "live"),
     ("report", "report"),
+    ("lsp", "lsp"),
     ("cli", "cli"),
     ("hook", "cli"),
     ("lib", "cli"),
@@ -59,10 +60,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("source", &["model", "support", "detect", "net", "scan"]),
     ("live", &["model", "support", "detect", "net", "scan"]),
     ("report", &["model", "support", "detect", "scan"]),
+    ("lsp", &["model", "support", "detect", "scan"]),
     (
         "cli",
         &[
-            "model", "support", "net", "detect", "cache", "scan", "source", "live", "report",
+            "model", "support", "net", "detect", "cache", "scan", "source", "live", "report", "lsp",
         ],
     ),
 ];
@@ -88,6 +90,10 @@ const NEVER: &[(&str, &str)] = &[
     ("cache", "scan"),
     ("cache", "source"),
     ("report", "source"),
+    // The editor's server scans what is typed; no token it sees may leave
+    // the machine, so it has no path to the network.
+    ("lsp", "net"),
+    ("lsp", "live"),
     ("model", "support"),
     ("model", "net"),
     ("model", "detect"),

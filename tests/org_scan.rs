@@ -189,7 +189,7 @@ fn a_github_organisation_is_listed_over_pages_cloned_and_scanned_without_leaking
     let seen = server.seen();
     let pages: Vec<&str> = seen
         .iter()
-        .filter(|s| s.target.starts_with("/github/"))
+        .filter(|s| s.target.starts_with("/github/orgs/acme/repos"))
         .map(|s| s.target.as_str())
         .collect();
     assert_eq!(pages.len(), 5, "{pages:?}");

@@ -71,3 +71,49 @@ fn the_top_level_holds_only_expected_entries() {
         assert!(found.contains(core), "{core} not tracked? {found:?}");
     }
 }
+
+/// `(name, version)` of every package a `Cargo.lock` pins.
+fn locked_packages(lock: &str) -> BTreeSet<(String, String)> {
+    let lock: toml::Value = toml::from_str(lock).expect("a Cargo.lock is TOML");
+    lock.get("package")
+        .and_then(toml::Value::as_array)
+        .expect("a Cargo.lock lists its packages")
+        .iter()
+        .map(|package| {
+            let field = |key: &str| {
+                package
+                    .get(key)
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (field("name"), field("version"))
+        })
+        .collect()
+}
+
+/// CI builds the fuzz targets in the test build's target folder so that
+/// no dependency is compiled twice (`.ci/fuzz`). That holds only while the
+/// fuzz workspace pins the versions patscan pins: one newer patch release
+/// of a crate deep in the graph (`h2`, once) recompiles everything above
+/// it, minutes of a cold CI run.
+#[test]
+fn the_fuzz_workspace_pins_the_versions_patscan_pins() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{root}/{path}")).expect("the lock file is readable")
+    };
+    let main = locked_packages(&read("Cargo.lock"));
+    let fuzz = locked_packages(&read("fuzz/Cargo.lock"));
+    let main_names: BTreeSet<&String> = main.iter().map(|(name, _)| name).collect();
+    let drifted: Vec<String> = fuzz
+        .difference(&main)
+        .filter(|(name, _)| main_names.contains(name))
+        .map(|(name, version)| format!("{name} {version}"))
+        .collect();
+    assert!(
+        drifted.is_empty(),
+        "fuzz/Cargo.lock pins other versions than Cargo.lock: {drifted:?}; \
+         sync it: cp Cargo.lock fuzz/Cargo.lock && (cd fuzz && cargo metadata --format-version 1 >/dev/null)"
+    );
+}

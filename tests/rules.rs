@@ -147,3 +147,32 @@ fn new_rules_add_no_literal_to_the_keyword_automaton() {
     );
     assert!(set.keywords().is_some_and(|k| k.is_packed()));
 }
+
+/// The binary reads its rules as JSON that `build.rs` converts from the
+/// TOML files (faster at start-up); custom rules are read as TOML. Both
+/// readings of every built-in file must give the same rules, field for field.
+#[test]
+fn every_built_in_file_reads_the_same_from_its_toml_and_its_embedded_json() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("rules/ is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        rules::BUILTIN_RULE_FILES.len(),
+        "one embedded document per file"
+    );
+    for (path, (name, json)) in files.iter().zip(rules::BUILTIN_RULE_FILES) {
+        assert_eq!(path.file_name().and_then(|n| n.to_str()), Some(*name));
+        let text = std::fs::read_to_string(path).expect("a rule file is readable");
+        let from_toml = RuleFile::parse(name, &text).unwrap_or_else(|e| panic!("{e}"));
+        let from_json = RuleFile::parse_json(name, json).unwrap_or_else(|e| panic!("{e}"));
+        let as_value =
+            |file: &RuleFile| serde_json::to_value(&file.rules).expect("rules serialise");
+        assert_eq!(as_value(&from_toml), as_value(&from_json), "{name}");
+        assert!(!from_json.rules.is_empty(), "{name} has rules");
+    }
+}

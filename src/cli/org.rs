@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::source::ci::{CiOptions, CiSpec};
 use crate::source::org::{OrgOptions, OrgSpec, Previous, Shard};
 
 #[derive(Debug, Args)]
@@ -21,12 +22,7 @@ pub struct OrgArgs {
     /// A self-hosted instance (GitHub Enterprise Server, GitLab
     /// self-managed, an Azure DevOps Server collection's server): the
     /// listing and clones go there, and the credential only there.
-    #[arg(
-        long,
-        value_name = "URL",
-        requires = "org",
-        help_heading = "Organisation"
-    )]
+    #[arg(long, value_name = "URL", help_heading = "Organisation")]
     pub host: Option<String>,
     /// Scan forks too.
     #[arg(long, requires = "org", help_heading = "Organisation")]
@@ -66,25 +62,69 @@ pub struct OrgArgs {
     /// Repositories cloned and scanned at once.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Organisation")]
     pub org_jobs: u16,
-    /// Scan only shard I of N (0-based) of an --org's repositories or an
-    /// --image list: a stable split by repository id or image reference,
-    /// for N CI jobs or pods; `patscan merge` joins their reports.
+    /// Scan only shard I of N (0-based) of an --org's repositories, the
+    /// --ci-logs runs or an --image list: a stable split, for N CI jobs or
+    /// pods; `patscan merge` joins their reports.
     #[arg(long, value_name = "I/N", help_heading = "Organisation")]
     pub shard: Option<Shard>,
     /// Skip repositories whose branches and tags are those of an earlier
-    /// run's JSON report.
+    /// run's JSON report (with --ci-logs: the runs it scanned).
+    #[arg(long, value_name = "RUN.json", help_heading = "Organisation")]
+    pub since_last: Option<PathBuf>,
+    /// Scan the logs and artifacts of pipeline runs: azure-devops:ORG[/PROJECT],
+    /// github:ORG[/REPO] or gitlab:GROUP[/PROJECT] (credential as for --org).
+    #[arg(long, value_name = "SPEC", conflicts_with_all = ["org", "staged", "range", "history"], help_heading = "Organisation")]
+    pub ci_logs: Option<String>,
+    /// With --ci-logs: runs of the last N days (`30d`; the default unless
+    /// --builds is given).
+    #[arg(long, value_name = "DAYS", requires = "ci_logs", value_parser = parse_days, help_heading = "Organisation")]
+    pub since: Option<u64>,
+    /// With --ci-logs: at most N runs per pipeline, newest first.
     #[arg(
         long,
-        value_name = "RUN.json",
-        requires = "org",
+        value_name = "N",
+        requires = "ci_logs",
         help_heading = "Organisation"
     )]
-    pub since_last: Option<PathBuf>,
+    pub builds: Option<usize>,
+}
+
+fn parse_days(value: &str) -> Result<u64, String> {
+    let digits = value.strip_suffix('d').unwrap_or(value);
+    digits
+        .parse::<u64>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .ok_or_else(|| format!("{value:?} is not a number of days (1d to 3650d, e.g. 30d)"))
 }
 
 impl OrgArgs {
+    /// The CI-log scan asked for, if any.
+    pub fn ci_options(&self) -> Result<Option<CiOptions>> {
+        let Some(spec) = &self.ci_logs else {
+            return Ok(None);
+        };
+        let previous = self.since_last.as_deref().map(Previous::load).transpose()?;
+        Ok(Some(CiOptions {
+            spec: CiSpec::parse(spec)?,
+            host: self.host.clone(),
+            since_days: self.since,
+            builds: self.builds,
+            jobs: usize::from(self.org_jobs),
+            shard: self.shard,
+            previous,
+        }))
+    }
+
     /// The organisation scan asked for, if any.
     pub fn options(&self) -> Result<Option<OrgOptions>> {
+        if self.org.is_none()
+            && self.ci_logs.is_none()
+            && (self.host.is_some() || self.since_last.is_some())
+        {
+            // (--shard also splits an --image list: checked with it.)
+            anyhow::bail!("--host and --since-last need --org or --ci-logs");
+        }
         let Some(spec) = &self.org else {
             return Ok(None);
         };

@@ -142,6 +142,13 @@ pub enum Origin {
     /// contains (left by a force-push, a rebase or a deleted branch): only
     /// its object id is known, and it is still leaked.
     Unreachable { blob: String },
+    /// A line of a CI log (`scan --ci-logs`): which pipeline, run, job and
+    /// step printed it, and the log line's web page where the platform has
+    /// one.
+    CiLog(Box<CiLogPlace>),
+    /// A plain-text pipeline variable (`scan --org`): not marked secret,
+    /// so readable by everyone who may view the pipeline.
+    Variable(Box<VariablePlace>),
     /// A file in a layer of a container image (`scan --image`).
     ImageLayer {
         #[serde(flatten)]
@@ -164,6 +171,45 @@ pub enum Origin {
         /// the line is the entry's, from 1.
         field: String,
     },
+}
+
+/// Where a plain-text pipeline variable is (`scan --org`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct VariablePlace {
+    /// `variable group`, `build pipeline`, `release pipeline`,
+    /// `organisation Actions variables`, `repository Actions variables`.
+    pub setting: String,
+    /// The group's, pipeline's or repository's name.
+    pub owner: String,
+    /// The variable's name.
+    pub variable: String,
+    /// Who can read it, in words.
+    pub exposure: String,
+    /// `high`: a token in plain text there is readable by every viewer.
+    pub severity: &'static str,
+    /// The setting's web page.
+    #[serde(rename = "setting_url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Where in a CI system a log line is (`scan --ci-logs`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CiLogPlace {
+    /// The pipeline (Azure Pipelines definition, GitHub workflow, GitLab
+    /// project) as the platform names it.
+    pub pipeline: String,
+    /// The run (build number, workflow run, GitLab pipeline), as shown.
+    pub run: String,
+    /// The platform's id of the run.
+    pub run_id: String,
+    /// The job; empty when the log is not a job's (an artifact).
+    pub job: String,
+    /// The step (task, section); empty when the log does not say.
+    pub step: String,
+    /// The web page of the log line, or of the run where the platform
+    /// has no link to a line.
+    #[serde(rename = "log_url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// What identifies a commit to a person: enough to find it (`git show ID`)
@@ -221,6 +267,8 @@ impl Origin {
             Origin::CommitMessage { .. } => "commit-message",
             Origin::TagMessage { .. } => "tag-message",
             Origin::Unreachable { .. } => "unreachable",
+            Origin::CiLog(_) => "ci-log",
+            Origin::Variable(_) => "pipeline-variable",
             Origin::ImageLayer { .. } => "image-layer",
             Origin::ImageConfig { .. } => "image-config",
         }

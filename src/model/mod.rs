@@ -24,7 +24,10 @@ pub use access::{Access, OrgAccess, Reach};
 pub use activity::CommitActivity;
 pub use audit::{AuditReport, AuditToken, Flag, LeakMatch};
 pub use cache::{CacheSetting, CacheSummary};
-pub use finding::{fingerprint, CommitMeta, Confidence, Finding, Origin, Repository, Secret};
+pub use finding::{
+    fingerprint, CiLogPlace, CommitMeta, Confidence, Finding, Origin, Repository, Secret,
+    VariablePlace,
+};
 pub use image::{ImageOutcome, ImagePlace, ImageStatus, ImageSummary, LayerState};
-pub use org::{OrgSummary, RepoOutcome, RepoStatus};
+pub use org::{OrgSummary, RepoOutcome, RepoStatus, ServiceConnection};
 pub use verification::{tally, LiveInfo, Provider, Severity, Status, Verification};

@@ -23,6 +23,25 @@ pub struct OrgSummary {
     pub repositories_listed: usize,
     /// This run's repositories (its shard's), by name.
     pub repositories: Vec<RepoOutcome>,
+    /// Azure DevOps: the service connections, by type and scheme only
+    /// (never a secret); those of a PAT-based scheme are flagged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_connections: Vec<ServiceConnection>,
+}
+
+/// An Azure DevOps service connection, as an audit lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServiceConnection {
+    pub project: String,
+    pub name: String,
+    /// `github`, `azurerm`, `externaltfs`, `generic`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `PersonalAccessToken`, `Token`, `ServicePrincipal`, `OAuth`, …
+    pub scheme: String,
+    /// Authenticates with a personal access token: one more PAT to
+    /// rotate, readable by the connection's administrators.
+    pub pat_based: bool,
 }
 
 /// One repository of an organisation scan.
@@ -38,6 +57,10 @@ pub struct RepoOutcome {
     /// digest lets `--since-last` skip it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refs_digest: Option<String>,
+    /// `scan --ci-logs`: the pipeline's runs in the window that this or an
+    /// earlier run (`--since-last`) scanned, by the platform's id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs_scanned: Vec<String>,
 }
 
 /// What happened to a repository.

@@ -220,47 +220,71 @@ impl Answer {
     }
 }
 
-/// An answer whose body is read as it arrives ([`Http::open`]).
-pub struct Streamed {
+/// An answer whose body is read as it arrives ([`Http::send_streaming`]). Read
+/// errors are described in fixed words, as [`Failure`]s are.
+pub struct Streaming {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Box<dyn Read + Send>,
     /// `METHOD URL` of the request.
     pub endpoint: String,
+    timeout: Duration,
+    body: reqwest::blocking::Response,
 }
 
-impl Streamed {
+impl Streaming {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
 
-impl fmt::Debug for Streamed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Streamed({} {})", self.status, self.endpoint)
+    /// The size the server announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")?.trim().parse().ok()
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        let value = self.header("retry-after")?.trim();
+        value.parse::<u64>().ok().map(Duration::from_secs)
+    }
+
+    /// The body read whole, up to 1 MiB: an [`Answer`].
+    pub fn into_answer(mut self) -> Result<Answer, Failure> {
+        let mut body = Vec::new();
+        (&mut self)
+            .take(MAX_BODY)
+            .read_to_end(&mut body)
+            .map_err(|e| read_failure(&e, self.timeout))?;
+        Ok(Answer {
+            status: self.status,
+            headers: self.headers,
+            body,
+            endpoint: self.endpoint,
+        })
     }
 }
 
-/// A response body whose read errors say what happened in fixed words:
-/// reqwest's own text names the URL, which may carry a signed query.
-struct FixedWordsReader(reqwest::blocking::Response);
-
-impl Read for FixedWordsReader {
+impl Read for Streaming {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf).map_err(|e| {
-            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                || e.get_ref()
-                    .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                    .is_some_and(|r| r.is_timeout());
-            if timed_out {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "the answer stopped (timeout)")
-            } else {
-                std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the connection broke while the answer was read",
-                )
-            }
+        self.body.read(buf).map_err(|e| {
+            let failure = read_failure(&e, self.timeout);
+            std::io::Error::new(e.kind(), failure.to_string())
         })
+    }
+}
+
+/// A body's read error in fixed words (reqwest wraps its own error in the
+/// io::Error; its text is never shown).
+fn read_failure(e: &std::io::Error, timeout: Duration) -> Failure {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        return Failure::Timeout(timeout);
+    }
+    let timed_out = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+        .is_some_and(|r| r.is_timeout());
+    if timed_out {
+        Failure::Timeout(timeout)
+    } else {
+        Failure::Network
     }
 }
 
@@ -344,8 +368,15 @@ impl Http {
 
     /// Sends `call`, waiting for the host's rate limit; a 429 (or a 503 with
     /// `Retry-After`) is retried after the wait the server asked for, up to
-    /// `retries` times and never longer than `max_retry_wait`.
+    /// `retries` times and never longer than `max_retry_wait`. The body is
+    /// read whole, up to 1 MiB.
     pub fn send(&self, call: &Call<'_>) -> Result<Answer, Failure> {
+        self.send_streaming(call)?.into_answer()
+    }
+
+    /// [`Http::send`], with the body left to read as it arrives (a CI log
+    /// of a gigabyte is scanned as it downloads, never held whole).
+    pub fn send_streaming(&self, call: &Call<'_>) -> Result<Streaming, Failure> {
         let url = Url::parse(&call.target()?).map_err(|_| Failure::BadUrl)?;
         let host = format!(
             "{}:{}",
@@ -374,52 +405,7 @@ impl Http {
         }
     }
 
-    /// Sends `call` and hands back the answer with its body unread, as a
-    /// stream of any length (a registry's layer blob): the caller reads
-    /// what it needs. The rate limit, `Retry-After` and retries are those
-    /// of [`Http::send`]; a redirect is not followed but returned, for the
-    /// caller to decide where its credential may go. A read error of the
-    /// body is described in fixed words, like every other failure.
-    pub fn open(&self, call: &Call<'_>) -> Result<Streamed, Failure> {
-        let url = Url::parse(&call.target()?).map_err(|_| Failure::BadUrl)?;
-        let host = format!(
-            "{}:{}",
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let mut attempt = 0;
-        loop {
-            self.limiter
-                .acquire(&host, self.policy.max_retry_wait)
-                .map_err(Failure::RateLimited)?;
-            let response = self.request(call, url.clone())?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let retry_after = headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let limited = status == 429 || (status == 503 && retry_after.is_some());
-            if limited {
-                let wait = retry_after.unwrap_or(DEFAULT_BACKOFF);
-                self.limiter.defer(&host, Instant::now() + wait);
-                if attempt < self.policy.retries && wait <= self.policy.max_retry_wait {
-                    attempt += 1;
-                    continue;
-                }
-            }
-            return Ok(Streamed {
-                status,
-                headers,
-                body: Box::new(FixedWordsReader(response)),
-                endpoint: call.describe(),
-            });
-        }
-    }
-
-    /// Builds and sends one request; the answer's body is not read.
-    fn request(&self, call: &Call<'_>, url: Url) -> Result<reqwest::blocking::Response, Failure> {
+    fn once(&self, call: &Call<'_>, url: Url) -> Result<Streaming, Failure> {
         let mut headers = HeaderMap::new();
         for (name, value) in &call.headers {
             headers.insert(
@@ -440,37 +426,13 @@ impl Http {
             Body::Json(value) => request.json(value),
             Body::Form(fields) => request.form(fields),
         };
-        request.send().map_err(|e| self.classify(&e))
-    }
-
-    fn once(&self, call: &Call<'_>, url: Url) -> Result<Answer, Failure> {
-        let response = self.request(call, url)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let mut body = Vec::new();
-        response
-            .take(MAX_BODY)
-            .read_to_end(&mut body)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::TimedOut => Failure::Timeout(self.policy.timeout),
-                _ => {
-                    // reqwest wraps its own error in the io::Error.
-                    let timed_out = e
-                        .get_ref()
-                        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-                        .is_some_and(|r| r.is_timeout());
-                    if timed_out {
-                        Failure::Timeout(self.policy.timeout)
-                    } else {
-                        Failure::Network
-                    }
-                }
-            })?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
+        let response = request.send().map_err(|e| self.classify(&e))?;
+        Ok(Streaming {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
             endpoint: call.describe(),
+            timeout: self.policy.timeout,
+            body: response,
         })
     }
 

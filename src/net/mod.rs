@@ -1,10 +1,13 @@
 //! The one HTTP client of patscan, and the rules every request obeys,
 //! whoever sends it: live checks and revocation (`live/`), organisation
-//! listings and clones (`source::org`), container registries
-//! (`source::image::registry`), and the CI-log clients to come.
+//! listings and clones (`source::org`), CI logs and artifacts
+//! (`source::ci`, whose bodies are read as they arrive:
+//! [`Http::send_streaming`]), and container registries
+//! (`source::image::registry`, whose layers stream the same way).
 //!
 //! - [`client`]: timeouts, a per-host rate limit, `Retry-After` honoured,
-//!   no redirects (returned to the caller, never followed), HTTPS only unless the loopback test emulator is the
+//!   no redirects (returned to the caller, never followed), HTTPS only
+//!   unless the loopback test emulator is the
 //!   target, the system's proxy settings, bounded answers; a credential
 //!   travels only in a header marked sensitive and never appears in an
 //!   error (failures are described in fixed words).
@@ -25,7 +28,7 @@ pub mod tls;
 
 use thiserror::Error;
 
-pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, Streamed, TOKEN_SLOT};
+pub use client::{Answer, Auth, Body, Call, Failure, Http, Policy, Streaming, TOKEN_SLOT};
 pub use overrides::{Overrides, OVERRIDES_VAR};
 
 /// What can go wrong before any request is sent.

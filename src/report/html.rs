@@ -146,6 +146,7 @@ pub fn write(
     }
     writeln!(out, "</section>")?;
     write_table(&groups, &facts, out)?;
+    write_connections(report, out)?;
     write_problems(report, out)?;
     let json = serde_json::to_string(&island).map_err(io::Error::other)?;
     write!(
@@ -518,6 +519,41 @@ fn write_place(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
         "<td><code class=\"snippet\">{}</code></td></tr>",
         Esc(&finding.snippet)
     )
+}
+
+/// An Azure DevOps organisation's service connections, by type and
+/// scheme; those that hold a PAT first.
+fn write_connections(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    let Some(org) = &report.summary.organisation else {
+        return Ok(());
+    };
+    if org.service_connections.is_empty() {
+        return Ok(());
+    }
+    let mut connections: Vec<_> = org.service_connections.iter().collect();
+    connections.sort_by_key(|c| !c.pat_based);
+    let pat = connections.iter().filter(|c| c.pat_based).count();
+    writeln!(
+        out,
+        "<section id=\"service-connections\">\n<h2>Service connections</h2>\n\
+         <p class=\"note\">{} service connections, {pat} of them authenticated by a personal \
+         access token: one more PAT to rotate each, readable by the connection's \
+         administrators. Listed by type and scheme only.</p>\n<table><thead><tr><th>project</th>\
+         <th>name</th><th>type</th><th>scheme</th><th>PAT</th></tr></thead><tbody>",
+        connections.len()
+    )?;
+    for c in connections {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            Esc(&c.project),
+            Esc(&c.name),
+            Esc(&c.kind),
+            Esc(&c.scheme),
+            if c.pat_based { "yes" } else { "" }
+        )?;
+    }
+    writeln!(out, "</tbody></table>\n</section>")
 }
 
 fn write_problems(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {

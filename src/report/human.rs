@@ -214,8 +214,27 @@ fn provenance(origin: &Origin) -> Option<String> {
         Origin::Unreachable { blob } => Some(format!(
             "blob {blob}, reachable from no ref (still in the object store)"
         )),
+        Origin::CiLog(place) => Some(ci_log_line(place)),
+        Origin::Variable(place) => Some(format!(
+            "{} {}, variable {}: {}; severity {}",
+            place.setting, place.owner, place.variable, place.exposure, place.severity
+        )),
         Origin::ImageLayer { .. } | Origin::ImageConfig { .. } => image_place(origin),
     }
+}
+
+/// `pipeline ci, run 20261207.1, job Build, step Test: https://…`.
+fn ci_log_line(place: &crate::model::CiLogPlace) -> String {
+    let mut text = format!("pipeline {}, run {}", place.pipeline, place.run);
+    for (what, name) in [("job", &place.job), ("step", &place.step)] {
+        if !name.is_empty() {
+            text.push_str(&format!(", {what} {name}"));
+        }
+    }
+    if let Some(url) = &place.url {
+        text.push_str(&format!(": {url}"));
+    }
+    text
 }
 
 /// Where in a container image: the image and platform, then the layer and
@@ -334,9 +353,16 @@ fn write_organisation(org: &crate::model::OrgSummary, out: &mut dyn Write) -> io
         Some(shard) => format!(", shard {shard}"),
         None => String::new(),
     };
+    // A CI-log scan lists pipelines where an organisation scan lists
+    // repositories.
+    let listed = if org.spec.starts_with("ci-logs:") {
+        "pipelines"
+    } else {
+        "repositories"
+    };
     writeln!(
         out,
-        "{}: {} repositories listed{shard}: {}",
+        "{}: {} {listed} listed{shard}: {}",
         org.spec,
         org.repositories_listed,
         if parts.is_empty() {
@@ -348,6 +374,25 @@ fn write_organisation(org: &crate::model::OrgSummary, out: &mut dyn Write) -> io
     for repo in &org.repositories {
         if !matches!(repo.status, RepoStatus::Scanned | RepoStatus::Unchanged) {
             writeln!(out, "  {:<9} {}", repo.status.as_str(), repo.name)?;
+        }
+    }
+    if !org.service_connections.is_empty() {
+        let pat: Vec<String> = org
+            .service_connections
+            .iter()
+            .filter(|c| c.pat_based)
+            .map(|c| format!("{}/{} ({}, {})", c.project, c.name, c.kind, c.scheme))
+            .collect();
+        write!(
+            out,
+            "service connections: {} ({} PAT-based",
+            org.service_connections.len(),
+            pat.len()
+        )?;
+        if pat.is_empty() {
+            writeln!(out, ")")?;
+        } else {
+            writeln!(out, ": {}; one more PAT to rotate each)", pat.join(", "))?;
         }
     }
     Ok(())

@@ -115,6 +115,12 @@ pub struct JsonPlace<'a> {
     /// the file at that commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<JsonRepository<'a>>,
+    /// A CI log's pipeline, run, job, step and line URL (`scan --ci-logs`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ci_log: Option<&'a crate::model::CiLogPlace>,
+    /// A plain-text pipeline variable's setting, owner, name and exposure.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<&'a crate::model::VariablePlace>,
     /// The container image (`scan --image`): reference, manifest,
     /// platform, and the layer and the file's state, or the config field.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -228,6 +234,14 @@ impl<'a> JsonPlace<'a> {
             blob: finding.origin.blob(),
             tag: tag.map(|t| t.0),
             repository: JsonRepository::new(finding),
+            ci_log: match &finding.origin {
+                Origin::CiLog(place) => Some(place),
+                _ => None,
+            },
+            variable: match &finding.origin {
+                Origin::Variable(place) => Some(place),
+                _ => None,
+            },
             image: JsonImage::new(&finding.origin),
         }
     }

@@ -351,9 +351,11 @@ fn origin_rank(kind: &str) -> i128 {
         "commit-message" => 5,
         "tag-message" => 6,
         "unreachable" => 7,
-        "image-layer" => 8,
-        "image-config" => 9,
-        _ => 10,
+        "ci-log" => 8,
+        "pipeline-variable" => 9,
+        "image-layer" => 10,
+        "image-config" => 11,
+        _ => 12,
     }
 }
 
@@ -394,6 +396,8 @@ fn row_key(row: &Value, rule_id: &Value) -> Vec<Part> {
     key.push(Part::N(origin_rank(kind)));
     let fields: &[&str] = match kind {
         "tag-message" => &["tag", "author", "date"],
+        "ci-log" => &["pipeline", "run", "run_id", "job", "step", "log_url"],
+        "pipeline-variable" => &["setting", "owner", "variable"],
         "image-layer" | "image-config" => &[],
         _ => &["commit", "author", "date", "summary", "blob"],
     };

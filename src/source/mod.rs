@@ -6,6 +6,7 @@
 //! sink first, so an input the scan stage already knows is never read. It
 //! never consults the cache itself.
 
+pub mod ci;
 pub mod fs;
 pub mod git;
 pub mod image;

@@ -7,6 +7,7 @@
 //! serves the same over HTTPS, with a certificate from a CA of its own.
 #![allow(dead_code)]
 
+pub mod ci;
 mod tls;
 
 use std::collections::HashMap;
@@ -77,6 +78,7 @@ struct State {
     limited_pages: Vec<usize>,
     seen: Vec<Seen>,
     scheme: &'static str,
+    ci: ci::CiState,
 }
 
 pub struct OrgServer {
@@ -194,6 +196,60 @@ impl OrgServer {
         self.state.lock().unwrap().limited_pages.push(page);
     }
 
+    /// Adds a CI pipeline (see [`ci`]).
+    pub fn add_pipeline(&self, pipeline: ci::EmuPipeline) {
+        self.state.lock().unwrap().ci.pipelines.push(pipeline);
+    }
+
+    /// Adds a run to the pipeline `id`.
+    pub fn add_run(&self, id: u64, run: ci::EmuRun) {
+        let mut state = self.state.lock().unwrap();
+        let pipeline = state.ci.pipelines.iter_mut().find(|p| p.id == id).unwrap();
+        pipeline.runs.push(run);
+    }
+
+    /// Answers the next CI request whose path starts with `prefix` with a
+    /// 429 and `Retry-After: 1`.
+    pub fn limit_once(&self, prefix: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .ci
+            .limited
+            .push(prefix.to_string());
+    }
+
+    /// Serves the work tree `source` as the project wiki `name` (listed
+    /// by the wikis API, not with the repositories).
+    pub fn serve_wiki(&self, name: &str, source: &Path) {
+        let target = self.git_root.path().join(format!("{name}.git"));
+        let out = Command::new("git")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["clone", "--bare", "--quiet"])
+            .arg(source)
+            .arg(&target)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success());
+        self.state.lock().unwrap().ci.wikis.push(name.to_string());
+    }
+
+    /// Changes the CI and settings state (variables, connections, …).
+    pub fn with_ci(&self, change: impl FnOnce(&mut ci::CiState)) {
+        change(&mut self.state.lock().unwrap().ci);
+    }
+
+    /// Answers every CI request whose path starts with `prefix` with 403.
+    pub fn forbid(&self, prefix: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .ci
+            .forbidden
+            .push(prefix.to_string());
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
@@ -284,6 +340,33 @@ fn handle(
 ) -> std::io::Result<()> {
     let request = read_request(&mut stream)?;
     let authorization = request.headers.get("authorization").cloned();
+    let reply = {
+        let mut locked = state.lock().unwrap();
+        ci::route(&request, &mut locked, addr)
+    };
+    if let Some(reply) = reply {
+        let status = match &reply {
+            ci::Reply::Whole((status, _, _)) => *status,
+            ci::Reply::Generated { .. } => 200,
+        };
+        state.lock().unwrap().seen.push(Seen {
+            method: request.method.clone(),
+            target: request.target.clone(),
+            authorization,
+            status,
+            fetch: false,
+        });
+        return match reply {
+            ci::Reply::Whole((status, headers, body)) => {
+                respond(&mut stream, status, &headers, &body)
+            }
+            ci::Reply::Generated {
+                headers,
+                size,
+                tail,
+            } => ci::send_generated(&mut stream, &headers, size, &tail),
+        };
+    }
     let (status, headers, body) = if let Some(rest) = request.target.strip_prefix("/git/") {
         git(&request, rest, state, root)
     } else {

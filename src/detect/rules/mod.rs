@@ -22,7 +22,8 @@ pub use spec::{
 use crate::error::RuleError;
 
 /// The built-in rule files (every `rules/*.toml`, in name order), embedded
-/// by `build.rs` so the binary needs nothing on disk.
+/// by `build.rs` so the binary needs nothing on disk: (file name, the file's
+/// document as JSON, which reads several times faster than its TOML).
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -37,7 +38,7 @@ pub fn all_builtin_specs() -> Result<Vec<RuleSpec>, RuleError> {
     use rayon::prelude::*;
     let files = BUILTIN_RULE_FILES
         .par_iter()
-        .map(|(name, text)| RuleFile::parse(name, text).map(|file| file.rules))
+        .map(|(name, json)| RuleFile::parse_json(name, json).map(|file| file.rules))
         .collect::<Result<Vec<_>, RuleError>>()?;
     Ok(files.into_iter().flatten().collect())
 }

@@ -20,16 +20,31 @@ pub struct RuleFile {
 impl RuleFile {
     /// Parses one rule file; `origin` names it in errors.
     pub fn parse(origin: &str, text: &str) -> Result<RuleFile, RuleError> {
-        let mut file: RuleFile = toml::from_str(text).map_err(|source| RuleError::Parse {
+        let file: RuleFile = toml::from_str(text).map_err(|source| RuleError::Parse {
             origin: origin.to_string(),
             message: source.to_string(),
         })?;
-        if let Some(family) = &file.family {
-            for rule in file.rules.iter_mut().filter(|r| r.family.is_empty()) {
+        Ok(file.with_family())
+    }
+
+    /// Parses a rule file that `build.rs` converted to JSON (the built-in
+    /// ones); `origin` names it in errors.
+    pub fn parse_json(origin: &str, json: &str) -> Result<RuleFile, RuleError> {
+        let file: RuleFile = serde_json::from_str(json).map_err(|source| RuleError::Parse {
+            origin: origin.to_string(),
+            message: source.to_string(),
+        })?;
+        Ok(file.with_family())
+    }
+
+    /// Gives each rule without a family of its own the file's.
+    fn with_family(mut self) -> RuleFile {
+        if let Some(family) = &self.family {
+            for rule in self.rules.iter_mut().filter(|r| r.family.is_empty()) {
                 rule.family = family.clone();
             }
         }
-        Ok(file)
+        self
     }
 }
 

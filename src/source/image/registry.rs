@@ -31,7 +31,7 @@ use super::digest::Digest;
 use super::reference::RegistryRef;
 use super::store::{read_document, Locator, Store};
 use crate::net::overrides::is_loopback;
-use crate::net::{Auth, Call, Http, Policy, Streamed};
+use crate::net::{Auth, Call, Http, Policy, Streaming};
 
 /// What a manifest request accepts: indexes and manifests, OCI and Docker.
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
@@ -172,7 +172,7 @@ impl Client {
             .header("docker-content-digest")
             .and_then(Digest::parse);
         let expected = Digest::parse(reference).or(stated);
-        let bytes = read_document(answer.body, expected.as_ref())
+        let bytes = read_document(answer, expected.as_ref())
             .map_err(|e| format!("manifest {reference}: {e}"))?;
         let digest = expected.unwrap_or_else(|| Digest::of(&bytes));
         Ok((bytes, digest))
@@ -215,7 +215,7 @@ impl Client {
         for _ in 0..MAX_PAGES {
             let answer = self.get_v2(&path, "application/json")?;
             let next = answer.header("link").and_then(next_page);
-            let bytes = read_document(answer.body, None).map_err(|e| format!("{path}: {e}"))?;
+            let bytes = read_document(answer, None).map_err(|e| format!("{path}: {e}"))?;
             let page = serde_json::from_slice(&bytes)
                 .map_err(|_| format!("{path}: the registry did not answer JSON"))?;
             pages.push(page);
@@ -229,12 +229,12 @@ impl Client {
 
     /// `GET /v2/<repository>/<path>`, authenticating when challenged and
     /// following redirects as the module says; a 200 answer.
-    fn get(&self, path: &str, accept: &'static str) -> Result<Streamed, String> {
+    fn get(&self, path: &str, accept: &'static str) -> Result<Streaming, String> {
         self.get_v2(&format!("{}/{path}", self.repository), accept)
     }
 
     /// `GET /v2/<path>`, as [`Client::get`].
-    fn get_v2(&self, path: &str, accept: &'static str) -> Result<Streamed, String> {
+    fn get_v2(&self, path: &str, accept: &'static str) -> Result<Streaming, String> {
         let url = self
             .base
             .join(&format!("v2/{path}"))
@@ -253,7 +253,7 @@ impl Client {
             let call = Call::get(url.to_string(), auth).accept(accept);
             let answer = self
                 .http
-                .open(&call)
+                .send_streaming(&call)
                 .map_err(|e| format!("{}: {e}", host_of(&url)))?;
             match answer.status {
                 200 => return Ok(answer),
@@ -445,7 +445,7 @@ impl Store for Client {
         match at {
             Locator::Digest(digest) => {
                 let answer = self.get(&format!("blobs/{digest}"), "*/*")?;
-                Ok(answer.body)
+                Ok(Box::new(answer))
             }
             Locator::Path(path) => Err(format!("{path}: a registry has no paths")),
         }

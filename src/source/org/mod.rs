@@ -14,6 +14,7 @@ pub mod clone;
 pub mod fetch;
 pub mod listing;
 pub mod run;
+pub mod settings;
 pub mod shard;
 pub mod spec;
 

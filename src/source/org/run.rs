@@ -103,8 +103,41 @@ pub fn scan(
     let mut tally = Tally::with_progress(Progress::new(options.progress, "repositories"));
     tally.unit = "blobs";
     let previous = previous_digests(org, &spec_text, &detection_key, &tally)?;
-    let listed = listing::list(&http, &site, &org.spec, credential.as_ref())?;
+    let mut listed = listing::list(&http, &site, &org.spec, credential.as_ref())?;
+    if org.spec.platform == super::Platform::AzureDevops {
+        // Project wikis are git repositories of their own.
+        match listing::wikis(&http, &site, &org.spec, credential.as_ref()) {
+            Ok(wikis) => listed.extend(wikis),
+            Err(e) => tally.problem(Problem::new(
+                &spec_text,
+                &format!("the wikis not listed (they need the Wiki (Read) scope): {e}"),
+            )),
+        }
+    }
     let repositories_listed = listed.len();
+    // Pipeline variables and service connections: read once, by the
+    // first shard.
+    let settings = if org.shard.map_or(true, |s| s.index == 0) {
+        let included: Vec<Listed> = listed
+            .iter()
+            .filter(|r| {
+                let name = r.full_name();
+                included(org.include.as_ref(), &name)
+                    && !org.exclude.as_ref().is_some_and(|g| g.is_match(&name))
+            })
+            .cloned()
+            .collect();
+        let api = crate::source::ci::api::Api::new(
+            &http,
+            &site,
+            site.auth(credential.as_ref()),
+            org.spec.platform.credential_var(),
+        )
+        .also_to(crate::source::ci::azure_devops::releases_base(&site.api));
+        super::settings::scan(rules, options, &api, &org.spec, &included, &tally)
+    } else {
+        super::settings::Settings::default()
+    };
 
     let mut done: Vec<Done> = Vec::new();
     let mut queue: Vec<(Listed, String)> = Vec::new();
@@ -195,7 +228,7 @@ pub fn scan(
         ));
     }
 
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings: Vec<Finding> = settings.findings;
     let mut inline = 0;
     let mut cache: Option<CacheSummary> = None;
     let mut repositories = Vec::with_capacity(done.len());
@@ -225,6 +258,7 @@ pub fn scan(
         api: site.api.clone(),
         detection_key,
         shard: org.shard.map(|s| s.to_string()),
+        service_connections: settings.connections,
         repositories_listed,
         repositories,
     });
@@ -384,6 +418,7 @@ fn skipped(repo: &Listed, status: RepoStatus, problems: Vec<Problem>) -> Done {
             url: repo.web_url.clone(),
             status,
             refs_digest: None,
+            runs_scanned: Vec::new(),
         },
         report: None,
         problems,

@@ -62,3 +62,58 @@ pub fn list(pager: &Pager<'_>, spec: &OrgSpec) -> Result<Vec<Listed>, OrgError> 
     )?;
     Ok(listed)
 }
+
+/// `GET {org}[/{project}]/_apis/wiki/wikis`: the project wikis (their own
+/// git repositories; a code wiki is a folder of a listed repository).
+pub fn wikis(pager: &Pager<'_>, spec: &OrgSpec) -> Result<Vec<Listed>, OrgError> {
+    let url = match &spec.project {
+        Some(project) => format!(
+            "{}/{}/{}/_apis/wiki/wikis?api-version={API_VERSION}",
+            pager.api(),
+            encode(&spec.name),
+            encode(project)
+        ),
+        None => format!(
+            "{}/{}/_apis/wiki/wikis?api-version={API_VERSION}",
+            pager.api(),
+            encode(&spec.name)
+        ),
+    };
+    let mut listed = Vec::new();
+    let endpoint = url.clone();
+    pager.pages(
+        url,
+        "application/json",
+        |_, _, _| None,
+        |page| {
+            let Some(Value::Array(wikis)) = page.get("value") else {
+                return Err(OrgError::Listing {
+                    endpoint: endpoint.clone(),
+                    message: "expected {\"value\": [wikis]}".into(),
+                });
+            };
+            for wiki in wikis.iter().filter(|w| w["type"] == "projectWiki") {
+                let clone_url = required(wiki, "remoteUrl", &endpoint)?;
+                // `…/{org}/{project}/_git/{name}`: the project is named there.
+                let project = clone_url
+                    .split("/_git/")
+                    .next()
+                    .and_then(|head| head.rsplit('/').next())
+                    .map(|p| p.replace("%20", " "));
+                listed.push(Listed {
+                    id: required(wiki, "repositoryId", &endpoint)?,
+                    name: required(wiki, "name", &endpoint)?,
+                    project,
+                    web_url: clone_url.clone(),
+                    clone_url,
+                    archived: false,
+                    disabled: false,
+                    fork: false,
+                    empty: false,
+                });
+            }
+            Ok(())
+        },
+    )?;
+    Ok(listed)
+}

@@ -169,7 +169,7 @@ impl Site {
     }
 
     /// The header the listing API takes the credential in.
-    fn auth<'a>(&self, credential: Option<&'a Credential>) -> Auth<'a> {
+    pub fn auth<'a>(&self, credential: Option<&'a Credential>) -> Auth<'a> {
         match credential {
             None => Auth::None,
             Some(c) => match self.platform {
@@ -201,6 +201,24 @@ pub fn list(
     listed.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     listed.dedup_by(|a, b| a.id == b.id);
     Ok(listed)
+}
+
+/// The project wikis of an Azure DevOps organisation (or project): git
+/// repositories of their own, scanned like the others. Code wikis are
+/// folders of repositories the listing has already.
+pub fn wikis(
+    http: &Http,
+    site: &Site,
+    spec: &OrgSpec,
+    credential: Option<&Credential>,
+) -> Result<Vec<Listed>, OrgError> {
+    let pager = Pager {
+        http,
+        site,
+        auth: site.auth(credential),
+        credential_var: spec.platform.credential_var(),
+    };
+    azure_devops::wikis(&pager, spec)
 }
 
 /// Reads a listing page after page.
