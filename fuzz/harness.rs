@@ -552,3 +552,41 @@ fn island_escaped(json: &str) -> String {
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029")
 }
+
+/// `image`: the bytes as an image layer blob (gzip, zstd or a plain tar,
+/// as their first bytes say) and as an image index. Walking the layer
+/// never panics; named by its true digest it is never called a mismatch,
+/// and read whole it counts every byte; named by another digest, a layer
+/// read whole is always reported as not matching. The index resolves
+/// without panicking, whatever it names.
+pub fn image(data: &[u8]) {
+    use patscan::source::image::digest::Digest;
+    use patscan::source::image::layer;
+    use patscan::source::image::manifest;
+    use patscan::source::image::store::{Locator, Store};
+
+    let truth = Digest::of(data);
+    let mut visit = |_: &str, _: u64, reader: &mut dyn Read| -> io::Result<()> {
+        io::copy(reader, &mut io::sink()).map(|_| ())
+    };
+    let walked = layer::walk(Box::new(data), Some(&truth), None, 200, Some(&mut visit));
+    match &walked.problem {
+        Some(problem) => assert!(!problem.contains("does not match"), "{problem}"),
+        None => assert_eq!(walked.stored_bytes, data.len() as u64),
+    }
+    let other = Digest::of(b"another blob");
+    let walked = layer::walk(Box::new(data), Some(&other), None, 200, None);
+    if walked.stored_bytes == data.len() as u64 && data != b"another blob" {
+        // Read to its end: a mismatch, unless something else stopped it.
+        assert!(walked.problem.is_some(), "a wrong digest passed");
+    }
+
+    /// A store with no blobs.
+    struct Empty;
+    impl Store for Empty {
+        fn open(&self, at: &Locator) -> Result<Box<dyn Read + Send + '_>, String> {
+            Err(format!("missing blob {}", at.describe()))
+        }
+    }
+    let _ = manifest::resolve(&Empty, data, truth, &[]);
+}

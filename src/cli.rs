@@ -7,6 +7,7 @@
 mod azure_devops;
 mod ci;
 mod docs;
+mod image;
 mod live;
 mod merge;
 mod org;
@@ -236,6 +237,8 @@ pub struct ScanArgs {
     pub max_memory: Option<u64>,
     #[command(flatten)]
     pub org: org::OrgArgs,
+    #[command(flatten)]
+    pub images: image::ImageArgs,
 }
 
 /// How the file walk behaves; shared by `scan` and `baseline` so that a
@@ -495,6 +498,13 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     if ci_logs.is_some() && !args.paths.is_empty() {
         anyhow::bail!("--ci-logs scans pipelines' logs; it takes no PATH");
     }
+    let images = args.images.options(args.org.shard)?;
+    if images.is_some() && !args.paths.is_empty() {
+        anyhow::bail!("--image scans container images; it takes no PATH");
+    }
+    if args.org.shard.is_some() && org.is_none() && ci_logs.is_none() && images.is_none() {
+        anyhow::bail!("--shard splits the work of --org, --ci-logs or --image");
+    }
     if org.is_some() && !args.paths.is_empty() {
         anyhow::bail!("--org scans an organisation's repositories; it takes no PATH");
     }
@@ -533,7 +543,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         cache: match &args.cache {
             _ if args.no_cache || args.staged => CacheSetting::Off,
             Some(dir) => CacheSetting::Dir(dir.clone()),
-            None if args.history || org.is_some() => CacheSetting::Default,
+            None if args.history || org.is_some() || images.is_some() => CacheSetting::Default,
             None => CacheSetting::Off,
         },
         ..args.walk.options(&args.paths)
@@ -548,6 +558,10 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         None
     };
     let mut report = match &git_mode {
+        _ if images.is_some() => {
+            let images = images.as_ref().context("image options")?;
+            crate::source::image::scan(&config.rules, images, &options)?
+        }
         _ if ci_logs.is_some() => {
             let ci = ci_logs.as_ref().context("CI-log options")?;
             let endpoints = crate::live::Endpoints::from_env()?;

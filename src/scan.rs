@@ -350,6 +350,9 @@ pub struct Summary {
     /// repository.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organisation: Option<crate::model::OrgSummary>,
+    /// What an image scan (`scan --image`) read: images, layers, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<crate::model::ImageSummary>,
     /// Which patscan and which rules wrote the report (set by the command
     /// line), so `patscan merge` joins only reports that agree.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,6 +459,7 @@ pub fn finish(mut findings: Vec<Finding>, tally: Tally, started: Instant) -> Sca
         cache: None,
         commit_activity,
         organisation: None,
+        images: None,
         rule_set: None,
     };
     ScanReport {

@@ -20,6 +20,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("config", harness::config),
     ("baseline", harness::baseline),
     ("report", harness::report),
+    ("image", harness::image),
 ];
 
 /// Every file under `fuzz/regressions/<target>/`.
@@ -104,6 +105,21 @@ fn the_harnesses_accept_ordinary_inputs() {
         .as_bytes(),
     );
     harness::baseline(b"{\"version\": 1, \"entries\": [}");
+    // A layer: a plain tar, gzip-compressed, cut short; an index.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(3);
+    header.set_cksum();
+    tar.append_data(&mut header, "etc/.wh.gone", &b"abc"[..])
+        .unwrap();
+    let tar = tar.into_inner().unwrap();
+    harness::image(&tar);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    let gz = gz.finish().unwrap();
+    harness::image(&gz);
+    harness::image(&gz[..gz.len() / 2]);
+    harness::image(br#"{"manifests": [{"digest": "sha256:00", "platform": {"os": "linux"}}]}"#);
 }
 
 #[test]

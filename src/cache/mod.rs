@@ -12,6 +12,8 @@
 //! - [`entry`]: what is kept per input: how it was scanned and, for each
 //!   token found, its rule, position and fingerprint — never the token.
 //! - [`blobs`]: the `--history` cache, per git blob id.
+//! - [`layers`]: the `--image` cache, per layer digest, shared by every
+//!   image and run (a base layer is read once).
 //! - [`files`]: the `--cache DIR` cache of folder scans, per path, size,
 //!   modification time and inode (and a content hash when those change).
 //!
@@ -24,6 +26,7 @@ pub mod blobs;
 pub mod entry;
 pub mod files;
 pub mod key;
+pub mod layers;
 pub mod store;
 
 use std::path::PathBuf;

@@ -31,6 +31,8 @@ pub enum Kind {
     Files = 2,
     /// The record of a whole `--history` run (see `source::git::replay`).
     Run = 3,
+    /// Container image layers, by digest (`scan --image`).
+    Layers = 4,
 }
 
 /// The result of reading a cache file.

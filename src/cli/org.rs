@@ -62,8 +62,9 @@ pub struct OrgArgs {
     /// Repositories cloned and scanned at once.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Organisation")]
     pub org_jobs: u16,
-    /// Scan only shard I of N (0-based): a stable split by repository id,
-    /// for N CI jobs or pods; `patscan merge` joins their reports.
+    /// Scan only shard I of N (0-based) of an --org's repositories, the
+    /// --ci-logs runs or an --image list: a stable split, for N CI jobs or
+    /// pods; `patscan merge` joins their reports.
     #[arg(long, value_name = "I/N", help_heading = "Organisation")]
     pub shard: Option<Shard>,
     /// Skip repositories whose branches and tags are those of an earlier
@@ -119,9 +120,10 @@ impl OrgArgs {
     pub fn options(&self) -> Result<Option<OrgOptions>> {
         if self.org.is_none()
             && self.ci_logs.is_none()
-            && (self.host.is_some() || self.shard.is_some() || self.since_last.is_some())
+            && (self.host.is_some() || self.since_last.is_some())
         {
-            anyhow::bail!("--host, --shard and --since-last need --org or --ci-logs");
+            // (--shard also splits an --image list: checked with it.)
+            anyhow::bail!("--host and --since-last need --org or --ci-logs");
         }
         let Some(spec) = &self.org else {
             return Ok(None);

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::image::{ImagePlace, LayerState};
 use super::LiveInfo;
 
 /// How sure a finding is. A verified issuer checksum is `high`.
@@ -148,6 +149,28 @@ pub enum Origin {
     /// A plain-text pipeline variable (`scan --org`): not marked secret,
     /// so readable by everyone who may view the pipeline.
     Variable(Box<VariablePlace>),
+    /// A file in a layer of a container image (`scan --image`).
+    ImageLayer {
+        #[serde(flatten)]
+        image: ImagePlace,
+        /// The layer's digest, as the manifest names it.
+        layer_digest: String,
+        /// Its place in the manifest's list of layers, from 0 (the base).
+        layer_index: usize,
+        /// Whether the file is in the final image or hidden by a later
+        /// layer (overwritten, deleted); the token is in the image either way.
+        state: LayerState,
+    },
+    /// A container image's configuration: its environment, command,
+    /// labels, and build history (where `ARG` and `RUN` values land).
+    ImageConfig {
+        #[serde(flatten)]
+        image: ImagePlace,
+        config_digest: String,
+        /// `Env`, `Cmd`, `Entrypoint`, `Labels`, `OnBuild` or `history`;
+        /// the line is the entry's, from 1.
+        field: String,
+    },
 }
 
 /// Where a plain-text pipeline variable is (`scan --org`).
@@ -225,6 +248,14 @@ impl Origin {
         }
     }
 
+    /// The container image the finding is in, if any.
+    pub fn image(&self) -> Option<&ImagePlace> {
+        match self {
+            Origin::ImageLayer { image, .. } | Origin::ImageConfig { image, .. } => Some(image),
+            _ => None,
+        }
+    }
+
     /// A short machine-readable name of the kind of place.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -238,6 +269,8 @@ impl Origin {
             Origin::Unreachable { .. } => "unreachable",
             Origin::CiLog(_) => "ci-log",
             Origin::Variable(_) => "pipeline-variable",
+            Origin::ImageLayer { .. } => "image-layer",
+            Origin::ImageConfig { .. } => "image-config",
         }
     }
 }

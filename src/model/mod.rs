@@ -2,8 +2,9 @@
 //! [`Secret`], [`Origin`]), what a live check learnt about it
 //! ([`Verification`], [`Status`], [`Access`]), the commits a history scan
 //! read ([`CommitActivity`], the HTML timeline's background), what an
-//! organisation's PAT audit lists ([`AuditReport`]) and what the cache was
-//! told and did ([`CacheSetting`], [`CacheSummary`]).
+//! organisation's PAT audit lists ([`AuditReport`]), what the cache was
+//! told and did ([`CacheSetting`], [`CacheSummary`]), and where in a
+//! container image a finding is ([`ImagePlace`], [`ImageSummary`]).
 //!
 //! The bottom layer: it uses no other module of the crate, so detection,
 //! sources, live checks and reports can all speak of a finding without
@@ -15,6 +16,7 @@ pub mod activity;
 pub mod audit;
 pub mod cache;
 pub mod finding;
+pub mod image;
 pub mod org;
 pub mod verification;
 
@@ -26,5 +28,6 @@ pub use finding::{
     fingerprint, CiLogPlace, CommitMeta, Confidence, Finding, Origin, Repository, Secret,
     VariablePlace,
 };
+pub use image::{ImageOutcome, ImagePlace, ImageStatus, ImageSummary, LayerState};
 pub use org::{OrgSummary, RepoOutcome, RepoStatus, ServiceConnection};
 pub use verification::{tally, LiveInfo, Provider, Severity, Status, Verification};

@@ -2,10 +2,12 @@
 //! whoever sends it: live checks and revocation (`live/`), organisation
 //! listings and clones (`source::org`), CI logs and artifacts
 //! (`source::ci`, whose bodies are read as they arrive:
-//! [`Http::send_streaming`]), and the registry clients to come.
+//! [`Http::send_streaming`]), and container registries
+//! (`source::image::registry`, whose layers stream the same way).
 //!
 //! - [`client`]: timeouts, a per-host rate limit, `Retry-After` honoured,
-//!   no redirects, HTTPS only unless the loopback test emulator is the
+//!   no redirects (returned to the caller, never followed), HTTPS only
+//!   unless the loopback test emulator is the
 //!   target, the system's proxy settings, bounded answers; a credential
 //!   travels only in a header marked sensitive and never appears in an
 //!   error (failures are described in fixed words).

@@ -491,7 +491,15 @@ fn write_place(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
     if let Some(encoding) = &finding.encoding {
         write!(out, " <span class=\"encoding\">({})</span>", Esc(encoding))?;
     }
-    write!(out, "</td><td>{}</td>", Esc(finding.origin.kind()))?;
+    match super::human::image_place(&finding.origin) {
+        Some(place) => write!(
+            out,
+            "</td><td>{} <span class=\"image\">{}</span></td>",
+            Esc(finding.origin.kind()),
+            Esc(&place)
+        )?,
+        None => write!(out, "</td><td>{}</td>", Esc(finding.origin.kind()))?,
+    }
     match finding.origin.commit() {
         Some(meta) => write!(
             out,

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::group::{group, verification_counts, SecretGroup};
 use super::printable::printable;
 use super::RenderOptions;
-use crate::model::{Finding, Origin};
+use crate::model::{Finding, LayerState, Origin};
 use crate::model::{Status, Verification};
 use crate::scan::ScanReport;
 use crate::size::format_bytes;
@@ -219,6 +219,7 @@ fn provenance(origin: &Origin) -> Option<String> {
             "{} {}, variable {}: {}; severity {}",
             place.setting, place.owner, place.variable, place.exposure, place.severity
         )),
+        Origin::ImageLayer { .. } | Origin::ImageConfig { .. } => image_place(origin),
     }
 }
 
@@ -234,6 +235,86 @@ fn ci_log_line(place: &crate::model::CiLogPlace) -> String {
         text.push_str(&format!(": {url}"));
     }
     text
+}
+
+/// Where in a container image: the image and platform, then the layer and
+/// the file's state, or the config field.
+pub(crate) fn image_place(origin: &Origin) -> Option<String> {
+    let image = origin.image()?;
+    let platform = match &image.platform {
+        Some(platform) => format!(" ({platform})"),
+        None => String::new(),
+    };
+    let manifest = short_digest(&image.manifest);
+    match origin {
+        Origin::ImageLayer {
+            layer_digest,
+            layer_index,
+            state,
+            ..
+        } => {
+            let state = match state {
+                LayerState::Visible => "visible in the image".to_string(),
+                LayerState::Overwritten => {
+                    "overwritten by a later layer, still in this one".to_string()
+                }
+                LayerState::Deleted => "deleted by a later layer, still in this one".to_string(),
+                LayerState::Unknown => "state unknown (a later layer could not be read)".into(),
+            };
+            Some(format!(
+                "image {}{platform} {manifest}, layer {layer_index} {}: {state}",
+                image.reference,
+                short_digest(layer_digest)
+            ))
+        }
+        Origin::ImageConfig { field, .. } => Some(format!(
+            "image {}{platform} {manifest}, config {field}",
+            image.reference
+        )),
+        _ => None,
+    }
+}
+
+/// `sha256:0123456789ab`.
+fn short_digest(digest: &str) -> &str {
+    let cut = digest.find(':').map_or(12, |c| c + 13);
+    digest.get(..cut).unwrap_or(digest)
+}
+
+/// What an image scan read: images by status, layers, bytes.
+fn write_images(images: &crate::model::ImageSummary, out: &mut dyn Write) -> io::Result<()> {
+    use crate::model::ImageStatus;
+    let mut counts: std::collections::BTreeMap<ImageStatus, usize> = Default::default();
+    for image in &images.images {
+        *counts.entry(image.status).or_insert(0) += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| format!("{n} {}", status.as_str()))
+        .collect();
+    let shard = match &images.shard {
+        Some(shard) => format!(" (shard {shard} of {} listed)", images.images_listed),
+        None => String::new(),
+    };
+    writeln!(
+        out,
+        "images{shard}: {}; layers: {} read ({}), {} known clean from the cache, {} failed",
+        if parts.is_empty() {
+            "none in this run".to_string()
+        } else {
+            parts.join(", ")
+        },
+        images.layers_scanned,
+        format_bytes(images.layer_bytes),
+        images.layers_cached,
+        images.layers_failed
+    )?;
+    for image in &images.images {
+        if image.status != ImageStatus::Scanned {
+            writeln!(out, "  {:<7} {}", image.status.as_str(), image.reference)?;
+        }
+    }
+    Ok(())
 }
 
 /// `repository github:acme/widgets: https://…/blob/…#L3`.
@@ -410,6 +491,9 @@ fn write_summary(
     }
     if let Some(org) = &summary.organisation {
         write_organisation(org, out)?;
+    }
+    if let Some(images) = &summary.images {
+        write_images(images, out)?;
     }
     if let Some(counts) = verification_counts(groups) {
         let count = |s: Status| counts.get(&s).copied().unwrap_or(0);

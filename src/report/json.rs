@@ -95,7 +95,8 @@ pub struct JsonPlace<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<&'a str>,
     /// Where the token is: `file`, `stdin`, `staged`, `commit`,
-    /// `unreachable-commit`, `commit-message`, `tag-message` or `unreachable`.
+    /// `unreachable-commit`, `commit-message`, `tag-message`,
+    /// `unreachable`, `image-layer` or `image-config`.
     pub origin: &'static str,
     /// Git provenance; absent for files and stdin.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,6 +121,62 @@ pub struct JsonPlace<'a> {
     /// A plain-text pipeline variable's setting, owner, name and exposure.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub variable: Option<&'a crate::model::VariablePlace>,
+    /// The container image (`scan --image`): reference, manifest,
+    /// platform, and the layer and the file's state, or the config field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<JsonImage<'a>>,
+}
+
+/// Where in a container image a finding is.
+#[derive(Serialize)]
+pub struct JsonImage<'a> {
+    #[serde(flatten)]
+    pub place: &'a crate::model::ImagePlace,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_digest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_index: Option<usize>,
+    /// `visible`, `overwritten`, `deleted` or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<&'a str>,
+    /// `Env`, `Cmd`, `Entrypoint`, `Labels`, `OnBuild` or `history`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_field: Option<&'a str>,
+}
+
+impl<'a> JsonImage<'a> {
+    pub fn new(origin: &'a Origin) -> Option<JsonImage<'a>> {
+        match origin {
+            Origin::ImageLayer {
+                image,
+                layer_digest,
+                layer_index,
+                state,
+            } => Some(JsonImage {
+                place: image,
+                layer_digest: Some(layer_digest),
+                layer_index: Some(*layer_index),
+                layer_state: Some(state.as_str()),
+                config_digest: None,
+                config_field: None,
+            }),
+            Origin::ImageConfig {
+                image,
+                config_digest,
+                field,
+            } => Some(JsonImage {
+                place: image,
+                layer_digest: None,
+                layer_index: None,
+                layer_state: None,
+                config_digest: Some(config_digest),
+                config_field: Some(field),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A finding's repository as every format shows it.
@@ -185,6 +242,7 @@ impl<'a> JsonPlace<'a> {
                 Origin::Variable(place) => Some(place),
                 _ => None,
             },
+            image: JsonImage::new(&finding.origin),
         }
     }
 }

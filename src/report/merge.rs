@@ -111,6 +111,8 @@ pub fn merge(inputs: &[Input]) -> Result<(Value, Vec<String>), MergeError> {
             check_rule_sets(inputs)?;
             let warnings = if is_org_run(first) {
                 check_organisations(inputs)?
+            } else if is_image_run(first) {
+                check_images(inputs)?
             } else {
                 Vec::new()
             };
@@ -135,6 +137,37 @@ pub fn merge(inputs: &[Input]) -> Result<(Value, Vec<String>), MergeError> {
 /// A JSON report of `scan --org`.
 fn is_org_run(input: &Input) -> bool {
     input.value["summary"]["organisation"].is_object()
+}
+
+/// A JSON report of `scan --image`.
+fn is_image_run(input: &Input) -> bool {
+    input.value["summary"]["images"].is_object()
+}
+
+/// Image runs: all of them, under one detection key; every shard once.
+fn check_images(inputs: &[Input]) -> Result<Vec<String>, MergeError> {
+    let first = &inputs[0];
+    let key = &first.value["summary"]["images"]["detection_key"];
+    for input in &inputs[1..] {
+        let images = &input.value["summary"]["images"];
+        if !images.is_object() {
+            return Err(MergeError::Mismatch(format!(
+                "{} is an image run (`scan --image`) and {} is not: merge the shards of one                  image list, or reports of other scans",
+                first.path, input.path
+            )));
+        }
+        if &images["detection_key"] != key {
+            return Err(MergeError::Mismatch(format!(
+                "{} and {} come from different rules or detection settings (or patscan                  versions) ({} against {}): their merge would describe no run",
+                first.path, input.path, key, images["detection_key"]
+            )));
+        }
+    }
+    let shards: Vec<Option<&str>> = inputs
+        .iter()
+        .map(|i| i.value["summary"]["images"]["shard"].as_str())
+        .collect();
+    shard_warnings(inputs, &shards)
 }
 
 /// Every JSON input records the same rule set and patscan version
@@ -320,7 +353,19 @@ fn origin_rank(kind: &str) -> i128 {
         "unreachable" => 7,
         "ci-log" => 8,
         "pipeline-variable" => 9,
-        _ => 10,
+        "image-layer" => 10,
+        "image-config" => 11,
+        _ => 12,
+    }
+}
+
+/// Where `LayerState`'s derived order puts each state.
+fn state_rank(state: Option<&str>) -> i128 {
+    match state {
+        Some("visible") => 0,
+        Some("overwritten") => 1,
+        Some("deleted") => 2,
+        _ => 3,
     }
 }
 
@@ -353,9 +398,32 @@ fn row_key(row: &Value, rule_id: &Value) -> Vec<Part> {
         "tag-message" => &["tag", "author", "date"],
         "ci-log" => &["pipeline", "run", "run_id", "job", "step", "log_url"],
         "pipeline-variable" => &["setting", "owner", "variable"],
+        "image-layer" | "image-config" => &[],
         _ => &["commit", "author", "date", "summary", "blob"],
     };
     key.extend(fields.iter().map(|f| s(&row[*f])));
+    if kind.starts_with("image-") {
+        // As `Origin`'s derived order: the image, then the layer (its
+        // digest, index and state) or the config (digest, field).
+        let image = &row["image"];
+        key.extend([
+            s(&image["reference"]),
+            s(&image["manifest"]),
+            match &image["platform"] {
+                Value::String(p) => Part::S(p.clone()),
+                _ => Part::N(-1),
+            },
+        ]);
+        if kind == "image-layer" {
+            key.extend([
+                s(&image["layer_digest"]),
+                n(&image["layer_index"]),
+                Part::N(state_rank(image["layer_state"].as_str())),
+            ]);
+        } else {
+            key.extend([s(&image["config_digest"]), s(&image["config_field"])]);
+        }
+    }
     key
 }
 
@@ -646,6 +714,41 @@ fn merge_summaries(inputs: &[Input], rows: &[Value], problems: usize) -> Map<Str
             cache.insert(key.into(), json!(total));
         }
         summary.insert("cache".into(), Value::Object(cache));
+    }
+    if let Some(Value::Object(mut images)) = summary.get("images").cloned() {
+        images.remove("shard");
+        for key in [
+            "layers_scanned",
+            "layers_cached",
+            "layers_failed",
+            "layer_bytes",
+        ] {
+            let total: u64 = inputs
+                .iter()
+                .map(|i| i.value["summary"]["images"][key].as_u64().unwrap_or(0))
+                .sum();
+            images.insert(key.into(), json!(total));
+        }
+        // One entry per reference: a scanned one over a failed copy.
+        let mut listed: BTreeMap<String, Value> = BTreeMap::new();
+        for input in inputs {
+            let own = input.value["summary"]["images"]["images"].as_array();
+            for image in own.into_iter().flatten() {
+                let key = image["reference"].as_str().unwrap_or_default().to_string();
+                let better = image["status"] == "scanned";
+                match listed.get(&key) {
+                    Some(_) if !better => {}
+                    _ => {
+                        listed.insert(key, image.clone());
+                    }
+                }
+            }
+        }
+        images.insert(
+            "images".into(),
+            Value::Array(listed.into_values().collect()),
+        );
+        summary.insert("images".into(), Value::Object(images));
     }
     if let Some(Value::Object(org)) = summary.get("organisation").cloned() {
         let mut org = org;

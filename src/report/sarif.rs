@@ -266,6 +266,16 @@ impl Parts {
                 organisation.insert(super::merge::SARIF_SHARD.to_string(), json!(shard));
             }
         }
+        if let Some(images) = &report.summary.images {
+            // An image list's shards merge as an organisation's do.
+            organisation.insert(
+                super::merge::SARIF_DETECTION_KEY.to_string(),
+                json!(images.detection_key),
+            );
+            if let Some(shard) = &images.shard {
+                organisation.insert(super::merge::SARIF_SHARD.to_string(), json!(shard));
+            }
+        }
         Parts {
             driver,
             invocation,

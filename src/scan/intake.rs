@@ -21,12 +21,13 @@ use std::sync::Mutex;
 use gix::hash::ObjectId;
 
 use super::archive;
-use super::sink::{Input, Key, Locate, ReadSeek, Sink};
+use super::sink::{Group, Input, Key, Locate, ReadSeek, Sink};
 use super::sniff::SniffFirst;
 use super::{ArchiveTally, Problem, ScanOptions, Tally};
 use crate::cache::blobs::{BlobCache, Mode};
 use crate::cache::entry::{Entry, Outcome as Cached};
 use crate::cache::files::{self, FileCache, FileEntry, Stamp};
+use crate::cache::layers::LayerCache;
 use crate::cache::store::{self, Kind};
 use crate::model::{CacheSetting, CacheSummary, Finding, Origin};
 use crate::rules::RuleSet;
@@ -37,6 +38,7 @@ enum Memory {
     Off,
     Files(FileCache),
     Blobs(BlobCache),
+    Layers(LayerCache),
 }
 
 /// One scan's intake: what every [`Worker`] shares.
@@ -106,6 +108,22 @@ impl<'a> Intake<'a> {
         intake
     }
 
+    /// The intake of an image scan: layers are remembered by digest, in
+    /// `--cache DIR` or the user cache folder, unless the cache is off.
+    pub fn layers(rules: &'a RuleSet, options: &'a ScanOptions, tally: &'a Tally) -> Intake<'a> {
+        let mut intake = Intake::new(rules, options, tally);
+        if let Some((cache, warning)) =
+            LayerCache::open(&options.cache, options.detection_key(rules))
+        {
+            intake.place = cache.path().to_string_lossy().into_owned();
+            if let Some(message) = warning {
+                intake.warn(&message);
+            }
+            intake.memory = Memory::Layers(cache);
+        }
+        intake
+    }
+
     pub fn options(&self) -> &'a ScanOptions {
         self.options
     }
@@ -131,6 +149,7 @@ impl<'a> Intake<'a> {
             found: Vec::new(),
             files: Vec::new(),
             blobs: Vec::new(),
+            group: None,
         }
     }
 
@@ -189,6 +208,7 @@ impl<'a> Intake<'a> {
             Memory::Off => return None,
             Memory::Files(cache) => (cache.counters.summary(), cache.save()),
             Memory::Blobs(cache) => (cache.counters.summary(), cache.save()),
+            Memory::Layers(cache) => (cache.counters.summary(), cache.save()),
         };
         if let Err(message) = saved {
             self.tally.problem(Problem::new(&self.place, &message));
@@ -222,6 +242,20 @@ enum Memo {
     },
 }
 
+/// An open [`Group`]: what its members counted and where their findings
+/// start, to remember it whole.
+pub struct OpenGroup {
+    digest: Option<String>,
+    prefix: String,
+    /// The entry of a layer with findings, scanned again.
+    known: Option<Entry>,
+    /// Where its findings start in the worker's `found`.
+    start: usize,
+    bytes: u64,
+    members: u64,
+    binary: u64,
+}
+
 /// One thread's scanner, its findings, and what it learnt for the cache;
 /// handed to the intake when dropped.
 pub struct Worker<'i, 'a> {
@@ -235,6 +269,8 @@ pub struct Worker<'i, 'a> {
     found: Vec<Finding>,
     files: Vec<(String, FileEntry)>,
     blobs: Vec<(ObjectId, Mode, Entry)>,
+    /// The group being fed, if any.
+    group: Option<OpenGroup>,
 }
 
 impl Drop for Worker<'_, '_> {
@@ -244,12 +280,81 @@ impl Drop for Worker<'_, '_> {
             Memory::Off => {}
             Memory::Files(cache) => cache.record(&mut self.files),
             Memory::Blobs(cache) => cache.record(&mut self.blobs),
+            Memory::Layers(_) => {}
         }
     }
 }
 
 impl Sink for Worker<'_, '_> {
     type Ticket = Ticket;
+    type Group = ();
+
+    fn open_group(&mut self, group: &Group<'_>) -> Option<()> {
+        let intake = self.intake;
+        let mut known = None;
+        if let (Memory::Layers(cache), Some(digest)) = (&intake.memory, group.digest) {
+            known = cache.lookup(digest);
+            if let Some(entry) = known.as_ref().filter(|e| e.is_clean()) {
+                if let Cached::Archive {
+                    bytes,
+                    members,
+                    binary_members,
+                } = entry.outcome
+                {
+                    let tally = intake.tally;
+                    tally.files.fetch_add(members, Ordering::Relaxed);
+                    tally.bytes.fetch_add(bytes, Ordering::Relaxed);
+                    tally
+                        .binary_skipped
+                        .fetch_add(binary_members, Ordering::Relaxed);
+                    tally.progress.inc(bytes);
+                    cache.counters.hit();
+                    return None;
+                }
+            }
+        }
+        self.group = Some(OpenGroup {
+            digest: group.digest.map(str::to_string),
+            prefix: group.prefix.to_string(),
+            known,
+            start: self.found.len(),
+            bytes: 0,
+            members: 0,
+            binary: 0,
+        });
+        Some(())
+    }
+
+    fn close_group(&mut self, _group: (), whole: bool) -> usize {
+        let Some(group) = self.group.take() else {
+            return 0;
+        };
+        let findings = &self.found[group.start.min(self.found.len())..];
+        let count = findings.len();
+        let (Memory::Layers(cache), Some(digest), true) =
+            (&self.intake.memory, &group.digest, whole)
+        else {
+            return count;
+        };
+        let outcome = Cached::Archive {
+            bytes: group.bytes,
+            members: group.members,
+            binary_members: group.binary,
+        };
+        let entry = Entry::new(outcome, findings, &group.prefix);
+        match &group.known {
+            Some(old) => {
+                cache.counters.rescanned();
+                if *old == entry {
+                    return count;
+                }
+                self.intake.mismatches.fetch_add(1, Ordering::Relaxed);
+            }
+            None => cache.counters.miss(),
+        }
+        cache.record(digest, entry);
+        count
+    }
 
     fn wants(&mut self, input: &Input<'_>) -> Option<Ticket> {
         let intake = self.intake;
@@ -422,14 +527,21 @@ impl Worker<'_, '_> {
     }
 
     /// Counts a scanned input; how the cache records it.
-    fn counted(&self, outcome: Outcome) -> Cached {
+    fn counted(&mut self, outcome: Outcome) -> Cached {
         let tally = self.intake.tally;
         match outcome {
             Outcome::Scanned { bytes } => {
                 tally.scanned(bytes);
+                if let Some(group) = &mut self.group {
+                    group.members += 1;
+                    group.bytes += bytes;
+                }
                 Cached::Text { bytes }
             }
             Outcome::Binary => {
+                if let Some(group) = &mut self.group {
+                    group.binary += 1;
+                }
                 tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
                 tally.progress.inc(0);
                 Cached::Binary
@@ -507,6 +619,11 @@ impl Worker<'_, '_> {
         let tally = self.intake.tally;
         tally.archive_scanned(&archive);
         tally.progress.inc(0);
+        if let Some(group) = &mut self.group {
+            group.members += archive.members_scanned;
+            group.bytes += archive.bytes_scanned;
+            group.binary += archive.binary_members;
+        }
         let outcome = archive
             .problems
             .is_empty()

@@ -56,6 +56,20 @@ impl<'a> Input<'a> {
     }
 }
 
+/// A container of inputs named by the digest of its content (an image
+/// layer): the scan stage may know it whole, so it is asked about before
+/// the source reads any of it. Its members are inputs of their own
+/// (announced with [`Key::None`]), named `prefix` and their path.
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    /// The digest the source verifies its content against as it reads;
+    /// `None` when nothing names it (it is then neither looked up nor
+    /// remembered).
+    pub digest: Option<&'a str>,
+    /// The name of its members up to their own path (`app:1.2!/`).
+    pub prefix: &'a str,
+}
+
 /// A reader the sink can also rewind (to hash a file's lines again, or to
 /// seek in a zip archive).
 pub trait ReadSeek: Read + Seek {}
@@ -72,6 +86,21 @@ pub type Locate<'a> = &'a (dyn Fn() -> (String, Origin) + 'a);
 pub trait Sink {
     /// What the sink needs back with the input's content.
     type Ticket;
+
+    /// What the sink needs back when a [`Group`] is closed.
+    type Group;
+
+    /// Asked before the source reads anything of `group`. `None`: the
+    /// scan stage knows it (an earlier layer of that digest was clean)
+    /// and has counted its members as that scan did; the source must not
+    /// read it. Otherwise every input fed until [`Sink::close_group`] is
+    /// one of its members.
+    fn open_group(&mut self, group: &Group<'_>) -> Option<Self::Group>;
+
+    /// The group's last member was fed. `whole`: every member was read
+    /// and the content matched its digest; only then is it remembered.
+    /// Returns how many findings its members had.
+    fn close_group(&mut self, group: Self::Group, whole: bool) -> usize;
 
     /// Asked before the source reads anything of `input`. `None`: the
     /// scan stage knows it already (an earlier scan under the same
