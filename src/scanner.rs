@@ -254,9 +254,24 @@ impl<'r> Scanner<'r> {
         origin: &Origin,
         out: &mut Vec<Finding>,
     ) -> Outcome {
+        let whole = bytes;
+        let from = out.len();
         // Reading from a slice cannot fail.
-        self.scan_reader(&mut bytes, path, origin, out)
-            .unwrap_or(Outcome::Scanned { bytes: 0 })
+        let outcome = self
+            .scan_reader(&mut bytes, path, origin, out)
+            .unwrap_or(Outcome::Scanned { bytes: 0 });
+        // Over one chunk the reader could not hash the lines; the whole
+        // input is at hand here.
+        // (UTF-16 is hashed as the text it decodes to, which needs the
+        // reader's pass.)
+        if self.line_hashes
+            && matches!(outcome, Outcome::Scanned { .. })
+            && decode::sniff_utf16(&whole[..whole.len().min(BINARY_SNIFF)]).is_none()
+            && out[from..].iter().any(|f| f.line_hash.is_none())
+        {
+            line_hash::fill_from_bytes(whole, &mut out[from..]);
+        }
+        outcome
     }
 
     fn scan_chunk(
