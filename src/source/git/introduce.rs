@@ -84,11 +84,11 @@ impl<'r> Walker<'r> {
 
     /// Everything seen so far, sorted (for the run's record).
     pub fn snapshot(&self) -> Ids {
-        let mut ids: Vec<ObjectId> = self.seen.iter().copied().collect();
-        if let Some(known) = &self.known {
-            ids.extend(known.iter());
+        let seen = self.seen.iter().copied();
+        match &self.known {
+            Some(known) => known.with(seen),
+            None => Ids::new(seen.collect()),
         }
-        Ids::new(ids)
     }
 
     /// Takes `id` out of what the walk saw.

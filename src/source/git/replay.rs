@@ -227,11 +227,34 @@ impl Ids {
         self.0.chunks_exact(ID).map(ObjectId::from_bytes_or_panic)
     }
 
-    /// These and `more`.
+    /// These and `more`: the few more sorted, then merged in (these are
+    /// sorted already).
     pub fn with(&self, more: impl IntoIterator<Item = ObjectId>) -> Ids {
-        let mut all: Vec<ObjectId> = self.iter().collect();
-        all.extend(more);
-        Ids::new(all)
+        let more = Ids::new(more.into_iter().collect());
+        let mut out = Vec::with_capacity(self.0.len() + more.0.len());
+        let (mut a, mut b) = (0, 0);
+        while a < self.len() && b < more.len() {
+            let (x, y) = (self.at(a), more.at(b));
+            let next = match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a += 1;
+                    x
+                }
+                std::cmp::Ordering::Greater => {
+                    b += 1;
+                    y
+                }
+                std::cmp::Ordering::Equal => {
+                    a += 1;
+                    b += 1;
+                    x
+                }
+            };
+            out.extend_from_slice(next);
+        }
+        out.extend_from_slice(&self.0[a * ID..]);
+        out.extend_from_slice(&more.0[b * ID..]);
+        Ids(out)
     }
 }
 
@@ -739,7 +762,10 @@ mod tests {
         assert_eq!(ids.len(), 200);
         assert!(ids.contains(&id(10)) && ids.contains(&id(209)) && ids.contains(&id(100)));
         assert!(!ids.contains(&id(9)) && !ids.contains(&id(210)));
-        assert!(ids.with([id(5)]).contains(&id(5)));
+        let more = ids.with([id(5), id(10), id(250)]);
+        assert_eq!(more.len(), 202);
+        assert!(more.contains(&id(5)) && more.contains(&id(250)) && more.contains(&id(11)));
+        assert_eq!(Ids::from_bytes(&more.0), Some(more.clone()), "still sorted");
         let mut unsorted = id(2).as_bytes().to_vec();
         unsorted.extend_from_slice(id(1).as_bytes());
         assert_eq!(Ids::from_bytes(&unsorted), None);
