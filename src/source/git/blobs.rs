@@ -361,7 +361,6 @@ fn feed_blob<S: Sink>(
         Ok(Some(Blob::Stream(mut stream))) => {
             match sink.stream(ticket, input, &mut stream, locate) {
                 Ok(found) => {
-                    drop(stream);
                     if found > 0 && sink.needs_line_hashes(found) {
                         hash_again(reader, buf, sink, &job.id, found);
                     }
