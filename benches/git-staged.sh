@@ -53,3 +53,9 @@ else
   end=$(date +%s%N)
   echo "mean: $(( (end - start) / 30 / 1000000 )) ms over 30 runs"
 fi
+# CPU time, the steadier figure on a shared machine (wall waits for a core).
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f '%U %S' -o cpu.txt bash -c "for _ in \$(seq 30); do '$BIN' scan --staged >/dev/null; done"
+  read -r user sys < cpu.txt
+  python3 -c "print(f'CPU: {($user + $sys) / 30 * 1000:.1f} ms a run (user + sys), over 30 runs')"
+fi

@@ -192,6 +192,129 @@ fn after_new_commits_only_their_blobs_are_scanned() {
     assert_eq!(cache(&cached.json).2, 0);
 }
 
+/// Writes garbage over the loose object `id`: whoever reads it fails.
+fn spoil(repo: &Repo, id: &str) {
+    let object = loose(repo, id);
+    let mut writable = fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    writable.set_readonly(false);
+    fs::set_permissions(&object, writable).unwrap();
+    fs::write(&object, b"not zlib at all").unwrap();
+}
+
+#[test]
+fn after_a_new_commit_no_old_tree_is_read_and_the_findings_are_a_walks() {
+    let (repo, _) = leaky_repo();
+    history(&repo, &[]);
+    // A tree only old commits have, unreadable from now on: a walk of the
+    // history would warn about it.
+    let old_tree = repo.git(&["rev-parse", "HEAD~1:src"]);
+    assert_ne!(old_tree, repo.git(&["rev-parse", "HEAD:src"]));
+    spoil(&repo, &old_tree);
+
+    let secret = token("npm-token", 306);
+    repo.add(
+        "new/a.txt",
+        "a new clean file
+",
+    );
+    repo.add(
+        "new/b.txt",
+        &format!(
+            "NPM_TOKEN={secret}
+"
+        ),
+    );
+    repo.commit("two new files");
+    let fresh = history(&repo, &["--no-cache"]);
+    assert!(fresh.stderr.contains(&old_tree), "{}", fresh.stderr);
+    let cached = history(&repo, &[]);
+    assert!(cached.stderr.is_empty(), "{}", cached.stderr);
+    assert_eq!(cached.json["findings"], fresh.json["findings"]);
+    let (_, rescanned, misses) = cache(&cached.json);
+    assert_eq!((rescanned, misses), (4, 2));
+
+    // And the extended run is replayed as it is.
+    let again = history(&repo, &[]);
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+    assert_eq!(comparable(&again.json), comparable(&cached.json));
+    assert_eq!(cache(&again.json).2, 0);
+}
+
+#[test]
+fn a_stray_blob_committed_later_moves_to_its_commit_as_in_a_walk() {
+    let (repo, secrets) = leaky_repo();
+    history(&repo, &[]);
+    // The blob no commit had (leaky_repo's last token) now committed, and
+    // a commit on top of it.
+    repo.add("stray.txt", &format!("{}\n", secrets[3]));
+    let commit = repo.commit("commit the stray file");
+    repo.add("later.txt", "later\n");
+    repo.commit("later");
+    let fresh = history(&repo, &["--no-cache"]);
+    let cached = history(&repo, &[]);
+    assert_eq!(comparable(&cached.json), comparable(&fresh.json));
+    let stray: Vec<&Value> = fresh.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "stray.txt")
+        .collect();
+    assert_eq!(stray.len(), 1, "{}", fresh.stdout);
+    assert_eq!(stray[0]["commit"], commit.as_str());
+    let again = history(&repo, &[]);
+    assert_eq!(comparable(&again.json), comparable(&fresh.json));
+}
+
+#[test]
+fn a_rewound_branch_a_gc_or_a_new_dangling_commit_walk_the_history_again() {
+    let (repo, _) = leaky_repo();
+    history(&repo, &[]);
+    let check = |what: &str| {
+        let fresh = history(&repo, &["--no-cache"]);
+        let cached = history(&repo, &[]);
+        assert_eq!(
+            comparable(&cached.json),
+            comparable(&fresh.json),
+            "after {what}"
+        );
+        let again = history(&repo, &[]);
+        assert_eq!(comparable(&again.json), comparable(&fresh.json), "{what}");
+    };
+    // A new commit, then the branch rewound past it and past an old one:
+    // the old one's blob is reachable from no ref any more.
+    repo.add("next.txt", "next\n");
+    repo.commit("next");
+    check("a new commit");
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    check("a rewind");
+    let secret = token("npm-token", 307);
+    repo.add("amended.txt", &format!("{secret}\n"));
+    repo.commit("to be amended");
+    repo.git(&["commit", "-q", "--amend", "-m", "amended"]);
+    check("an amended commit");
+    repo.git(&["gc", "-q", "--prune=now"]);
+    check("a gc");
+}
+
+#[test]
+fn a_run_with_missing_blobs_is_replayed_with_its_warning() {
+    let (repo, _) = leaky_repo();
+    let gone = repo.git(&["rev-parse", "HEAD:src/file4.txt"]);
+    fs::remove_file(loose(&repo, &gone)).unwrap();
+    let fresh = history(&repo, &["--no-cache"]);
+    assert!(fresh.stderr.contains("missing"), "{}", fresh.stderr);
+    let first = history(&repo, &[]);
+    assert_eq!(comparable(&first.json), comparable(&fresh.json));
+    // Replayed, not walked: an old tree spoilt now goes unnoticed, and
+    // the missing blob is reported as before.
+    spoil(&repo, &repo.git(&["rev-parse", "HEAD~1:src"]));
+    let again = history(&repo, &[]);
+    assert_eq!(comparable(&again.json), comparable(&fresh.json));
+    assert_eq!(again.stderr, fresh.stderr);
+    assert_eq!(cache(&again.json).2, 0);
+}
+
 #[test]
 fn a_rule_change_invalidates_the_cache() {
     let (repo, _) = leaky_repo();

@@ -619,3 +619,48 @@ fn a_tiny_max_memory_costs_speed_never_a_finding() {
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     no_leak(&roomy, &secrets);
 }
+
+/// The SARIF line hash of a token far into a blob larger than the
+/// scanner's 4 MiB chunk: a line's hash depends on the text after it, so
+/// a blob inflated as it is scanned (whole in a pack) is read again for
+/// it, and a loose one (whole in memory) is hashed from memory.
+#[test]
+fn a_token_deep_in_a_large_blob_gets_its_line_hash_packed_or_loose() {
+    let repo = Repo::init();
+    let secret = token("gitlab-pat-routable", 44);
+    let mut text = String::new();
+    let mut line = 1;
+    while text.len() < (5 << 20) {
+        text.push_str(&format!("{line:>8} lorem ipsum dolor sit amet\n"));
+        line += 1;
+    }
+    text.push_str(&format!("token: {secret}\nlast line\n"));
+    let mut hasher = patscan::line_hash::LineHasher::all();
+    hasher.feed_str(&text);
+    let expected = hasher.finish()[&line].clone();
+    repo.add("logs/big.log", &text);
+    repo.commit("add a large log");
+
+    let sarif_hash = |repo: &Repo| {
+        let output = patscan()
+            .current_dir(repo.path())
+            .args(["scan", "--history", "--no-cache", "--format", "sarif"])
+            .output()
+            .unwrap();
+        let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["region"]["startLine"],
+            line
+        );
+        result["partialFingerprints"]["primaryLocationLineHash"].clone()
+    };
+    assert_eq!(sarif_hash(&repo), expected.as_str(), "a loose blob");
+    repo.git(&["repack", "-adq"]);
+    repo.git(&["prune-packed"]);
+    assert_eq!(
+        sarif_hash(&repo),
+        expected.as_str(),
+        "a blob whole in a pack"
+    );
+}

@@ -440,6 +440,16 @@ impl Sink for Worker<'_, '_> {
         Ok(self.deliver(input.name, locate))
     }
 
+    fn needs_line_hashes(&self, count: usize) -> bool {
+        let start = self.found.len().saturating_sub(count);
+        self.intake.options.line_hashes && self.found[start..].iter().any(|f| f.line_hash.is_none())
+    }
+
+    fn hash_lines(&mut self, count: usize, content: &mut dyn io::Read) {
+        let start = self.found.len().saturating_sub(count);
+        let _ = crate::line_hash::fill_from_reader(content, &mut self.found[start..]);
+    }
+
     fn reader(
         &mut self,
         ticket: Ticket,

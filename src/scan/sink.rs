@@ -139,6 +139,24 @@ pub trait Sink {
         locate: Locate<'_>,
     ) -> Result<usize, (Self::Ticket, io::Error)>;
 
+    /// Whether the last `count` findings delivered (by [`Sink::stream`])
+    /// still lack their line hash: a stream longer than the scanner's
+    /// buffer cannot be hashed in the same pass, since a line's hash
+    /// depends on the text after it. Then the source hands the content
+    /// over once more, to [`Sink::hash_lines`].
+    fn needs_line_hashes(&self, count: usize) -> bool {
+        let _ = count;
+        false
+    }
+
+    /// The content of the input just streamed, read again from its start,
+    /// for the line hashes of its last `count` findings (after
+    /// [`Sink::needs_line_hashes`]). Best effort: an error leaves them
+    /// without.
+    fn hash_lines(&mut self, count: usize, content: &mut dyn Read) {
+        let _ = (count, content);
+    }
+
     /// The content as a reader of `size` bytes, read to its end (a file).
     /// Returns how many findings it had; an error is a read error, after
     /// which what was found before it is kept and nothing is remembered.

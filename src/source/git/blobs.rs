@@ -360,7 +360,12 @@ fn feed_blob<S: Sink>(
         Ok(Some(Blob::Bytes(bytes))) => return sink.bytes(ticket, input, bytes, locate),
         Ok(Some(Blob::Stream(mut stream))) => {
             match sink.stream(ticket, input, &mut stream, locate) {
-                Ok(found) => return found,
+                Ok(found) => {
+                    if found > 0 && sink.needs_line_hashes(found) {
+                        hash_again(reader, buf, sink, &job.id, found);
+                    }
+                    return found;
+                }
                 Err((ticket, _)) => ticket,
             }
         }
@@ -379,6 +384,24 @@ fn feed_blob<S: Sink>(
     // the blob read whole (through gix's store when the pack's entry is
     // what failed), which reports the error properly.
     feed_whole(reader, buf, trouble, sink, ticket, input, job, locate)
+}
+
+/// Streams the blob `id` once more for the line hashes of its `count`
+/// findings, which a blob longer than the scanner's buffer could not get
+/// while it was scanned. Only blobs with findings pay for it.
+fn hash_again<S: Sink>(
+    reader: &mut PackReader<'_>,
+    buf: &mut Vec<u8>,
+    sink: &mut S,
+    id: &gix::hash::oid,
+    count: usize,
+) {
+    match reader.blob(id, buf) {
+        Ok(Some(Blob::Stream(mut stream))) => sink.hash_lines(count, &mut stream),
+        Ok(Some(Blob::Bytes(mut bytes))) => sink.hash_lines(count, &mut bytes),
+        // Read a moment ago: a failure now only costs the hashes.
+        Ok(None) | Err(_) => {}
+    }
 }
 
 /// Reads the blob whole into `buf` and hands it to `sink`; a blob that

@@ -15,7 +15,7 @@ use super::commits::{self, Graph};
 use super::introduce::{Found, Job, Walker};
 use super::one_line;
 use super::packread::Packs;
-use super::{blobs, carried, describe_signature, masked_summary, replay, warn, GitError};
+use super::{blobs, carried, describe_signature, extend, masked_summary, replay, warn, GitError};
 use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::intake::Intake;
@@ -84,24 +84,38 @@ pub fn scan(
             )?;
             if let Some(memory) = &memory {
                 let now = replay::state(repo, &tips);
-                if let Some(run) = replay::find(memory, &now) {
-                    if let Some(found) = replay::run(
-                        repo,
-                        &packs,
-                        rules,
-                        options,
-                        tally,
-                        memory,
-                        &run,
-                        findings.clone(),
-                    ) {
+                if let Some(run) = replay::last(memory) {
+                    let done = if run.state == now {
+                        replay::run(
+                            repo,
+                            &packs,
+                            rules,
+                            options,
+                            tally,
+                            memory,
+                            &run,
+                            findings.clone(),
+                        )
+                    } else {
+                        let extension = extend::Extension {
+                            repo,
+                            packs: &packs,
+                            rules,
+                            options,
+                            tally,
+                            memory,
+                            plan: &plan,
+                        };
+                        extension.run(run, &tips, now, findings.clone())
+                    };
+                    if let Some(found) = done {
                         return Ok(found);
                     }
                 }
                 // Warnings so far (a bad ref, a damaged cache file) come
-                // again or are fixed next time; only the walk's own keep a
-                // run from being recorded.
-                state = Some((now, tally.problem_count()));
+                // again or are fixed next time; the walk's own are
+                // recorded with the run.
+                state = Some((now, tally.problem_count(), tips.clone()));
             }
             commits::load(
                 repo,
@@ -144,35 +158,45 @@ pub fn scan(
             messages: &mut findings,
             count: 0,
             batch: Vec::with_capacity(blobs::BATCH),
+            recording: state.is_some(),
+            known: None,
+            late: Vec::new(),
         };
         let listed = lister.list(&graph, range.is_none(), &lost);
+        let seen = (lister.known.take(), std::mem::take(&mut lister.late));
         drop(dispatch);
         let found = match scanning.join() {
             Ok(found) => found,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        (listed, found)
+        (listed.map(|count| (count, seen)), found)
     });
-    let count = listed?;
+    let (count, (known, late)) = listed?;
     if range.is_none() && graph.nodes.is_empty() && count == 0 && findings.is_empty() {
         return Err(GitError::NothingToScan {
             path: repo.git_dir().to_path_buf(),
             reason: "the repository has no commits and no objects".into(),
         });
     }
-    if let (Some((state, problems)), Some(memory)) = (state, &memory) {
-        if tally.problem_count() == problems {
-            replay::record(
-                repo,
-                memory,
-                state,
-                &graph,
-                lost.get(),
-                &findings,
-                count,
-                tally,
-            );
-        }
+    if let (Some((state, problems, tips)), Some(memory)) = (state, &memory) {
+        let base = replay::Base {
+            tips,
+            store: replay::Store::of(repo, &packs),
+            known: known.unwrap_or_default(),
+            late: replay::Ids::new(late),
+        };
+        replay::record(
+            repo,
+            memory,
+            state,
+            &graph,
+            lost.get(),
+            &findings,
+            count,
+            tally,
+            &tally.problems_since(problems),
+            base,
+        );
     }
     findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
     Ok(findings)
@@ -222,6 +246,11 @@ struct Lister<'a, 'r, 's> {
     messages: &'a mut Vec<Finding>,
     count: usize,
     batch: Vec<Job>,
+    /// Whether the run is recorded: then what the reachable walk saw is
+    /// kept in `known`, and what was listed after it in `late`.
+    recording: bool,
+    known: Option<replay::Ids>,
+    late: Vec<ObjectId>,
 }
 
 impl Lister<'_, '_, '_> {
@@ -241,6 +270,9 @@ impl Lister<'_, '_, '_> {
                 &mut self.batch,
             );
             self.flush(false);
+        }
+        if self.recording {
+            self.known = Some(self.walker.snapshot());
         }
         if unreachable {
             let (dangling, bare) = self.walker.unseen(self.tally).map_err(GitError::Objects)?;
@@ -263,12 +295,16 @@ impl Lister<'_, '_, '_> {
             self.tally.commits_read(graph.nodes.iter().map(|n| n.time));
             let order = commits::topo_order(&graph);
             let graph = lost.get_or_init(|| graph);
+            if self.recording {
+                self.late.extend(graph.nodes.iter().map(|n| n.id));
+            }
             for i in order {
                 self.walker.introduce(
                     graph.nodes[i].tree,
                     Found::Dangling(i as u32),
                     &mut self.batch,
                 );
+                self.note_late();
                 self.flush(false);
             }
             for id in bare {
@@ -278,6 +314,7 @@ impl Lister<'_, '_, '_> {
                         path: Default::default(),
                         found: Found::Unreachable,
                     });
+                    self.note_late();
                     self.flush(false);
                 }
             }
@@ -285,6 +322,13 @@ impl Lister<'_, '_, '_> {
         self.walker.warn_missing(self.tally);
         self.flush(true);
         Ok(self.count)
+    }
+
+    /// Keeps the blobs just listed, after the reachable ones, in `late`.
+    fn note_late(&mut self) {
+        if self.recording {
+            self.late.extend(self.batch.iter().map(|job| job.id));
+        }
     }
 
     /// Hands the blobs listed so far to the workers' queues (a queue's

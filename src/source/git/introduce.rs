@@ -11,6 +11,7 @@ use gix::objs::tree::EntryKind;
 
 use super::one_line;
 use super::packread::{Budget, PackReader, Packs};
+use super::replay::Ids;
 use super::warn;
 use crate::scan::Tally;
 
@@ -48,6 +49,8 @@ pub struct Walker<'r> {
     buf: Vec<u8>,
     missing_trees: usize,
     first_missing: Option<ObjectId>,
+    /// What an earlier run's walk saw ([`super::extend`]): seen as well.
+    known: Option<Ids>,
 }
 
 impl<'r> Walker<'r> {
@@ -68,7 +71,34 @@ impl<'r> Walker<'r> {
             buf: Vec::new(),
             missing_trees: 0,
             first_missing: None,
+            known: None,
         }
+    }
+
+    /// Counts what an earlier run's walk saw as seen: a walk of new commits
+    /// then reads only the trees they changed.
+    pub fn with_known(mut self, known: Ids) -> Walker<'r> {
+        self.known = Some(known);
+        self
+    }
+
+    /// Everything seen so far, sorted (for the run's record).
+    pub fn snapshot(&self) -> Ids {
+        let seen = self.seen.iter().copied();
+        match &self.known {
+            Some(known) => known.with(seen),
+            None => Ids::new(seen.collect()),
+        }
+    }
+
+    /// Takes `id` out of what the walk saw.
+    pub fn forget(&mut self, id: &gix::hash::oid) {
+        self.seen.remove(id);
+    }
+
+    /// Whether the walk saw `id`, or the earlier run's did.
+    pub fn knows(&self, id: &gix::hash::oid) -> bool {
+        self.seen.contains(id) || self.known.as_ref().is_some_and(|k| k.contains(id))
     }
 
     /// The walker's reader, for the commits and tags read before the walk.
@@ -97,9 +127,21 @@ impl<'r> Walker<'r> {
     }
 
     fn walk(&mut self, root: ObjectId, found: Option<Found>, jobs: &mut Vec<Job>) {
-        if !self.seen.insert(root) {
-            return;
+        let known = self.known.take();
+        let old = known.as_ref();
+        if !old.is_some_and(|k| k.contains(&root)) && self.seen.insert(root) {
+            self.walk_from(root, found, jobs, old);
         }
+        self.known = known;
+    }
+
+    fn walk_from(
+        &mut self,
+        root: ObjectId,
+        found: Option<Found>,
+        jobs: &mut Vec<Job>,
+        old: Option<&Ids>,
+    ) {
         let mut stack: Vec<(ObjectId, BString)> = vec![(root, BString::default())];
         while let Some((id, prefix)) = stack.pop() {
             let hash = self.repo.object_hash();
@@ -121,7 +163,10 @@ impl<'r> Walker<'r> {
                     break;
                 };
                 let kind = entry.mode.kind();
-                if kind == EntryKind::Commit || !self.seen.insert(entry.oid.to_owned()) {
+                if kind == EntryKind::Commit
+                    || old.is_some_and(|k| k.contains(entry.oid))
+                    || !self.seen.insert(entry.oid.to_owned())
+                {
                     continue; // a submodule's commit, or already listed
                 }
                 let child = || {

@@ -16,6 +16,7 @@ pub mod budget;
 pub mod carried;
 pub mod commits;
 pub mod error;
+pub mod extend;
 pub mod history;
 pub mod introduce;
 pub mod packread;

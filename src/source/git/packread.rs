@@ -57,6 +57,10 @@ const BLOCK: u64 = 64 << 10;
 /// Entries this large (inflated) are read with positioned reads, not
 /// through the mapping.
 const LARGE_ENTRY: u64 = 1 << 20;
+/// A delta up to this size is inflated whole when its result's size is
+/// asked (see `PackReader::ahead`).
+const AHEAD_DELTA: u64 = 64 << 10;
+
 /// The buffer of those positioned reads.
 const READ_CHUNK: usize = 256 << 10;
 
@@ -318,6 +322,13 @@ pub struct PackReader<'r> {
     chain: Vec<pack::data::Entry>,
     /// The inflated delta being applied.
     delta: Vec<u8>,
+    /// A small delta inflated whole to read its result's size (a blob's
+    /// header, asked just before the blob), and where it is: the read
+    /// that follows applies it instead of inflating it again. Inflating
+    /// the first bytes only cost as much as the whole (zlib builds a
+    /// block's tables first), done twice for each deltified blob.
+    ahead: Vec<u8>,
+    ahead_at: Option<(usize, u64)>,
     /// The buffer of positioned reads.
     chunk: Vec<u8>,
     /// Reads that went to gix's store (not in these packs, or undecodable).
@@ -353,6 +364,8 @@ impl<'r> PackReader<'r> {
             inflate: gix::zlib::Inflate::default(),
             chain: Vec::new(),
             delta: Vec::new(),
+            ahead: Vec::new(),
+            ahead_at: None,
             chunk: Vec::new(),
             fallbacks: 0,
         }
@@ -554,6 +567,23 @@ impl<'r> PackReader<'r> {
     /// sizes that open every delta (git's `delta.h`), read by inflating only
     /// the delta's first bytes.
     fn delta_result_size(&mut self, p: usize, entry: &pack::data::Entry) -> Option<u64> {
+        if entry.decompressed_size <= AHEAD_DELTA {
+            // Small: inflated whole, for the read that follows.
+            let mut ahead = std::mem::take(&mut self.ahead);
+            ahead.clear();
+            ahead.resize(entry.decompressed_size as usize, 0);
+            self.ahead_at = None;
+            let inflated = self.inflate_entry(p, entry, &mut ahead);
+            self.ahead = ahead;
+            inflated?;
+            self.ahead_at = Some((p, entry.data_offset));
+            let mut at = 0;
+            let mut sizes = [0u64; 2];
+            for size in &mut sizes {
+                *size = varint(&self.ahead, &mut at)? as u64;
+            }
+            return Some(sizes[1]);
+        }
         let data = self.maps[p].data.as_ref()?;
         let end = (entry.data_offset + 512).min(data.pack_end() as u64);
         let input = data.entry_slice(entry.data_offset..end)?;
@@ -778,17 +808,21 @@ impl<'r> PackReader<'r> {
                 current = Some((kind, entry.data_offset, buf));
                 continue;
             }
-            delta.resize(size, 0);
-            self.inflate_entry(p, entry, &mut delta)?;
+            let ahead = self.ahead_at == Some((p, entry.data_offset)) && self.ahead.len() == size;
+            if !ahead {
+                delta.resize(size, 0);
+                self.inflate_entry(p, entry, &mut delta)?;
+            }
+            let instructions = if ahead { &self.ahead } else { &delta };
             let mut buf = self.cache.buffer();
             let kind = match &current {
                 Some((kind, _, base)) => {
-                    apply_delta(base, &delta, &mut buf)?;
+                    apply_delta(base, instructions, &mut buf)?;
                     *kind
                 }
                 None => {
                     let (kind, base) = self.cache.get(id, root?)?;
-                    apply_delta(base, &delta, &mut buf)?;
+                    apply_delta(base, instructions, &mut buf)?;
                     kind
                 }
             };

@@ -12,8 +12,12 @@
 //! ref, a `git gc` — and the scan walks the history as usual (with the
 //! blob cache, reading only new blobs) and records the new run.
 //!
-//! A run that had warnings is not recorded: its problems (a missing tree,
-//! an unreadable blob) are found and reported again each time.
+//! A run's warnings (a partial clone's missing blobs, a missing tree) are
+//! recorded with it and given again by its replay: the store they were
+//! found in is the same, or the run would not be replayed.
+//!
+//! After new commits, [`super::extend`] adds what they introduced to the
+//! recorded run instead of walking the whole history again.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,7 +38,7 @@ use crate::model::CommitActivity;
 use crate::model::{Finding, Origin};
 use crate::rules::RuleSet;
 use crate::scan::intake::Intake;
-use crate::scan::{ScanOptions, Tally};
+use crate::scan::{Problem, ScanOptions, Tally};
 use crate::scanner::Scanner;
 
 /// The scan's counts, restored as they were.
@@ -100,6 +104,158 @@ pub struct Run {
     pub dangling: Vec<ObjectId>,
     /// The blobs with findings.
     pub blobs: Vec<(ObjectId, BString, Place)>,
+    /// The walk's warnings (place, message; tokens masked): a partial
+    /// clone's missing blobs are missing again next time, so a replay
+    /// gives them again instead of walking to find them.
+    pub problems: Vec<(String, String)>,
+    /// What a later scan needs to extend this run after new commits
+    /// instead of walking the history again (see [`super::extend`]).
+    pub base: Base,
+}
+
+/// The history a run saw, for [`super::extend`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Base {
+    /// The commits the refs led to.
+    pub tips: Vec<ObjectId>,
+    /// The object store (`None`: one that cannot be compared, as with
+    /// alternates).
+    pub store: Option<Store>,
+    /// Every object the walk of the reachable commits saw: commits, tags,
+    /// trees, blobs.
+    pub known: Ids,
+    /// What was listed after them: the commits no ref reaches and the
+    /// blobs only those commits, or no commit at all, have.
+    pub late: Ids,
+}
+
+/// An object store as a run saw it: its pack files (name, size,
+/// modification time) and loose objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Store {
+    pub packs: Vec<(Vec<u8>, u64, u64)>,
+    pub loose: Ids,
+}
+
+impl Store {
+    /// The store of `repo`; `None` with alternates, or packs this reader
+    /// could not open (their objects would go unnoticed).
+    pub fn of(repo: &gix::Repository, packs: &Packs) -> Option<Store> {
+        let objects = repo.common_dir().join("objects");
+        if packs.incomplete || objects.join("info").join("alternates").exists() {
+            return None;
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(objects.join("pack")).ok()?.flatten() {
+            let name = entry.file_name();
+            if !name.as_encoded_bytes().ends_with(b".pack") {
+                continue;
+            }
+            let meta = entry.metadata().ok()?;
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as u64);
+            files.push((name.as_encoded_bytes().to_vec(), meta.len(), modified));
+        }
+        files.sort();
+        let loose = gix::odb::loose::Store::at(objects, repo.object_hash());
+        let loose: Vec<ObjectId> = loose.iter().filter_map(Result::ok).collect();
+        Some(Store {
+            packs: files,
+            loose: Ids::new(loose),
+        })
+    }
+}
+
+/// A sorted set of object ids, 20 bytes each and nothing else: what a run
+/// saw, kept on disk and searched in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids(Vec<u8>);
+
+const ID: usize = 20;
+
+impl Ids {
+    pub fn new(mut ids: Vec<ObjectId>) -> Ids {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut bytes = Vec::with_capacity(ids.len() * ID);
+        for id in &ids {
+            bytes.extend_from_slice(id.as_bytes());
+        }
+        Ids(bytes)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Ids> {
+        if bytes.len() % ID != 0 {
+            return None;
+        }
+        let ids = Ids(bytes.to_vec());
+        // Sorted and distinct, or binary search would miss ids.
+        let sorted = (1..ids.len()).all(|i| ids.at(i - 1) < ids.at(i));
+        sorted.then_some(ids)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len() / ID
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn at(&self, i: usize) -> &[u8] {
+        &self.0[i * ID..(i + 1) * ID]
+    }
+
+    pub fn contains(&self, id: &gix::hash::oid) -> bool {
+        let wanted = id.as_bytes();
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            match self.at(mid).cmp(wanted) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        self.0.chunks_exact(ID).map(ObjectId::from_bytes_or_panic)
+    }
+
+    /// These and `more`: the few more sorted, then merged in (these are
+    /// sorted already).
+    pub fn with(&self, more: impl IntoIterator<Item = ObjectId>) -> Ids {
+        let more = Ids::new(more.into_iter().collect());
+        let mut out = Vec::with_capacity(self.0.len() + more.0.len());
+        let (mut a, mut b) = (0, 0);
+        while a < self.len() && b < more.len() {
+            let (x, y) = (self.at(a), more.at(b));
+            let next = match x.cmp(y) {
+                std::cmp::Ordering::Less => {
+                    a += 1;
+                    x
+                }
+                std::cmp::Ordering::Greater => {
+                    b += 1;
+                    y
+                }
+                std::cmp::Ordering::Equal => {
+                    a += 1;
+                    b += 1;
+                    x
+                }
+            };
+            out.extend_from_slice(next);
+        }
+        out.extend_from_slice(&self.0[a * ID..]);
+        out.extend_from_slice(&more.0[b * ID..]);
+        Ids(out)
+    }
 }
 
 impl Run {
@@ -180,6 +336,31 @@ impl Run {
                 Place::Unreachable => out.u8(2),
             }
         }
+        out.varint(self.problems.len() as u64);
+        for (place, message) in &self.problems {
+            out.bytes(place.as_bytes());
+            out.bytes(message.as_bytes());
+        }
+        let base = &self.base;
+        out.varint(base.tips.len() as u64);
+        for id in &base.tips {
+            out.bytes(id.as_bytes());
+        }
+        match &base.store {
+            None => out.u8(0),
+            Some(store) => {
+                out.u8(1);
+                out.varint(store.packs.len() as u64);
+                for (name, size, modified) in &store.packs {
+                    out.bytes(name);
+                    out.varint(*size);
+                    out.varint(*modified);
+                }
+                out.bytes(&store.loose.0);
+            }
+        }
+        out.bytes(&base.known.0);
+        out.bytes(&base.late.0);
         out.into_inner()
     }
 
@@ -228,6 +409,40 @@ impl Run {
             };
             found.push((blob, path, place));
         }
+        let count = input.varint()?;
+        if count > input.remaining() as u64 {
+            return None;
+        }
+        let mut problems = Vec::new();
+        for _ in 0..count {
+            problems.push((input.string()?, input.string()?));
+        }
+        let count = input.varint()?;
+        if count > input.remaining() as u64 {
+            return None;
+        }
+        let mut tips = Vec::new();
+        for _ in 0..count {
+            tips.push(id(&mut input)?);
+        }
+        let store = match input.u8()? {
+            0 => None,
+            1 => {
+                let count = input.varint()?;
+                if count > input.remaining() as u64 {
+                    return None;
+                }
+                let mut packs = Vec::new();
+                for _ in 0..count {
+                    packs.push((input.bytes()?.to_vec(), input.varint()?, input.varint()?));
+                }
+                let loose = Ids::from_bytes(input.bytes()?)?;
+                Some(Store { packs, loose })
+            }
+            _ => return None,
+        };
+        let known = Ids::from_bytes(input.bytes()?)?;
+        let late = Ids::from_bytes(input.bytes()?)?;
         (input.remaining() == 0).then_some(Run {
             state,
             counts: Counts {
@@ -243,6 +458,13 @@ impl Run {
             commits,
             dangling,
             blobs: found,
+            problems,
+            base: Base {
+                tips,
+                store,
+                known,
+                late,
+            },
         })
     }
 }
@@ -256,14 +478,11 @@ fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-/// The recorded run, if it is of this `state`. A record of another state
-/// is the normal case after any change; a damaged one is reported (and
-/// rewritten by this scan's walk).
-pub fn find(memory: &Memory<'_>, state: &[u8; 32]) -> Option<Run> {
-    memory
-        .intake
-        .recall(Run::read)
-        .filter(|run| &run.state == state)
+/// The recorded run: replayed if it is of this state, extended if it
+/// is of an earlier one. A damaged one is reported (and rewritten by this
+/// scan's walk).
+pub fn last(memory: &Memory<'_>) -> Option<Run> {
+    memory.intake.recall(Run::read)
 }
 
 pub fn remember(intake: &Intake<'_>, run: &Run) -> Result<(), String> {
@@ -283,6 +502,8 @@ pub(super) fn record(
     messages: &[Finding],
     listed: usize,
     tally: &Tally,
+    problems: &[Problem],
+    base: Base,
 ) {
     let reachable: HashSet<ObjectId> = graph.nodes.iter().map(|n| n.id).collect();
     let message_commits = messages.iter().filter_map(|finding| match &finding.origin {
@@ -304,16 +525,27 @@ pub(super) fn record(
         },
         Found::Unreachable => Place::Unreachable,
     };
-    let run = Run::new(
+    let mut run = Run::new(
         state,
         Counts::of(tally, listed),
         &memory.with_findings(),
         message_commits,
         commit_of,
     );
+    run.problems = recorded(problems);
+    run.base = base;
     if let Err(message) = remember(memory.intake, &run) {
         warn(tally, repo, message);
     }
+}
+
+/// Problems as a run keeps them: a message could quote input, and the
+/// cache never holds a token.
+pub(super) fn recorded(problems: &[Problem]) -> Vec<(String, String)> {
+    problems
+        .iter()
+        .map(|p| (p.path.clone(), crate::redact::redact_tokens(&p.message)))
+        .collect()
 }
 
 /// Replays `run`: reads its commits (scanning their messages into the
@@ -375,6 +607,9 @@ pub(super) fn run(
     run.counts.restore(tally);
     let unread = run.counts.blobs.saturating_sub(jobs.len() as u64);
     memory.intake.known_clean(unread);
+    for (place, message) in &run.problems {
+        tally.problem(Problem::new(place, message));
+    }
     Some(findings)
 }
 
@@ -502,12 +737,39 @@ mod tests {
                 (id(5), "c".into(), Place::Dangling(id(3))),
                 (id(6), "".into(), Place::Unreachable),
             ],
+            problems: vec![("repo".into(), "2 blob(s) missing".into())],
+            base: Base {
+                tips: vec![id(1)],
+                store: Some(Store {
+                    packs: vec![(b"pack-1.pack".to_vec(), 1 << 30, 17)],
+                    loose: Ids::new(vec![id(9), id(8)]),
+                }),
+                known: Ids::new(vec![id(2), id(1), id(4)]),
+                late: Ids::new(vec![id(3), id(5), id(6)]),
+            },
         };
         let bytes = run.write();
         assert_eq!(Run::read(&bytes), Some(run));
         for len in 0..bytes.len() {
             assert_eq!(Run::read(&bytes[..len]), None);
         }
+    }
+
+    #[test]
+    fn ids_are_found_by_binary_search_and_unsorted_ones_are_refused() {
+        let id = |b: u8| ObjectId::from_bytes_or_panic(&[b; 20]);
+        let ids = Ids::new((0..200).rev().map(|b| id(b as u8 + 10)).collect());
+        assert_eq!(ids.len(), 200);
+        assert!(ids.contains(&id(10)) && ids.contains(&id(209)) && ids.contains(&id(100)));
+        assert!(!ids.contains(&id(9)) && !ids.contains(&id(210)));
+        let more = ids.with([id(5), id(10), id(250)]);
+        assert_eq!(more.len(), 202);
+        assert!(more.contains(&id(5)) && more.contains(&id(250)) && more.contains(&id(11)));
+        assert_eq!(Ids::from_bytes(&more.0), Some(more.clone()), "still sorted");
+        let mut unsorted = id(2).as_bytes().to_vec();
+        unsorted.extend_from_slice(id(1).as_bytes());
+        assert_eq!(Ids::from_bytes(&unsorted), None);
+        assert_eq!(Ids::from_bytes(&unsorted[..30]), None);
     }
 
     #[test]
