@@ -604,7 +604,7 @@ impl RuleSet {
             prefixes,
             preceded,
             anchors,
-            context: context.build()?,
+            context: context.build(),
             bare_rules,
             max_token_length,
             min_encoded_run: base64_len(shortest_secret.max(MIN_DECODED_SECRET))
@@ -695,7 +695,12 @@ const CONTEXT_RUN_SLACK: usize = 32;
 /// secret: long enough, not too long, and looking random (see
 /// [`ContextWords::may_be_secret`]).
 pub struct ContextWords {
-    searcher: Option<AhoCorasick>,
+    /// Lower-cased, searched case-insensitively.
+    words: Vec<String>,
+    /// Built at the first lookup: the DFA of some 300 words is 22 million
+    /// instructions, two-fifths of the start-up that every pre-commit hook
+    /// pays, and a commit of a few files often has no run that needs it.
+    searcher: std::sync::OnceLock<Option<AhoCorasick>>,
     /// For each word of the searcher, the rules that use it.
     rules: Vec<Vec<usize>>,
     /// For each run length up to the longest candidate: (the secret's
@@ -744,21 +749,7 @@ impl ContextBuilder {
         self.max_run = self.max_run.max(run);
     }
 
-    fn build(self) -> Result<ContextWords, RuleError> {
-        let searcher = if self.words.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&self.words)
-                    .map_err(|e| RuleError::Invalid {
-                        rule: "(context words)".into(),
-                        message: e.to_string(),
-                    })?,
-            )
-        };
+    fn build(self) -> ContextWords {
         let max_run = self.max_run + CONTEXT_RUN_SLACK;
         // For each run length, the shapes a run that long can be, those
         // with the same shortest secret merged (their kinds joined): a run
@@ -776,19 +767,41 @@ impl ContextBuilder {
         for fits in &mut by_length {
             fits.sort_unstable();
         }
-        Ok(ContextWords {
-            searcher,
+        ContextWords {
+            words: self.words,
+            searcher: std::sync::OnceLock::new(),
             rules: self.rules,
             by_length,
             min_run: self.min_run.unwrap_or(usize::MAX),
             max_run,
-        })
+        }
     }
 }
 
 impl ContextWords {
     pub fn is_empty(&self) -> bool {
-        self.searcher.is_none()
+        self.words.is_empty()
+    }
+
+    /// The word searcher, built on first use. A DFA, the fastest to search;
+    /// should one not build (a custom rule set of a size no built-in one
+    /// nears), whatever kind the library can build, so no word is lost.
+    fn searcher(&self) -> Option<&AhoCorasick> {
+        self.searcher
+            .get_or_init(|| {
+                if self.words.is_empty() {
+                    return None;
+                }
+                let build = |kind| {
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .kind(kind)
+                        .build(&self.words)
+                        .ok()
+                };
+                build(Some(AhoCorasickKind::DFA)).or_else(|| build(None))
+            })
+            .as_ref()
     }
 
     /// Shortest run worth a look (`usize::MAX` when no rule has context).
@@ -831,9 +844,9 @@ impl ContextWords {
     /// the [`CONTEXT_REACH`] bytes before `run_start`, on the same line.
     #[inline]
     pub fn lookup(&self, haystack: &[u8], run_start: usize, mut found: impl FnMut(usize, usize)) {
-        let Some(searcher) = &self.searcher else {
+        if self.words.is_empty() {
             return;
-        };
+        }
         let from = run_start.saturating_sub(CONTEXT_REACH);
         let from = match memchr::memrchr(b'\n', &haystack[from..run_start]) {
             Some(newline) => from + newline + 1,
@@ -842,6 +855,9 @@ impl ContextWords {
         if from >= run_start {
             return;
         }
+        let Some(searcher) = self.searcher() else {
+            return;
+        };
         let input = aho_corasick::Input::new(&haystack[..run_start]).range(from..run_start);
         for hit in searcher.find_overlapping_iter(input) {
             for &rule in &self.rules[hit.pattern().as_usize()] {
