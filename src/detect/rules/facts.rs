@@ -111,7 +111,7 @@ pub fn analyse(
 }
 
 /// A pattern as a syntax tree, with the same settings as the regex.
-fn parse(pattern: &str) -> Result<Hir, Box<regex_syntax::Error>> {
+pub fn parse(pattern: &str) -> Result<Hir, Box<regex_syntax::Error>> {
     regex_syntax::ParserBuilder::new()
         .utf8(false)
         .unicode(false)
@@ -371,7 +371,7 @@ fn run_class_only(hir: &Hir) -> bool {
 }
 
 /// The capture group named `secret`, if the pattern has one.
-fn secret_group(hir: &Hir) -> Option<&Hir> {
+pub fn secret_group(hir: &Hir) -> Option<&Hir> {
     match hir.kind() {
         HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some(&c.sub),
         HirKind::Capture(c) => secret_group(&c.sub),
