@@ -234,7 +234,7 @@ mod simd {
     /// Bit `i` set where bits `i..i + min` of `bits` are all set: where a
     /// run of at least `min` members starts or continues. Shifts by at
     /// most what is already known to be set, so log2(min) steps.
-    #[inline]
+    #[inline(always)]
     fn runs_of_at_least(bits: u128, min: usize) -> u128 {
         let mut covered = 1;
         let mut long = bits;
@@ -280,8 +280,14 @@ mod simd {
                 unsafe { block_mask(low, high, class, haystack, base + width, limit) };
             // Bits past `width` are zero in `mask` (the last block), and
             // `next` is then empty, so no run reaches past `limit`.
-            let long = if skip_short {
-                runs_of_at_least(u128::from(mask) | u128::from(next) << 64, min) as u64
+            let both = u128::from(mask) | u128::from(next) << 64;
+            let long = if min == 16 {
+                // The engine's length (the shortest context and prefix
+                // run): constant shifts, unrolled, where the loop with
+                // variable ones was a third of this function.
+                runs_of_at_least(both, 16) as u64
+            } else if skip_short {
+                runs_of_at_least(both, min) as u64
             } else {
                 mask
             };

@@ -1842,6 +1842,46 @@ mod tests {
     }
 
     #[test]
+    fn short_keywords_are_found_by_their_rarest_byte_everywhere() {
+        // Three needles at most (`~`, `!`, `a`): `:AA` stays in Teddy.
+        let keywords: Vec<String> = ["8Q~", "!AQ", "abc", "ghp_", ":AA"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let searcher = KeywordSearcher::new(&keywords).unwrap();
+        assert_eq!(searcher.packed_len(), 2);
+        let text = b"!AQ x8Q~8Q~ abc :AA!A!AQ ghp_ 8Q";
+        let mut short = Vec::new();
+        searcher.short_hits(text, |start, end, k| short.push((start, end, k)));
+        short.sort();
+        let expected = vec![(0, 3, 1), (5, 8, 0), (8, 11, 0), (12, 15, 2), (21, 24, 1)];
+        assert_eq!(short, expected);
+        assert_eq!(searcher.find(text, 0), Some((16, 19, 4)));
+        assert_eq!(searcher.find(text, 17), Some((25, 29, 3)));
+        assert_eq!(searcher.find(text, 26), None);
+    }
+
+    #[test]
+    fn a_keyword_ending_in_one_separator_is_looked_up_before_the_run() {
+        let mut preceded = RunPreceded::default();
+        preceded.add(b":".to_vec(), b"AA".to_vec(), 7, 20);
+        let found = |text: &[u8], start: usize| {
+            let mut hits = Vec::new();
+            preceded.lookup(text, start, text.len(), |rule, at| hits.push((rule, at)));
+            hits
+        };
+        let run = b"AA0123456789abcdefgh";
+        for before in [&b":"[..], b"1:", b"//x:"] {
+            let text = [before, run].concat();
+            assert_eq!(found(&text, before.len()), vec![(7, before.len() - 1)]);
+        }
+        // Another byte before, or another start, or too short a run.
+        assert!(found(b"-AA0123456789abcdefgh", 1).is_empty());
+        assert!(found(b":AB0123456789abcdefgh", 1).is_empty());
+        assert!(found(b":AA0123", 1).is_empty());
+    }
+
+    #[test]
     fn a_keyword_containing_another_is_folded_into_it() {
         let mut texts = vec![
             "ghp_".to_string(),
