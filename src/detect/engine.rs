@@ -107,7 +107,7 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                 preceded.lookup(haystack, start, end, |rule, at| {
                     open_window(rules, rule, at, start, haystack.len(), windows, touched)
                 });
-                if context.may_be_secret(&haystack[start..end]) {
+                if context.may_be_secret(haystack, start, end) {
                     context.lookup(haystack, start, |rule, at| {
                         open_window(rules, rule, at, end, haystack.len(), windows, touched)
                     });
@@ -238,6 +238,19 @@ fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
             );
         }
     }
+    automaton.short_hits(haystack, |start, end, keyword| {
+        for &rule in rules.rules_for_keyword(keyword) {
+            open_window(
+                rules,
+                rule,
+                start,
+                end,
+                haystack.len(),
+                &mut scratch.windows,
+                &mut scratch.touched,
+            );
+        }
+    });
 }
 
 /// Windows must be sorted by start (keyword and run-prefix hits arrive in

@@ -201,6 +201,47 @@ mod simd {
         mask
     }
 
+    /// The class mask of `haystack[base..limit]`'s first 64 bytes, and
+    /// how many bytes it covers (fewer at the end of the range).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn block_mask(
+        low: __m256i,
+        high: __m256i,
+        class: &ByteClass,
+        haystack: &[u8],
+        base: usize,
+        limit: usize,
+    ) -> (u64, usize) {
+        if base + 64 <= limit {
+            // SAFETY: `base + 64 <= limit <= haystack.len()`.
+            (unsafe { mask64(low, high, haystack, base) }, 64)
+        } else if base < limit {
+            let mut mask = 0u64;
+            for (i, &b) in haystack[base..limit].iter().enumerate() {
+                mask |= u64::from(class[usize::from(b)]) << i;
+            }
+            (mask, limit - base)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Bit `i` set where bits `i..i + min` of `bits` are all set: where a
+    /// run of at least `min` members starts or continues. Shifts by at
+    /// most what is already known to be set, so log2(min) steps.
+    #[inline(always)]
+    fn runs_of_at_least(bits: u128, min: usize) -> u128 {
+        let mut covered = 1;
+        let mut long = bits;
+        while covered < min {
+            let step = covered.min(min - covered);
+            long &= long >> step;
+            covered += step;
+        }
+        long
+    }
+
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn maximal_runs(
         low: &[u8; 16],
@@ -219,19 +260,32 @@ mod simd {
             )
         };
         let limit = range.end.min(haystack.len());
+        // Most runs in code are short (identifiers, words), and visiting
+        // each cost more than classifying the bytes. So each block's mask
+        // is first reduced, with the next block's mask behind it, to the
+        // places where `min` members in a row start: a block with none
+        // (and no run open) is done in a few instructions. Needs the next
+        // block to cover a run's first `min` bytes, so `min <= 65`.
+        let skip_short = min <= 65;
         let mut run_start: Option<usize> = None;
-        let mut base = range.start;
-        while base < limit {
-            let (mask, width) = if base + 64 <= limit {
-                // SAFETY: `base + 64 <= limit <= haystack.len()`.
-                (unsafe { mask64(low, high, haystack, base) }, 64)
+        let mut base = range.start.min(limit);
+        // SAFETY (all `block_mask` calls): AVX2 is enabled for this function.
+        let (mut mask, mut width) = unsafe { block_mask(low, high, class, haystack, base, limit) };
+        while width > 0 {
+            let (next, next_width) =
+                unsafe { block_mask(low, high, class, haystack, base + width, limit) };
+            // Bits past `width` are zero in `mask` (the last block), and
+            // `next` is then empty, so no run reaches past `limit`.
+            let both = u128::from(mask) | u128::from(next) << 64;
+            let long = if min == 16 {
+                // The engine's length (the shortest context and prefix
+                // run): constant shifts, unrolled, where the loop with
+                // variable ones was a third of this function.
+                runs_of_at_least(both, 16) as u64
+            } else if skip_short {
+                runs_of_at_least(both, min) as u64
             } else {
-                let width = limit - base;
-                let mut mask = 0u64;
-                for (i, &b) in haystack[base..limit].iter().enumerate() {
-                    mask |= u64::from(class[usize::from(b)]) << i;
-                }
-                (mask, width)
+                mask
             };
             let mut pos = 0;
             while pos < width {
@@ -252,7 +306,11 @@ mod simd {
                         run_start = None;
                     }
                     None => {
-                        let inside = mask >> pos;
+                        // `pos` is outside any run of `min` or more here
+                        // (at a block's start, a long run would be open),
+                        // so the first bit of `long` from `pos` is the
+                        // start of the next long run.
+                        let inside = long >> pos;
                         if inside == 0 {
                             break;
                         }
@@ -262,6 +320,7 @@ mod simd {
                 }
             }
             base += width;
+            (mask, width) = (next, next_width);
         }
         if let Some(start) = run_start {
             if limit - start >= min {
@@ -299,16 +358,27 @@ mod tests {
         // Bytes in and out of both classes, a high byte among them.
         let alphabet = b"ab2 8Z+=\xc3_-/";
         let mut state = 0x1234_5678_9abc_def0u64;
-        for round in 0..3000 {
+        // Run lengths around the block size and the shortcut's limit too:
+        // the vector scan looks one block ahead for runs of up to 65.
+        let mins = [1, 2, 3, 4, 5, 6, 16, 17, 31, 33, 63, 64, 65, 66, 100];
+        for round in 0..6000 {
             // Past 64 and 128 bytes too: the vector scan's blocks.
-            let len = (state % 200) as usize;
-            let min = 1 + round % 6;
+            let len = (state % 400) as usize;
+            let min = mins[round % mins.len()];
+            // Half the texts have long runs: one byte in 40 outside both
+            // classes.
+            let spaced = round % 2 == 1;
             let mut text = Vec::new();
             for _ in 0..len {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+                let byte = if spaced && state % 40 != 0 {
+                    b"ab27"[(state >> 8) as usize % 4]
+                } else {
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                };
+                text.push(byte);
             }
             for class in [&BASE32_LOWER, &BASE64_ANY] {
                 let mut got = Vec::new();
@@ -321,6 +391,25 @@ mod tests {
                 let shown = String::from_utf8_lossy(&text);
                 assert_eq!(got, expected, "{shown:?}");
                 assert_eq!(portable, expected, "{shown:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_run_of_each_length_at_each_place_in_a_block() {
+        for min in [1, 2, 15, 16, 17, 63, 64, 65, 66, 70] {
+            for at in 0..140 {
+                for len in [min - 1, min, min + 1, 64, 65, 130] {
+                    let mut text = vec![b' '; at];
+                    text.extend(std::iter::repeat(b'a').take(len));
+                    text.extend(b" x ");
+                    let mut got = Vec::new();
+                    maximal_runs(&BASE64_ANY, &text, 0..text.len(), min, |s, e| {
+                        got.push((s, e))
+                    });
+                    let expected = naive(&BASE64_ANY, &text, min);
+                    assert_eq!(got, expected, "min {min}, run of {len} at {at}");
+                }
             }
         }
     }

@@ -163,46 +163,157 @@ pub const fn base64_len(n: usize) -> usize {
 /// are few enough for it, else a DFA with whatever prefilter it picks. For a
 /// handful of literals Aho-Corasick's own choice is a rare-byte prefilter,
 /// measured at 5.4 GB/s where Teddy gives 12.3 GB/s on the same source text.
-pub enum KeywordSearcher {
+///
+/// Teddy fingerprints each literal by its first bytes, as many as the
+/// shortest literal has, up to 4: one 3-byte literal (`8Q~`, `:AA`) made it
+/// fingerprint three bytes of every literal, and ordinary text matched far
+/// more fingerprints. So literals shorter than 4 bytes are found apart (see
+/// [`ShortKeywords`]): measured on azure-pipelines-tasks, the pass over its
+/// 75 MB went from 223 to 173 million instructions.
+pub struct KeywordSearcher {
+    long: Option<LongSearcher>,
+    /// For each pattern of `long`, its keyword index.
+    long_ids: Vec<usize>,
+    short: ShortKeywords,
+}
+
+enum LongSearcher {
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
 }
 
+/// Teddy's longest fingerprint: literals shorter than this shorten it.
+const FINGERPRINT: usize = 4;
+
+/// Keywords shorter than Teddy's fingerprint, found by a `memchr3` pass
+/// over their rarest bytes (`~` of `8Q~`, `!` of `!AQ`, `:` of `:AA`): each
+/// such byte found is checked against the keywords that hold it there.
+#[derive(Default)]
+struct ShortKeywords {
+    /// At most three bytes, one `memchr3` pass.
+    needles: Vec<u8>,
+    /// For each needle: (keyword, where the needle is in it, keyword index).
+    at_needle: Vec<Vec<(Vec<u8>, usize, usize)>>,
+}
+
+/// How common a byte is in source text, roughly: 0 for the rare
+/// punctuation, 1 for the common, 2 for digits and capitals, 3 for the
+/// rest. The short keywords are searched by their least common byte.
+fn commonness(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' | b' ' | b'\t' | b'\n' | b'\r' => 3,
+        b'A'..=b'Z' | b'0'..=b'9' => 2,
+        b':' | b';' | b',' | b'.' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\''
+        | b'=' | b'/' | b'_' | b'-' | b'<' | b'>' | b'+' | b'*' | b'#' | b'$' | b'&' => 1,
+        _ => 0,
+    }
+}
+
 impl KeywordSearcher {
-    /// Whether the packed SIMD searcher took every literal.
+    /// Whether the packed SIMD searcher took every literal it was given.
     pub fn is_packed(&self) -> bool {
-        matches!(self, KeywordSearcher::Packed(_))
+        !matches!(self.long, Some(LongSearcher::Automaton(_)))
+    }
+
+    /// The literals the SIMD pass fingerprints (the others are short).
+    pub fn packed_len(&self) -> usize {
+        self.long_ids.len()
     }
 
     fn new(keywords: &[String]) -> Result<KeywordSearcher, RuleError> {
-        let mut packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder();
-        packed.extend(keywords);
-        if let Some(searcher) = packed.build() {
-            return Ok(KeywordSearcher::Packed(searcher));
+        let mut short = ShortKeywords::default();
+        let mut long_ids = Vec::new();
+        for (index, keyword) in keywords.iter().enumerate() {
+            let bytes = keyword.as_bytes();
+            if bytes.len() < FINGERPRINT {
+                // The first of the least common bytes.
+                if let Some(at) = (0..bytes.len()).min_by_key(|&i| commonness(bytes[i])) {
+                    let needle = bytes[at];
+                    let slot = match short.needles.iter().position(|&n| n == needle) {
+                        Some(slot) => Some(slot),
+                        None if short.needles.len() < 3 => {
+                            short.needles.push(needle);
+                            short.at_needle.push(Vec::new());
+                            Some(short.needles.len() - 1)
+                        }
+                        None => None,
+                    };
+                    if let Some(slot) = slot {
+                        short.at_needle[slot].push((bytes.to_vec(), at, index));
+                        continue;
+                    }
+                }
+            }
+            long_ids.push(index);
         }
-        AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(keywords)
-            .map(KeywordSearcher::Automaton)
-            .map_err(|e| RuleError::Invalid {
-                rule: "(keywords)".into(),
-                message: e.to_string(),
-            })
+        let long_texts: Vec<&str> = long_ids.iter().map(|&i| keywords[i].as_str()).collect();
+        let long = if long_texts.is_empty() {
+            None
+        } else {
+            let mut packed = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder();
+            packed.extend(&long_texts);
+            match packed.build() {
+                Some(searcher) => Some(LongSearcher::Packed(searcher)),
+                None => Some(LongSearcher::Automaton(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .kind(Some(AhoCorasickKind::DFA))
+                        .build(&long_texts)
+                        .map_err(|e| RuleError::Invalid {
+                            rule: "(keywords)".into(),
+                            message: e.to_string(),
+                        })?,
+                )),
+            }
+        };
+        Ok(KeywordSearcher {
+            long,
+            long_ids,
+            short,
+        })
     }
 
-    /// The leftmost keyword at or after `at`: (start, end, keyword index).
+    /// The leftmost long keyword at or after `at`: (start, end, keyword
+    /// index). Short keywords come from [`KeywordSearcher::short_hits`].
     #[inline]
     pub fn find(&self, haystack: &[u8], at: usize) -> Option<(usize, usize, usize)> {
-        match self {
-            KeywordSearcher::Packed(searcher) => searcher
+        let (start, end, pattern) = match self.long.as_ref()? {
+            LongSearcher::Packed(searcher) => searcher
                 .find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
                 .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
-            KeywordSearcher::Automaton(automaton) => automaton
+            LongSearcher::Automaton(automaton) => automaton
                 .find(aho_corasick::Input::new(haystack).range(at..))
                 .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
+        }?;
+        Some((start, end, self.long_ids[pattern]))
+    }
+
+    /// Calls `found(start, end, keyword index)` for every occurrence of a
+    /// short keyword in `haystack`.
+    #[inline]
+    pub fn short_hits(&self, haystack: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+        let needles = &self.short.needles;
+        let mut check = |slot: usize, at: usize| {
+            for (keyword, offset, index) in &self.short.at_needle[slot] {
+                let Some(start) = at.checked_sub(*offset) else {
+                    continue;
+                };
+                let end = start + keyword.len();
+                if haystack.get(start..end) == Some(keyword.as_slice()) {
+                    found(start, end, *index);
+                }
+            }
+        };
+        let slot_of = |byte: u8| needles.iter().position(|&n| n == byte).unwrap_or(0);
+        match needles[..] {
+            [] => {}
+            [one] => memchr::memchr_iter(one, haystack).for_each(|at| check(0, at)),
+            [one, two] => memchr::memchr2_iter(one, two, haystack)
+                .for_each(|at| check(slot_of(haystack[at]), at)),
+            [one, two, three, ..] => memchr::memchr3_iter(one, two, three, haystack)
+                .for_each(|at| check(slot_of(haystack[at]), at)),
         }
     }
 }
@@ -352,10 +463,13 @@ impl RunPreceded {
         end: usize,
         mut found: impl FnMut(usize, usize),
     ) {
-        if start < 2 || end - start < self.min_run {
+        if start < 1 || end - start < self.min_run {
             return;
         }
-        let pair = usize::from(haystack[start - 2]) << 8 | usize::from(haystack[start - 1]);
+        // Before the buffer's second byte, the first of the pair is taken
+        // as 0 (`ends_with` below decides).
+        let first = if start >= 2 { haystack[start - 2] } else { 0 };
+        let pair = usize::from(first) << 8 | usize::from(haystack[start - 1]);
         let slot = self.slots[pair];
         if slot == 0 {
             return;
@@ -370,22 +484,28 @@ impl RunPreceded {
     }
 
     fn add(&mut self, before: Vec<u8>, begins: Vec<u8>, rule: usize, run: usize) {
-        let [.., second, last] = before[..] else {
-            return;
+        // A one-byte `before` (`:` of `:AA`) goes under every pair it ends.
+        let pairs: Vec<usize> = match before[..] {
+            [.., second, last] => vec![usize::from(second) << 8 | usize::from(last)],
+            [last] => (0..256)
+                .map(|first| first << 8 | usize::from(last))
+                .collect(),
+            [] => return,
         };
-        let pair = usize::from(second) << 8 | usize::from(last);
-        if self.slots[pair] == 0 {
-            self.entries.push(Vec::new());
-            // Fewer than 65,536 pairs exist, so the index fits.
-            self.slots[pair] = self.entries.len() as u16;
-        }
-        let entries = &mut self.entries[usize::from(self.slots[pair]) - 1];
-        match entries
-            .iter_mut()
-            .find(|(b, s, _)| *b == before && *s == begins)
-        {
-            Some((_, _, rules)) => rules.push(rule),
-            None => entries.push((before, begins, vec![rule])),
+        for pair in pairs {
+            if self.slots[pair] == 0 {
+                self.entries.push(Vec::new());
+                // Fewer than 65,536 pairs exist, so the index fits.
+                self.slots[pair] = self.entries.len() as u16;
+            }
+            let entries = &mut self.entries[usize::from(self.slots[pair]) - 1];
+            match entries
+                .iter_mut()
+                .find(|(b, s, _)| *b == before && *s == begins)
+            {
+                Some((_, _, rules)) => rules.push(rule),
+                None => entries.push((before.clone(), begins.clone(), vec![rule])),
+            }
         }
         self.min_run = self.min_run.min(run);
     }
@@ -697,10 +817,11 @@ const CONTEXT_RUN_SLACK: usize = 32;
 pub struct ContextWords {
     /// Lower-cased, searched case-insensitively.
     words: Vec<String>,
+    /// Walked byte by byte over each window (see [`ContextWords::lookup`]).
     /// Built at the first lookup: the DFA of some 300 words is 22 million
     /// instructions, two-fifths of the start-up that every pre-commit hook
     /// pays, and a commit of a few files often has no run that needs it.
-    searcher: std::sync::OnceLock<Option<AhoCorasick>>,
+    searcher: std::sync::OnceLock<Option<aho_corasick::dfa::DFA>>,
     /// For each word of the searcher, the rules that use it.
     rules: Vec<Vec<usize>>,
     /// For each run length up to the longest candidate: (the secret's
@@ -783,23 +904,21 @@ impl ContextWords {
         self.words.is_empty()
     }
 
-    /// The word searcher, built on first use. A DFA, the fastest to search;
-    /// should one not build (a custom rule set of a size no built-in one
-    /// nears), whatever kind the library can build, so no word is lost.
-    fn searcher(&self) -> Option<&AhoCorasick> {
+    /// The word searcher, built on first use. Without a prefilter: windows
+    /// are 64 bytes, and a prefilter's restarts cost more than the walk. A
+    /// DFA over the words fails to build only past its state limit, which
+    /// takes millions of words: then no context word is found.
+    fn searcher(&self) -> Option<&aho_corasick::dfa::DFA> {
         self.searcher
             .get_or_init(|| {
                 if self.words.is_empty() {
                     return None;
                 }
-                let build = |kind| {
-                    AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .kind(kind)
-                        .build(&self.words)
-                        .ok()
-                };
-                build(Some(AhoCorasickKind::DFA)).or_else(|| build(None))
+                aho_corasick::dfa::DFA::builder()
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&self.words)
+                    .ok()
             })
             .as_ref()
     }
@@ -820,7 +939,8 @@ impl ContextWords {
     /// capitals in it). Most random-looking runs (hashes of other lengths,
     /// base64 blobs) fail this, and each costs no word search.
     #[inline]
-    pub fn may_be_secret(&self, run: &[u8]) -> bool {
+    pub fn may_be_secret(&self, haystack: &[u8], start: usize, end: usize) -> bool {
+        let run = &haystack[start..end];
         // The shapes first: a byte-table pass that rejects paths and
         // words (a `/` or a `g` fits no hex key) before the case count.
         if run.len() < self.min_run || run.len() > self.max_run {
@@ -834,7 +954,7 @@ impl ContextWords {
             }
             seen = min;
             if kinds & !allowed == 0 {
-                return looks_random(run);
+                return looks_random_at(haystack, start, end);
             }
         }
         false
@@ -855,13 +975,30 @@ impl ContextWords {
         if from >= run_start {
             return;
         }
+        // Every word that ends in the window, overlapping ones too (what
+        // `find_overlapping_iter` reports), from a plain walk of the DFA:
+        // one table load a byte. The iterator's set-up and per-byte
+        // bookkeeping was half the cost of a lookup, and this runs for
+        // every random-looking run.
+        use aho_corasick::automaton::Automaton;
         let Some(searcher) = self.searcher() else {
             return;
         };
-        let input = aho_corasick::Input::new(&haystack[..run_start]).range(from..run_start);
-        for hit in searcher.find_overlapping_iter(input) {
-            for &rule in &self.rules[hit.pattern().as_usize()] {
-                found(rule, hit.start());
+        let Ok(mut state) = searcher.start_state(aho_corasick::Anchored::No) else {
+            return;
+        };
+        for (at, &byte) in haystack[from..run_start].iter().enumerate() {
+            state = searcher.next_state(aho_corasick::Anchored::No, state, byte);
+            if !searcher.is_special(state) || !searcher.is_match(state) {
+                continue;
+            }
+            let end = from + at + 1;
+            for index in 0..searcher.match_len(state) {
+                let word = searcher.match_pattern(state, index);
+                let start = end - searcher.pattern_len(word);
+                for &rule in &self.rules[word.as_usize()] {
+                    found(rule, start);
+                }
             }
         }
     }
@@ -877,7 +1014,30 @@ impl ContextWords {
 /// where two letters in a row (ignoring the symbols between) differ in
 /// case. A loop that derived the case from [`BYTE_KINDS`] with compares
 /// was a tenth of a whole scan of azure-pipelines-tasks.
+// The engine calls `looks_random_at`; this is the token generator's.
+#[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code))]
 pub(crate) fn looks_random(run: &[u8]) -> bool {
+    looks_random_at(run, 0, run.len())
+}
+
+/// [`looks_random`] of `bytes[start..end]`, which may read (never count)
+/// the bytes after `end`: most runs are inside a larger buffer.
+#[inline]
+fn looks_random_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        case_masks::looks_random(bytes, start, end)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        looks_random_bytewise(&bytes[start..end])
+    }
+}
+
+/// [`looks_random`] a byte at a time: the portable version, and the
+/// reference the vector one is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn looks_random_bytewise(run: &[u8]) -> bool {
     let mut changes = 0usize;
     let mut last = 0u8;
     for &b in run {
@@ -891,6 +1051,99 @@ pub(crate) fn looks_random(run: &[u8]) -> bool {
         last = if case == 0 { last } else { case };
     }
     changes * 4 >= run.len()
+}
+
+/// [`looks_random`] on bit masks, one bit a byte, 64 bytes at a time: the
+/// byte loop carried the last letter's case from byte to byte (about 15
+/// instructions a byte, a twelfth of a whole scan of real code, as most
+/// runs are identifiers without a digit, read to their end). Here the
+/// letters, capitals and digits of 16 bytes come from three SSE2
+/// compares each, and the case changes are counted with bit operations:
+/// between neighbouring letters in one go, and one by one only where a
+/// symbol separates two letters.
+#[cfg(target_arch = "x86_64")]
+mod case_masks {
+    use std::arch::x86_64::*;
+
+    /// Letters, capitals and digits among `bytes[start..end]` (at most 64
+    /// bytes), one bit each, bit `i` for byte `start + i`.
+    #[inline]
+    fn masks(bytes: &[u8], start: usize, end: usize) -> (u64, u64, u64) {
+        debug_assert!(end - start <= 64);
+        let mut padded = [b'+'; 64];
+        // Read in place when 64 bytes are there, else from a copy padded
+        // with `+`, a symbol, which the count skips. (A run is most often
+        // in a larger buffer, and the copy was a fifth of the cost.)
+        let block = match bytes.get(start..start + 64) {
+            Some(block) => block,
+            None => {
+                padded[..end - start].copy_from_slice(&bytes[start..end]);
+                &padded[..]
+            }
+        };
+        // SAFETY (the closures' `unsafe`): SSE2 is part of every x86_64.
+        let within = |v: __m128i, first: u8, last: u8| unsafe {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
+            )
+        };
+        let (mut letters, mut upper, mut digits) = (0u64, 0u64, 0u64);
+        // Signed compares: bytes of 0x80 and up are negative, in no range.
+        for (i, lane) in block.chunks_exact(16).enumerate() {
+            // SAFETY: `lane` is 16 bytes; the load is unaligned.
+            let v = unsafe { _mm_loadu_si128(lane.as_ptr().cast()) };
+            let caps = within(v, b'A', b'Z');
+            let small = within(v, b'a', b'z');
+            let bits = |m: __m128i| u64::from(unsafe { _mm_movemask_epi8(m) } as u16) << (16 * i);
+            letters |= bits(unsafe { _mm_or_si128(caps, small) });
+            upper |= bits(caps);
+            digits |= bits(within(v, b'0', b'9'));
+        }
+        // Bytes past `end` read in place are not the run's.
+        let inside = u64::MAX >> (64 - (end - start));
+        (letters & inside, upper & inside, digits & inside)
+    }
+
+    /// Whether `bytes[start..end]` looks random (see [`super::looks_random`]);
+    /// the bytes after `end` may be read, never counted.
+    pub(super) fn looks_random(bytes: &[u8], start: usize, end: usize) -> bool {
+        let mut changes = 0usize;
+        // Whether the last letter of the chunks before was a capital.
+        let mut last_upper: Option<bool> = None;
+        let mut from = start;
+        while from < end {
+            let to = end.min(from + 64);
+            let (letters, upper, digits) = masks(bytes, from, to);
+            from = to;
+            if digits != 0 {
+                return true;
+            }
+            // Letters right after a letter: a change where the case differs.
+            let after_letter = letters & (letters << 1);
+            changes += ((upper ^ (upper << 1)) & after_letter).count_ones() as usize;
+            // Letters after a symbol (or first in the chunk): compared
+            // with the last letter before them.
+            let mut firsts = letters & !(letters << 1);
+            while firsts != 0 {
+                let at = firsts.trailing_zeros();
+                firsts &= firsts - 1;
+                let before = letters & ((1u64 << at) - 1);
+                let previous = if before == 0 {
+                    last_upper
+                } else {
+                    Some(upper >> (63 - before.leading_zeros()) & 1 == 1)
+                };
+                if let Some(previous) = previous {
+                    changes += usize::from(previous != (upper >> at & 1 == 1));
+                }
+            }
+            if letters != 0 {
+                last_upper = Some(upper >> (63 - letters.leading_zeros()) & 1 == 1);
+            }
+        }
+        changes * 4 >= end - start
+    }
 }
 
 const LOWER_CASE: u8 = 1;
@@ -1262,7 +1515,8 @@ mod tests {
         let mut disagreements = Vec::new();
         let mut random_ones = 0;
         for round in 0..20_000 {
-            let len = 1 + next(80);
+            // Past 64 bytes too: the vector version works in blocks of 64.
+            let len = 1 + next(200);
             // Half the runs have no digit, so the case count decides.
             let pool: &[u8] = if round % 2 == 0 {
                 alphabet
@@ -1272,7 +1526,13 @@ mod tests {
             let run: Vec<u8> = (0..len).map(|_| pool[next(pool.len())]).collect();
             let expected = looks_random_reference(&run);
             random_ones += usize::from(expected);
-            if super::looks_random(&run) != expected {
+            // In place too, with bytes after the run that must not count.
+            let mut in_buffer = run.clone();
+            in_buffer.extend_from_slice(&alphabet[..(round % 70).min(alphabet.len())]);
+            if super::looks_random(&run) != expected
+                || super::looks_random_bytewise(&run) != expected
+                || super::looks_random_at(&in_buffer, 0, run.len()) != expected
+            {
                 disagreements.push(String::from_utf8_lossy(&run).into_owned());
             }
         }
@@ -1361,6 +1621,46 @@ mod tests {
             assert!(!prefixed(keyword));
         }
         assert!(set.prefixes().min_run() >= MIN_PREFIX_RUN);
+    }
+
+    #[test]
+    fn short_keywords_are_found_by_their_rarest_byte_everywhere() {
+        // Three needles at most (`~`, `!`, `a`): `:AA` stays in Teddy.
+        let keywords: Vec<String> = ["8Q~", "!AQ", "abc", "ghp_", ":AA"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let searcher = KeywordSearcher::new(&keywords).unwrap();
+        assert_eq!(searcher.packed_len(), 2);
+        let text = b"!AQ x8Q~8Q~ abc :AA!A!AQ ghp_ 8Q";
+        let mut short = Vec::new();
+        searcher.short_hits(text, |start, end, k| short.push((start, end, k)));
+        short.sort();
+        let expected = vec![(0, 3, 1), (5, 8, 0), (8, 11, 0), (12, 15, 2), (21, 24, 1)];
+        assert_eq!(short, expected);
+        assert_eq!(searcher.find(text, 0), Some((16, 19, 4)));
+        assert_eq!(searcher.find(text, 17), Some((25, 29, 3)));
+        assert_eq!(searcher.find(text, 26), None);
+    }
+
+    #[test]
+    fn a_keyword_ending_in_one_separator_is_looked_up_before_the_run() {
+        let mut preceded = RunPreceded::default();
+        preceded.add(b":".to_vec(), b"AA".to_vec(), 7, 20);
+        let found = |text: &[u8], start: usize| {
+            let mut hits = Vec::new();
+            preceded.lookup(text, start, text.len(), |rule, at| hits.push((rule, at)));
+            hits
+        };
+        let run = b"AA0123456789abcdefgh";
+        for before in [&b":"[..], b"1:", b"//x:"] {
+            let text = [before, run].concat();
+            assert_eq!(found(&text, before.len()), vec![(7, before.len() - 1)]);
+        }
+        // Another byte before, or another start, or too short a run.
+        assert!(found(b"-AA0123456789abcdefgh", 1).is_empty());
+        assert!(found(b":AB0123456789abcdefgh", 1).is_empty());
+        assert!(found(b":AA0123", 1).is_empty());
     }
 
     #[test]

@@ -161,11 +161,9 @@ fn followed_by_runs(keywords: &[impl AsRef<str>], hir: &Hir) -> Option<Vec<RunAf
     let mut splits = Vec::new();
     for keyword in keywords {
         let keyword = keyword.as_ref().as_bytes();
+        // Looked up by the byte or two before the run: `:` of Telegram's
+        // `:AA` is enough.
         let split = keyword.iter().rposition(|&b| !is_token_byte(b))? + 1;
-        // Looked up by the two bytes before the run.
-        if split < 2 {
-            return None;
-        }
         let (i, at) = parts
             .iter()
             .enumerate()
