@@ -258,6 +258,7 @@ fn read_safe_contents(bytes: &[u8], pfx: &mut Pfx, depth: usize) {
 /// MacData { DigestInfo { AlgorithmIdentifier, digest }, salt, iterations }:
 /// the digest's name and whether the MAC verifies with the empty password.
 fn check_mac(mac_data: &[u8], authenticated: Option<&[u8]>) -> Option<(&'static str, bool)> {
+    let whole_mac_data = mac_data;
     let mut mac_data = Reader::new(mac_data);
     let mut digest_info = Reader::new(mac_data.expect(der::SEQUENCE)?);
     let mut algorithm = Reader::new(digest_info.expect(der::SEQUENCE)?);
@@ -271,16 +272,51 @@ fn check_mac(mac_data: &[u8], authenticated: Option<&[u8]>) -> Option<(&'static 
     let hash = MacHash::from_oid(&oid)?;
     let verified = match authenticated {
         Some(data) if (1..=MAX_ITERATIONS).contains(&iterations) => {
-            // OpenSSL writes the empty password as the BMPString's
-            // terminating NUL alone; some tools use no bytes at all.
-            [&[0u8, 0][..], &[][..]].iter().any(|password| {
-                let key = kdf(hash, password, salt, iterations, 3, hash.output_len());
-                hash.hmac_verify(&key, data, digest)
+            remembered_mac_check(whole_mac_data, data, || {
+                // OpenSSL writes the empty password as the BMPString's
+                // terminating NUL alone; some tools use no bytes at all.
+                [&[0u8, 0][..], &[][..]].iter().any(|password| {
+                    let key = kdf(hash, password, salt, iterations, 3, hash.output_len());
+                    hash.hmac_verify(&key, data, digest)
+                })
             })
         }
         _ => false,
     };
     Some((hash.name(), verified))
+}
+
+/// A MAC check: the MacData, the data it covers, whether the empty
+/// password verified it.
+type MacCheck = (Vec<u8>, Vec<u8>, bool);
+
+thread_local! {
+    /// This thread's last MAC check.
+    static LAST_MAC_CHECK: std::cell::RefCell<Option<MacCheck>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `check()`'s answer for this MacData over `data`, remembered for the
+/// next call. A store is read once to confirm a finding and right after
+/// to describe it, and each check derives a key per candidate password
+/// (thousands of SHA rounds): the second was 40% of a cached history
+/// replay's CPU on azure-pipelines-tasks, whose test stores it re-reads.
+/// Compared whole, so only the same store gets the same answer.
+fn remembered_mac_check(mac_data: &[u8], data: &[u8], check: impl FnOnce() -> bool) -> bool {
+    let known = LAST_MAC_CHECK.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(mac, covered, _)| mac == mac_data && covered == data)
+            .map(|(_, _, verified)| *verified)
+    });
+    if let Some(verified) = known {
+        return verified;
+    }
+    let verified = check();
+    LAST_MAC_CHECK.with(|last| {
+        *last.borrow_mut() = Some((mac_data.to_vec(), data.to_vec(), verified));
+    });
+    verified
 }
 
 /// The MAC digests PKCS#12 files use.
