@@ -178,6 +178,7 @@ pub fn scan(
             reason: "the repository has no commits and no objects".into(),
         });
     }
+    let (kept, dropped) = carried::split_carried(repo, &graph, found, rules, options);
     if let (Some((state, problems, tips)), Some(memory)) = (state, &memory) {
         let base = replay::Base {
             tips,
@@ -196,9 +197,10 @@ pub fn scan(
             tally,
             &tally.problems_since(problems),
             base,
+            (&kept, &dropped),
         );
     }
-    findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
+    findings.extend(kept);
     Ok(findings)
 }
 
