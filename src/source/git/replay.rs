@@ -231,8 +231,18 @@ impl Ids {
             return None;
         }
         let ids = Ids(bytes.to_vec());
-        // Sorted and distinct, or binary search would miss ids.
-        let sorted = (1..ids.len()).all(|i| ids.at(i - 1) < ids.at(i));
+        // Sorted and distinct, or binary search would miss ids. The first
+        // 8 bytes as a number decide nearly every pair (a third of a
+        // replay's reading of the record went to comparing whole ids).
+        let head = |i: usize| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&ids.at(i)[..8]);
+            u64::from_be_bytes(word)
+        };
+        let sorted = (1..ids.len()).all(|i| {
+            let (a, b) = (head(i - 1), head(i));
+            a < b || (a == b && ids.at(i - 1) < ids.at(i))
+        });
         sorted.then_some(ids)
     }
 
@@ -898,6 +908,13 @@ mod tests {
         unsorted.extend_from_slice(id(1).as_bytes());
         assert_eq!(Ids::from_bytes(&unsorted), None);
         assert_eq!(Ids::from_bytes(&unsorted[..30]), None);
+        // The same first 8 bytes: the rest decides.
+        let (mut a, mut b) = ([5u8; 20], [5u8; 20]);
+        a[19] = 2;
+        b[19] = 1;
+        assert_eq!(Ids::from_bytes(&[a, b].concat()), None);
+        assert_eq!(Ids::from_bytes(&[b, a].concat()).map(|ids| ids.len()), Some(2));
+        assert_eq!(Ids::from_bytes(&[a, a].concat()), None, "repeated");
     }
 
     #[test]
