@@ -387,7 +387,11 @@ impl Run {
     }
 
     fn write(&self) -> Vec<u8> {
-        let mut out = Writer::default();
+        // The id lists are nearly all of it (12 MB on 590,000 objects).
+        let base = &self.base;
+        let ids = base.known.0.len() + base.late.0.len();
+        let loose = base.store.as_ref().map_or(0, |s| s.loose.0.len());
+        let mut out = Writer::with_capacity(ids + loose + 64 * self.blobs.len() + 4096);
         out.raw(&self.state);
         let c = &self.counts;
         for value in [
@@ -439,7 +443,6 @@ impl Run {
         for id in &self.quiet {
             out.bytes(id.as_bytes());
         }
-        let base = &self.base;
         out.varint(base.tips.len() as u64);
         for id in &base.tips {
             out.bytes(id.as_bytes());
