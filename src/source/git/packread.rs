@@ -289,74 +289,8 @@ impl Packs {
         self.packs
             .iter()
             .enumerate()
-            .any(|(p, pack)| which(p) && lookup(&pack.index, id).is_some())
+            .any(|(p, pack)| which(p) && pack.index.lookup(id).is_some())
     }
-}
-
-/// Where `id` is in a pack's index: by interpolation, then by halves.
-///
-/// Ids are digests, spread evenly, so the position of an id among the
-/// index's sorted ids is about its value's share of all values: a guess
-/// from the first 8 bytes lands a few hundred entries off in a million,
-/// the next one a few, where halving (gix's lookup) takes 11 steps even
-/// after the first byte's fan-out, each one a cache miss in an index of 12
-/// MB. That search was a tenth of the listing's time on
-/// azure-pipelines-tasks. A few guesses at most, then halves: ids that are
-/// not spread evenly cost no more than halving.
-pub fn lookup(index: &pack::index::File, id: &oid) -> Option<u32> {
-    find_sorted(
-        index.num_objects(),
-        |i| index.oid_at_index(i).as_bytes(),
-        id.as_bytes(),
-    )
-}
-
-/// The position of `id` among `n` sorted ids, `at(i)` the i-th.
-fn find_sorted<'a>(n: u32, at: impl Fn(u32) -> &'a [u8], id: &[u8]) -> Option<u32> {
-    /// Guesses before halving.
-    const GUESSES: usize = 4;
-    /// A range this small is searched by halves at once.
-    const SMALL: u32 = 16;
-    let key = |bytes: &[u8]| -> u64 {
-        let mut head = [0u8; 8];
-        let len = bytes.len().min(8);
-        head[..len].copy_from_slice(&bytes[..len]);
-        u64::from_be_bytes(head)
-    };
-    let wanted = key(id);
-    // The ids at lo..hi are the candidates; every id before lo is less,
-    // every id from hi on is greater; their keys lie in low..=high.
-    let (mut lo, mut hi) = (0u32, n);
-    let (mut low, mut high) = (0u64, u64::MAX);
-    for _ in 0..GUESSES {
-        if hi - lo <= SMALL || !(low..=high).contains(&wanted) {
-            break;
-        }
-        let span = u128::from(high - low) + 1;
-        let offset = u128::from(wanted - low) * u128::from(hi - lo) / span;
-        let guess = lo + (offset as u32).min(hi - lo - 1);
-        let found = at(guess);
-        match id.cmp(found) {
-            std::cmp::Ordering::Equal => return Some(guess),
-            std::cmp::Ordering::Less => {
-                hi = guess;
-                high = key(found);
-            }
-            std::cmp::Ordering::Greater => {
-                lo = guess + 1;
-                low = key(found);
-            }
-        }
-    }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match id.cmp(at(mid)) {
-            std::cmp::Ordering::Equal => return Some(mid),
-            std::cmp::Ordering::Less => hi = mid,
-            std::cmp::Ordering::Greater => lo = mid + 1,
-        }
-    }
-    None
 }
 
 /// One reader's mapping of one pack, and the 64 KiB blocks it touched.
@@ -459,7 +393,9 @@ impl<'r> PackReader<'r> {
             }
         }
         let found = self.packs.packs.iter().enumerate().find_map(|(i, pack)| {
-            lookup(&pack.index, id).map(|at| (i, pack.index.pack_offset_at_index(at)))
+            pack.index
+                .lookup(id)
+                .map(|at| (i, pack.index.pack_offset_at_index(at)))
         });
         if let Some((p, offset)) = found {
             self.last = Some((id.to_owned(), p, offset));
@@ -621,7 +557,7 @@ impl<'r> PackReader<'r> {
             Header::OfsDelta { base_distance } => entry.checked_base_pack_offset(base_distance),
             Header::RefDelta { base_id } => {
                 let index = &self.packs.packs[p].index;
-                Some(index.pack_offset_at_index(lookup(index, &base_id)?))
+                Some(index.pack_offset_at_index(index.lookup(base_id)?))
             }
             _ => None,
         }
@@ -1155,59 +1091,6 @@ fn open_packs(dir: &Path, hash: gix::hash::Kind) -> (Vec<Pack>, bool) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_guessed_search_finds_what_halving_finds_however_the_ids_are_spread() {
-        // Evenly spread, bunched at one end, and all sharing their first
-        // 8 bytes (no guess helps): every id found, nothing else.
-        let mut state = 99u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            state
-        };
-        let spreads: [&dyn Fn(u64, u64) -> [u8; 20]; 3] = [
-            &|a, b| {
-                let mut id = [0u8; 20];
-                id[..8].copy_from_slice(&a.to_be_bytes());
-                id[8..16].copy_from_slice(&b.to_be_bytes());
-                id
-            },
-            &|a, b| {
-                let mut id = [0u8; 20];
-                id[..8].copy_from_slice(&(a >> 40).pow(2).to_be_bytes());
-                id[8..16].copy_from_slice(&b.to_be_bytes());
-                id
-            },
-            &|a, b| {
-                let mut id = [7u8; 20];
-                id[8..16].copy_from_slice(&a.to_be_bytes());
-                id[16..].copy_from_slice(&b.to_be_bytes()[..4]);
-                id
-            },
-        ];
-        for spread in spreads {
-            for n in [0usize, 1, 2, 17, 1000, 5000] {
-                let mut ids: Vec<[u8; 20]> = (0..n).map(|_| spread(next(), next())).collect();
-                ids.sort();
-                ids.dedup();
-                let at = |i: u32| &ids[i as usize][..];
-                for (i, id) in ids.iter().enumerate() {
-                    assert_eq!(super::find_sorted(ids.len() as u32, at, id), Some(i as u32));
-                }
-                for _ in 0..200 {
-                    let absent = spread(next(), next());
-                    let expected = ids.binary_search(&absent).ok().map(|i| i as u32);
-                    assert_eq!(super::find_sorted(ids.len() as u32, at, &absent), expected);
-                }
-                for edge in [[0u8; 20], [0xff; 20]] {
-                    let expected = ids.binary_search(&edge).ok().map(|i| i as u32);
-                    assert_eq!(super::find_sorted(ids.len() as u32, at, &edge), expected);
-                }
-            }
-        }
-    }
-
     use super::*;
     use std::io::Read as _;
     use std::process::Command;
