@@ -916,7 +916,10 @@ mod tests {
         a[19] = 2;
         b[19] = 1;
         assert_eq!(Ids::from_bytes(&[a, b].concat()), None);
-        assert_eq!(Ids::from_bytes(&[b, a].concat()).map(|ids| ids.len()), Some(2));
+        assert_eq!(
+            Ids::from_bytes(&[b, a].concat()).map(|ids| ids.len()),
+            Some(2)
+        );
         assert_eq!(Ids::from_bytes(&[a, a].concat()), None, "repeated");
     }
 
