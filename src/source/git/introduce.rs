@@ -159,7 +159,7 @@ impl<'r> Walker<'r> {
             };
             // Each entry's slot in the seen set is asked of memory a few
             // entries ahead of its lookup, so the cache misses overlap.
-            let mut ahead = tree.clone().flatten();
+            let mut ahead = tree.flatten();
             for entry in ahead.by_ref().take(LOOKAHEAD) {
                 self.seen.prefetch(entry.oid);
             }

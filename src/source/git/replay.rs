@@ -541,7 +541,7 @@ impl Run {
             quiet.push(id(&mut input)?);
         }
         // Sorted, or binary search would miss them.
-        if !carried.is_sorted() || !quiet.is_sorted() {
+        if !carried.windows(2).all(|w| w[0] <= w[1]) || !quiet.windows(2).all(|w| w[0] <= w[1]) {
             return None;
         }
         let count = input.varint()?;
