@@ -6,12 +6,12 @@
 
 use gix::bstr::{BString, ByteVec};
 use gix::hash::ObjectId;
+use gix::hashtable::HashSet;
 use gix::objs::tree::EntryKind;
 
 use super::one_line;
 use super::packread::{Budget, PackReader, Packs};
 use super::replay::Ids;
-use super::seen::Seen;
 use super::warn;
 use crate::scan::Tally;
 
@@ -36,19 +36,16 @@ pub struct Job {
     pub found: Found,
 }
 
-/// How many tree entries ahead of the lookups their slots are fetched.
-const LOOKAHEAD: usize = 8;
-
 pub struct Walker<'r> {
     repo: &'r gix::Repository,
     /// Trees are read oldest commit first: see [`PackReader`] for why not
     /// through the object store.
     reader: PackReader<'r>,
     /// Every tree, blob, commit and tag listed or marked so far: 20 bytes
-    /// an object in a table sized once for the whole store (23 to 46
+    /// an object in a table sized once for the whole store (24 to 48
     /// bytes an object with its free slots, and never a second table
     /// while it grows).
-    seen: Seen,
+    seen: HashSet<ObjectId>,
     buf: Vec<u8>,
     missing_trees: usize,
     first_missing: Option<ObjectId>,
@@ -65,10 +62,12 @@ impl<'r> Walker<'r> {
         budget: Budget,
         objects: usize,
     ) -> Walker<'r> {
+        let mut seen = HashSet::default();
+        seen.reserve(objects);
         Walker {
             repo,
             reader: PackReader::new(repo, packs, budget),
-            seen: Seen::new(repo.object_hash().len_in_bytes(), objects),
+            seen,
             buf: Vec::new(),
             missing_trees: 0,
             first_missing: None,
@@ -85,7 +84,7 @@ impl<'r> Walker<'r> {
 
     /// Everything seen so far, sorted (for the run's record).
     pub fn snapshot(&self) -> Ids {
-        let seen = self.seen.iter();
+        let seen = self.seen.iter().copied();
         match &self.known {
             Some(known) => known.with(seen),
             None => Ids::new(seen.collect()),
@@ -109,7 +108,7 @@ impl<'r> Walker<'r> {
 
     /// Marks an object (a commit, a tag) as reachable.
     pub fn mark(&mut self, id: ObjectId) -> bool {
-        self.seen.insert(&id)
+        self.seen.insert(id)
     }
 
     pub fn is_seen(&self, id: &ObjectId) -> bool {
@@ -130,7 +129,7 @@ impl<'r> Walker<'r> {
     fn walk(&mut self, root: ObjectId, found: Option<Found>, jobs: &mut Vec<Job>) {
         let known = self.known.take();
         let old = known.as_ref();
-        if !old.is_some_and(|k| k.contains(&root)) && self.seen.insert(&root) {
+        if !old.is_some_and(|k| k.contains(&root)) && self.seen.insert(root) {
             self.walk_from(root, found, jobs, old);
         }
         self.known = known;
@@ -157,16 +156,7 @@ impl<'r> Walker<'r> {
                 self.first_missing.get_or_insert(id);
                 continue;
             };
-            // Each entry's slot in the seen set is asked of memory a few
-            // entries ahead of its lookup, so the cache misses overlap.
-            let mut ahead = tree.flatten();
-            for entry in ahead.by_ref().take(LOOKAHEAD) {
-                self.seen.prefetch(entry.oid);
-            }
             for entry in tree {
-                if let Some(next) = ahead.next() {
-                    self.seen.prefetch(next.oid);
-                }
                 let Ok(entry) = entry else {
                     self.missing_trees += 1;
                     self.first_missing.get_or_insert(id);
@@ -175,7 +165,7 @@ impl<'r> Walker<'r> {
                 let kind = entry.mode.kind();
                 if kind == EntryKind::Commit
                     || old.is_some_and(|k| k.contains(entry.oid))
-                    || !self.seen.insert(entry.oid)
+                    || !self.seen.insert(entry.oid.to_owned())
                 {
                     continue; // a submodule's commit, or already listed
                 }

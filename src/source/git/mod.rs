@@ -21,7 +21,6 @@ pub mod history;
 pub mod introduce;
 pub mod packread;
 pub mod replay;
-pub mod seen;
 pub mod staged;
 
 use std::path::{Path, PathBuf};
