@@ -10,6 +10,14 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// A writer with room for `bytes` before it grows (a large record
+    /// otherwise grows, and is copied, a dozen times).
+    pub fn with_capacity(bytes: usize) -> Writer {
+        Writer {
+            buf: Vec::with_capacity(bytes),
+        }
+    }
+
     pub fn u8(&mut self, value: u8) {
         self.buf.push(value);
     }

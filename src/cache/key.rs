@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::rules::RuleSet;
 
 /// Bumped whenever the cache files' layout or meaning changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DetectionKey(pub [u8; 32]);

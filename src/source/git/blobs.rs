@@ -30,7 +30,9 @@ pub const BATCH: usize = 32;
 #[derive(Default)]
 struct Trouble {
     missing: usize,
-    first_missing: Option<String>,
+    /// The lowest id missing: which worker meets a missing blob first
+    /// depends on timing, and two scans of one store must say the same.
+    first_missing: Option<gix::ObjectId>,
     unreadable: Vec<String>,
 }
 
@@ -38,7 +40,7 @@ impl Trouble {
     /// A blob the object store does not have (a partial or damaged clone).
     fn missing(&mut self, id: &gix::ObjectId) {
         self.missing += 1;
-        self.first_missing.get_or_insert_with(|| id.to_string());
+        self.first_missing = Some(self.first_missing.map_or(*id, |first| first.min(*id)));
     }
 
     /// A blob that is there but cannot be read or inflated.
@@ -239,9 +241,10 @@ pub fn scan(
         }
         let mut all = trouble.lock().unwrap_or_else(|p| p.into_inner());
         all.missing += mine.missing;
-        if all.first_missing.is_none() {
-            all.first_missing = mine.first_missing;
-        }
+        all.first_missing = match (all.first_missing, mine.first_missing) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         all.unreadable.append(&mut mine.unreadable);
     };
     match rayon::ThreadPoolBuilder::new()
@@ -255,7 +258,9 @@ pub fn scan(
     }
 
     let repo = &sync.to_thread_local();
-    let trouble = trouble.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut trouble = trouble.into_inner().unwrap_or_else(|p| p.into_inner());
+    // In the same order whichever worker met them.
+    trouble.unreadable.sort();
     if let Some(first) = trouble.first_missing {
         warn(
             tally,

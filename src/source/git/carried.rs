@@ -29,6 +29,19 @@ pub fn drop_carried(
     rules: &RuleSet,
     options: &ScanOptions,
 ) -> Vec<Finding> {
+    split_carried(repo, graph, findings, rules, options).0
+}
+
+/// The findings kept, and those dropped as carried (a recorded run keeps
+/// which, so that its replay needs neither the parents' blobs nor the
+/// blobs whose every token was carried).
+pub fn split_carried(
+    repo: &gix::Repository,
+    graph: &Graph,
+    findings: Vec<Finding>,
+    rules: &RuleSet,
+    options: &ScanOptions,
+) -> (Vec<Finding>, Vec<Finding>) {
     let index: HashMap<ObjectId, usize> = graph
         .nodes
         .iter()
@@ -39,26 +52,23 @@ pub fn drop_carried(
     let mut scanner =
         Scanner::new(rules, options.show_secrets).with_line_hashes(options.line_hashes);
     let mut before: HashMap<(usize, String), Tokens> = HashMap::new();
-    findings
-        .into_iter()
-        .filter(|finding| {
-            let Origin::Commit { commit, .. } = &finding.origin else {
-                return true;
-            };
-            let Some(&node) = ObjectId::from_hex(commit.commit.as_bytes())
-                .ok()
-                .and_then(|id| index.get(&id))
-            else {
-                return true;
-            };
-            let tokens = before
-                .entry((node, finding.path.clone()))
-                .or_insert_with(|| {
-                    parent_tokens(repo, graph, node, &trees, &finding.path, &mut scanner)
-                });
-            !tokens.contains(&(finding.rule_id.clone(), finding.secret.expose().to_string()))
-        })
-        .collect()
+    findings.into_iter().partition(|finding| {
+        let Origin::Commit { commit, .. } = &finding.origin else {
+            return true;
+        };
+        let Some(&node) = ObjectId::from_hex(commit.commit.as_bytes())
+            .ok()
+            .and_then(|id| index.get(&id))
+        else {
+            return true;
+        };
+        let tokens = before
+            .entry((node, finding.path.clone()))
+            .or_insert_with(|| {
+                parent_tokens(repo, graph, node, &trees, &finding.path, &mut scanner)
+            });
+        !tokens.contains(&(finding.rule_id.clone(), finding.secret.expose().to_string()))
+    })
 }
 
 /// The tokens at `path` in each parent of `graph.nodes[node]`.

@@ -96,8 +96,7 @@ impl<'a, 'r> Extension<'a, 'r> {
         // The run's own findings, as an unchanged history's (without the
         // blobs that moved to a new commit); this sets the counts to the
         // run's, and the new ones are added on top.
-        let mut earlier = run.clone();
-        earlier.blobs.retain(|(id, _, _)| !moved.contains(id));
+        let earlier = run.clone().without(&moved);
         let mut out = replay::run(
             self.repo,
             self.packs,
@@ -146,7 +145,8 @@ impl<'a, 'r> Extension<'a, 'r> {
             counted.restore(self.tally);
         }
         found.extend(scan(jobs));
-        let found = carried::drop_carried(self.repo, &graph, found, self.rules, self.options);
+        let (found, dropped) =
+            carried::split_carried(self.repo, &graph, found, self.rules, self.options);
 
         // The extended run, recorded for the next scan.
         let added = Run::new(
@@ -163,7 +163,8 @@ impl<'a, 'r> Extension<'a, 'r> {
                 Found::Commit(i) => Place::Commit(graph.nodes[i as usize].id),
                 Found::Dangling(_) | Found::Unreachable => Place::Unreachable,
             },
-        );
+        )
+        .with_carried(&found, &dropped);
         let mut next = Run {
             state,
             counts: added.counts,
@@ -171,6 +172,8 @@ impl<'a, 'r> Extension<'a, 'r> {
             dangling: run.dangling,
             blobs: earlier.blobs,
             problems: run.problems,
+            carried: merged_sorted(earlier.carried, added.carried),
+            quiet: merged(&earlier.quiet, &added.quiet),
             base: Base {
                 tips: tips.to_vec(),
                 store: Some(store),
@@ -359,6 +362,14 @@ impl<'a, 'r> Extension<'a, 'r> {
         }
         Some(new)
     }
+}
+
+/// Two lists as one, sorted, without repeats.
+fn merged_sorted<T: Ord>(mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    a.extend(b);
+    a.sort();
+    a.dedup();
+    a
 }
 
 /// Two sorted lists of ids as one, sorted, without repeats.

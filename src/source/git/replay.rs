@@ -32,7 +32,7 @@ use super::budget::{self, Plan};
 use super::commits::{self, Graph};
 use super::introduce::{Found, Job};
 use super::packread::{PackReader, Packs};
-use super::{carried, history, warn};
+use super::{history, warn};
 use crate::codec::{Reader, Writer};
 use crate::model::CommitActivity;
 use crate::model::{Finding, Origin};
@@ -108,9 +108,48 @@ pub struct Run {
     /// clone's missing blobs are missing again next time, so a replay
     /// gives them again instead of walking to find them.
     pub problems: Vec<(String, String)>,
+    /// The findings of recorded blobs that the walk dropped as carried (a
+    /// parent of the introducing commit had the same token at the same
+    /// path, [`super::carried`]), sorted: a replay drops them again without
+    /// reading the parents' blobs, which is the same decision on the same
+    /// history.
+    pub carried: Vec<Carried>,
+    /// The recorded blobs whose every finding was carried, sorted: a
+    /// replay reports nothing of them, so it does not read them.
+    pub quiet: Vec<ObjectId>,
     /// What a later scan needs to extend this run after new commits
     /// instead of walking the history again (see [`super::extend`]).
     pub base: Base,
+}
+
+/// A finding dropped as carried, named by its blob and place: the blob is
+/// scanned at one commit and path only, so this names one finding of the
+/// walk. The fingerprint (rule and token hashed, never the token) tells
+/// apart two tokens at one place.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Carried {
+    pub blob: ObjectId,
+    pub rule: String,
+    pub line: u64,
+    pub column: u64,
+    pub fingerprint: String,
+}
+
+impl Carried {
+    /// The key of a finding in a reachable commit's blob; `None` for any
+    /// other (only those can be carried).
+    pub fn of(finding: &Finding) -> Option<Carried> {
+        let Origin::Commit { blob, .. } = &finding.origin else {
+            return None;
+        };
+        Some(Carried {
+            blob: ObjectId::from_hex(blob.as_bytes()).ok()?,
+            rule: finding.rule_id.clone(),
+            line: finding.line as u64,
+            column: finding.column as u64,
+            fingerprint: finding.fingerprint(),
+        })
+    }
 }
 
 /// The history a run saw, for [`super::extend`].
@@ -192,8 +231,18 @@ impl Ids {
             return None;
         }
         let ids = Ids(bytes.to_vec());
-        // Sorted and distinct, or binary search would miss ids.
-        let sorted = (1..ids.len()).all(|i| ids.at(i - 1) < ids.at(i));
+        // Sorted and distinct, or binary search would miss ids. The first
+        // 8 bytes as a number decide nearly every pair (a third of a
+        // replay's reading of the record went to comparing whole ids).
+        let head = |i: usize| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&ids.at(i)[..8]);
+            u64::from_be_bytes(word)
+        };
+        let sorted = (1..ids.len()).all(|i| {
+            let (a, b) = (head(i - 1), head(i));
+            a < b || (a == b && ids.at(i - 1) < ids.at(i))
+        });
         sorted.then_some(ids)
     }
 
@@ -300,8 +349,49 @@ impl Run {
         run
     }
 
+    /// Adds what [`super::carried::split_carried`] decided for the findings of
+    /// this run's blobs: `kept` and `dropped`.
+    pub fn with_carried(mut self, kept: &[Finding], dropped: &[Finding]) -> Run {
+        self.carried.extend(dropped.iter().filter_map(Carried::of));
+        self.carried.sort();
+        self.carried.dedup();
+        let reported: HashSet<ObjectId> = kept
+            .iter()
+            .filter_map(Carried::of)
+            .map(|c| c.blob)
+            .collect();
+        let recorded: HashSet<ObjectId> = self.blobs.iter().map(|(id, _, _)| *id).collect();
+        self.quiet.extend(
+            self.carried
+                .iter()
+                .map(|c| c.blob)
+                .filter(|id| recorded.contains(id) && !reported.contains(id)),
+        );
+        self.quiet.sort_unstable();
+        self.quiet.dedup();
+        self
+    }
+
+    /// Without what it recorded of the blobs `gone` (blobs a later run
+    /// lists, and decides about, again).
+    pub fn without(mut self, gone: &HashSet<ObjectId>) -> Run {
+        self.blobs.retain(|(id, _, _)| !gone.contains(id));
+        self.carried.retain(|c| !gone.contains(&c.blob));
+        self.quiet.retain(|id| !gone.contains(id));
+        self
+    }
+
+    /// Whether the walk dropped `finding` as carried.
+    pub fn carries(&self, finding: &Finding) -> bool {
+        Carried::of(finding).is_some_and(|key| self.carried.binary_search(&key).is_ok())
+    }
+
     fn write(&self) -> Vec<u8> {
-        let mut out = Writer::default();
+        // The id lists are nearly all of it (12 MB on 590,000 objects).
+        let base = &self.base;
+        let ids = base.known.0.len() + base.late.0.len();
+        let loose = base.store.as_ref().map_or(0, |s| s.loose.0.len());
+        let mut out = Writer::with_capacity(ids + loose + 64 * self.blobs.len() + 4096);
         out.raw(&self.state);
         let c = &self.counts;
         for value in [
@@ -341,7 +431,18 @@ impl Run {
             out.bytes(place.as_bytes());
             out.bytes(message.as_bytes());
         }
-        let base = &self.base;
+        out.varint(self.carried.len() as u64);
+        for carried in &self.carried {
+            out.bytes(carried.blob.as_bytes());
+            out.bytes(carried.rule.as_bytes());
+            out.varint(carried.line);
+            out.varint(carried.column);
+            out.bytes(carried.fingerprint.as_bytes());
+        }
+        out.varint(self.quiet.len() as u64);
+        for id in &self.quiet {
+            out.bytes(id.as_bytes());
+        }
         out.varint(base.tips.len() as u64);
         for id in &base.tips {
             out.bytes(id.as_bytes());
@@ -421,6 +522,32 @@ impl Run {
         if count > input.remaining() as u64 {
             return None;
         }
+        let mut carried = Vec::new();
+        for _ in 0..count {
+            carried.push(Carried {
+                blob: id(&mut input)?,
+                rule: input.string()?,
+                line: input.varint()?,
+                column: input.varint()?,
+                fingerprint: input.string()?,
+            });
+        }
+        let count = input.varint()?;
+        if count > input.remaining() as u64 {
+            return None;
+        }
+        let mut quiet = Vec::new();
+        for _ in 0..count {
+            quiet.push(id(&mut input)?);
+        }
+        // Sorted, or binary search would miss them.
+        if !carried.windows(2).all(|w| w[0] <= w[1]) || !quiet.windows(2).all(|w| w[0] <= w[1]) {
+            return None;
+        }
+        let count = input.varint()?;
+        if count > input.remaining() as u64 {
+            return None;
+        }
         let mut tips = Vec::new();
         for _ in 0..count {
             tips.push(id(&mut input)?);
@@ -459,6 +586,8 @@ impl Run {
             dangling,
             blobs: found,
             problems,
+            carried,
+            quiet,
             base: Base {
                 tips,
                 store,
@@ -504,6 +633,7 @@ pub(super) fn record(
     tally: &Tally,
     problems: &[Problem],
     base: Base,
+    (kept, dropped): (&[Finding], &[Finding]),
 ) {
     let reachable: HashSet<ObjectId> = graph.nodes.iter().map(|n| n.id).collect();
     let message_commits = messages.iter().filter_map(|finding| match &finding.origin {
@@ -531,7 +661,8 @@ pub(super) fn record(
         &memory.with_findings(),
         message_commits,
         commit_of,
-    );
+    )
+    .with_carried(kept, dropped);
     run.problems = recorded(problems);
     run.base = base;
     if let Err(message) = remember(memory.intake, &run) {
@@ -549,9 +680,10 @@ pub(super) fn recorded(problems: &[Problem]) -> Vec<(String, String)> {
 }
 
 /// Replays `run`: reads its commits (scanning their messages into the
-/// findings, as a walk would), scans its blobs again and drops carried
-/// tokens as a walk would. `None` when a recorded commit cannot be read
-/// after all: then the caller walks.
+/// findings, as a walk would), scans its blobs again, except those whose
+/// every finding the walk dropped as carried, and drops the findings it
+/// dropped. `None` when a recorded commit cannot be read after all: then
+/// the caller walks.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     repo: &gix::Repository,
@@ -588,10 +720,11 @@ pub(super) fn run(
     let bytes_before = tally.bytes.load(Ordering::Relaxed);
     let graph = load(&run.commits, &mut scanner, &mut findings);
     let lost = load(&run.dangling, &mut scanner, &mut findings);
-    let Some(jobs) = jobs_of(run, &graph, &lost) else {
+    let Some(mut jobs) = jobs_of(run, &graph, &lost) else {
         tally.bytes.store(bytes_before, Ordering::Relaxed);
         return None;
     };
+    jobs.retain(|job| run.quiet.binary_search(&job.id).is_err());
     let sync = repo.clone().into_sync();
     let origin = |repo: &gix::Repository, job: &Job| {
         history::origin_of(repo, job, &graph, Some(&lost), options.show_secrets)
@@ -603,7 +736,7 @@ pub(super) fn run(
     dispatch.flush();
     drop(dispatch);
     let found = blobs::scan(&sync, packs, inboxes, memory.intake, &origin, Some(memory));
-    findings.extend(carried::drop_carried(repo, &graph, found, rules, options));
+    findings.extend(found.into_iter().filter(|finding| !run.carries(finding)));
     run.counts.restore(tally);
     let unread = run.counts.blobs.saturating_sub(jobs.len() as u64);
     memory.intake.known_clean(unread);
@@ -738,6 +871,14 @@ mod tests {
                 (id(6), "".into(), Place::Unreachable),
             ],
             problems: vec![("repo".into(), "2 blob(s) missing".into())],
+            carried: vec![Carried {
+                blob: id(4),
+                rule: "private-key".into(),
+                line: 3,
+                column: 1,
+                fingerprint: "754167d30e762749".into(),
+            }],
+            quiet: vec![id(4)],
             base: Base {
                 tips: vec![id(1)],
                 store: Some(Store {
@@ -770,6 +911,16 @@ mod tests {
         unsorted.extend_from_slice(id(1).as_bytes());
         assert_eq!(Ids::from_bytes(&unsorted), None);
         assert_eq!(Ids::from_bytes(&unsorted[..30]), None);
+        // The same first 8 bytes: the rest decides.
+        let (mut a, mut b) = ([5u8; 20], [5u8; 20]);
+        a[19] = 2;
+        b[19] = 1;
+        assert_eq!(Ids::from_bytes(&[a, b].concat()), None);
+        assert_eq!(
+            Ids::from_bytes(&[b, a].concat()).map(|ids| ids.len()),
+            Some(2)
+        );
+        assert_eq!(Ids::from_bytes(&[a, a].concat()), None, "repeated");
     }
 
     #[test]
