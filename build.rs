@@ -14,6 +14,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
 
+// The analysis of a rule's pattern that the prefilter needs, shared with the
+// library: done here for the built-in rules, so no run parses them.
+#[allow(dead_code)]
+#[path = "src/detect/rules/facts.rs"]
+mod facts;
+
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
@@ -29,6 +35,8 @@ fn main() {
     // Where each rule is defined (rule id, file, line), for links to a
     // rule's documentation (the language server's diagnostics).
     let mut places = String::from("&[\n");
+    // (rule id, fingerprint, facts as Rust), sorted by id for lookup.
+    let mut facts_rows: Vec<(String, String)> = Vec::new();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
@@ -48,6 +56,16 @@ fn main() {
         }
         let document: toml::Value =
             toml::from_str(&text).unwrap_or_else(|e| panic!("rules/{name} is not valid TOML: {e}"));
+        for rule in document
+            .get("rule")
+            .and_then(|rules| rules.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(row) = facts_row(name, rule) {
+                facts_rows.push(row);
+            }
+        }
         let json = serde_json::to_string(&document).expect("TOML converts to JSON");
         let json_path = out_dir.join(format!("{name}.json"));
         fs::write(&json_path, json).expect("OUT_DIR is writable");
@@ -62,4 +80,56 @@ fn main() {
     places.push_str("]\n");
     fs::write(out_dir.join("builtin_rules.rs"), code).expect("OUT_DIR is writable");
     fs::write(out_dir.join("builtin_rule_places.rs"), places).expect("OUT_DIR is writable");
+    facts_rows.sort();
+    let mut table = String::from("&[\n");
+    for (_, row) in &facts_rows {
+        table.push_str(row);
+    }
+    table.push_str("]\n");
+    fs::write(out_dir.join("builtin_facts.rs"), table).expect("OUT_DIR is writable");
+}
+
+/// One row of the facts table for a rule of `rules/{file}`, as Rust: `None`
+/// for a rule without an id or pattern (the library reports those when it
+/// reads the file). An invalid pattern stops the build, naming the rule.
+fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
+    let id = rule.get("id")?.as_str()?;
+    let pattern = rule.get("pattern")?.as_str()?;
+    let keywords: Vec<&str> = rule
+        .get("keywords")
+        .and_then(|k| k.as_array())
+        .map(|k| k.iter().filter_map(|k| k.as_str()).collect())
+        .unwrap_or_default();
+    let facts = facts::analyse(pattern, &keywords)
+        .unwrap_or_else(|e| panic!("rules/{file}: rule {id}: invalid pattern: {e}"));
+    let preceded = match &facts.preceded {
+        None => "None".to_string(),
+        Some(splits) => {
+            let splits: Vec<String> = splits
+                .iter()
+                .map(|(before, begins, run)| {
+                    format!(
+                        "(Cow::Borrowed(&{before:?}), Cow::Borrowed(&{begins:?}), {run})",
+                        before = &before[..],
+                        begins = &begins[..]
+                    )
+                })
+                .collect();
+            format!("Some(Cow::Borrowed(&[{}]))", splits.join(", "))
+        }
+    };
+    let shape = facts.shape;
+    let row = format!(
+        "    ({id:?}, {fingerprint:#x}, PatternFacts {{ keywords_start_every_token: {starts}, \
+         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds} }}, \
+         min_secret_len: {min_len} }}),\n",
+        fingerprint = facts::fingerprint(pattern, &keywords),
+        starts = facts.keywords_start_every_token,
+        leading = facts.leading_run,
+        min = shape.min,
+        max = if shape.max == usize::MAX { "usize::MAX".to_string() } else { shape.max.to_string() },
+        kinds = shape.kinds,
+        min_len = facts.min_secret_len,
+    );
+    Some((id.to_string(), row))
 }

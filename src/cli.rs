@@ -655,6 +655,15 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     if args.staged && !report.findings.is_empty() && !args.quiet {
         eprint!("{}", blocked_message(report.findings.len()));
     }
+    if let Some(failed) = every_image_failed(&report) {
+        // The report (with each image's problem) is written: a CI job
+        // uploads it. But a gate whose images could not be read at all
+        // (a wrong path or tag, a refused pull) scanned nothing, and must
+        // not pass as if it had found nothing.
+        anyhow::bail!(
+            "none of the {failed} image(s) could be read (see the warnings): nothing was scanned"
+        );
+    }
     if let Some(endpoints) = &endpoints {
         return live::finish_scan(&report, endpoints, &args);
     }
@@ -663,6 +672,14 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         args.fail_on,
         args.exit_zero,
     ))
+}
+
+/// How many images an image scan had, when it had some and not one of them
+/// could be read.
+fn every_image_failed(report: &scan::ScanReport) -> Option<usize> {
+    let images = &report.summary.images.as_ref()?.images;
+    let failed = |i: &crate::model::ImageOutcome| i.status == crate::model::ImageStatus::Failed;
+    (!images.is_empty() && images.iter().all(failed)).then_some(images.len())
 }
 
 fn run_baseline(args: BaselineArgs) -> Result<ExitCode> {

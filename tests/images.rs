@@ -331,7 +331,9 @@ fn every_platform_of_an_index_is_scanned_unless_one_is_chosen() {
             "linux/s390x",
         ],
     );
-    assert_eq!(run.code, 0);
+    // The one image has no such platform: nothing was scanned, which a
+    // gate must not take for a clean result.
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("no image for --platform linux/s390x"),
         "{}",
@@ -434,6 +436,7 @@ fn a_truncated_archive_or_not_an_image_is_a_problem_not_a_crash() {
     let descriptor = layout.add_image(&sample(&t));
     layout.index.push(descriptor);
     let tar = layout.tar();
+    std::fs::write(dir.path().join("whole.tar"), &tar).unwrap();
     std::fs::write(dir.path().join("cut.tar"), &tar[..tar.len() / 3]).unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"hello").unwrap();
     std::fs::create_dir(dir.path().join("empty")).unwrap();
@@ -449,7 +452,14 @@ fn a_truncated_archive_or_not_an_image_is_a_problem_not_a_crash() {
             "empty",
         ],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Nothing could be read: the report is written (with each problem),
+    // and the run fails, so a CI gate never passes on a scan of nothing.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("none of the 3 image(s) could be read"),
+        "{}",
+        run.stderr
+    );
     let json = run.json();
     let statuses: Vec<&str> = json["summary"]["images"]["images"]
         .as_array()
@@ -465,7 +475,24 @@ fn a_truncated_archive_or_not_an_image_is_a_problem_not_a_crash() {
         json["problems"]
     );
     let run = scan_image(dir.path(), &["--no-cache", "--image", "./nowhere.tar"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.json()["problems"].to_string().contains("no such file"));
+    // One image read and one missing: the scan goes on, and the exit code
+    // is the findings' (the missing one is a problem in the report).
+    let run = scan_image(
+        dir.path(),
+        &[
+            "--no-cache",
+            "--image",
+            "whole.tar",
+            "--image",
+            "./nowhere.tar",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert!(json["problems"].to_string().contains("no such file"));
+    assert!(!json["findings"].as_array().unwrap().is_empty());
 }
 
 #[test]

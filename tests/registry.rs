@@ -142,10 +142,11 @@ fn a_private_image_needs_a_credential_which_goes_only_to_the_token_service() {
     registry.push_layout("acme/private", "v2", &layout);
     let reference = registry.reference("acme/private", "v2");
 
-    // Without one: a problem that says what to do, no finding, exit 0
-    // only because nothing could be read (the summary says failed).
+    // Without one: a problem that says what to do, no finding, and exit 2:
+    // nothing could be read (the summary says failed), which a CI gate must
+    // not take for a clean image.
     let run = scan(dir.path(), &[], &["--image", &reference]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     let json = run.json();
     assert_eq!(json["summary"]["images"]["images"][0]["status"], "failed");
     assert!(run.stderr.contains("docker login"), "{}", run.stderr);

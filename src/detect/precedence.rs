@@ -38,6 +38,7 @@ use std::cmp::Ordering;
 use regex_syntax::hir::{Hir, HirKind};
 
 use crate::model::Confidence;
+use crate::rules::facts::{self, secret_group};
 use crate::rules::{OptIn, ParserKind, RuleSpec};
 
 /// The kind of rule, lowest first.
@@ -87,13 +88,7 @@ impl RuleEvidence {
     /// callers keep the result (see [`Ranks`]).
     pub fn of(spec: &RuleSpec) -> RuleEvidence {
         let class = Class::of(spec);
-        let hir = regex_syntax::ParserBuilder::new()
-            .utf8(false)
-            .unicode(false)
-            .nest_limit(50)
-            .build()
-            .parse(&spec.pattern)
-            .ok();
+        let hir = facts::parse(&spec.pattern).ok();
         let secret = hir.as_ref().map(|h| secret_group(h).unwrap_or(h));
         let prefix_literal = secret.is_some_and(starts_with_literal);
         let inside = |keyword: &str| {
@@ -257,16 +252,6 @@ fn settle<'r>(
         } else {
             stood.push(i);
         }
-    }
-}
-
-fn secret_group(hir: &Hir) -> Option<&Hir> {
-    match hir.kind() {
-        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some(&c.sub),
-        HirKind::Capture(c) => secret_group(&c.sub),
-        HirKind::Repetition(r) => secret_group(&r.sub),
-        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().find_map(secret_group),
-        _ => None,
     }
 }
 

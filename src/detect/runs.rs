@@ -100,7 +100,7 @@ const fn base64_class() -> ByteClass {
     let mut table = [false; 256];
     let mut i = 0;
     while i < 256 {
-        table[i] = is_base64(i as u8);
+        table[i] = crate::rules::facts::is_token_byte(i as u8);
         i += 1;
     }
     ByteClass::new(table)
@@ -108,10 +108,6 @@ const fn base64_class() -> ByteClass {
 
 const fn is_base32_lower(b: u8) -> bool {
     b.is_ascii_lowercase() || (b >= b'2' && b <= b'7')
-}
-
-const fn is_base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_'
 }
 
 /// `[a-z2-7]`: the legacy Azure DevOps PAT's alphabet.

@@ -1,11 +1,13 @@
 //! Turns rule specs into one matcher: a single Aho-Corasick automaton over
 //! every rule's keywords, plus each rule's confirming regex.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::{meta, util::syntax};
 
+use super::facts::{self, PatternFacts, RunAfter, RunShape};
 use super::spec::{Anchor, BareScan, ChecksumKind, ChecksumSpec, RuleSpec};
 use super::validate::MAX_SEEDS;
 use crate::error::RuleError;
@@ -414,10 +416,6 @@ impl RunPrefixes {
 /// Bytes before a run, bytes the run starts with, and its rules.
 type PrecededEntry = (Vec<u8>, Vec<u8>, Vec<usize>);
 
-/// A keyword split before a run: the bytes before it, the bytes the run
-/// starts with, and the run's length.
-type RunAfter = (Vec<u8>, Vec<u8>, usize);
-
 /// Keywords that end in a separator followed by a long run: `hvs.` + 90
 /// token characters, `sha256~` + 43, `.atlasv1.` + 60, `k.eyJ1Ijoi` (where
 /// the run starts with the keyword's last letters).
@@ -510,64 +508,6 @@ impl RunPreceded {
             }
         }
         self.min_run = self.min_run.min(run);
-    }
-}
-
-/// For a rule each of whose keywords holds a byte outside the base64
-/// alphabet and stands, in every match, right before a run of at least
-/// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
-/// with the run's length (see [`RunPreceded`]). The keyword must be part of
-/// a literal of the pattern's top-level sequence, so every match has it.
-fn followed_by_runs(spec: &RuleSpec, hir: &regex_syntax::hir::Hir) -> Option<Vec<RunAfter>> {
-    use regex_syntax::hir::HirKind;
-    if spec.keywords.is_empty() || spec.custom || spec.anchor.is_some() {
-        return None;
-    }
-    let mut parts = Vec::new();
-    flatten_concat(hir, &mut parts);
-    let in_run = |b: u8| crate::runs::BASE64_ANY[usize::from(b)];
-    let mut splits = Vec::new();
-    for keyword in &spec.keywords {
-        let keyword = keyword.as_bytes();
-        // Looked up by the byte or two before the run (see [`RunPreceded`]):
-        // `:` of Telegram's `:AA` is enough.
-        let split = keyword.iter().rposition(|&b| !in_run(b))? + 1;
-        let (i, at) = parts
-            .iter()
-            .enumerate()
-            .find_map(|(i, part)| match part.kind() {
-                HirKind::Literal(literal) => literal
-                    .0
-                    .windows(keyword.len())
-                    .position(|w| w == keyword)
-                    .map(|at| (i, at)),
-                _ => None,
-            })?;
-        let HirKind::Literal(literal) = parts[i].kind() else {
-            return None;
-        };
-        let after = &literal.0[at + split..];
-        let in_literal = after.iter().take_while(|&&b| in_run(b)).count();
-        let run = if in_literal == after.len() {
-            in_literal + leading_run_of(&parts[i + 1..])
-        } else {
-            in_literal
-        };
-        if run < MIN_PREFIX_RUN {
-            return None;
-        }
-        splits.push((keyword[..split].to_vec(), keyword[split..].to_vec(), run));
-    }
-    Some(splits)
-}
-
-/// The top-level sequence of `hir`, with capture groups opened.
-fn flatten_concat<'h>(hir: &'h regex_syntax::hir::Hir, out: &mut Vec<&'h regex_syntax::hir::Hir>) {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Concat(parts) => parts.iter().for_each(|part| flatten_concat(part, out)),
-        HirKind::Capture(c) => flatten_concat(&c.sub, out),
-        _ => out.push(hir),
     }
 }
 
@@ -687,41 +627,38 @@ impl RuleSet {
         let mut max_token_length = 0;
         let mut shortest_secret = usize::MAX;
 
-        // Parsing the patterns is most of the start-up (a pre-commit hook
-        // pays it on every commit), and each is independent: in parallel.
-        let parsed = {
+        // The built-in rules' facts come from the build's table; the rest
+        // (custom rules, a built-in one whose pattern was changed) are
+        // parsed, in parallel: that was most of the start-up.
+        let analysed = {
             use rayon::prelude::*;
             specs
                 .par_iter()
-                .map(|spec| check_spec(spec).and_then(|()| parse_pattern(spec)))
+                .map(|spec| check_spec(spec).and_then(|()| pattern_facts(spec)))
                 .collect::<Vec<_>>()
         };
-        for (spec, hir) in specs.into_iter().zip(parsed) {
+        for (spec, facts) in specs.into_iter().zip(analysed) {
             let index = rules.len();
-            let hir = hir?;
+            let facts = facts?;
             if !seen.insert(spec.id.clone()) {
                 return Err(RuleError::Invalid {
                     rule: spec.id.clone(),
                     message: "duplicate rule id".into(),
                 });
             }
-            // Parsed once: the syntax check, the run-prefix decision and the
-            // shortest token all read the same tree (parsing every pattern
-            // three times was a third of a small scan's start-up).
-            let secret = secret_group(&hir).unwrap_or(&hir);
             let prefilter = if let Some(anchor) = spec.anchor {
                 for keyword in &spec.keywords {
                     anchors.add(anchor, keyword, index);
                 }
                 Prefilter::Anchor
-            } else if let Some(min_token) = starts_every_token(&spec, secret) {
+            } else if let Some(min_token) = starts_every_token(&spec, &facts) {
                 for keyword in &spec.keywords {
                     prefixes.add(keyword, index, min_token);
                 }
                 Prefilter::RunPrefix
-            } else if let Some(splits) = followed_by_runs(&spec, &hir) {
+            } else if let Some(splits) = preceded_splits(&spec, &facts) {
                 for (before, start, run) in splits {
-                    preceded.add(before, start, index, run);
+                    preceded.add(before.to_vec(), start.to_vec(), index, *run);
                 }
                 Prefilter::Preceded
             } else if spec.keywords.is_empty() {
@@ -744,7 +681,7 @@ impl RuleSet {
             };
             prefilters.push(prefilter);
             if !spec.context.is_empty() {
-                let run = leading_run_len(secret);
+                let run = facts.leading_run;
                 if run < MIN_CONTEXT_RUN {
                     return Err(invalid(
                         &spec,
@@ -754,7 +691,7 @@ impl RuleSet {
                         ),
                     ));
                 }
-                context.add(&spec.context, index, run_shape(secret, run));
+                context.add(&spec.context, index, facts.shape);
             }
             if let Some(bare) = spec.bare {
                 bare_rules.push((index, bare));
@@ -766,8 +703,7 @@ impl RuleSet {
             // decoder (measured: 30% more work on a source tree). Base64 of
             // such a line is as long as the other rules' floor anyway.
             if spec.parser.is_none() {
-                shortest_secret =
-                    shortest_secret.min(secret.properties().minimum_len().unwrap_or(0));
+                shortest_secret = shortest_secret.min(facts.min_secret_len);
             }
             rules.push(CompiledRule::new(spec)?);
         }
@@ -788,7 +724,7 @@ impl RuleSet {
             prefixes,
             preceded,
             anchors,
-            context: context.build()?,
+            context: context.build(),
             bare_rules,
             max_token_length,
             min_encoded_run: base64_len(shortest_secret.max(MIN_DECODED_SECRET))
@@ -879,8 +815,13 @@ const CONTEXT_RUN_SLACK: usize = 32;
 /// secret: long enough, not too long, and looking random (see
 /// [`ContextWords::may_be_secret`]).
 pub struct ContextWords {
+    /// Lower-cased, searched case-insensitively.
+    words: Vec<String>,
     /// Walked byte by byte over each window (see [`ContextWords::lookup`]).
-    searcher: Option<aho_corasick::dfa::DFA>,
+    /// Built at the first lookup: the DFA of some 300 words is 22 million
+    /// instructions, two-fifths of the start-up that every pre-commit hook
+    /// pays, and a commit of a few files often has no run that needs it.
+    searcher: std::sync::OnceLock<Option<aho_corasick::dfa::DFA>>,
     /// For each word of the searcher, the rules that use it.
     rules: Vec<Vec<usize>>,
     /// For each run length up to the longest candidate: (the secret's
@@ -899,168 +840,15 @@ struct ContextBuilder {
     max_run: usize,
 }
 
-/// The run a context rule's secret starts: at least `min` token
-/// characters, at most `max` (before [`CONTEXT_RUN_SLACK`]), its bytes of
-/// the kinds in `kinds` (see [`byte_kind`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RunShape {
-    min: usize,
-    max: usize,
-    kinds: u16,
-}
-
-/// Which of nine kinds a token byte is (`a-f`, `g-z`, `A-F`, `G-Z`, digits,
-/// `-`, `_`, `+`, `/`), as one bit; 0 for bytes outside the base64 alphabet.
-/// Coarse on purpose: a rule allows a kind when its class holds any byte of
-/// it, so the test can only let too much through, never too little.
-const fn byte_kind(b: u8) -> u16 {
-    match b {
-        b'a'..=b'f' => 1,
-        b'g'..=b'z' => 1 << 1,
-        b'A'..=b'F' => 1 << 2,
-        b'G'..=b'Z' => 1 << 3,
-        b'0'..=b'9' => 1 << 4,
-        b'-' => 1 << 5,
-        b'_' => 1 << 6,
-        b'+' => 1 << 7,
-        b'/' => 1 << 8,
-        _ => 0,
-    }
-}
-
 static BYTE_KINDS: [u16; 256] = {
     let mut kinds = [0; 256];
     let mut b = 0;
     while b < 256 {
-        kinds[b] = byte_kind(b as u8);
+        kinds[b] = super::facts::byte_kind(b as u8);
         b += 1;
     }
     kinds
 };
-
-/// The shape of the run `secret` starts, `min` long at least.
-fn run_shape(secret: &regex_syntax::hir::Hir, min: usize) -> RunShape {
-    let mut parts = Vec::new();
-    flatten_concat(secret, &mut parts);
-    // The run ends where the secret ends, or at a part that cannot start
-    // with a token character (`.` in `pat….hex`): then its longest is
-    // known; a part that may continue it leaves it unbounded.
-    let leading = parts
-        .iter()
-        .take_while(|part| run_class_only(part))
-        .collect::<Vec<_>>();
-    let ends_there = match parts.get(leading.len()) {
-        None => true,
-        Some(next) => {
-            let first = first_bytes(next);
-            !(0..=255u8).any(|b| crate::runs::BASE64_ANY[usize::from(b)] && first.contains(b))
-        }
-    };
-    let max = if ends_there {
-        leading.iter().try_fold(0usize, |total, part| {
-            part.properties()
-                .maximum_len()
-                .map(|len| total.saturating_add(len))
-        })
-    } else {
-        None
-    };
-    let held = bytes_in(secret);
-    let kinds = (0..=255u8)
-        .filter(|&b| held.contains(b))
-        .fold(0, |kinds, b| kinds | byte_kind(b));
-    RunShape {
-        min,
-        max: max.unwrap_or(usize::MAX),
-        kinds,
-    }
-}
-
-/// A set of bytes, one bit each.
-#[derive(Clone, Copy, Default)]
-struct ByteSet([u64; 4]);
-
-impl ByteSet {
-    const ALL: ByteSet = ByteSet([u64::MAX; 4]);
-
-    fn insert(&mut self, b: u8) {
-        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
-    }
-
-    fn insert_range(&mut self, from: u8, to: u8) {
-        for b in from..=to {
-            self.insert(b);
-        }
-    }
-
-    fn contains(&self, b: u8) -> bool {
-        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-    }
-
-    fn union(mut self, other: ByteSet) -> ByteSet {
-        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
-            *mine |= theirs;
-        }
-        self
-    }
-}
-
-/// The bytes a match of `hir` may start with (over-approximated: any byte
-/// it may hold, unless it is a literal or a class).
-fn first_bytes(hir: &regex_syntax::hir::Hir) -> ByteSet {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Literal(literal) => {
-            let mut set = ByteSet::default();
-            if let Some(&b) = literal.0.first() {
-                set.insert(b);
-            }
-            set
-        }
-        HirKind::Class(_) => bytes_in(hir),
-        HirKind::Capture(c) => first_bytes(&c.sub),
-        _ if hir.properties().minimum_len() == Some(0) => ByteSet::ALL,
-        _ => bytes_in(hir),
-    }
-}
-
-/// Every byte that occurs in anything `hir` can match (over-approximated: a
-/// look-around or an empty match holds none, a class what it holds). One
-/// walk of the tree: asking it byte by byte, 256 walks per rule, was a
-/// seventh of the start-up.
-fn bytes_in(hir: &regex_syntax::hir::Hir) -> ByteSet {
-    use regex_syntax::hir::{Class, HirKind};
-    let mut set = ByteSet::default();
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => {}
-        HirKind::Literal(literal) => {
-            for &b in literal.0.iter() {
-                set.insert(b);
-            }
-        }
-        HirKind::Class(Class::Bytes(class)) => {
-            for range in class.ranges() {
-                set.insert_range(range.start(), range.end());
-            }
-        }
-        HirKind::Class(Class::Unicode(class)) => {
-            for range in class.ranges() {
-                if let Ok(from) = u8::try_from(u32::from(range.start())) {
-                    let to = u8::try_from(u32::from(range.end())).unwrap_or(u8::MAX);
-                    set.insert_range(from, to);
-                }
-            }
-        }
-        HirKind::Repetition(r) => set = bytes_in(&r.sub),
-        HirKind::Capture(c) => set = bytes_in(&c.sub),
-        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
-            set = parts
-                .iter()
-                .fold(ByteSet::default(), |set, part| set.union(bytes_in(part)));
-        }
-    }
-    set
-}
 
 impl ContextBuilder {
     fn add(&mut self, words: &[String], rule: usize, shape: RunShape) {
@@ -1082,23 +870,7 @@ impl ContextBuilder {
         self.max_run = self.max_run.max(run);
     }
 
-    fn build(self) -> Result<ContextWords, RuleError> {
-        let searcher = if self.words.is_empty() {
-            None
-        } else {
-            Some(
-                aho_corasick::dfa::DFA::builder()
-                    .ascii_case_insensitive(true)
-                    // Windows are 64 bytes: a prefilter's restarts cost
-                    // more than the walk itself.
-                    .prefilter(false)
-                    .build(&self.words)
-                    .map_err(|e| RuleError::Invalid {
-                        rule: "(context words)".into(),
-                        message: e.to_string(),
-                    })?,
-            )
-        };
+    fn build(self) -> ContextWords {
         let max_run = self.max_run + CONTEXT_RUN_SLACK;
         // For each run length, the shapes a run that long can be, those
         // with the same shortest secret merged (their kinds joined): a run
@@ -1116,19 +888,39 @@ impl ContextBuilder {
         for fits in &mut by_length {
             fits.sort_unstable();
         }
-        Ok(ContextWords {
-            searcher,
+        ContextWords {
+            words: self.words,
+            searcher: std::sync::OnceLock::new(),
             rules: self.rules,
             by_length,
             min_run: self.min_run.unwrap_or(usize::MAX),
             max_run,
-        })
+        }
     }
 }
 
 impl ContextWords {
     pub fn is_empty(&self) -> bool {
-        self.searcher.is_none()
+        self.words.is_empty()
+    }
+
+    /// The word searcher, built on first use. Without a prefilter: windows
+    /// are 64 bytes, and a prefilter's restarts cost more than the walk. A
+    /// DFA over the words fails to build only past its state limit, which
+    /// takes millions of words: then no context word is found.
+    fn searcher(&self) -> Option<&aho_corasick::dfa::DFA> {
+        self.searcher
+            .get_or_init(|| {
+                if self.words.is_empty() {
+                    return None;
+                }
+                aho_corasick::dfa::DFA::builder()
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&self.words)
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Shortest run worth a look (`usize::MAX` when no rule has context).
@@ -1172,9 +964,9 @@ impl ContextWords {
     /// the [`CONTEXT_REACH`] bytes before `run_start`, on the same line.
     #[inline]
     pub fn lookup(&self, haystack: &[u8], run_start: usize, mut found: impl FnMut(usize, usize)) {
-        let Some(searcher) = &self.searcher else {
+        if self.words.is_empty() {
             return;
-        };
+        }
         let from = run_start.saturating_sub(CONTEXT_REACH);
         let from = match memchr::memrchr(b'\n', &haystack[from..run_start]) {
             Some(newline) => from + newline + 1,
@@ -1189,6 +981,9 @@ impl ContextWords {
         // bookkeeping was half the cost of a lookup, and this runs for
         // every random-looking run.
         use aho_corasick::automaton::Automaton;
+        let Some(searcher) = self.searcher() else {
+            return;
+        };
         let Ok(mut state) = searcher.start_state(aho_corasick::Anchored::No) else {
             return;
         };
@@ -1400,113 +1195,55 @@ fn fold_contained_keywords(texts: &mut Vec<String>, rules: &mut Vec<Vec<usize>>)
     }
 }
 
-/// A rule's pattern as a syntax tree, with the same settings as the regex.
-fn parse_pattern(spec: &RuleSpec) -> Result<regex_syntax::hir::Hir, RuleError> {
-    regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .unicode(false)
-        .nest_limit(50)
-        .build()
-        .parse(&spec.pattern)
-        .map_err(|e| invalid(spec, format!("invalid pattern: {}", with_causes(&e))))
+/// The built-in rules' pattern facts, worked out by `build.rs` (see
+/// [`facts`]): (rule id, fingerprint of its pattern and keywords, facts),
+/// sorted by id.
+static BUILTIN_FACTS: &[(&str, u64, PatternFacts)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_facts.rs"));
+
+/// `spec`'s pattern facts: from the build's table when the rule is a
+/// built-in one as built, else by parsing its pattern.
+fn pattern_facts(spec: &RuleSpec) -> Result<PatternFacts, RuleError> {
+    if !spec.custom {
+        if let Ok(at) = BUILTIN_FACTS.binary_search_by(|(id, _, _)| (*id).cmp(spec.id.as_str())) {
+            let (_, fingerprint, facts) = &BUILTIN_FACTS[at];
+            if *fingerprint == facts::fingerprint(&spec.pattern, &spec.keywords) {
+                return Ok(facts.clone());
+            }
+        }
+    }
+    facts::analyse(&spec.pattern, &spec.keywords)
+        .map_err(|e| invalid(spec, format!("invalid pattern: {}", with_causes(&*e))))
 }
 
 /// The shortest token of `spec` if every token it matches starts with one of
 /// its keywords, every keyword is made of base64-alphabet bytes and tokens
 /// are at least [`MIN_PREFIX_RUN`] long: then a token always starts a long
 /// run, and its keywords can be looked up there (see [`RunPrefixes`]).
-fn starts_every_token(spec: &RuleSpec, secret: &regex_syntax::hir::Hir) -> Option<usize> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    if spec.keywords.is_empty()
-        || spec.custom
-        || !spec
+fn starts_every_token(spec: &RuleSpec, facts: &PatternFacts) -> Option<usize> {
+    let keywords_fit = !spec.keywords.is_empty()
+        && !spec.custom
+        && spec
             .keywords
             .iter()
-            .all(|k| k.len() >= 2 && k.bytes().all(|b| crate::runs::BASE64_ANY[usize::from(b)]))
-    {
+            .all(|k| k.len() >= 2 && k.bytes().all(facts::is_token_byte));
+    (keywords_fit && facts.leading_run >= MIN_PREFIX_RUN && facts.keywords_start_every_token)
+        .then_some(facts.leading_run)
+}
+
+/// For a rule each of whose keywords holds a byte outside the base64
+/// alphabet and stands, in every match, right before a run of at least
+/// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
+/// with the run's length (see [`RunPreceded`]).
+fn preceded_splits<'f>(spec: &RuleSpec, facts: &'f PatternFacts) -> Option<&'f [RunAfter]> {
+    if spec.custom || spec.anchor.is_some() {
         return None;
     }
-    // What matters is the run a token starts: up to its first character
-    // outside the base64 alphabet (an Airtable `pat….hex` token's run ends
-    // at its dot).
-    let min_token = leading_run_len(secret);
-    if min_token < MIN_PREFIX_RUN {
-        return None;
-    }
-    let mut extractor = Extractor::new();
-    // A class of up to 16 bytes is expanded (Twilio's `SK[0-9a-f]` gives
-    // its 16 keywords); the default stops at 10, which left such rules in
-    // the automaton with one literal per hex digit.
-    extractor
-        .kind(ExtractKind::Prefix)
-        .limit_class(16)
-        .limit_total(256);
-    let seq = extractor.extract(secret);
-    let literals = seq.literals()?;
-    let every_one_starts_with_a_keyword = !literals.is_empty()
-        && literals.iter().all(|literal| {
-            spec.keywords
-                .iter()
-                .any(|k| literal.as_bytes().starts_with(k.as_bytes()))
-        });
-    every_one_starts_with_a_keyword.then_some(min_token)
-}
-
-/// The fewest bytes every match of `hir` starts with that are all in the
-/// base64 alphabet: how long a run a token is sure to start.
-fn leading_run_len(hir: &regex_syntax::hir::Hir) -> usize {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Concat(parts) => leading_run_of(parts),
-        HirKind::Capture(c) => leading_run_len(&c.sub),
-        _ if run_class_only(hir) => hir.properties().minimum_len().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// [`leading_run_len`] of a sequence.
-fn leading_run_of<H: std::borrow::Borrow<regex_syntax::hir::Hir>>(parts: &[H]) -> usize {
-    let mut total = 0;
-    for part in parts {
-        let part = part.borrow();
-        if run_class_only(part) {
-            total += part.properties().minimum_len().unwrap_or(0);
-        } else {
-            return total + leading_run_len(part);
-        }
-    }
-    total
-}
-
-/// Whether every byte `hir` can match is in the base64 alphabet.
-fn run_class_only(hir: &regex_syntax::hir::Hir) -> bool {
-    use regex_syntax::hir::{Class, HirKind};
-    let ok = |b: u8| crate::runs::BASE64_ANY[usize::from(b)];
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => true,
-        HirKind::Literal(literal) => literal.0.iter().all(|&b| ok(b)),
-        HirKind::Class(Class::Bytes(class)) => {
-            class.ranges().iter().all(|r| (r.start()..=r.end()).all(ok))
-        }
-        HirKind::Class(Class::Unicode(class)) => class
-            .ranges()
-            .iter()
-            .all(|r| (r.end() as u32) < 0x80 && (r.start() as u8..=r.end() as u8).all(ok)),
-        HirKind::Repetition(r) => run_class_only(&r.sub),
-        HirKind::Capture(c) => run_class_only(&c.sub),
-        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(run_class_only),
-    }
-}
-
-fn secret_group(hir: &regex_syntax::hir::Hir) -> Option<&regex_syntax::hir::Hir> {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some(&c.sub),
-        HirKind::Capture(c) => secret_group(&c.sub),
-        HirKind::Repetition(r) => secret_group(&r.sub),
-        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().find_map(secret_group),
-        _ => None,
-    }
+    let splits = facts.preceded.as_deref()?;
+    splits
+        .iter()
+        .all(|(_, _, run)| *run >= MIN_PREFIX_RUN)
+        .then_some(splits)
 }
 
 fn invalid(spec: &RuleSpec, message: impl Into<String>) -> RuleError {
@@ -1651,7 +1388,13 @@ pub(crate) fn compile_pattern(spec: &RuleSpec) -> Result<meta::Regex, RuleError>
                 .utf8_empty(false)
                 .nfa_size_limit(Some(MAX_COMPILED_REGEX_BYTES))
                 .dfa_size_limit(Some(MAX_COMPILED_REGEX_BYTES))
-                .hybrid_cache_capacity(2 << 20),
+                .hybrid_cache_capacity(2 << 20)
+                // Built on a rule's first keyword hit, in the scan: a full
+                // DFA and a one-pass DFA were 40% of building each regex,
+                // and the windows they search are a few hundred bytes,
+                // where the lazy DFA and the backtracker do as well.
+                .dfa(false)
+                .onepass(false),
         )
         .build(&spec.pattern)
         .map_err(|e| invalid(spec, format!("invalid pattern: {}", with_causes(&e))))
@@ -1719,6 +1462,51 @@ mod tests {
             }
         }
         changes * 4 >= run.len()
+    }
+
+    /// The build's table is what every run uses for the built-in rules, so
+    /// it must hold every one of them, and agree with parsing the pattern
+    /// now: a rule missing from it (its keywords or pattern read differently
+    /// at run time) would silently cost the start-up its parse again.
+    #[test]
+    fn every_built_in_rule_takes_its_facts_from_the_build_and_they_match_a_parse() {
+        let specs = crate::rules::all_builtin_specs().unwrap();
+        assert_eq!(BUILTIN_FACTS.len(), specs.len());
+        assert!(
+            BUILTIN_FACTS.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted by id"
+        );
+        for spec in &specs {
+            let at = BUILTIN_FACTS
+                .binary_search_by(|(id, _, _)| (*id).cmp(spec.id.as_str()))
+                .unwrap_or_else(|_| panic!("{} is not in the table", spec.id));
+            let (_, fingerprint, built) = &BUILTIN_FACTS[at];
+            assert_eq!(
+                *fingerprint,
+                facts::fingerprint(&spec.pattern, &spec.keywords),
+                "{}: its pattern or keywords read differently at run time",
+                spec.id
+            );
+            let parsed = facts::analyse(&spec.pattern, &spec.keywords).unwrap();
+            assert_eq!(*built, parsed, "{}", spec.id);
+        }
+    }
+
+    #[test]
+    fn a_changed_built_in_pattern_is_parsed_not_read_from_the_table() {
+        let mut spec = crate::rules::all_builtin_specs()
+            .unwrap()
+            .into_iter()
+            .find(|spec| spec.id == "github-fine-grained-pat")
+            .unwrap();
+        let built = pattern_facts(&spec).unwrap();
+        // A shorter token: the table's facts would be stale.
+        spec.pattern = "(?P<secret>github_pat_[A-Za-z0-9_]{30})".into();
+        let changed = pattern_facts(&spec).unwrap();
+        assert_ne!(built.min_secret_len, changed.min_secret_len);
+        assert_eq!(changed.min_secret_len, "github_pat_".len() + 30);
+        spec.pattern = "(?P<secret>github_pat_[".into();
+        assert!(pattern_facts(&spec).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub(crate) mod compile;
 pub mod examples;
+pub(crate) mod facts;
 mod spec;
 pub mod validate;
 

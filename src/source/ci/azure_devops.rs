@@ -224,21 +224,17 @@ fn releases(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
         RELEASE_SCOPE,
         |answer, _| continuation(&base, answer),
         |page| {
-            for release in values(page)? {
-                if window.full(runs.len()) {
-                    break;
-                }
+            window.take_runs(&mut runs, values(page)?, |release| {
                 let id = text(release, "id").ok_or("a release without `id`")?;
-                runs.push(Run {
+                Ok(Run {
                     label: text(release, "name").unwrap_or_else(|| id.clone()),
                     url: release["_links"]["web"]["href"]
                         .as_str()
                         .map(str::to_string)
                         .unwrap_or_else(|| pipeline.url.clone()),
                     id,
-                });
-            }
-            Ok(!window.full(runs.len()))
+                })
+            })
         },
     )?;
     Ok(runs)
@@ -269,10 +265,7 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
         BUILD_SCOPE,
         |answer, _| continuation(&base, answer),
         |page| {
-            for build in values(page)? {
-                if window.full(runs.len()) {
-                    break;
-                }
+            window.take_runs(&mut runs, values(page)?, |build| {
                 let id = text(build, "id").ok_or("a build without `id`")?;
                 let label = text(build, "buildNumber").unwrap_or_else(|| id.clone());
                 let url = build["_links"]["web"]["href"]
@@ -284,9 +277,8 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
                             project_base(api, org, &pipeline.scope)
                         )
                     });
-                runs.push(Run { id, label, url });
-            }
-            Ok(!window.full(runs.len()))
+                Ok(Run { id, label, url })
+            })
         },
     )?;
     Ok(runs)

@@ -129,19 +129,15 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
             let Some(Value::Array(items)) = page.get("workflow_runs") else {
                 return Err("expected {\"workflow_runs\": [...]}".into());
             };
-            for item in items {
-                if window.full(runs.len()) {
-                    break;
-                }
+            window.take_runs(&mut runs, items, |item| {
                 let id = text(item, "id").ok_or("a run without `id`")?;
                 let number = text(item, "run_number").unwrap_or_else(|| id.clone());
-                runs.push(Run {
+                Ok(Run {
                     label: format!("#{number}"),
                     url: text(item, "html_url").unwrap_or_default(),
                     id,
-                });
-            }
-            Ok(!window.full(runs.len()))
+                })
+            })
         },
     )?;
     Ok(runs)

@@ -104,19 +104,15 @@ pub fn runs(api: &Api<'_>, pipeline: &Pipeline, window: &Window) -> Result<Vec<R
             let Value::Array(items) = page else {
                 return Err("expected a JSON array of pipelines".into());
             };
-            for item in items {
-                if window.full(runs.len()) {
-                    break;
-                }
+            window.take_runs(&mut runs, items, |item| {
                 let id = text(item, "id").ok_or("a pipeline without `id`")?;
                 let number = text(item, "iid").unwrap_or_else(|| id.clone());
-                runs.push(Run {
+                Ok(Run {
                     label: format!("#{number}"),
                     url: text(item, "web_url").unwrap_or_default(),
                     id,
-                });
-            }
-            Ok(!window.full(runs.len()))
+                })
+            })
         },
     )?;
     Ok(runs)

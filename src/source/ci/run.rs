@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use super::api::{Api, CallError};
 use super::marks::{Marked, Steps};
 use super::{azure_devops, github, gitlab, Artifact, CiError, CiSpec, Log, Pipeline, Run};
@@ -60,6 +62,24 @@ impl Window {
     /// Whether a listing of `count` runs so far has enough.
     pub fn full(&self, count: usize) -> bool {
         self.most.is_some_and(|most| count >= most)
+    }
+
+    /// Adds a listing page's runs (newest first) to `runs` until the window
+    /// is full, each read by `read` (an error names what an item lacks), and
+    /// says whether another page is worth asking for.
+    pub fn take_runs<'v>(
+        &self,
+        runs: &mut Vec<Run>,
+        items: impl IntoIterator<Item = &'v Value>,
+        read: impl Fn(&'v Value) -> Result<Run, String>,
+    ) -> Result<bool, String> {
+        for item in items {
+            if self.full(runs.len()) {
+                break;
+            }
+            runs.push(read(item)?);
+        }
+        Ok(!self.full(runs.len()))
     }
 }
 

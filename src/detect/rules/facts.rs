@@ -1,0 +1,380 @@
+//! What the prefilter needs to know about a rule's pattern, read off its
+//! syntax tree: whether its keywords start every token, whether they stand
+//! before a run, how long a run the secret starts and of which bytes.
+//!
+//! Parsing 634 patterns to learn this was 60% of every run's start-up, which
+//! a pre-commit hook pays on every commit. The built-in rules' facts are
+//! therefore worked out at build time: `build.rs` includes this very file
+//! (so it uses nothing but `std` and `regex_syntax`) and writes a table the
+//! binary embeds ([`super::compile`] reads it). Custom rules, and a built-in
+//! rule whose pattern or keywords differ from the table's (the fingerprint
+//! says so), are analysed here at run time, by the same code.
+
+use std::borrow::Cow;
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// A keyword split before a run: the bytes before it, the bytes the run
+/// starts with, and the run's length (see `RunPreceded` in the compiler).
+pub type RunAfter = (Cow<'static, [u8]>, Cow<'static, [u8]>, usize);
+
+/// The facts of one pattern, given its keywords. Borrowed in the table the
+/// build writes, owned when worked out at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternFacts {
+    /// Every token the secret matches starts with one of the keywords.
+    pub keywords_start_every_token: bool,
+    /// Each keyword stands in a literal of the pattern's top-level sequence
+    /// and ends in a byte outside the token alphabet, before a run: where it
+    /// splits, and how long the run is sure to be.
+    pub preceded: Option<Cow<'static, [RunAfter]>>,
+    /// The fewest token-alphabet bytes every secret starts with.
+    pub leading_run: usize,
+    /// The shape of that run, for the context-word prefilter.
+    pub shape: RunShape,
+    /// The secret's shortest match.
+    pub min_secret_len: usize,
+}
+
+/// The run a context rule's secret starts: at least `min` token
+/// characters, at most `max`, its bytes of the kinds in `kinds` (see
+/// [`byte_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunShape {
+    pub min: usize,
+    pub max: usize,
+    pub kinds: u16,
+}
+
+/// Whether `b` belongs to the token alphabet: standard and URL-safe base64
+/// together, without `=`. Every token alphabet is inside it.
+pub const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_'
+}
+
+/// Which of nine kinds a token byte is (`a-f`, `g-z`, `A-F`, `G-Z`, digits,
+/// `-`, `_`, `+`, `/`), as one bit; 0 for bytes outside the token alphabet.
+/// Coarse on purpose: a rule allows a kind when its class holds any byte of
+/// it, so a test by kind can only let too much through, never too little.
+pub const fn byte_kind(b: u8) -> u16 {
+    match b {
+        b'a'..=b'f' => 1,
+        b'g'..=b'z' => 1 << 1,
+        b'A'..=b'F' => 1 << 2,
+        b'G'..=b'Z' => 1 << 3,
+        b'0'..=b'9' => 1 << 4,
+        b'-' => 1 << 5,
+        b'_' => 1 << 6,
+        b'+' => 1 << 7,
+        b'/' => 1 << 8,
+        _ => 0,
+    }
+}
+
+/// A fingerprint of what the facts depend on (the pattern and the
+/// keywords, in order): the build's table is used for a rule only when its
+/// fingerprint matches, so a stale or overridden entry is never trusted.
+/// FNV-1a: this runs for every rule at start-up and must cost next to
+/// nothing; a collision would need a deliberately crafted built-in rule.
+pub fn fingerprint(pattern: &str, keywords: &[impl AsRef<str>]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator no UTF-8 text holds, so "ab","c" differs from "a","bc".
+        hash = (hash ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(pattern.as_bytes());
+    for keyword in keywords {
+        eat(keyword.as_ref().as_bytes());
+    }
+    hash
+}
+
+/// Parses `pattern` with the regex's own settings (bytes, ASCII classes)
+/// and works out its facts for `keywords`.
+pub fn analyse(
+    pattern: &str,
+    keywords: &[impl AsRef<str>],
+) -> Result<PatternFacts, Box<regex_syntax::Error>> {
+    let hir = parse(pattern)?;
+    let secret = secret_group(&hir).unwrap_or(&hir);
+    let leading_run = leading_run_len(secret);
+    Ok(PatternFacts {
+        keywords_start_every_token: keywords_start_every_token(keywords, secret),
+        preceded: followed_by_runs(keywords, &hir).map(Cow::Owned),
+        leading_run,
+        shape: run_shape(secret, leading_run),
+        min_secret_len: secret.properties().minimum_len().unwrap_or(0),
+    })
+}
+
+/// A pattern as a syntax tree, with the same settings as the regex.
+pub fn parse(pattern: &str) -> Result<Hir, Box<regex_syntax::Error>> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .nest_limit(50)
+        .build()
+        .parse(pattern)
+        .map_err(Box::new)
+}
+
+/// Whether every token `secret` matches starts with one of `keywords`.
+fn keywords_start_every_token(keywords: &[impl AsRef<str>], secret: &Hir) -> bool {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    if keywords.is_empty() {
+        return false;
+    }
+    let mut extractor = Extractor::new();
+    // A class of up to 16 bytes is expanded (Twilio's `SK[0-9a-f]` gives
+    // its 16 keywords); the default stops at 10, which left such rules in
+    // the automaton with one literal per hex digit.
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_total(256);
+    let seq = extractor.extract(secret);
+    let Some(literals) = seq.literals() else {
+        return false;
+    };
+    !literals.is_empty()
+        && literals.iter().all(|literal| {
+            keywords
+                .iter()
+                .any(|k| literal.as_bytes().starts_with(k.as_ref().as_bytes()))
+        })
+}
+
+/// For keywords each of which holds a byte outside the token alphabet and
+/// stands, in every match, right before a run of token characters: each
+/// keyword split after that byte, with the run's length. The keyword must
+/// be part of a literal of the pattern's top-level sequence, so every match
+/// has it.
+fn followed_by_runs(keywords: &[impl AsRef<str>], hir: &Hir) -> Option<Vec<RunAfter>> {
+    if keywords.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    flatten_concat(hir, &mut parts);
+    let mut splits = Vec::new();
+    for keyword in keywords {
+        let keyword = keyword.as_ref().as_bytes();
+        // Looked up by the byte or two before the run: `:` of Telegram's
+        // `:AA` is enough.
+        let split = keyword.iter().rposition(|&b| !is_token_byte(b))? + 1;
+        let (i, at) = parts
+            .iter()
+            .enumerate()
+            .find_map(|(i, part)| match part.kind() {
+                HirKind::Literal(literal) => literal
+                    .0
+                    .windows(keyword.len())
+                    .position(|w| w == keyword)
+                    .map(|at| (i, at)),
+                _ => None,
+            })?;
+        let HirKind::Literal(literal) = parts[i].kind() else {
+            return None;
+        };
+        let after = &literal.0[at + split..];
+        let in_literal = after.iter().take_while(|&&b| is_token_byte(b)).count();
+        let run = if in_literal == after.len() {
+            in_literal + leading_run_of(&parts[i + 1..])
+        } else {
+            in_literal
+        };
+        splits.push((
+            Cow::Owned(keyword[..split].to_vec()),
+            Cow::Owned(keyword[split..].to_vec()),
+            run,
+        ));
+    }
+    Some(splits)
+}
+
+/// The top-level sequence of `hir`, with capture groups opened.
+fn flatten_concat<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
+    match hir.kind() {
+        HirKind::Concat(parts) => parts.iter().for_each(|part| flatten_concat(part, out)),
+        HirKind::Capture(c) => flatten_concat(&c.sub, out),
+        _ => out.push(hir),
+    }
+}
+
+/// The shape of the run `secret` starts, `min` long at least.
+fn run_shape(secret: &Hir, min: usize) -> RunShape {
+    let mut parts = Vec::new();
+    flatten_concat(secret, &mut parts);
+    // The run ends where the secret ends, or at a part that cannot start
+    // with a token character (`.` in `pat….hex`): then its longest is
+    // known; a part that may continue it leaves it unbounded.
+    let leading = parts
+        .iter()
+        .take_while(|part| run_class_only(part))
+        .collect::<Vec<_>>();
+    let ends_there = match parts.get(leading.len()) {
+        None => true,
+        Some(next) => {
+            let first = first_bytes(next);
+            !(0..=255u8).any(|b| is_token_byte(b) && first.contains(b))
+        }
+    };
+    let max = if ends_there {
+        leading.iter().try_fold(0usize, |total, part| {
+            part.properties()
+                .maximum_len()
+                .map(|len| total.saturating_add(len))
+        })
+    } else {
+        None
+    };
+    let held = bytes_in(secret);
+    let kinds = (0..=255u8)
+        .filter(|&b| held.contains(b))
+        .fold(0, |kinds, b| kinds | byte_kind(b));
+    RunShape {
+        min,
+        max: max.unwrap_or(usize::MAX),
+        kinds,
+    }
+}
+
+/// A set of bytes, one bit each.
+#[derive(Clone, Copy, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    const ALL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    fn insert_range(&mut self, from: u8, to: u8) {
+        for b in from..=to {
+            self.insert(b);
+        }
+    }
+
+    fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+
+    fn union(mut self, other: ByteSet) -> ByteSet {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine |= theirs;
+        }
+        self
+    }
+}
+
+/// The bytes a match of `hir` may start with (over-approximated: any byte
+/// it may hold, unless it is a literal or a class).
+fn first_bytes(hir: &Hir) -> ByteSet {
+    match hir.kind() {
+        HirKind::Literal(literal) => {
+            let mut set = ByteSet::default();
+            if let Some(&b) = literal.0.first() {
+                set.insert(b);
+            }
+            set
+        }
+        HirKind::Class(_) => bytes_in(hir),
+        HirKind::Capture(c) => first_bytes(&c.sub),
+        _ if hir.properties().minimum_len() == Some(0) => ByteSet::ALL,
+        _ => bytes_in(hir),
+    }
+}
+
+/// Every byte that occurs in anything `hir` can match (over-approximated: a
+/// look-around or an empty match holds none, a class what it holds). One
+/// walk of the tree: asking it byte by byte, 256 walks per rule, was a
+/// seventh of the start-up.
+fn bytes_in(hir: &Hir) -> ByteSet {
+    let mut set = ByteSet::default();
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(literal) => {
+            for &b in literal.0.iter() {
+                set.insert(b);
+            }
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            for range in class.ranges() {
+                set.insert_range(range.start(), range.end());
+            }
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            for range in class.ranges() {
+                if let Ok(from) = u8::try_from(u32::from(range.start())) {
+                    let to = u8::try_from(u32::from(range.end())).unwrap_or(u8::MAX);
+                    set.insert_range(from, to);
+                }
+            }
+        }
+        HirKind::Repetition(r) => set = bytes_in(&r.sub),
+        HirKind::Capture(c) => set = bytes_in(&c.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            set = parts
+                .iter()
+                .fold(ByteSet::default(), |set, part| set.union(bytes_in(part)));
+        }
+    }
+    set
+}
+
+/// The fewest bytes every match of `hir` starts with that are all in the
+/// token alphabet: how long a run a token is sure to start.
+fn leading_run_len(hir: &Hir) -> usize {
+    match hir.kind() {
+        HirKind::Concat(parts) => leading_run_of(parts),
+        HirKind::Capture(c) => leading_run_len(&c.sub),
+        _ if run_class_only(hir) => hir.properties().minimum_len().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// [`leading_run_len`] of a sequence.
+fn leading_run_of<H: std::borrow::Borrow<Hir>>(parts: &[H]) -> usize {
+    let mut total = 0;
+    for part in parts {
+        let part = part.borrow();
+        if run_class_only(part) {
+            total += part.properties().minimum_len().unwrap_or(0);
+        } else {
+            return total + leading_run_len(part);
+        }
+    }
+    total
+}
+
+/// Whether every byte `hir` can match is in the token alphabet.
+fn run_class_only(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(literal) => literal.0.iter().all(|&b| is_token_byte(b)),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .iter()
+            .all(|r| (r.start()..=r.end()).all(is_token_byte)),
+        HirKind::Class(Class::Unicode(class)) => class.ranges().iter().all(|r| {
+            (r.end() as u32) < 0x80 && (r.start() as u8..=r.end() as u8).all(is_token_byte)
+        }),
+        HirKind::Repetition(r) => run_class_only(&r.sub),
+        HirKind::Capture(c) => run_class_only(&c.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(run_class_only),
+    }
+}
+
+/// The capture group named `secret`, if the pattern has one.
+pub fn secret_group(hir: &Hir) -> Option<&Hir> {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some(&c.sub),
+        HirKind::Capture(c) => secret_group(&c.sub),
+        HirKind::Repetition(r) => secret_group(&r.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().find_map(secret_group),
+        _ => None,
+    }
+}
