@@ -137,10 +137,10 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                 // every path and base64 blob, and no token follows one.)
                 // Only where a token could still fit before the run ends.
                 let last = end - prefixes.min_run();
-                for i in memchr::memchr2_iter(b'-', b'+', &haystack[start..last]) {
-                    let at = start + i + 1;
+                runs::each_of_two(haystack, start..last, b'-', b'+', |i| {
+                    let at = i + 1;
                     prefixes.lookup(&haystack[at..end], |rule, len| open(rule, len, at));
-                }
+                });
                 // A token at the start of a JSON-escaped line: `\n` + token.
                 if start > 0
                     && haystack[start - 1] == b'\\'

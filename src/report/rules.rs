@@ -164,9 +164,16 @@ pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
         Some(_) => "a DFA (too many for the packed SIMD searcher)",
         None => "nothing",
     };
+    // Literals under 4 bytes are searched apart, by their rarest byte.
+    let short = literals.len() - set.keywords().map_or(0, |k| k.packed_len());
+    let apart = if short > 0 {
+        format!(" ({short} of them, shorter than its 4-byte fingerprint, by their rarest byte)")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{} literals in the keyword pass, searched by {searcher}:",
+        "\n{} literals in the keyword pass, searched by {searcher}{apart}:",
         literals.len()
     )?;
     writeln!(out, "{}", literals.join(" "))
