@@ -148,6 +148,25 @@ fn problems(json: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Asserts where on its platform a finding stands: pipeline, run, job,
+/// step, line of the log, and the web link to that line.
+fn assert_log_place(
+    found: &Value,
+    pipeline: &str,
+    run: &str,
+    job: &str,
+    step: &str,
+    line: u64,
+    log_url: &str,
+) {
+    assert_eq!(found["pipeline"], pipeline, "{found}");
+    assert_eq!(found["run"], run, "{found}");
+    assert_eq!(found["job"], job, "{found}");
+    assert_eq!(found["step"], step, "{found}");
+    assert_eq!(found["line"], line, "{found}");
+    assert_eq!(found["log_url"], log_url, "{found}");
+}
+
 /// The finding whose secret starts as `secret` does (the JSON shows it
 /// redacted: its first four characters and length).
 fn finding_of<'a>(json: &'a Value, secret: &str) -> Option<&'a Value> {
@@ -250,17 +269,17 @@ fn azure_pipelines_logs_and_artifacts_are_scanned_end_to_end_without_leaking_the
     let test = finding_of(&json, &in_test).expect("the token the test step printed");
     assert_eq!(test["rule_id"], "azure-devops-pat");
     assert_eq!(test["origin"], "ci-log");
-    assert_eq!(test["pipeline"], "Proj/ci-build");
-    assert_eq!(test["run"], "20261201.3");
-    assert_eq!(test["run_id"], "13");
-    assert_eq!(test["job"], "Build");
-    assert_eq!(test["step"], "Run tests");
-    assert_eq!(test["line"], 3);
-    assert_eq!(test["column"], 5);
-    assert_eq!(
-        test["log_url"],
-        "https://ado.example/acme/Proj/_build/results?buildId=13&view=logs&j=job-0&t=task-1&l=3"
+    assert_log_place(
+        test,
+        "Proj/ci-build",
+        "20261201.3",
+        "Build",
+        "Run tests",
+        3,
+        "https://ado.example/acme/Proj/_build/results?buildId=13&view=logs&j=job-0&t=task-1&l=3",
     );
+    assert_eq!(test["run_id"], "13");
+    assert_eq!(test["column"], 5);
     assert_eq!(test["repository"]["project"], "Proj");
     assert!(test["snippet"].as_str().unwrap().starts_with("PAT="));
     assert!(!test["snippet"].as_str().unwrap().contains(&in_test[8..]));
@@ -506,14 +525,14 @@ fn github_actions_job_logs_and_artifacts_are_read_through_redirects_without_the_
     assert_eq!(run.code, 1, "{}", run.stderr);
 
     let found = finding_of(&json, &printed).expect("the token the step printed");
-    assert_eq!(found["pipeline"], "acme/app: CI");
-    assert_eq!(found["run"], "#42");
-    assert_eq!(found["job"], "build");
-    assert_eq!(found["step"], "./build.sh");
-    assert_eq!(found["line"], 4);
-    assert_eq!(
-        found["log_url"],
-        "https://github.example/acme/app/actions/runs/1001/job/100100"
+    assert_log_place(
+        found,
+        "acme/app: CI",
+        "#42",
+        "build",
+        "./build.sh",
+        4,
+        "https://github.example/acme/app/actions/runs/1001/job/100100",
     );
     assert_eq!(found["repository"]["name"], "acme/app");
     let artifact = finding_of(&json, &uploaded).expect("the token in the artifact");
@@ -658,14 +677,14 @@ fn gitlab_job_traces_and_artifacts_of_a_group_are_scanned() {
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let found = finding_of(&json, &traced).expect("the token in the trace");
-    assert_eq!(found["pipeline"], "acme/svc");
-    assert_eq!(found["run"], "#7");
-    assert_eq!(found["job"], "deploy");
-    assert_eq!(found["step"], "step_script");
-    assert_eq!(found["line"], 5);
-    assert_eq!(
-        found["log_url"],
-        "https://gitlab.example/acme/svc/-/jobs/30100#L5"
+    assert_log_place(
+        found,
+        "acme/svc",
+        "#7",
+        "deploy",
+        "step_script",
+        5,
+        "https://gitlab.example/acme/svc/-/jobs/30100#L5",
     );
     let nested = finding_of(&json, &kept).expect("the token in the nested archive");
     assert_eq!(
