@@ -19,6 +19,8 @@ use std::path::PathBuf;
 #[allow(dead_code)]
 #[path = "src/detect/rules/facts.rs"]
 mod facts;
+#[path = "src/fnv.rs"]
+mod fnv;
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("rules");

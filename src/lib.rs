@@ -22,6 +22,7 @@ pub mod config;
 pub mod decode;
 pub mod detect;
 pub mod error;
+pub mod fnv;
 pub mod hook;
 pub mod line_hash;
 pub mod live;

@@ -16,6 +16,7 @@ const LAYER_OF: &[(&str, &str)] = &[
     // Small helpers any layer may use; they know nothing of the others.
     ("civil_time", "support"),
     ("codec", "support"),
+    ("fnv", "support"),
     ("error", "support"),
     ("line_hash", "support"),
     ("progress", "support"),

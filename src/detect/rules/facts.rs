@@ -77,19 +77,13 @@ pub const fn byte_kind(b: u8) -> u16 {
 /// FNV-1a: this runs for every rule at start-up and must cost next to
 /// nothing; a collision would need a deliberately crafted built-in rule.
 pub fn fingerprint(pattern: &str, keywords: &[impl AsRef<str>]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+    let mut hash = crate::fnv::Fnv1a::new();
+    for part in std::iter::once(pattern).chain(keywords.iter().map(AsRef::as_ref)) {
+        hash.write(part.as_bytes());
         // A separator no UTF-8 text holds, so "ab","c" differs from "a","bc".
-        hash = (hash ^ 0xff).wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(pattern.as_bytes());
-    for keyword in keywords {
-        eat(keyword.as_ref().as_bytes());
+        hash.write(&[0xff]);
     }
-    hash
+    hash.finish()
 }
 
 /// Parses `pattern` with the regex's own settings (bytes, ASCII classes)

@@ -118,11 +118,9 @@ impl Dispatch {
         // similar names (its name hash weighs the end of the path), and a
         // repository's copies of one file in many folders chain together.
         let key = job.path.rsplit(|&b| b == b'/').next().unwrap_or(&job.path);
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for &byte in key {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
-        }
-        let worker = (hash % self.pending.len() as u64) as usize;
+        let mut hash = crate::fnv::Fnv1a::new();
+        hash.write(key);
+        let worker = (hash.finish() % self.pending.len() as u64) as usize;
         self.pending[worker].push(job);
         if self.pending[worker].len() >= BATCH {
             self.send(worker);

@@ -43,17 +43,13 @@ impl fmt::Display for Shard {
     }
 }
 
-/// FNV-1a, 64 bits: fixed, portable and the same in every release (the
-/// standard library's hasher is none of these).
+/// FNV-1a of the parts one after the other (see [`crate::fnv`]).
 fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = crate::fnv::Fnv1a::new();
     for part in parts {
-        for &b in *part {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        hash.write(part);
     }
-    hash
+    hash.finish()
 }
 
 #[cfg(test)]
