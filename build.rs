@@ -123,15 +123,19 @@ fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
     let shape = facts.shape;
     let row = format!(
         "    ({id:?}, {fingerprint:#x}, PatternFacts {{ keywords_start_every_token: {starts}, \
-         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds} }}, \
-         min_secret_len: {min_len} }}),\n",
+         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds}, after: {after}, first: {first}, before: {before:#x} }}, \
+         min_secret_len: {min_len}, named_in_key: {named} }}),\n",
         fingerprint = facts::fingerprint(pattern, &keywords),
         starts = facts.keywords_start_every_token,
         leading = facts.leading_run,
         min = shape.min,
         max = if shape.max == usize::MAX { "usize::MAX".to_string() } else { shape.max.to_string() },
         kinds = shape.kinds,
+        after = shape.after,
+        first = shape.first,
+        before = shape.before,
         min_len = facts.min_secret_len,
+        named = facts.named_in_key,
     );
     Some((id.to_string(), row))
 }

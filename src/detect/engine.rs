@@ -107,11 +107,9 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                 preceded.lookup(haystack, start, end, |rule, at| {
                     open_window(rules, rule, at, start, haystack.len(), windows, touched)
                 });
-                if context.may_be_secret(haystack, start, end) {
-                    context.lookup(haystack, start, |rule, at| {
-                        open_window(rules, rule, at, end, haystack.len(), windows, touched)
-                    });
-                }
+                context.lookup(haystack, start, end, |rule, at| {
+                    open_window(rules, rule, at, end, haystack.len(), windows, touched)
+                });
                 if end - start < prefixes.min_run() {
                     return;
                 }

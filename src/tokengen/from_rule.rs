@@ -181,7 +181,7 @@ fn leading_run_looks_random(token: &[u8]) -> bool {
         .iter()
         .position(|&b| !crate::runs::BASE64_ANY[usize::from(b)])
         .unwrap_or(token.len());
-    crate::rules::compile::looks_random(&token[..end])
+    crate::rules::context_words::looks_random(&token[..end])
 }
 
 /// CRC-32 of everything before the last `length` characters.

@@ -34,6 +34,10 @@ pub struct PatternFacts {
     pub shape: RunShape,
     /// The secret's shortest match.
     pub min_secret_len: usize,
+    /// The pattern names its secret in the key it is assigned to (see
+    /// [`named_in_key`]): a context word is then looked for in that key
+    /// only, not in the whole window before the run.
+    pub named_in_key: bool,
 }
 
 /// The run a context rule's secret starts: at least `min` token
@@ -44,6 +48,20 @@ pub struct RunShape {
     pub min: usize,
     pub max: usize,
     pub kinds: u16,
+    /// The kinds of token byte that may stand right after the secret's
+    /// run when the run goes on past it (`+` and `/` after a hex key whose
+    /// pattern ends in `(?:[^A-Za-z0-9_-]|$)`); 0 when the run must end
+    /// with the secret. A run longer than `max` holds the secret only with
+    /// such a byte where the secret may end.
+    pub after: u16,
+    /// The kinds of byte the secret may start with (`A` of Twitter's
+    /// `AAAA…`): most random-looking runs start otherwise.
+    pub first: u16,
+    /// The bytes that may stand right before the secret, one bit each
+    /// below 128 (all bits when a byte above may, or when the pattern may
+    /// start with the secret): `.` for Vault's `s.` + 24 characters, the
+    /// quotes, spaces and `=` of an assignment for most.
+    pub before: u128,
 }
 
 /// Whether `b` belongs to the token alphabet: standard and URL-safe base64
@@ -70,6 +88,9 @@ pub const fn byte_kind(b: u8) -> u16 {
         _ => 0,
     }
 }
+
+/// Every kind [`byte_kind`] tells apart.
+const ALL_KINDS: u16 = (1 << 9) - 1;
 
 /// A fingerprint of what the facts depend on (the pattern and the
 /// keywords, in order): the build's table is used for a rule only when its
@@ -99,8 +120,14 @@ pub fn analyse(
         keywords_start_every_token: keywords_start_every_token(keywords, secret),
         preceded: followed_by_runs(keywords, &hir).map(Cow::Owned),
         leading_run,
-        shape: run_shape(secret, leading_run),
+        shape: run_shape(
+            secret,
+            leading_run,
+            follows_secret(&hir),
+            precedes_secret(&hir),
+        ),
         min_secret_len: secret.properties().minimum_len().unwrap_or(0),
+        named_in_key: named_in_key(&hir),
     })
 }
 
@@ -198,7 +225,7 @@ fn flatten_concat<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
 }
 
 /// The shape of the run `secret` starts, `min` long at least.
-fn run_shape(secret: &Hir, min: usize) -> RunShape {
+fn run_shape(secret: &Hir, min: usize, follows: ByteSet, precedes: ByteSet) -> RunShape {
     let mut parts = Vec::new();
     flatten_concat(secret, &mut parts);
     // The run ends where the secret ends, or at a part that cannot start
@@ -208,13 +235,15 @@ fn run_shape(secret: &Hir, min: usize) -> RunShape {
         .iter()
         .take_while(|part| run_class_only(part))
         .collect::<Vec<_>>();
-    let ends_there = match parts.get(leading.len()) {
-        None => true,
-        Some(next) => {
-            let first = first_bytes(next);
-            !(0..=255u8).any(|b| is_token_byte(b) && first.contains(b))
-        }
+    // The token bytes that may go on with the run after it.
+    let goes_on = match parts.get(leading.len()) {
+        None => follows,
+        Some(next) => first_bytes(next),
     };
+    let after = (0..=255u8)
+        .filter(|&b| is_token_byte(b) && goes_on.contains(b))
+        .fold(0, |kinds, b| kinds | byte_kind(b));
+    let ends_there = parts.len() == leading.len() || after == 0;
     let max = if ends_there {
         leading.iter().try_fold(0usize, |total, part| {
             part.properties()
@@ -228,10 +257,191 @@ fn run_shape(secret: &Hir, min: usize) -> RunShape {
     let kinds = (0..=255u8)
         .filter(|&b| held.contains(b))
         .fold(0, |kinds, b| kinds | byte_kind(b));
+    // What the secret starts with, and the byte before it, say something
+    // of a run only when the secret starts the run: not after a token
+    // byte (Infura's `v3/` + key, inside the run `io/v3/…`).
+    let starts_run = !(0..=255u8).any(|b| is_token_byte(b) && precedes.contains(b));
+    let (starts, may_be_empty) = first_and_pass(secret);
+    let first = (0..=255u8)
+        .filter(|&b| !starts_run || may_be_empty || starts.contains(b))
+        .fold(0, |kinds, b| kinds | byte_kind(b));
+    let precedes = if starts_run { precedes } else { ByteSet::ALL };
+    // Nor the kinds of the run's first bytes, nor whether a longer run
+    // can hold it: what stands before the secret is part of the run.
+    let (kinds, after) = if starts_run {
+        (kinds, after)
+    } else {
+        (ALL_KINDS, ALL_KINDS)
+    };
     RunShape {
         min,
         max: max.unwrap_or(usize::MAX),
         kinds,
+        after,
+        first,
+        before: ascii_bits(precedes),
+    }
+}
+
+/// The bytes that may come right after the secret group in a match
+/// (over-approximated); none past the end of the text (`$`).
+fn follows_secret(hir: &Hir) -> ByteSet {
+    let mut after = Vec::new();
+    if !parts_after_secret(hir, &mut after) {
+        return ByteSet::ALL;
+    }
+    let (first, may_pass) = first_of_sequence(&after);
+    // Past the pattern's end anything may follow.
+    if may_pass {
+        ByteSet::ALL
+    } else {
+        first
+    }
+}
+
+/// The bytes that may come right before the secret group in a match
+/// (over-approximated); all of them when the match may start with it.
+fn precedes_secret(hir: &Hir) -> ByteSet {
+    let mut before = Vec::new();
+    if !parts_before_secret(hir, &mut before) {
+        return ByteSet::ALL;
+    }
+    let (last, may_pass) = last_of_sequence(&before);
+    if may_pass {
+        ByteSet::ALL
+    } else {
+        last
+    }
+}
+
+/// The bytes a match of `parts` in sequence may end with, and whether it
+/// may match nothing and let the byte before it come last.
+fn last_of_sequence<H: std::borrow::Borrow<Hir>>(parts: &[H]) -> (ByteSet, bool) {
+    let mut last = ByteSet::default();
+    for part in parts.iter().rev() {
+        let (part_last, may_pass) = last_and_pass(part.borrow());
+        last = last.union(part_last);
+        if !may_pass {
+            return (last, false);
+        }
+    }
+    (last, true)
+}
+
+/// [`last_of_sequence`] of one part. The start of the text (`^`) lets
+/// nothing come before; the other look-arounds are taken to allow any byte.
+fn last_and_pass(hir: &Hir) -> (ByteSet, bool) {
+    use regex_syntax::hir::Look;
+    match hir.kind() {
+        HirKind::Empty => (ByteSet::default(), true),
+        HirKind::Look(Look::Start) => (ByteSet::default(), false),
+        HirKind::Look(_) => (ByteSet::ALL, false),
+        HirKind::Literal(literal) => {
+            let mut set = ByteSet::default();
+            match literal.0.last() {
+                Some(&b) => {
+                    set.insert(b);
+                    (set, false)
+                }
+                None => (set, true),
+            }
+        }
+        HirKind::Class(_) => (bytes_in(hir), false),
+        HirKind::Repetition(r) => {
+            let (last, may_pass) = last_and_pass(&r.sub);
+            (last, may_pass || r.min == 0)
+        }
+        HirKind::Capture(c) => last_and_pass(&c.sub),
+        HirKind::Concat(parts) => last_of_sequence(parts),
+        HirKind::Alternation(parts) => {
+            parts
+                .iter()
+                .fold((ByteSet::default(), false), |(set, pass), part| {
+                    let (last, may_pass) = last_and_pass(part);
+                    (set.union(last), pass || may_pass)
+                })
+        }
+    }
+}
+
+/// A byte set as one bit per byte below 128, or every bit when it holds a
+/// byte above.
+fn ascii_bits(set: ByteSet) -> u128 {
+    if set.0[2] != 0 || set.0[3] != 0 {
+        u128::MAX
+    } else {
+        u128::from(set.0[0]) | u128::from(set.0[1]) << 64
+    }
+}
+
+/// The parts of the pattern's top-level sequence after the secret group,
+/// with capture groups opened, into `out`; false when the secret is not in
+/// that sequence.
+fn parts_after_secret<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) -> bool {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => true,
+        HirKind::Capture(c) => parts_after_secret(&c.sub, out),
+        HirKind::Concat(parts) => {
+            let Some(at) = parts.iter().position(|part| secret_group(part).is_some()) else {
+                return false;
+            };
+            if !parts_after_secret(&parts[at], out) {
+                return false;
+            }
+            out.extend(parts[at + 1..].iter());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The bytes a match of `parts` in sequence may start with, and whether it
+/// may match nothing and let the byte after it come first.
+fn first_of_sequence<H: std::borrow::Borrow<Hir>>(parts: &[H]) -> (ByteSet, bool) {
+    let mut first = ByteSet::default();
+    for part in parts {
+        let (part_first, may_pass) = first_and_pass(part.borrow());
+        first = first.union(part_first);
+        if !may_pass {
+            return (first, false);
+        }
+    }
+    (first, true)
+}
+
+/// [`first_of_sequence`] of one part. The end of the text (`$`) lets
+/// nothing follow; the other look-arounds are taken to allow any byte.
+fn first_and_pass(hir: &Hir) -> (ByteSet, bool) {
+    use regex_syntax::hir::Look;
+    match hir.kind() {
+        HirKind::Empty => (ByteSet::default(), true),
+        HirKind::Look(Look::End) => (ByteSet::default(), false),
+        HirKind::Look(_) => (ByteSet::ALL, false),
+        HirKind::Literal(literal) => {
+            let mut set = ByteSet::default();
+            match literal.0.first() {
+                Some(&b) => {
+                    set.insert(b);
+                    (set, false)
+                }
+                None => (set, true),
+            }
+        }
+        HirKind::Class(_) => (bytes_in(hir), false),
+        HirKind::Repetition(r) => {
+            let (first, may_pass) = first_and_pass(&r.sub);
+            (first, may_pass || r.min == 0)
+        }
+        HirKind::Capture(c) => first_and_pass(&c.sub),
+        HirKind::Concat(parts) => first_of_sequence(parts),
+        HirKind::Alternation(parts) => {
+            parts
+                .iter()
+                .fold((ByteSet::default(), false), |(set, pass), part| {
+                    let (first, may_pass) = first_and_pass(part);
+                    (set.union(first), pass || may_pass)
+                })
+        }
     }
 }
 
@@ -359,6 +569,102 @@ fn run_class_only(hir: &Hir) -> bool {
         HirKind::Repetition(r) => run_class_only(&r.sub),
         HirKind::Capture(c) => run_class_only(&c.sub),
         HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().all(run_class_only),
+    }
+}
+
+/// Whether a byte can be part of a key's name: `DD_API_KEY`,
+/// `datadog.api-key`, `datadogApiKey`.
+pub const fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// Whether every match of the pattern is a key's name, then at least one
+/// byte that cannot be in a name (quotes, spaces, `:`, `=`, `,`), then the
+/// secret: `datadog_api_key = "…"`, `"DD_APP_KEY": "…"`. Read back from
+/// the secret, such a match is the stretch of non-name bytes before it and
+/// the stretch of name bytes before that, so a context word that is part
+/// of the match stands inside that name: the lookup reads only there.
+pub fn named_in_key(hir: &Hir) -> bool {
+    let mut before = Vec::new();
+    if !parts_before_secret(hir, &mut before) {
+        return false;
+    }
+    // `(?:name = |hapikey=)(?P<secret>…)`: every branch must be of the form.
+    match before.split_last() {
+        Some((last, rest)) => match last.kind() {
+            HirKind::Alternation(branches) => branches.iter().all(|branch| {
+                let mut parts = rest.to_vec();
+                flatten_concat(branch, &mut parts);
+                name_then_gap(&parts)
+            }),
+            _ => name_then_gap(&before),
+        },
+        None => false,
+    }
+}
+
+/// Whether `parts` are a name (after at most a one-byte boundary), then
+/// at least one byte that cannot be in a name: see [`named_in_key`].
+fn name_then_gap(parts: &[&Hir]) -> bool {
+    // (the bytes it may hold, its shortest and longest match), literals
+    // byte by byte: `hapikey=` is a name and a gap.
+    let mut pieces: Vec<(ByteSet, usize, Option<usize>)> = Vec::new();
+    for part in parts {
+        match part.kind() {
+            HirKind::Literal(literal) => pieces.extend(literal.0.iter().map(|&b| {
+                let mut set = ByteSet::default();
+                set.insert(b);
+                (set, 1, Some(1))
+            })),
+            _ => pieces.push((
+                bytes_in(part),
+                part.properties().minimum_len().unwrap_or(0),
+                part.properties().maximum_len(),
+            )),
+        }
+    }
+    let all_in = |held: &ByteSet, name: bool| {
+        (0..=255u8).all(|b| !held.contains(b) || is_name_byte(b) == name)
+    };
+    // The separators, back from the secret: at least one byte of them.
+    let gap = pieces
+        .iter()
+        .rev()
+        .take_while(|(held, _, _)| all_in(held, false))
+        .count();
+    let gap_len: usize = pieces[pieces.len() - gap..].iter().map(|p| p.1).sum();
+    // A leading boundary of one byte (`(?:^|[^A-Za-z0-9])`) may be
+    // anything: a word of three bytes or more cannot stand inside it.
+    let name = &pieces[..pieces.len() - gap];
+    let name = match name.first() {
+        Some((held, _, longest)) if !all_in(held, true) && *longest <= Some(1) => &name[1..],
+        _ => name,
+    };
+    gap_len > 0 && name.iter().all(|(held, _, _)| all_in(held, true))
+}
+
+/// The parts of the pattern's top-level sequence before the secret group,
+/// with capture groups opened; false when the secret is not in that
+/// sequence.
+fn parts_before_secret<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) -> bool {
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some("secret") => true,
+        HirKind::Capture(c) => parts_before_secret(&c.sub, out),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                if parts_before_secret(part, out) {
+                    return true;
+                }
+                if secret_group(part).is_some() {
+                    return false;
+                }
+            }
+            false
+        }
+        _ => {
+            out.push(hir);
+            false
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! an entropy floor plus placeholder filters when the format has none).
 
 pub(crate) mod compile;
+pub(crate) mod context_words;
 pub mod examples;
 pub(crate) mod facts;
 mod spec;

@@ -1,0 +1,913 @@
+//! Context words: how formats without a literal of their own (a 32-digit
+//! hex key named only by `datadog_api_key = …` before it) are found, and the
+//! test of whether a run of token characters could be such a secret.
+
+use super::compile::MIN_ENCODED_RUN_FLOOR;
+use super::facts::{is_name_byte, RunShape};
+
+/// Shortest run a context rule's secret may start: as for the base64 views
+/// (see [`MIN_ENCODED_RUN_FLOOR`]), below this every identifier would be a
+/// candidate.
+pub const MIN_CONTEXT_RUN: usize = MIN_ENCODED_RUN_FLOOR;
+/// How far before a candidate run its context word may start.
+pub const CONTEXT_REACH: usize = 64;
+/// A candidate run may be this much longer than the longest run a context
+/// rule's secret starts (a token followed by `-suffix`); longer runs are
+/// base64 blobs and hashes, not keys.
+const CONTEXT_RUN_SLACK: usize = 32;
+
+/// Context words: the prefilter for formats without a literal.
+///
+/// Hundreds of such words in the keyword automaton would push it off its
+/// SIMD prefilter and slow every byte of the scan (see
+/// [`super::compile::KeywordSearcher`]). But every such token is a run of
+/// token characters, and the engine finds those runs anyway in one cheap
+/// checkpointed pass. So the words are looked for only before a run that
+/// could be a secret: long enough, not too long, and looking random.
+///
+/// Where they are looked for depends on the rule. Most patterns name their
+/// secret in the key it is assigned to (`datadog_api_key = "…"`, see
+/// [`super::facts::named_in_key`]): their words are looked for in that key
+/// only, a dozen bytes or so. The others (a URL, `mailgun … key-…`) have
+/// theirs looked for in the [`CONTEXT_REACH`] bytes before the run.
+pub struct ContextWords {
+    in_key: WordGroup,
+    in_window: WordGroup,
+    /// For each run length up to the longest candidate, the shapes a run
+    /// that long can be, by shortest secret first.
+    by_length: Vec<Vec<Fit>>,
+    /// For each run length, the groups some shape of that length is of:
+    /// once those fit, the rest of the shapes need no test.
+    groups_by_length: Vec<u8>,
+    min_run: usize,
+    max_run: usize,
+}
+
+/// The groups of [`ContextWords`], as bits of [`Fit::groups`].
+const IN_KEY: u8 = 1;
+const IN_WINDOW: u8 = 2;
+
+/// Words, the rules that use them, and the runs those rules' secrets start.
+#[derive(Default)]
+struct WordGroup {
+    /// Lower-cased, searched case-insensitively.
+    words: Vec<String>,
+    /// For each word, the rules that use it.
+    rules: Vec<Vec<usize>>,
+    /// Walked byte by byte over a key or a window. Built at the first
+    /// lookup: the DFA of some 300 words is 22 million instructions,
+    /// two-fifths of the start-up that every pre-commit hook pays, and a
+    /// commit of a few files often has no run that needs it.
+    searcher: std::sync::OnceLock<Option<aho_corasick::dfa::DFA>>,
+}
+
+/// A shape as a run of some length is tested against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Fit {
+    /// The secret's shortest run: its bytes must be of `kinds`.
+    min: usize,
+    /// For a run longer than the secret's longest: that longest, and the
+    /// kinds of byte that may go on after the secret (see
+    /// [`RunShape::after`]), one of which must stand where it may end.
+    goes_on: Option<(usize, u16)>,
+    kinds: u16,
+    /// The kinds of byte the secret may start with.
+    first: u16,
+    /// The bytes that may stand before the secret, one bit each below 128
+    /// (see [`RunShape::before`]).
+    before: u128,
+    /// The groups whose rules have this shape.
+    groups: u8,
+}
+
+#[derive(Default)]
+pub(super) struct ContextBuilder {
+    in_key: GroupBuilder,
+    in_window: GroupBuilder,
+}
+
+#[derive(Default)]
+struct GroupBuilder {
+    words: Vec<String>,
+    rules: Vec<Vec<usize>>,
+    shapes: Vec<RunShape>,
+}
+
+static BYTE_KINDS: [u16; 256] = {
+    let mut kinds = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        kinds[b] = super::facts::byte_kind(b as u8);
+        b += 1;
+    }
+    kinds
+};
+
+impl ContextBuilder {
+    /// A rule's context words; `named_in_key` from its pattern's facts.
+    /// A word that cannot be part of a key's name (`cloudinary://`) is
+    /// looked for in the whole window even then.
+    pub(super) fn add(
+        &mut self,
+        words: &[String],
+        rule: usize,
+        shape: RunShape,
+        named_in_key: bool,
+    ) {
+        for word in words {
+            let in_key = named_in_key && word.bytes().all(is_name_byte);
+            let group = if in_key {
+                &mut self.in_key
+            } else {
+                &mut self.in_window
+            };
+            group.add(&word.to_ascii_lowercase(), rule, shape);
+        }
+    }
+
+    pub(super) fn build(self) -> ContextWords {
+        let shapes = || {
+            (self.in_key.shapes.iter().map(|shape| (shape, IN_KEY)))
+                .chain(self.in_window.shapes.iter().map(|shape| (shape, IN_WINDOW)))
+        };
+        let min_run = shapes().map(|(shape, _)| shape.min).min();
+        let max_run = shapes().map(|(shape, _)| shape.min).max();
+        let max_run = max_run.map_or(0, |run| run + CONTEXT_RUN_SLACK);
+        // For each run length, the shapes a run that long can be, those
+        // with the same shortest secret merged (their kinds joined): a run
+        // is then tested against a handful of entries, not every rule's.
+        let mut by_length = vec![Vec::<Fit>::new(); max_run + 1];
+        for (shape, group) in shapes() {
+            // Past its longest, a secret's run goes on only with the bytes
+            // its pattern lets follow it (`-suffix`), up to the slack.
+            let longest = match shape.after {
+                0 => shape.max,
+                _ => shape.max.saturating_add(CONTEXT_RUN_SLACK),
+            };
+            for (len, fits) in by_length
+                .iter_mut()
+                .enumerate()
+                .take(longest.min(max_run) + 1)
+                .skip(shape.min)
+            {
+                let goes_on = (len > shape.max).then_some((shape.max, shape.after));
+                let same = |fit: &&mut Fit| {
+                    fit.min == shape.min && fit.goes_on == goes_on && fit.groups == group
+                };
+                match fits.iter_mut().find(same) {
+                    Some(fit) => {
+                        fit.kinds |= shape.kinds;
+                        fit.first |= shape.first;
+                        fit.before |= shape.before;
+                    }
+                    None => fits.push(Fit {
+                        min: shape.min,
+                        goes_on,
+                        kinds: shape.kinds,
+                        first: shape.first,
+                        before: shape.before,
+                        groups: group,
+                    }),
+                }
+            }
+        }
+        for fits in &mut by_length {
+            fits.sort_unstable();
+        }
+        let groups_by_length = (by_length.iter())
+            .map(|fits| fits.iter().fold(0, |groups, fit| groups | fit.groups))
+            .collect();
+        ContextWords {
+            in_key: self.in_key.build(),
+            in_window: self.in_window.build(),
+            by_length,
+            groups_by_length,
+            min_run: min_run.unwrap_or(usize::MAX),
+            max_run,
+        }
+    }
+}
+
+impl GroupBuilder {
+    fn add(&mut self, word: &str, rule: usize, shape: RunShape) {
+        if !self.shapes.contains(&shape) {
+            self.shapes.push(shape);
+        }
+        match self.words.iter().position(|w| w == word) {
+            Some(i) if self.rules[i].contains(&rule) => {}
+            Some(i) => self.rules[i].push(rule),
+            None => {
+                self.words.push(word.to_string());
+                self.rules.push(vec![rule]);
+            }
+        }
+    }
+
+    fn build(self) -> WordGroup {
+        WordGroup {
+            words: self.words,
+            rules: self.rules,
+            searcher: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl WordGroup {
+    /// The word searcher, built on first use. Without a prefilter: a key
+    /// or a window is a few dozen bytes, and a prefilter's restarts cost
+    /// more than the walk. A DFA over the words fails to build only past
+    /// its state limit, which takes millions of words: then no context
+    /// word is found.
+    fn searcher(&self) -> Option<&aho_corasick::dfa::DFA> {
+        self.searcher
+            .get_or_init(|| {
+                if self.words.is_empty() {
+                    return None;
+                }
+                aho_corasick::dfa::DFA::builder()
+                    .ascii_case_insensitive(true)
+                    .prefilter(false)
+                    .build(&self.words)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Calls `found(rule, word_start)` for every word that stands wholly
+    /// inside `haystack[from..to]`, overlapping ones too (what
+    /// `find_overlapping_iter` reports), from a plain walk of the DFA: one
+    /// table load a byte. The iterator's set-up and per-byte bookkeeping
+    /// was half the cost of a lookup.
+    #[inline]
+    fn search(
+        &self,
+        haystack: &[u8],
+        from: usize,
+        to: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        use aho_corasick::automaton::Automaton;
+        let Some(searcher) = self.searcher() else {
+            return;
+        };
+        let Ok(mut state) = searcher.start_state(aho_corasick::Anchored::No) else {
+            return;
+        };
+        for (at, &byte) in haystack[from..to].iter().enumerate() {
+            state = searcher.next_state(aho_corasick::Anchored::No, state, byte);
+            if !searcher.is_special(state) || !searcher.is_match(state) {
+                continue;
+            }
+            let end = from + at + 1;
+            for index in 0..searcher.match_len(state) {
+                let word = searcher.match_pattern(state, index);
+                let start = end - searcher.pattern_len(word);
+                for &rule in &self.rules[word.as_usize()] {
+                    found(rule, start);
+                }
+            }
+        }
+    }
+}
+
+impl ContextWords {
+    pub fn is_empty(&self) -> bool {
+        self.in_key.words.is_empty() && self.in_window.words.is_empty()
+    }
+
+    /// Shortest run worth a look (`usize::MAX` when no rule has context).
+    pub fn min_run(&self) -> usize {
+        self.min_run
+    }
+
+    /// The groups some rule of which could have its secret start the run
+    /// `start..end` (a bit each): the run long enough for the secret and
+    /// not much longer, its first bytes of the kinds the secret is made of
+    /// (a 32-character hex key cannot start a run of base64 with capitals
+    /// in it), the byte before it one the pattern allows there. Most
+    /// random-looking runs (hashes of other lengths, base64 blobs) fit
+    /// none.
+    #[inline]
+    fn groups_fitting(&self, haystack: &[u8], start: usize, end: usize) -> u8 {
+        let run = &haystack[start..end];
+        let (Some(shapes), Some(&first)) = (self.by_length.get(run.len()), run.first()) else {
+            return 0;
+        };
+        let first = BYTE_KINDS[usize::from(first)];
+        // Before the buffer's first byte: whatever the pattern allows.
+        let before = match start.checked_sub(1).map(|at| haystack[at]) {
+            Some(byte) if byte < 128 => 1u128 << byte,
+            _ => 0,
+        };
+        let mut groups = 0;
+        let mut kinds = 0;
+        let mut seen = 0;
+        for fit in shapes {
+            if fit.groups & !groups == 0
+                || first & fit.first == 0
+                || (before != 0 && before & fit.before == 0)
+            {
+                continue;
+            }
+            for &b in &run[seen..fit.min] {
+                kinds |= BYTE_KINDS[usize::from(b)];
+            }
+            seen = fit.min;
+            if kinds & !fit.kinds != 0 {
+                continue;
+            }
+            // A 40-digit hash is no 32-digit key: a key's run would go on
+            // with one of the bytes its pattern lets follow it.
+            let fits = match fit.goes_on {
+                None => true,
+                Some((longest, after)) => run[fit.min..=longest]
+                    .iter()
+                    .any(|&b| BYTE_KINDS[usize::from(b)] & after != 0),
+            };
+            if fits {
+                groups |= fit.groups;
+                if groups == self.groups_by_length[run.len()] {
+                    break;
+                }
+            }
+        }
+        groups
+    }
+
+    /// Calls `found(rule, word_start)` for each context word before the
+    /// run `start..end` that could name it: in the key it is assigned to,
+    /// or in the window before it (see [`ContextWords`]).
+    ///
+    /// Only for a run that could be a context rule's secret: of a fitting
+    /// length and shape for the rules of a group (see [`ContextWords::groups_fitting`]),
+    /// and with a digit, or with upper- and lower-case letters alternating
+    /// as often as in random text. Identifiers, words and paths mostly fail
+    /// this, and they are most of the runs in code.
+    #[inline]
+    pub fn lookup(
+        &self,
+        haystack: &[u8],
+        start: usize,
+        end: usize,
+        mut found: impl FnMut(usize, usize),
+    ) {
+        let len = end - start;
+        if len < self.min_run || len > self.max_run {
+            return;
+        }
+        // The shapes first: a byte-table pass that rejects paths and
+        // words (a `/` or a `g` fits no hex key) before the case count.
+        let groups = self.groups_fitting(haystack, start, end);
+        if groups == 0 || !looks_random_at(haystack, start, end) {
+            return;
+        }
+        if groups & IN_KEY != 0 {
+            self.words_in_key(haystack, start, &mut found);
+        }
+        if groups & IN_WINDOW != 0 {
+            self.words_in_window(haystack, start, &mut found);
+        }
+    }
+
+    /// The words of the key before `run_start`: back from the run over the
+    /// bytes that cannot be in a name (`": "`, ` = '`), then over the name
+    /// itself, all within [`CONTEXT_REACH`] and on the run's line.
+    fn words_in_key(
+        &self,
+        haystack: &[u8],
+        run_start: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let floor = run_start.saturating_sub(CONTEXT_REACH);
+        let mut at = run_start;
+        while at > floor && !NAME_BYTES[usize::from(haystack[at - 1])] {
+            if haystack[at - 1] == b'\n' {
+                return;
+            }
+            at -= 1;
+        }
+        let name_end = at;
+        while at > floor && NAME_BYTES[usize::from(haystack[at - 1])] {
+            at -= 1;
+        }
+        if name_end - at >= MIN_WORD {
+            self.in_key.search(haystack, at, name_end, found);
+        }
+    }
+
+    /// The words in the [`CONTEXT_REACH`] bytes before `run_start`, on the
+    /// run's line.
+    fn words_in_window(
+        &self,
+        haystack: &[u8],
+        run_start: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let from = run_start.saturating_sub(CONTEXT_REACH);
+        let from = match memchr::memrchr(b'\n', &haystack[from..run_start]) {
+            Some(newline) => from + newline + 1,
+            None => from,
+        };
+        if from < run_start {
+            self.in_window.search(haystack, from, run_start, found);
+        }
+    }
+}
+
+/// [`is_name_byte`] as a table: two loads a byte where the compares were
+/// a fifth of reading a key.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_name_byte(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// The shortest context word the rule check accepts.
+const MIN_WORD: usize = 3;
+
+/// Whether a run of token characters looks random: it has a digit, or its
+/// letters change case as often as random text does. Identifiers, words and
+/// paths mostly do not (see [`ContextWords::may_be_secret`]).
+///
+/// On the hot path for nearly every run of 16 bytes or more (most of them
+/// identifiers with no digit, read to the end), so each byte is one load
+/// from [`CASE_OF`] and a few branch-free operations: a change is counted
+/// where two letters in a row (ignoring the symbols between) differ in
+/// case. A loop that derived the case from [`BYTE_KINDS`] with compares
+/// was a tenth of a whole scan of azure-pipelines-tasks.
+// The engine calls `looks_random_at`; this is the token generator's.
+#[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code))]
+pub(crate) fn looks_random(run: &[u8]) -> bool {
+    looks_random_at(run, 0, run.len())
+}
+
+/// [`looks_random`] of `bytes[start..end]`, which may read (never count)
+/// the bytes after `end`: most runs are inside a larger buffer.
+#[inline]
+fn looks_random_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        case_masks::looks_random(bytes, start, end)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        looks_random_bytewise(&bytes[start..end])
+    }
+}
+
+/// [`looks_random`] a byte at a time: the portable version, and the
+/// reference the vector one is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn looks_random_bytewise(run: &[u8]) -> bool {
+    let mut changes = 0usize;
+    let mut last = 0u8;
+    for &b in run {
+        let case = CASE_OF[usize::from(b)];
+        if case == DIGIT_CASE {
+            return true;
+        }
+        // 1 ^ 2: a lower-case letter after an upper-case one or the
+        // reverse; a symbol (0) or the first letter never gives 3.
+        changes += usize::from(case ^ last == LOWER_CASE ^ UPPER_CASE);
+        last = if case == 0 { last } else { case };
+    }
+    changes * 4 >= run.len()
+}
+
+/// [`looks_random`] on bit masks, one bit a byte, 64 bytes at a time: the
+/// byte loop carried the last letter's case from byte to byte (about 15
+/// instructions a byte, a twelfth of a whole scan of real code, as most
+/// runs are identifiers without a digit, read to their end). Here the
+/// letters, capitals and digits of 16 bytes come from three SSE2
+/// compares each, and the case changes are counted with bit operations:
+/// between neighbouring letters in one go, and one by one only where a
+/// symbol separates two letters.
+#[cfg(target_arch = "x86_64")]
+mod case_masks {
+    use std::arch::x86_64::*;
+
+    /// Letters, capitals and digits among `bytes[start..end]` (at most 64
+    /// bytes), one bit each, bit `i` for byte `start + i`.
+    #[inline]
+    fn masks(bytes: &[u8], start: usize, end: usize) -> (u64, u64, u64) {
+        debug_assert!(end - start <= 64);
+        let mut padded = [b'+'; 64];
+        // Read in place when 64 bytes are there, else from a copy padded
+        // with `+`, a symbol, which the count skips. (A run is most often
+        // in a larger buffer, and the copy was a fifth of the cost.)
+        let block = match bytes.get(start..start + 64) {
+            Some(block) => block,
+            None => {
+                padded[..end - start].copy_from_slice(&bytes[start..end]);
+                &padded[..]
+            }
+        };
+        // SAFETY (the closures' `unsafe`): SSE2 is part of every x86_64.
+        let within = |v: __m128i, first: u8, last: u8| unsafe {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
+            )
+        };
+        let (mut letters, mut upper, mut digits) = (0u64, 0u64, 0u64);
+        // Signed compares: bytes of 0x80 and up are negative, in no range.
+        // Only the lanes the run reaches: most runs are 16 to 32 bytes.
+        let lanes = (end - start).div_ceil(16);
+        for (i, lane) in block.chunks_exact(16).take(lanes).enumerate() {
+            // SAFETY: `lane` is 16 bytes; the load is unaligned.
+            let v = unsafe { _mm_loadu_si128(lane.as_ptr().cast()) };
+            let caps = within(v, b'A', b'Z');
+            let small = within(v, b'a', b'z');
+            let bits = |m: __m128i| u64::from(unsafe { _mm_movemask_epi8(m) } as u16) << (16 * i);
+            letters |= bits(unsafe { _mm_or_si128(caps, small) });
+            upper |= bits(caps);
+            digits |= bits(within(v, b'0', b'9'));
+        }
+        // Bytes past `end` read in place are not the run's.
+        let inside = u64::MAX >> (64 - (end - start));
+        (letters & inside, upper & inside, digits & inside)
+    }
+
+    /// Whether `bytes[start..end]` looks random (see [`super::looks_random`]);
+    /// the bytes after `end` may be read, never counted.
+    pub(super) fn looks_random(bytes: &[u8], start: usize, end: usize) -> bool {
+        let mut changes = 0usize;
+        // Whether the last letter of the chunks before was a capital.
+        let mut last_upper: Option<bool> = None;
+        let mut from = start;
+        while from < end {
+            let to = end.min(from + 64);
+            let (letters, upper, digits) = masks(bytes, from, to);
+            from = to;
+            if digits != 0 {
+                return true;
+            }
+            // Letters right after a letter: a change where the case differs.
+            let after_letter = letters & (letters << 1);
+            changes += ((upper ^ (upper << 1)) & after_letter).count_ones() as usize;
+            // Letters after a symbol (or first in the chunk): compared
+            // with the last letter before them.
+            let mut firsts = letters & !(letters << 1);
+            while firsts != 0 {
+                let at = firsts.trailing_zeros();
+                firsts &= firsts - 1;
+                let before = letters & ((1u64 << at) - 1);
+                let previous = if before == 0 {
+                    last_upper
+                } else {
+                    Some(upper >> (63 - before.leading_zeros()) & 1 == 1)
+                };
+                if let Some(previous) = previous {
+                    changes += usize::from(previous != (upper >> at & 1 == 1));
+                }
+            }
+            if letters != 0 {
+                last_upper = Some(upper >> (63 - letters.leading_zeros()) & 1 == 1);
+            }
+        }
+        changes * 4 >= end - start
+    }
+}
+
+const LOWER_CASE: u8 = 1;
+const UPPER_CASE: u8 = 2;
+const DIGIT_CASE: u8 = 4;
+
+/// A token byte's case for [`looks_random`]: lower, upper, digit, or 0 for
+/// the symbols (and every byte outside the alphabet).
+static CASE_OF: [u8; 256] = {
+    let mut case = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        case[b] = match b as u8 {
+            b'a'..=b'z' => LOWER_CASE,
+            b'A'..=b'Z' => UPPER_CASE,
+            b'0'..=b'9' => DIGIT_CASE,
+            _ => 0,
+        };
+        b += 1;
+    }
+    case
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`ContextWords::words_in_window`] must report, by brute force:
+    /// every (rule, start) of a word that stands, in any case, in the
+    /// [`CONTEXT_REACH`] bytes before `run_start` with no line break
+    /// between it and the run.
+    fn in_window_reference(
+        words: &[(&str, usize)],
+        haystack: &[u8],
+        run_start: usize,
+    ) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for at in run_start.saturating_sub(CONTEXT_REACH)..run_start {
+            if haystack[at..run_start].contains(&b'\n') {
+                continue;
+            }
+            for &(word, rule) in words {
+                let end = at + word.len();
+                if end <= run_start && haystack[at..end].eq_ignore_ascii_case(word.as_bytes()) {
+                    out.push((rule, at));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// What [`ContextWords::words_in_key`] must report: the words of the
+    /// window reference that are part of the key before the run, i.e.
+    /// followed by name bytes, then only bytes that are neither a name's
+    /// nor a line break.
+    fn in_key_reference(
+        words: &[(&str, usize)],
+        haystack: &[u8],
+        run_start: usize,
+    ) -> Vec<(usize, usize)> {
+        let mut out = in_window_reference(words, haystack, run_start);
+        out.retain(|&(rule, at)| {
+            let (word, _) = words.iter().find(|(_, r)| *r == rule).unwrap();
+            let rest = &haystack[at + word.len()..run_start];
+            let name = rest.iter().take_while(|&&b| is_name_byte(b)).count();
+            rest[name..].iter().all(|&b| !is_name_byte(b) && b != b'\n')
+        });
+        out
+    }
+
+    #[test]
+    fn words_are_found_in_the_key_or_the_window_before_a_run_and_nowhere_else() {
+        // Words sharing heads (`key`, `keyvault`), contained in one another
+        // (`api_key`, `key`), with name bytes (`.`, `-`, `_`), and the bytes
+        // around them: separators, line breaks, the window's edges.
+        let key_words: &[(&str, usize)] = &[
+            ("key", 0),
+            ("keyvault", 1),
+            ("api_key", 2),
+            ("datadog", 3),
+            ("dd.api", 4),
+            ("x-api-key", 5),
+        ];
+        let window_words: &[(&str, usize)] = &[("sumo", 6), ("api", 7), ("dog", 8)];
+        let mut builder = ContextBuilder::default();
+        let shape = RunShape {
+            min: MIN_CONTEXT_RUN,
+            max: 40,
+            kinds: u16::MAX,
+            after: u16::MAX,
+            first: u16::MAX,
+            before: u128::MAX,
+        };
+        for (words, in_key) in [(key_words, true), (window_words, false)] {
+            for &(word, rule) in words {
+                builder.add(&[word.to_string()], rule, shape, in_key);
+            }
+        }
+        let context = builder.build();
+        let pool = b"keyKEYvaultapi_datadogDsumo.X-\n \t=:\"'";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut in_key, mut in_window) = (0, 0);
+        for _ in 0..400 {
+            let len = next(160);
+            let mut haystack: Vec<u8> = (0..len).map(|_| pool[next(pool.len())]).collect();
+            // Whole words too, in random case, so the long ones occur.
+            for _ in 0..3 {
+                let (word, _) = key_words[next(key_words.len())];
+                let at = next(haystack.len() + 1);
+                let word = word.bytes().map(|b| {
+                    if next(2) == 0 {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    }
+                });
+                haystack.splice(at..at, word);
+            }
+            let shown = String::from_utf8_lossy(&haystack).into_owned();
+            for run_start in 0..=haystack.len() {
+                let mut got = Vec::new();
+                context.words_in_key(&haystack, run_start, &mut |rule, at| got.push((rule, at)));
+                got.sort_unstable();
+                let expected = in_key_reference(key_words, &haystack, run_start);
+                in_key += expected.len();
+                assert_eq!(got, expected, "key before {run_start} of {shown:?}");
+
+                let mut got = Vec::new();
+                context.words_in_window(&haystack, run_start, &mut |rule, at| got.push((rule, at)));
+                got.sort_unstable();
+                let expected = in_window_reference(window_words, &haystack, run_start);
+                in_window += expected.len();
+                assert_eq!(got, expected, "window before {run_start} of {shown:?}");
+            }
+        }
+        assert!(
+            in_key > 1_000 && in_window > 1_000,
+            "words were planted: {in_key}, {in_window}"
+        );
+    }
+
+    fn facts_of(pattern: &str) -> super::super::facts::PatternFacts {
+        super::super::facts::analyse(pattern, &[] as &[&str]).unwrap()
+    }
+
+    #[test]
+    fn patterns_that_name_their_secret_in_a_key_are_told_apart() {
+        for named in [
+            r#"(?i:datadog|dd)[\w.-]{0,24}?(?i:api)[\w.-]{0,12}["']?\s{0,3}(?:[:=]|:=|=>|,)\s{0,3}[`'"]?(?P<secret>[a-f0-9]{32})(?:[^A-Za-z0-9_]|$)"#,
+            // After a one-byte boundary, which a word cannot stand in.
+            r#"(?:^|[^A-Za-z0-9])(?i:box)[\w.-]{0,24}?["']?\s{0,3}[:=]\s{0,3}(?P<secret>[A-Za-z0-9]{32})"#,
+            // Every branch a name and a gap, a literal split between them.
+            r#"(?:(?i:hubspot)[\w.-]{0,24}?\s{0,3}[:=]\s{0,3}|hapikey=)(?P<secret>[a-f0-9]{32})"#,
+        ] {
+            assert!(facts_of(named).named_in_key, "{named}");
+        }
+        for not_named in [
+            // The word may stand anywhere on the line before the key.
+            r#"(?i:mailgun)[^\r\n]{0,48}?(?:^|[^A-Za-z0-9_-])(?P<secret>key-[a-f0-9]{32})"#,
+            r#"cloudinary://[0-9]{12,20}:(?P<secret>[A-Za-z0-9_-]{27})@"#,
+            // No byte between the name and the secret.
+            r#"(?i:acme)[\w.-]{0,12}(?P<secret>[a-f0-9]{32})"#,
+            // Spaces inside the name.
+            r#"(?i:ngrok)[\w .-]{0,32}?[:=]\s{0,3}(?P<secret>[a-f0-9]{32})"#,
+        ] {
+            assert!(!facts_of(not_named).named_in_key, "{not_named}");
+        }
+    }
+
+    #[test]
+    fn a_hash_longer_than_a_keys_run_fits_only_where_the_pattern_lets_the_run_go_on() {
+        let hex = |n: usize| {
+            "0123456789abcdef"
+                .chars()
+                .cycle()
+                .take(n)
+                .collect::<String>()
+        };
+        let group = |pattern: &str| {
+            let mut builder = ContextBuilder::default();
+            builder.add(&["acme".to_string()], 0, facts_of(pattern).shape, true);
+            let context = builder.build();
+            // A run after ` = "`, as the pattern allows.
+            move |run: &[u8]| {
+                let text = [b" = \"".as_slice(), run].concat();
+                context.groups_fitting(&text, 4, text.len()) == IN_KEY
+            }
+        };
+        // After the key only a byte outside `[A-Za-z0-9_-]`: of the run's
+        // bytes, `+` and `/`.
+        let bounded =
+            group(r#"(?i:acme)\s{0,3}=\s{0,3}["']?(?P<secret>[a-f0-9]{32})(?:[^A-Za-z0-9_-]|$)"#);
+        assert!(bounded(hex(32).as_bytes()));
+        assert!(!bounded(hex(40).as_bytes()), "a 40-digit hash");
+        assert!(
+            bounded(format!("{}/x1", hex(32)).as_bytes()),
+            "the key, then a path"
+        );
+        assert!(!bounded(format!("{}-x1", hex(32)).as_bytes()));
+        // Without a boundary the key may start any longer run.
+        let open = group(r#"(?i:acme)\s{0,3}=\s{0,3}["']?(?P<secret>[a-f0-9]{32})"#);
+        assert!(open(hex(40).as_bytes()));
+        // A secret whose run ends at a byte outside the alphabet: a longer
+        // run is never it.
+        let dotted = group(r#"(?i:acme)\s{0,3}=\s{0,3}["']?(?P<secret>[a-f0-9]{32}\.[a-z]{4})"#);
+        assert!(dotted(hex(32).as_bytes()));
+        assert!(!dotted(hex(33).as_bytes()));
+        // A secret that starts with letters of its own: a UUID starts with
+        // a digit or `a`-`f`, never `k`.
+        let prefixed = group(
+            r#"(?i:acme)\s{0,3}=\s{0,3}["']?(?P<secret>key-[a-f0-9]{32})(?:[^A-Za-z0-9_-]|$)"#,
+        );
+        assert!(prefixed(format!("key-{}", hex(32)).as_bytes()));
+        assert!(!prefixed(b"8a6a15e9-487d-4530-8ab3-48f804653d23"));
+        assert!(!prefixed(b"ea6a15e9-487d-4530-8ab3-48f804653d23"));
+        // A secret after `s.`: the byte before the run must be that `.`.
+        let mut builder = ContextBuilder::default();
+        let vault = facts_of(r#"(?i:vault)\s{0,3}=\s{0,3}["']?s\.(?P<secret>[A-Za-z0-9]{24})"#);
+        builder.add(&["vault".to_string()], 0, vault.shape, vault.named_in_key);
+        let context = builder.build();
+        let after = |before: &[u8]| {
+            let text = [before, b"a1b2c3d4e5f6g7h8i9j0k1l2"].concat();
+            context.groups_fitting(&text, before.len(), text.len())
+        };
+        assert_eq!(after(b"vault = s."), IN_WINDOW);
+        assert_eq!(after(b"vault = \""), 0);
+        // After a token byte the secret need not start the run (`io/v3/` +
+        // key is one run): its shape says nothing of the run's first bytes.
+        let mut builder = ContextBuilder::default();
+        let url = facts_of(r"\.infura\.io/v3/(?P<secret>[a-f0-9]{32})(?:[^A-Za-z0-9_-]|$)");
+        builder.add(&["infura".to_string()], 0, url.shape, url.named_in_key);
+        let context = builder.build();
+        let text = format!("https://mainnet.infura.io/v3/{}", hex(32));
+        let run = text.len() - "io/v3/".len() - 32;
+        assert_eq!(
+            context.groups_fitting(text.as_bytes(), run, text.len()),
+            IN_WINDOW
+        );
+    }
+
+    /// A key rule's word with a byte no name holds is looked for in the
+    /// window instead, where it can stand.
+    #[test]
+    fn a_word_that_cannot_be_in_a_name_is_looked_for_in_the_window() {
+        let shape = RunShape {
+            min: MIN_CONTEXT_RUN,
+            max: 40,
+            kinds: u16::MAX,
+            after: u16::MAX,
+            first: u16::MAX,
+            before: u128::MAX,
+        };
+        let mut builder = ContextBuilder::default();
+        builder.add(&["cloudinary://".to_string()], 0, shape, true);
+        let context = builder.build();
+        let text = b"url = cloudinary://12345:";
+        let mut got = Vec::new();
+        context.words_in_window(text, text.len(), &mut |rule, at| got.push((rule, at)));
+        assert_eq!(got, vec![(0, 6)]);
+    }
+
+    /// [`looks_random`] as first written, a byte at a time with the
+    /// branches spelt out: the table-driven one must agree on every run.
+    fn looks_random_reference(run: &[u8]) -> bool {
+        let mut changes = 0;
+        let mut last_upper: Option<bool> = None;
+        for &b in run {
+            if b.is_ascii_digit() {
+                return true;
+            }
+            if b.is_ascii_alphabetic() {
+                let upper = b.is_ascii_uppercase();
+                if last_upper.is_some_and(|last| last != upper) {
+                    changes += 1;
+                }
+                last_upper = Some(upper);
+            }
+        }
+        changes * 4 >= run.len()
+    }
+
+    #[test]
+    fn looks_random_agrees_with_its_reference_on_every_kind_of_run() {
+        let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/-_";
+        let letters_and_symbols = b"aZbY+/-_cXdW";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut disagreements = Vec::new();
+        let mut random_ones = 0;
+        for round in 0..20_000 {
+            // Past 64 bytes too: the vector version works in blocks of 64.
+            let len = 1 + next(200);
+            // Half the runs have no digit, so the case count decides.
+            let pool: &[u8] = if round % 2 == 0 {
+                alphabet
+            } else {
+                letters_and_symbols
+            };
+            let run: Vec<u8> = (0..len).map(|_| pool[next(pool.len())]).collect();
+            let expected = looks_random_reference(&run);
+            random_ones += usize::from(expected);
+            // In place too, with bytes after the run that must not count.
+            let mut in_buffer = run.clone();
+            in_buffer.extend_from_slice(&alphabet[..(round % 70).min(alphabet.len())]);
+            if super::looks_random(&run) != expected
+                || super::looks_random_bytewise(&run) != expected
+                || super::looks_random_at(&in_buffer, 0, run.len()) != expected
+            {
+                disagreements.push(String::from_utf8_lossy(&run).into_owned());
+            }
+        }
+        for word in [
+            "getElementById",
+            "snake_case_name",
+            "src/detect/rules",
+            "aBcDeFgHiJkLmNoP",
+        ] {
+            if super::looks_random(word.as_bytes()) != looks_random_reference(word.as_bytes()) {
+                disagreements.push(word.to_string());
+            }
+        }
+        assert!(disagreements.is_empty(), "{disagreements:?}");
+        assert!(
+            (1_000..19_000).contains(&random_ones),
+            "both verdicts occur: {random_ones}"
+        );
+    }
+}
