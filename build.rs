@@ -25,6 +25,12 @@ mod fnv;
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
+    // The table below is the facts module's output: a change to the
+    // analysis must rewrite it (it went stale once under `cargo clippy`,
+    // whose build of this script watched only `rules/`).
+    for source in ["build.rs", "src/detect/rules/facts.rs", "src/fnv.rs"] {
+        println!("cargo:rerun-if-changed={source}");
+    }
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("rules/ exists")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -123,7 +129,7 @@ fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
     let shape = facts.shape;
     let row = format!(
         "    ({id:?}, {fingerprint:#x}, PatternFacts {{ keywords_start_every_token: {starts}, \
-         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds}, after: {after}, first: {first}, before: {before:#x} }}, \
+         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds}, after: {after}, first: {first}, before: {before:#x}, inside: {inside} }}, \
          min_secret_len: {min_len}, named_in_key: {named} }}),\n",
         fingerprint = facts::fingerprint(pattern, &keywords),
         starts = facts.keywords_start_every_token,
@@ -134,6 +140,7 @@ fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
         after = shape.after,
         first = shape.first,
         before = shape.before,
+        inside = shape.inside,
         min_len = facts.min_secret_len,
         named = facts.named_in_key,
     );

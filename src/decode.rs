@@ -230,15 +230,44 @@ pub fn base64_runs(
 
 /// Encoded tokens mix cases and digits; identifiers and words rarely do all
 /// three over a token's length. Hex digests (no upper case) are skipped too.
+///
+/// One pass that stops once all three are seen (most encoded runs within a
+/// dozen bytes): three `any` passes read every hex digest, which has no
+/// upper case, twice to its end, and this runs for every long run.
 fn looks_encoded(run: &[u8]) -> bool {
-    let upper = run.iter().any(u8::is_ascii_uppercase);
-    let lower = run.iter().any(u8::is_ascii_lowercase);
-    let digit = run.iter().any(u8::is_ascii_digit);
+    const ALL: u8 = UPPER | LOWER | DIGIT;
+    let mut seen = 0;
+    for &b in run {
+        seen |= CHARACTER_CLASS[usize::from(b)];
+        if seen == ALL {
+            return true;
+        }
+    }
     // A short encoded token may well have no digit (a 27-character run has
     // none one time in a hundred); an identifier that long is rarer than
     // that, and decoding one costs little.
-    upper && lower && (digit || run.len() < SHORT_RUN)
+    seen & (UPPER | LOWER) == UPPER | LOWER && run.len() < SHORT_RUN
 }
+
+const UPPER: u8 = 1;
+const LOWER: u8 = 2;
+const DIGIT: u8 = 4;
+
+/// Each byte's class for [`looks_encoded`].
+static CHARACTER_CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b'A'..=b'Z' => UPPER,
+            b'a'..=b'z' => LOWER,
+            b'0'..=b'9' => DIGIT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    class
+};
 
 /// Below this length a run needs no digit to be decoded (see `looks_encoded`).
 const SHORT_RUN: usize = 36;
@@ -358,6 +387,44 @@ fn hex_value(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn looks_encoded_is_upper_lower_and_a_digit_or_a_short_run() {
+        // The rule as first written, three passes.
+        let reference = |run: &[u8]| {
+            let upper = run.iter().any(u8::is_ascii_uppercase);
+            let lower = run.iter().any(u8::is_ascii_lowercase);
+            let digit = run.iter().any(u8::is_ascii_digit);
+            upper && lower && (digit || run.len() < SHORT_RUN)
+        };
+        let pools: [&[u8]; 4] = [
+            b"abcdef0123456789",
+            b"abcXYZ+/-_",
+            b"aZ09",
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        ];
+        let mut state = 0x853C_49E6_748F_EA9Bu64;
+        let mut both = [0, 0];
+        for round in 0..4_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let pool = pools[round % pools.len()];
+            let len = 16 + (state % 60) as usize;
+            let run: Vec<u8> = (0..len)
+                .map(|i| pool[((state >> (i % 50)) as usize + i * 7) % pool.len()])
+                .collect();
+            let expected = reference(&run);
+            both[usize::from(expected)] += 1;
+            assert_eq!(
+                looks_encoded(&run),
+                expected,
+                "{}",
+                String::from_utf8_lossy(&run)
+            );
+        }
+        assert!(both[0] > 100 && both[1] > 100, "{both:?}");
+    }
 
     fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
         let mut out = Vec::new();

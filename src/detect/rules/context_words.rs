@@ -47,18 +47,14 @@ pub struct ContextWords {
 const IN_KEY: u8 = 1;
 const IN_WINDOW: u8 = 2;
 
-/// Words, the rules that use them, and the runs those rules' secrets start.
-#[derive(Default)]
+/// Words and the rules that use them.
 struct WordGroup {
-    /// Lower-cased, searched case-insensitively.
+    /// Lower-cased, compared case-insensitively.
     words: Vec<String>,
     /// For each word, the rules that use it.
     rules: Vec<Vec<usize>>,
-    /// Walked byte by byte over a key or a window. Built at the first
-    /// lookup: the DFA of some 300 words is 22 million instructions,
-    /// two-fifths of the start-up that every pre-commit hook pays, and a
-    /// commit of a few files often has no run that needs it.
-    searcher: std::sync::OnceLock<Option<aho_corasick::dfa::DFA>>,
+    /// The words by their first three bytes (see [`WordHeads`]).
+    heads: WordHeads,
 }
 
 /// A shape as a run of some length is tested against it.
@@ -78,6 +74,9 @@ struct Fit {
     before: u128,
     /// The groups whose rules have this shape.
     groups: u8,
+    /// For a secret that need not start its run: the kinds of byte one of
+    /// which must stand before it in the run (see [`RunShape::inside`]).
+    inside: u16,
 }
 
 #[derive(Default)]
@@ -140,8 +139,8 @@ impl ContextBuilder {
         for (shape, group) in shapes() {
             // Past its longest, a secret's run goes on only with the bytes
             // its pattern lets follow it (`-suffix`), up to the slack.
-            let longest = match shape.after {
-                0 => shape.max,
+            let longest = match (shape.after, shape.inside) {
+                (0, 0) => shape.max,
                 _ => shape.max.saturating_add(CONTEXT_RUN_SLACK),
             };
             for (len, fits) in by_length
@@ -152,7 +151,10 @@ impl ContextBuilder {
             {
                 let goes_on = (len > shape.max).then_some((shape.max, shape.after));
                 let same = |fit: &&mut Fit| {
-                    fit.min == shape.min && fit.goes_on == goes_on && fit.groups == group
+                    fit.min == shape.min
+                        && fit.goes_on == goes_on
+                        && fit.groups == group
+                        && fit.inside == shape.inside
                 };
                 match fits.iter_mut().find(same) {
                     Some(fit) => {
@@ -167,6 +169,7 @@ impl ContextBuilder {
                         first: shape.first,
                         before: shape.before,
                         groups: group,
+                        inside: shape.inside,
                     }),
                 }
             }
@@ -205,39 +208,23 @@ impl GroupBuilder {
 
     fn build(self) -> WordGroup {
         WordGroup {
+            heads: WordHeads::new(&self.words),
             words: self.words,
             rules: self.rules,
-            searcher: std::sync::OnceLock::new(),
         }
     }
 }
 
 impl WordGroup {
-    /// The word searcher, built on first use. Without a prefilter: a key
-    /// or a window is a few dozen bytes, and a prefilter's restarts cost
-    /// more than the walk. A DFA over the words fails to build only past
-    /// its state limit, which takes millions of words: then no context
-    /// word is found.
-    fn searcher(&self) -> Option<&aho_corasick::dfa::DFA> {
-        self.searcher
-            .get_or_init(|| {
-                if self.words.is_empty() {
-                    return None;
-                }
-                aho_corasick::dfa::DFA::builder()
-                    .ascii_case_insensitive(true)
-                    .prefilter(false)
-                    .build(&self.words)
-                    .ok()
-            })
-            .as_ref()
-    }
-
     /// Calls `found(rule, word_start)` for every word that stands wholly
-    /// inside `haystack[from..to]`, overlapping ones too (what
-    /// `find_overlapping_iter` reports), from a plain walk of the DFA: one
-    /// table load a byte. The iterator's set-up and per-byte bookkeeping
-    /// was half the cost of a lookup.
+    /// inside `haystack[from..to]`.
+    ///
+    /// Each place costs one probe of a 4 KiB bit set by its first three
+    /// bytes, independent of the others; only a hit compares words. An
+    /// Aho-Corasick DFA walked over the same bytes cost a load a byte that
+    /// waited on the one before, in a table of some 3,000 states that did
+    /// not stay in the cache: the walk over a dozen bytes of a key was a
+    /// ninth of a whole scan's time on generated data (perf).
     #[inline]
     fn search(
         &self,
@@ -246,26 +233,115 @@ impl WordGroup {
         to: usize,
         found: &mut impl FnMut(usize, usize),
     ) {
-        use aho_corasick::automaton::Automaton;
-        let Some(searcher) = self.searcher() else {
+        let Some(text) = haystack.get(from..to).filter(|text| text.len() >= MIN_WORD) else {
             return;
         };
-        let Ok(mut state) = searcher.start_state(aho_corasick::Anchored::No) else {
-            return;
-        };
-        for (at, &byte) in haystack[from..to].iter().enumerate() {
-            state = searcher.next_state(aho_corasick::Anchored::No, state, byte);
-            if !searcher.is_special(state) || !searcher.is_match(state) {
-                continue;
+        // The folded bytes at `at`, `at + 1` and `at + 2`, the first lowest.
+        let mut key = u32::from(FOLD[usize::from(text[0])]) << 8
+            | u32::from(FOLD[usize::from(text[1])]) << 16;
+        for at in 0..text.len() - 2 {
+            key = key >> 8 | u32::from(FOLD[usize::from(text[at + 2])]) << 16;
+            if self.heads.may_start(key) {
+                self.words_at(text, at, key, from, found);
             }
-            let end = from + at + 1;
-            for index in 0..searcher.match_len(state) {
-                let word = searcher.match_pattern(state, index);
-                let start = end - searcher.pattern_len(word);
-                for &rule in &self.rules[word.as_usize()] {
-                    found(rule, start);
+        }
+    }
+
+    /// The words with `key`'s head that stand at `text[at..]`.
+    #[cold]
+    fn words_at(
+        &self,
+        text: &[u8],
+        at: usize,
+        key: u32,
+        offset: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        for &word in self.heads.words(key) {
+            let want = self.words[word].as_bytes();
+            if text
+                .get(at..at + want.len())
+                .is_some_and(|there| there.eq_ignore_ascii_case(want))
+            {
+                for &rule in &self.rules[word] {
+                    found(rule, offset + at);
                 }
             }
+        }
+    }
+}
+
+/// The words of a group by their first three bytes, case folded: a set of
+/// hashed heads small enough to stay in L1 (4 KiB), probed at every place
+/// of a key or a window, and behind it the words of each head. Three bytes
+/// keep ordinary text from hitting often (two would not: `co`, `na`).
+struct WordHeads {
+    bits: Box<[u64; HEAD_SLOTS / 64]>,
+    /// For each hashed head, 1 + its index in `words`, or 0.
+    slots: Box<[u16]>,
+    /// The words (indices into [`WordGroup::words`]) under each slot.
+    words: Vec<Vec<usize>>,
+}
+
+const HEAD_SLOTS: usize = 1 << 15;
+
+/// ASCII letters folded to lower case, every other byte as it is: what
+/// `eq_ignore_ascii_case` compares.
+static FOLD: [u8; 256] = {
+    let mut fold = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        fold[b] = (b as u8).to_ascii_lowercase();
+        b += 1;
+    }
+    fold
+};
+
+impl WordHeads {
+    fn new(words: &[String]) -> WordHeads {
+        let mut heads = WordHeads {
+            bits: Box::new([0; HEAD_SLOTS / 64]),
+            slots: vec![0; HEAD_SLOTS].into_boxed_slice(),
+            words: Vec::new(),
+        };
+        for (index, word) in words.iter().enumerate() {
+            // The rule check refuses shorter words.
+            let Some(&[a, b, c]) = word.as_bytes().get(..MIN_WORD) else {
+                continue;
+            };
+            let key = u32::from(FOLD[usize::from(a)])
+                | u32::from(FOLD[usize::from(b)]) << 8
+                | u32::from(FOLD[usize::from(c)]) << 16;
+            let slot = Self::slot(key);
+            heads.bits[slot / 64] |= 1 << (slot % 64);
+            if heads.slots[slot] == 0 {
+                heads.words.push(Vec::new());
+                // At most one slot per word, and rule sets hold far fewer
+                // than 65,536 context words.
+                heads.slots[slot] = heads.words.len() as u16;
+            }
+            heads.words[usize::from(heads.slots[slot]) - 1].push(index);
+        }
+        heads
+    }
+
+    /// Fibonacci hashing of the 24-bit head to 15 bits.
+    #[inline]
+    fn slot(key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B1) >> (32 - 15)) as usize
+    }
+
+    #[inline]
+    fn may_start(&self, key: u32) -> bool {
+        let slot = Self::slot(key);
+        self.bits[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    /// The words whose hashed head is `key`'s (other heads may share it).
+    fn words(&self, key: u32) -> &[usize] {
+        match self.slots[Self::slot(key)] {
+            0 => &[],
+            slot => &self.words[usize::from(slot) - 1],
         }
     }
 }
@@ -303,28 +379,14 @@ impl ContextWords {
         let mut kinds = 0;
         let mut seen = 0;
         for fit in shapes {
-            if fit.groups & !groups == 0
-                || first & fit.first == 0
-                || (before != 0 && before & fit.before == 0)
-            {
+            if fit.groups & !groups == 0 {
                 continue;
             }
             for &b in &run[seen..fit.min] {
                 kinds |= BYTE_KINDS[usize::from(b)];
             }
             seen = fit.min;
-            if kinds & !fit.kinds != 0 {
-                continue;
-            }
-            // A 40-digit hash is no 32-digit key: a key's run would go on
-            // with one of the bytes its pattern lets follow it.
-            let fits = match fit.goes_on {
-                None => true,
-                Some((longest, after)) => run[fit.min..=longest]
-                    .iter()
-                    .any(|&b| BYTE_KINDS[usize::from(b)] & after != 0),
-            };
-            if fits {
+            if at_start(fit, first, before, kinds, run) || holds_inside(fit, run) {
                 groups |= fit.groups;
                 if groups == self.groups_by_length[run.len()] {
                     break;
@@ -428,6 +490,35 @@ static NAME_BYTES: [bool; 256] = {
 
 /// The shortest context word the rule check accepts.
 const MIN_WORD: usize = 3;
+
+/// Whether `run` can start with a secret of `fit`'s shape: its first
+/// byte, the byte before it (`before`, 0 at the buffer's start: anything),
+/// the kinds of its first `fit.min` bytes (`kinds`), and, for a run longer
+/// than the secret's longest, a byte where the secret may end that its
+/// pattern lets follow it (a 40-digit hash is no 32-digit key).
+#[inline]
+fn at_start(fit: &Fit, first: u16, before: u128, kinds: u16, run: &[u8]) -> bool {
+    first & fit.first != 0
+        && (before == 0 || before & fit.before != 0)
+        && kinds & !fit.kinds == 0
+        && match fit.goes_on {
+            None => true,
+            Some((longest, after)) => run[fit.min..=longest]
+                .iter()
+                .any(|&b| BYTE_KINDS[usize::from(b)] & after != 0),
+        }
+}
+
+/// Whether `run` can hold a secret of `fit`'s shape after a token byte
+/// inside it (see [`RunShape::inside`]): a hash without a `/` holds no
+/// `infura.io/v3/` key.
+#[inline]
+fn holds_inside(fit: &Fit, run: &[u8]) -> bool {
+    fit.inside != 0
+        && run[..run.len() - fit.min]
+            .iter()
+            .any(|&b| BYTE_KINDS[usize::from(b)] & fit.inside != 0)
+}
 
 /// Whether a run of token characters looks random: it has a digit, or its
 /// letters change case as often as random text does. Identifiers, words and
@@ -664,6 +755,7 @@ mod tests {
             after: u16::MAX,
             first: u16::MAX,
             before: u128::MAX,
+            inside: 0,
         };
         for (words, in_key) in [(key_words, true), (window_words, false)] {
             for &(word, rule) in words {
@@ -816,6 +908,9 @@ mod tests {
             context.groups_fitting(text.as_bytes(), run, text.len()),
             IN_WINDOW
         );
+        // But a run without the `/` the key stands after holds none.
+        let text = format!("id: {}", hex(40));
+        assert_eq!(context.groups_fitting(text.as_bytes(), 4, text.len()), 0);
     }
 
     /// A key rule's word with a byte no name holds is looked for in the
@@ -829,6 +924,7 @@ mod tests {
             after: u16::MAX,
             first: u16::MAX,
             before: u128::MAX,
+            inside: 0,
         };
         let mut builder = ContextBuilder::default();
         builder.add(&["cloudinary://".to_string()], 0, shape, true);

@@ -62,6 +62,10 @@ pub struct RunShape {
     /// start with the secret): `.` for Vault's `s.` + 24 characters, the
     /// quotes, spaces and `=` of an assignment for most.
     pub before: u128,
+    /// When a token byte may stand before the secret, so that the secret
+    /// need not start its run (`io/v3/` + Infura key): the kinds of those
+    /// bytes, one of which the run must then hold; 0 otherwise.
+    pub inside: u16,
 }
 
 /// Whether `b` belongs to the token alphabet: standard and URL-safe base64
@@ -88,9 +92,6 @@ pub const fn byte_kind(b: u8) -> u16 {
         _ => 0,
     }
 }
-
-/// Every kind [`byte_kind`] tells apart.
-const ALL_KINDS: u16 = (1 << 9) - 1;
 
 /// A fingerprint of what the facts depend on (the pattern and the
 /// keywords, in order): the build's table is used for a rule only when its
@@ -257,22 +258,16 @@ fn run_shape(secret: &Hir, min: usize, follows: ByteSet, precedes: ByteSet) -> R
     let kinds = (0..=255u8)
         .filter(|&b| held.contains(b))
         .fold(0, |kinds, b| kinds | byte_kind(b));
-    // What the secret starts with, and the byte before it, say something
-    // of a run only when the secret starts the run: not after a token
-    // byte (Infura's `v3/` + key, inside the run `io/v3/…`).
-    let starts_run = !(0..=255u8).any(|b| is_token_byte(b) && precedes.contains(b));
+    // A token byte before the secret puts it inside a run (Infura's `v3/`
+    // + key, in the run `io/v3/…`): the run then need not start as the
+    // secret does, only hold such a byte.
+    let inside = (0..=255u8)
+        .filter(|&b| is_token_byte(b) && precedes.contains(b))
+        .fold(0, |kinds, b| kinds | byte_kind(b));
     let (starts, may_be_empty) = first_and_pass(secret);
     let first = (0..=255u8)
-        .filter(|&b| !starts_run || may_be_empty || starts.contains(b))
+        .filter(|&b| may_be_empty || starts.contains(b))
         .fold(0, |kinds, b| kinds | byte_kind(b));
-    let precedes = if starts_run { precedes } else { ByteSet::ALL };
-    // Nor the kinds of the run's first bytes, nor whether a longer run
-    // can hold it: what stands before the secret is part of the run.
-    let (kinds, after) = if starts_run {
-        (kinds, after)
-    } else {
-        (ALL_KINDS, ALL_KINDS)
-    };
     RunShape {
         min,
         max: max.unwrap_or(usize::MAX),
@@ -280,6 +275,7 @@ fn run_shape(secret: &Hir, min: usize, follows: ByteSet, precedes: ByteSet) -> R
         after,
         first,
         before: ascii_bits(precedes),
+        inside,
     }
 }
 
