@@ -25,6 +25,8 @@ mod fnv;
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
+    // The analysis the table holds: a change to it must remake the table.
+    println!("cargo:rerun-if-changed=src/detect/rules/facts.rs");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("rules/ exists")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -123,10 +125,11 @@ fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
     let shape = facts.shape;
     let row = format!(
         "    ({id:?}, {fingerprint:#x}, PatternFacts {{ keywords_start_every_token: {starts}, \
-         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds} }}, \
+         preceded: {preceded}, searched: {searched:#x}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds} }}, \
          min_secret_len: {min_len} }}),\n",
         fingerprint = facts::fingerprint(pattern, &keywords),
         starts = facts.keywords_start_every_token,
+        searched = facts.searched,
         leading = facts.leading_run,
         min = shape.min,
         max = if shape.max == usize::MAX { "usize::MAX".to_string() } else { shape.max.to_string() },
