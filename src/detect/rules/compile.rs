@@ -403,6 +403,10 @@ impl KeywordSearcher {
     }
 }
 
+/// A literal of the SIMD pass and the keywords it stands for: (where the
+/// literal is in the keyword, which keyword).
+type SharedLiteral = (Vec<u8>, Vec<(usize, usize)>);
+
 /// Fewer literals for the SIMD pass: keywords that share FINGERPRINT
 /// bytes or more are searched as one literal, the longest part that all of
 /// them share around a 4-byte part held by the most keywords (`assword` for
@@ -412,9 +416,9 @@ impl KeywordSearcher {
 /// keyword). No literal contains another, so none can hide another in a
 /// leftmost-first search. Runs at every start-up: 4-byte parts sorted, not
 /// keywords compared in pairs (that was 6 million instructions).
-fn shared_literals(keywords: &[&[u8]]) -> Vec<(Vec<u8>, Vec<(usize, usize)>)> {
+fn shared_literals(keywords: &[&[u8]]) -> Vec<SharedLiteral> {
     let mut uncovered: Vec<usize> = (0..keywords.len()).collect();
-    let mut literals: Vec<(Vec<u8>, Vec<(usize, usize)>)> = Vec::new();
+    let mut literals: Vec<SharedLiteral> = Vec::new();
     loop {
         // Each keyword's 4-byte parts, its first place for each.
         let mut parts: Vec<(&[u8], usize, usize)> = Vec::new();
