@@ -154,6 +154,18 @@ pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
         let words = match how {
             Prefilter::Context => spec.context.join(" "),
             Prefilter::Bare => String::new(),
+            // The keywords looked up before a run, then those searched.
+            Prefilter::PrecededAndAutomaton { searched } => {
+                let (searched, before): (Vec<_>, Vec<_>) =
+                    (spec.keywords.iter().enumerate()).partition(|(k, _)| searched >> k & 1 == 1);
+                let words = |part: Vec<(usize, &String)>| {
+                    part.into_iter()
+                        .map(|(_, k)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                format!("{} (automaton: {})", words(before), words(searched))
+            }
             _ => spec.keywords.join(" "),
         };
         writeln!(out, "{:<width$}  {:<10}  {words}", spec.id, how.as_str())?;

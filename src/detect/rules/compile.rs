@@ -119,8 +119,8 @@ pub enum Prefilter {
     Preceded,
     /// Looked up before a run where a long run follows its keyword
     /// (`dp.pt.`), and searched by the keyword pass where none does
-    /// (`dp.st.` before a config name).
-    PrecededAndAutomaton,
+    /// (`dp.st.` before a config name): those keywords, one bit each.
+    PrecededAndAutomaton { searched: u64 },
     /// Its keywords stand at a fixed place in a run.
     Anchor,
     /// Its context words, looked up before random-looking runs.
@@ -135,7 +135,7 @@ impl Prefilter {
             Prefilter::Automaton => "automaton",
             Prefilter::RunPrefix => "run-prefix",
             Prefilter::Preceded => "preceded",
-            Prefilter::PrecededAndAutomaton => "preceded+automaton",
+            Prefilter::PrecededAndAutomaton { .. } => "preceded+automaton",
             Prefilter::Anchor => "anchor",
             Prefilter::Context => "context",
             Prefilter::Bare => "bare",
@@ -848,17 +848,15 @@ impl RuleSet {
                 for (before, start, run) in splits {
                     preceded.add(before.to_vec(), start.to_vec(), index, *run);
                 }
-                let searched: Vec<&String> = (spec.keywords.iter().enumerate())
-                    .filter(|(k, _)| searched >> k & 1 == 1)
-                    .map(|(_, keyword)| keyword)
-                    .collect();
-                for keyword in &searched {
-                    add_keyword(&mut keyword_texts, &mut keyword_rules, keyword, index);
+                for (k, keyword) in spec.keywords.iter().enumerate() {
+                    if searched >> k & 1 == 1 {
+                        add_keyword(&mut keyword_texts, &mut keyword_rules, keyword, index);
+                    }
                 }
-                if searched.is_empty() {
+                if searched == 0 {
                     Prefilter::Preceded
                 } else {
-                    Prefilter::PrecededAndAutomaton
+                    Prefilter::PrecededAndAutomaton { searched }
                 }
             } else if spec.keywords.is_empty() {
                 if spec.context.is_empty() {
@@ -1957,7 +1955,7 @@ mod tests {
         for (index, rule) in set.rules().iter().enumerate() {
             if !matches!(
                 set.prefilter(index),
-                Prefilter::Automaton | Prefilter::Preceded | Prefilter::PrecededAndAutomaton
+                Prefilter::Automaton | Prefilter::Preceded | Prefilter::PrecededAndAutomaton { .. }
             ) {
                 continue;
             }
@@ -1980,9 +1978,10 @@ mod tests {
             "{} of {checked}: {missed:#?}",
             missed.len()
         );
+        // `dp.st.`, the second keyword, is still searched.
         assert_eq!(
             set.prefilter(index_of(&set, "doppler-token")),
-            Prefilter::PrecededAndAutomaton
+            Prefilter::PrecededAndAutomaton { searched: 0b10 }
         );
         assert_eq!(
             set.prefilter(index_of(&set, "microsoft-teams-webhook")),
