@@ -417,34 +417,42 @@ type SharedLiteral = (Vec<u8>, Vec<(usize, usize)>);
 /// leftmost-first search. Runs at every start-up: 4-byte parts sorted, not
 /// keywords compared in pairs (that was 6 million instructions).
 fn shared_literals(keywords: &[&[u8]]) -> Vec<SharedLiteral> {
-    let mut uncovered: Vec<usize> = (0..keywords.len()).collect();
     let mut literals: Vec<SharedLiteral> = Vec::new();
-    loop {
-        // Each keyword's 4-byte parts, its first place for each.
-        let mut parts: Vec<(&[u8], usize, usize)> = Vec::new();
-        for &k in &uncovered {
-            for (at, part) in keywords[k].windows(FINGERPRINT).enumerate() {
-                parts.push((part, k, at));
-            }
+    // Each keyword's 4-byte parts, its first place for each, sorted once so
+    // that equal parts are neighbours.
+    let mut parts: Vec<(&[u8], usize, usize)> = Vec::new();
+    for (k, keyword) in keywords.iter().enumerate() {
+        for (at, part) in keyword.windows(FINGERPRINT).enumerate() {
+            parts.push((part, k, at));
         }
-        parts.sort_unstable();
-        parts.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
-        // The part the most keywords hold (the first such, for a stable
-        // choice).
-        let mut best = 0..0;
+    }
+    parts.sort_unstable();
+    parts.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
+    let mut covered = vec![false; keywords.len()];
+    loop {
+        // The part the most keywords not yet covered hold (the first such,
+        // for a stable choice).
+        let mut best: Vec<(usize, usize)> = Vec::new();
         let mut start = 0;
-        for end in 1..=parts.len() {
-            if end == parts.len() || parts[end].0 != parts[start].0 {
-                if end - start > best.len() {
-                    best = start..end;
-                }
-                start = end;
+        while start < parts.len() {
+            let end = start
+                + parts[start..]
+                    .iter()
+                    .take_while(|p| p.0 == parts[start].0)
+                    .count();
+            let holding = parts[start..end].iter().filter(|p| !covered[p.1]).count();
+            if holding > best.len() {
+                best = (parts[start..end].iter())
+                    .filter(|p| !covered[p.1])
+                    .map(|&(_, k, at)| (k, at))
+                    .collect();
             }
+            start = end;
         }
         if best.len() < 2 {
             break;
         }
-        let holders: Vec<(usize, usize)> = parts[best].iter().map(|&(_, k, at)| (k, at)).collect();
+        let holders = best;
         // Widened while every holder has the same byte on that side.
         let (first, at) = holders[0];
         let same = |offset: usize| {
@@ -464,16 +472,18 @@ fn shared_literals(keywords: &[&[u8]]) -> Vec<SharedLiteral> {
         {
             left += 1;
         }
-        let literal = keywords[first][at - left..at + right].to_vec();
-        uncovered.retain(|k| !holders.iter().any(|(holder, _)| holder == k));
+        for &(k, _) in &holders {
+            covered[k] = true;
+        }
         literals.push((
-            literal,
+            keywords[first][at - left..at + right].to_vec(),
             holders
                 .iter()
                 .map(|&(k, place)| (place - left, k))
                 .collect(),
         ));
     }
+    let uncovered = (0..keywords.len()).filter(|&k| !covered[k]);
     for k in uncovered {
         literals.push((keywords[k].to_vec(), vec![(0, k)]));
     }
