@@ -129,10 +129,11 @@ fn facts_row(file: &str, rule: &toml::Value) -> Option<(String, String)> {
     let shape = facts.shape;
     let row = format!(
         "    ({id:?}, {fingerprint:#x}, PatternFacts {{ keywords_start_every_token: {starts}, \
-         preceded: {preceded}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds}, after: {after}, first: {first}, before: {before:#x}, inside: {inside} }}, \
+         preceded: {preceded}, searched: {searched:#x}, leading_run: {leading}, shape: RunShape {{ min: {min}, max: {max}, kinds: {kinds}, after: {after}, first: {first}, before: {before:#x}, inside: {inside} }}, \
          min_secret_len: {min_len}, named_in_key: {named} }}),\n",
         fingerprint = facts::fingerprint(pattern, &keywords),
         starts = facts.keywords_start_every_token,
+        searched = facts.searched,
         leading = facts.leading_run,
         min = shape.min,
         max = if shape.max == usize::MAX { "usize::MAX".to_string() } else { shape.max.to_string() },

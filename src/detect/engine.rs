@@ -215,10 +215,7 @@ fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
     let Some(automaton) = rules.keywords() else {
         return;
     };
-    // Leftmost-first search lets the automaton use its SIMD prefilter;
-    // restarting one byte after each hit's start (not at its end) still finds
-    // keywords that overlap one another.
-    let mut open = |start: usize, end: usize, keyword: usize| {
+    let open = |start: usize, end: usize, keyword: usize| {
         for &rule in rules.rules_for_keyword(keyword) {
             open_window(
                 rules,
@@ -231,15 +228,7 @@ fn collect_windows(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch) {
             );
         }
     };
-    let mut at = 0;
-    while at < haystack.len() {
-        let Some((start, end, keyword)) = automaton.find(haystack, at) else {
-            break;
-        };
-        at = start + 1;
-        open(start, end, keyword);
-    }
-    automaton.short_hits(haystack, open);
+    automaton.each_hit(haystack, open);
 }
 
 /// Windows must be sorted by start (keyword and run-prefix hits arrive in

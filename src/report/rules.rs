@@ -154,6 +154,18 @@ pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
         let words = match how {
             Prefilter::Context => spec.context.join(" "),
             Prefilter::Bare => String::new(),
+            // The keywords looked up before a run, then those searched.
+            Prefilter::PrecededAndAutomaton { searched } => {
+                let (searched, before): (Vec<_>, Vec<_>) =
+                    (spec.keywords.iter().enumerate()).partition(|(k, _)| searched >> k & 1 == 1);
+                let words = |part: Vec<(usize, &String)>| {
+                    part.into_iter()
+                        .map(|(_, k)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                format!("{} (automaton: {})", words(before), words(searched))
+            }
             _ => spec.keywords.join(" "),
         };
         writeln!(out, "{:<width$}  {:<10}  {words}", spec.id, how.as_str())?;
@@ -164,8 +176,12 @@ pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
         Some(_) => "a DFA (too many for the packed SIMD searcher)",
         None => "nothing",
     };
-    // Literals under 4 bytes are searched apart, by their rarest byte.
-    let short = literals.len() - set.keywords().map_or(0, |k| k.packed_len());
+    let packed = set.keywords().map_or(&[][..], |k| k.packed_literals());
+    // Keywords under 4 bytes are searched apart, by their rarest byte.
+    let short = literals
+        .iter()
+        .filter(|k| k.len() < 4 && !packed.contains(k))
+        .count();
     let apart = if short > 0 {
         format!(" ({short} of them, shorter than its 4-byte fingerprint, by their rarest byte)")
     } else {
@@ -173,10 +189,17 @@ pub fn write_prefilter(set: &RuleSet, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "\n{} literals in the keyword pass, searched by {searcher}{apart}:",
+        "\n{} keywords in the keyword pass, searched by {searcher}{apart}:",
         literals.len()
     )?;
-    writeln!(out, "{}", literals.join(" "))
+    writeln!(out, "{}", literals.join(" "))?;
+    // Keywords that share 4 bytes or more are one literal of the search.
+    writeln!(
+        out,
+        "\n{} literals in the SIMD search (keywords that share 4 bytes or more are one):",
+        packed.len()
+    )?;
+    writeln!(out, "{}", packed.join(" "))
 }
 
 pub(crate) fn family(spec: &RuleSpec) -> &str {

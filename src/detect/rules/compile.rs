@@ -118,6 +118,10 @@ pub enum Prefilter {
     /// Its keywords end in a separator a long run follows (`hvs.`,
     /// `sha256~`): looked up before a run starts.
     Preceded,
+    /// Looked up before a run where a long run follows its keyword
+    /// (`dp.pt.`), and searched by the keyword pass where none does
+    /// (`dp.st.` before a config name): those keywords, one bit each.
+    PrecededAndAutomaton { searched: u64 },
     /// Its keywords stand at a fixed place in a run.
     Anchor,
     /// Its context words, looked up before random-looking runs.
@@ -132,6 +136,7 @@ impl Prefilter {
             Prefilter::Automaton => "automaton",
             Prefilter::RunPrefix => "run-prefix",
             Prefilter::Preceded => "preceded",
+            Prefilter::PrecededAndAutomaton { .. } => "preceded+automaton",
             Prefilter::Anchor => "anchor",
             Prefilter::Context => "context",
             Prefilter::Bare => "bare",
@@ -171,11 +176,33 @@ pub const fn base64_len(n: usize) -> usize {
 /// more fingerprints. So literals shorter than 4 bytes are found apart (see
 /// [`ShortKeywords`]): measured on azure-pipelines-tasks, the pass over its
 /// 75 MB went from 223 to 173 million instructions.
+///
+/// Teddy's speed falls with its literal count: more than 32 take the fat
+/// Teddy (16 bytes a step instead of 32), and fewer literals share its 8
+/// buckets with fewer false fingerprint hits. So keywords that share 4
+/// bytes or more are searched as one literal, their common part (see
+/// [`shared_literals`]: `assword` for `Password=`, `password=` and
+/// `ClearTextPassword`), and each hit is checked against the keywords it
+/// stands for: a keyword is reported exactly where it occurs, as before.
 pub struct KeywordSearcher {
     long: Option<LongSearcher>,
-    /// For each pattern of `long`, its keyword index.
-    long_ids: Vec<usize>,
+    /// The literals of `long`, for `patscan rules --prefilter`.
+    literals: Vec<String>,
+    /// For each literal of `long`, the keywords it stands for.
+    members: Vec<Vec<Member>>,
     short: ShortKeywords,
+}
+
+/// A keyword a literal of the SIMD pass stands for.
+struct Member {
+    /// Where the literal is in the keyword.
+    offset: usize,
+    /// The keyword's length, and its bytes when they are more than the
+    /// literal (to check).
+    len: usize,
+    check: Option<Vec<u8>>,
+    /// Its index among the keyword pass's keywords.
+    index: usize,
 }
 
 enum LongSearcher {
@@ -216,9 +243,15 @@ impl KeywordSearcher {
         !matches!(self.long, Some(LongSearcher::Automaton(_)))
     }
 
-    /// The literals the SIMD pass fingerprints (the others are short).
+    /// How many literals the SIMD pass fingerprints (the short keywords are
+    /// found apart; keywords that share a literal count once).
     pub fn packed_len(&self) -> usize {
-        self.long_ids.len()
+        self.literals.len()
+    }
+
+    /// The literals the SIMD pass fingerprints.
+    pub fn packed_literals(&self) -> &[String] {
+        &self.literals
     }
 
     fn new(keywords: &[String]) -> Result<KeywordSearcher, RuleError> {
@@ -247,21 +280,43 @@ impl KeywordSearcher {
             }
             long_ids.push(index);
         }
-        let long_texts: Vec<&str> = long_ids.iter().map(|&i| keywords[i].as_str()).collect();
-        let long = if long_texts.is_empty() {
+        let long_keywords: Vec<&[u8]> = long_ids.iter().map(|&i| keywords[i].as_bytes()).collect();
+        let mut literals = Vec::new();
+        let mut texts = Vec::new();
+        let mut members = Vec::new();
+        for (literal, of) in shared_literals(&long_keywords) {
+            members.push(
+                of.into_iter()
+                    .map(|(offset, k)| {
+                        let keyword = long_keywords[k];
+                        Member {
+                            offset,
+                            len: keyword.len(),
+                            check: (keyword.len() > literal.len()).then(|| keyword.to_vec()),
+                            index: long_ids[k],
+                        }
+                    })
+                    .collect(),
+            );
+            // Shown as text; a part of a non-ASCII keyword may cut a
+            // character, so lossily (the search takes the bytes).
+            texts.push(String::from_utf8_lossy(&literal).into_owned());
+            literals.push(literal);
+        }
+        let long = if literals.is_empty() {
             None
         } else {
             let mut packed = aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
                 .builder();
-            packed.extend(&long_texts);
+            packed.extend(&literals);
             match packed.build() {
                 Some(searcher) => Some(LongSearcher::Packed(searcher)),
                 None => Some(LongSearcher::Automaton(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::LeftmostFirst)
                         .kind(Some(AhoCorasickKind::DFA))
-                        .build(&long_texts)
+                        .build(&literals)
                         .map_err(|e| RuleError::Invalid {
                             rule: "(keywords)".into(),
                             message: e.to_string(),
@@ -271,24 +326,54 @@ impl KeywordSearcher {
         };
         Ok(KeywordSearcher {
             long,
-            long_ids,
+            literals: texts,
+            members,
             short,
         })
     }
 
-    /// The leftmost long keyword at or after `at`: (start, end, keyword
-    /// index). Short keywords come from [`KeywordSearcher::short_hits`].
+    /// The leftmost literal at or after `at`: (start, literal index).
     #[inline]
-    pub fn find(&self, haystack: &[u8], at: usize) -> Option<(usize, usize, usize)> {
-        let (start, end, pattern) = match self.long.as_ref()? {
+    fn find_literal(&self, haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+        match self.long.as_ref()? {
             LongSearcher::Packed(searcher) => searcher
                 .find_in(haystack, aho_corasick::Span::from(at..haystack.len()))
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
+                .map(|m| (m.start(), m.pattern().as_usize())),
             LongSearcher::Automaton(automaton) => automaton
                 .find(aho_corasick::Input::new(haystack).range(at..))
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
-        }?;
-        Some((start, end, self.long_ids[pattern]))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
+
+    /// Calls `found(start, end, keyword index)` for every occurrence of
+    /// every keyword in `haystack`, overlapping ones too, in no set order.
+    #[inline]
+    pub fn each_hit(&self, haystack: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+        // Leftmost-first search lets Teddy run; restarting one byte after
+        // each hit's start (not at its end) still finds literals that
+        // overlap one another (no literal is a prefix of another, so none
+        // hides another that starts at the same byte).
+        let mut at = 0;
+        while at < haystack.len() {
+            let Some((hit, literal)) = self.find_literal(haystack, at) else {
+                break;
+            };
+            at = hit + 1;
+            for member in &self.members[literal] {
+                let Some(start) = hit.checked_sub(member.offset) else {
+                    continue;
+                };
+                let end = start + member.len;
+                let stands = match &member.check {
+                    None => true,
+                    Some(keyword) => haystack.get(start..end) == Some(keyword.as_slice()),
+                };
+                if stands {
+                    found(start, end, member.index);
+                }
+            }
+        }
+        self.short_hits(haystack, found);
     }
 
     /// Calls `found(start, end, keyword index)` for every occurrence of a
@@ -317,6 +402,118 @@ impl KeywordSearcher {
                 .for_each(|at| check(slot_of(haystack[at]), at)),
         }
     }
+}
+
+/// A literal of the SIMD pass and the keywords it stands for: (where the
+/// literal is in the keyword, which keyword).
+type SharedLiteral = (Vec<u8>, Vec<(usize, usize)>);
+
+/// Fewer literals for the SIMD pass: keywords that share FINGERPRINT
+/// bytes or more are searched as one literal, the longest part that all of
+/// them share around a 4-byte part held by the most keywords (`assword` for
+/// `Password=`, `password=` and `rTextPassword`; `duffel_` for
+/// `duffel_live_` and `duffel_test_`). Returns each literal with the
+/// keywords it stands for: (where the literal is in the keyword, which
+/// keyword). No literal contains another, so none can hide another in a
+/// leftmost-first search. Runs at every start-up: 4-byte parts sorted, not
+/// keywords compared in pairs (that was 6 million instructions).
+fn shared_literals(keywords: &[&[u8]]) -> Vec<SharedLiteral> {
+    let mut literals: Vec<SharedLiteral> = Vec::new();
+    // Each keyword's 4-byte parts, its first place for each, sorted once so
+    // that equal parts are neighbours.
+    let mut parts: Vec<(&[u8], usize, usize)> = Vec::new();
+    for (k, keyword) in keywords.iter().enumerate() {
+        for (at, part) in keyword.windows(FINGERPRINT).enumerate() {
+            parts.push((part, k, at));
+        }
+    }
+    parts.sort_unstable();
+    parts.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
+    let mut covered = vec![false; keywords.len()];
+    loop {
+        // The part the most keywords not yet covered hold (the first such,
+        // for a stable choice).
+        let mut best: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        while start < parts.len() {
+            let end = start
+                + parts[start..]
+                    .iter()
+                    .take_while(|p| p.0 == parts[start].0)
+                    .count();
+            let holding = parts[start..end].iter().filter(|p| !covered[p.1]).count();
+            if holding > best.len() {
+                best = (parts[start..end].iter())
+                    .filter(|p| !covered[p.1])
+                    .map(|&(_, k, at)| (k, at))
+                    .collect();
+            }
+            start = end;
+        }
+        if best.len() < 2 {
+            break;
+        }
+        let holders = best;
+        // Widened while every holder has the same byte on that side.
+        let (first, at) = holders[0];
+        let same = |offset: usize| {
+            holders.iter().all(|&(k, place)| {
+                keywords[k].get(place + offset) == keywords[first].get(at + offset)
+            })
+        };
+        let mut right = FINGERPRINT;
+        while at + right < keywords[first].len() && same(right) {
+            right += 1;
+        }
+        let mut left = 0;
+        while holders.iter().all(|&(_, place)| place > left)
+            && holders
+                .iter()
+                .all(|&(k, place)| keywords[k][place - left - 1] == keywords[first][at - left - 1])
+        {
+            left += 1;
+        }
+        for &(k, _) in &holders {
+            covered[k] = true;
+        }
+        literals.push((
+            keywords[first][at - left..at + right].to_vec(),
+            holders
+                .iter()
+                .map(|&(k, place)| (place - left, k))
+                .collect(),
+        ));
+    }
+    let uncovered = (0..keywords.len()).filter(|&k| !covered[k]);
+    for k in uncovered {
+        literals.push((keywords[k].to_vec(), vec![(0, k)]));
+    }
+    // A literal that contains another hands its keywords to the shorter,
+    // which stands wherever the longer does. (Taking the most-held part
+    // first leaves none such; kept for the guarantee.)
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|window| window == needle)
+    };
+    loop {
+        let pair = (0..literals.len()).find_map(|long| {
+            (0..literals.len())
+                .filter(|&short| short != long)
+                .find_map(|short| {
+                    find(&literals[long].0, &literals[short].0).map(|at| (long, short, at))
+                })
+        });
+        let Some((long, short, at)) = pair else {
+            break;
+        };
+        let (_, moved) = literals.remove(long);
+        let short = if short > long { short - 1 } else { short };
+        literals[short]
+            .1
+            .extend(moved.into_iter().map(|(offset, k)| (offset + at, k)));
+    }
+    literals
 }
 
 /// Token prefixes found without the automaton.
@@ -504,6 +701,7 @@ impl RunPreceded {
                 .iter_mut()
                 .find(|(b, s, _)| *b == before && *s == begins)
             {
+                Some((_, _, rules)) if rules.contains(&rule) => {}
                 Some((_, _, rules)) => rules.push(rule),
                 None => entries.push((before.clone(), begins.clone(), vec![rule])),
             }
@@ -657,11 +855,20 @@ impl RuleSet {
                     prefixes.add(keyword, index, min_token);
                 }
                 Prefilter::RunPrefix
-            } else if let Some(splits) = preceded_splits(&spec, &facts) {
+            } else if let Some((splits, searched)) = preceded_splits(&spec, &facts) {
                 for (before, start, run) in splits {
                     preceded.add(before.to_vec(), start.to_vec(), index, *run);
                 }
-                Prefilter::Preceded
+                for (k, keyword) in spec.keywords.iter().enumerate() {
+                    if searched >> k & 1 == 1 {
+                        add_keyword(&mut keyword_texts, &mut keyword_rules, keyword, index);
+                    }
+                }
+                if searched == 0 {
+                    Prefilter::Preceded
+                } else {
+                    Prefilter::PrecededAndAutomaton { searched }
+                }
             } else if spec.keywords.is_empty() {
                 if spec.context.is_empty() {
                     Prefilter::Bare
@@ -670,13 +877,7 @@ impl RuleSet {
                 }
             } else {
                 for keyword in &spec.keywords {
-                    match keyword_texts.iter().position(|k| k == keyword) {
-                        Some(existing) => keyword_rules[existing].push(index),
-                        None => {
-                            keyword_texts.push(keyword.clone());
-                            keyword_rules.push(vec![index]);
-                        }
-                    }
+                    add_keyword(&mut keyword_texts, &mut keyword_rules, keyword, index);
                 }
                 Prefilter::Automaton
             };
@@ -857,11 +1058,11 @@ fn starts_every_token(spec: &RuleSpec, facts: &PatternFacts) -> Option<usize> {
         .then_some(facts.leading_run)
 }
 
-/// For a rule each of whose keywords holds a byte outside the base64
-/// alphabet and stands, in every match, right before a run of at least
-/// [`MIN_PREFIX_RUN`] token characters: each keyword split after that byte,
-/// with the run's length (see [`RunPreceded`]).
-fn preceded_splits<'f>(spec: &RuleSpec, facts: &'f PatternFacts) -> Option<&'f [RunAfter]> {
+/// The lookups before runs of at least [`MIN_PREFIX_RUN`] token characters
+/// that find a rule's matches (see [`RunPreceded`]), and the keywords (one
+/// bit each) the keyword pass must still search for the branches of its
+/// pattern they do not find (see [`PatternFacts::preceded`]).
+fn preceded_splits<'f>(spec: &RuleSpec, facts: &'f PatternFacts) -> Option<(&'f [RunAfter], u64)> {
     if spec.custom || spec.anchor.is_some() {
         return None;
     }
@@ -869,7 +1070,21 @@ fn preceded_splits<'f>(spec: &RuleSpec, facts: &'f PatternFacts) -> Option<&'f [
     splits
         .iter()
         .all(|(_, _, run)| *run >= MIN_PREFIX_RUN)
-        .then_some(splits)
+        .then_some((splits, facts.searched))
+}
+
+// The pattern analysis keeps only the lookups the engine can make.
+const _: () = assert!(facts::MIN_PRECEDED_RUN == MIN_PREFIX_RUN);
+
+/// Adds `keyword` to the keyword pass's literals for `rule`.
+fn add_keyword(texts: &mut Vec<String>, rules: &mut Vec<Vec<usize>>, keyword: &str, rule: usize) {
+    match texts.iter().position(|k| k == keyword) {
+        Some(existing) => rules[existing].push(rule),
+        None => {
+            texts.push(keyword.to_string());
+            rules.push(vec![rule]);
+        }
+    }
 }
 
 fn invalid(spec: &RuleSpec, message: impl Into<String>) -> RuleError {
@@ -1200,9 +1415,229 @@ mod tests {
         short.sort();
         let expected = vec![(0, 3, 1), (5, 8, 0), (8, 11, 0), (12, 15, 2), (21, 24, 1)];
         assert_eq!(short, expected);
-        assert_eq!(searcher.find(text, 0), Some((16, 19, 4)));
-        assert_eq!(searcher.find(text, 17), Some((25, 29, 3)));
-        assert_eq!(searcher.find(text, 26), None);
+        let mut all = Vec::new();
+        searcher.each_hit(text, |start, end, k| all.push((start, end, k)));
+        all.sort();
+        let mut expected = [expected, vec![(16, 19, 4), (25, 29, 3)]].concat();
+        expected.sort();
+        assert_eq!(all, expected);
+    }
+
+    /// Every occurrence of every keyword, overlapping ones too, by a plain
+    /// search: what the keyword pass must report.
+    fn naive_hits(keywords: &[String], text: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut hits = Vec::new();
+        for (k, keyword) in keywords.iter().enumerate() {
+            let keyword = keyword.as_bytes();
+            for start in 0..text.len() {
+                if text[start..].starts_with(keyword) {
+                    hits.push((start, start + keyword.len(), k));
+                }
+            }
+        }
+        hits.sort();
+        hits
+    }
+
+    #[test]
+    fn keywords_sharing_four_bytes_are_one_literal_and_each_is_still_found_where_it_stands() {
+        let keywords: Vec<String> = [
+            "Password=",
+            "password=",
+            "rTextPassword",
+            "duffel_live_",
+            "duffel_test_",
+            "\"auth\"",
+            "_auth=",
+            "PRIVATE KEY",
+            "AKIA",
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        let searcher = KeywordSearcher::new(&keywords).unwrap();
+        let mut literals = searcher.packed_literals().to_vec();
+        literals.sort();
+        assert_eq!(
+            literals,
+            ["AKIA", "PRIVATE KEY", "assword", "auth", "duffel_"],
+            "one literal for the keywords that share 4 bytes or more"
+        );
+        // Overlapping keywords (`ClearTextPassword=` holds two), parts of
+        // keywords that are not keywords (`assword`, `duffel_x`, `author`),
+        // keywords at the buffer's ends.
+        let text = b"Password=1 ClearTextPassword=2 assword= duffel_xduffel_live_ \
+            author \"auth\" _auth=x _auth PRIVATE KEYAKIAuth passWord= rTextPassword";
+        let mut hits = Vec::new();
+        searcher.each_hit(text, |start, end, k| hits.push((start, end, k)));
+        hits.sort();
+        assert_eq!(hits, naive_hits(&keywords, text));
+        assert_eq!(hits.len(), 9, "{hits:?}");
+        // A cut buffer: a keyword that would start before it is not there.
+        let cut = &text[1..];
+        let mut hits = Vec::new();
+        searcher.each_hit(cut, |start, end, k| hits.push((start, end, k)));
+        hits.sort();
+        assert_eq!(hits, naive_hits(&keywords, cut));
+    }
+
+    /// Whether the keyword pass or a lookup before a run opens a window for
+    /// `rule` in `text`, as the engine makes them.
+    fn opens_a_window(set: &RuleSet, rule: usize, text: &[u8]) -> bool {
+        let mut opened = false;
+        if let Some(keywords) = set.keywords() {
+            keywords.each_hit(text, |_, _, k| {
+                opened |= set.rules_for_keyword(k).contains(&rule)
+            });
+        }
+        crate::runs::maximal_runs(
+            &crate::runs::BASE64_ANY,
+            text,
+            0..text.len(),
+            MIN_PREFIX_RUN,
+            |start, end| {
+                set.preceded()
+                    .lookup(text, start, end, |found, _| opened |= found == rule)
+            },
+        );
+        opened
+    }
+
+    /// The analysis that moves keywords out of the keyword pass claims that
+    /// every match of the pattern is still found: every branch of it,
+    /// before a run or by a keyword it still searches. Checked on random
+    /// matches of every rule found by the keyword pass or before a run
+    /// (drawn from the whole pattern, boundaries included), doppler's
+    /// `dp.st.<config>.` branch and the keywords that share a literal among
+    /// them.
+    #[test]
+    fn every_drawn_match_of_a_keyword_or_preceded_rule_opens_its_window() {
+        let set = crate::rules::builtin().unwrap();
+        let mut rng = crate::tokengen::TokenRng::new(24);
+        let mut checked = 0;
+        let mut missed = Vec::new();
+        for (index, rule) in set.rules().iter().enumerate() {
+            if !matches!(
+                set.prefilter(index),
+                Prefilter::Automaton | Prefilter::Preceded | Prefilter::PrecededAndAutomaton { .. }
+            ) {
+                continue;
+            }
+            let whole = rule.spec.pattern.replace("?P<secret>", "");
+            let pattern = crate::tokengen::sample::Pattern::new(&whole).unwrap();
+            for _ in 0..200 {
+                let text = [&b"\n"[..], &pattern.draw(&mut rng), b"\n"].concat();
+                checked += 1;
+                if !opens_a_window(&set, index, &text) {
+                    missed.push(format!(
+                        "{}: {}",
+                        rule.spec.id,
+                        String::from_utf8_lossy(&text)
+                    ));
+                }
+            }
+        }
+        assert!(
+            missed.is_empty(),
+            "{} of {checked}: {missed:#?}",
+            missed.len()
+        );
+        // `dp.st.`, the second keyword, is still searched.
+        assert_eq!(
+            set.prefilter(index_of(&set, "doppler-token")),
+            Prefilter::PrecededAndAutomaton { searched: 0b10 }
+        );
+        assert_eq!(
+            set.prefilter(index_of(&set, "microsoft-teams-webhook")),
+            Prefilter::Preceded
+        );
+    }
+
+    fn index_of(set: &RuleSet, id: &str) -> usize {
+        set.rules().iter().position(|r| r.spec.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_pattern_is_spelt_out_into_branches_each_found_before_its_run_or_by_a_keyword() {
+        let keywords = ["ab.x.", "ab.y.", "ab.z."];
+        // `ab.z.` is followed by a short name in one branch: it stays in
+        // the keyword pass, for both of its branches.
+        let facts = facts::analyse(
+            r"(?:^|[^a-z])ab\.(?:x|y|z(?:\.[a-z]{2,8})?)\.[A-Za-z0-9]{20}",
+            &keywords,
+        )
+        .unwrap();
+        let splits: Vec<(&[u8], &[u8], usize)> = facts
+            .preceded
+            .as_deref()
+            .unwrap()
+            .iter()
+            .map(|(before, begins, run)| (&before[..], &begins[..], *run))
+            .collect();
+        assert_eq!(
+            splits,
+            vec![(&b"ab.x."[..], &b""[..], 20), (b"ab.y.", b"", 20)]
+        );
+        assert_eq!(facts.searched, 0b100);
+        // A run too short: nothing is looked up before it.
+        let facts = facts::analyse(r"ab\.(?:x|y)\.[A-Za-z0-9]{15}", &keywords[..2]).unwrap();
+        assert_eq!(facts.preceded, None);
+        // A branch that holds no keyword: what finds it is not known.
+        let facts = facts::analyse(r"(?:ab\.x\.|cd)[A-Za-z0-9]{20}", &keywords[..1]).unwrap();
+        assert_eq!(facts.preceded, None);
+        // A keyword without a separator splits at its literal's: two bytes
+        // at least (`.c` here; a lone `"` would send every quoted run to
+        // the compares).
+        let facts = facts::analyse(r"https://a\.bc/hook/[0-9a-f]{32}", &["hook/"]).unwrap();
+        let (before, begins, run) = &facts.preceded.as_deref().unwrap()[0];
+        assert_eq!(
+            (&before[..], &begins[..], *run),
+            (&b"https://a."[..], &b"bc/hook/"[..], 40)
+        );
+        let facts = facts::analyse(
+            r#"key\s*=\s*"ClearTextPassword"\s+value"#,
+            &["TextPassword"],
+        )
+        .unwrap();
+        assert_eq!(facts.preceded, None);
+        // The token bytes before a separator start the run a token starts.
+        let facts = facts::analyse(
+            r"(?P<secret>eyJhbGciOiJIUzI1NiJ9\.[a-z]{30})",
+            &["eyJhbGci"],
+        )
+        .unwrap();
+        assert_eq!(facts.leading_run, 20);
+    }
+
+    #[test]
+    fn a_shared_literal_never_contains_another() {
+        // `assword` for the first two and `word` for the others would let
+        // `word` hide inside `assword`: the part all four hold is taken.
+        let keywords: Vec<&[u8]> = vec![b"Password=", b"password=", b"wordlist", b"a-word"];
+        let literals = shared_literals(&keywords);
+        assert_eq!(literals.len(), 1);
+        assert_eq!(literals[0].0, b"word");
+        for (i, (a, _)) in literals.iter().enumerate() {
+            for (j, (b, _)) in literals.iter().enumerate() {
+                assert!(i == j || !a.windows(b.len()).any(|w| w == b.as_slice()));
+            }
+        }
+        let keywords = &keywords;
+        let mut covered: Vec<usize> = literals
+            .iter()
+            .flat_map(|(literal, of)| {
+                of.iter().map(move |&(offset, k)| {
+                    assert_eq!(
+                        &keywords[k][offset..offset + literal.len()],
+                        literal.as_slice()
+                    );
+                    k
+                })
+            })
+            .collect();
+        covered.sort();
+        assert_eq!(covered, vec![0, 1, 2, 3]);
+        assert!(literals.len() < keywords.len());
     }
 
     #[test]

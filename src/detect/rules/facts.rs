@@ -24,10 +24,17 @@ pub type RunAfter = (Cow<'static, [u8]>, Cow<'static, [u8]>, usize);
 pub struct PatternFacts {
     /// Every token the secret matches starts with one of the keywords.
     pub keywords_start_every_token: bool,
-    /// Each keyword stands in a literal of the pattern's top-level sequence
-    /// and ends in a byte outside the token alphabet, before a run: where it
-    /// splits, and how long the run is sure to be.
+    /// Lookups before a run that find the pattern's matches: for each
+    /// branch of the pattern (its alternations and optional parts spelt
+    /// out), a literal that holds one of the keywords and a byte outside the
+    /// token alphabet, right before a long run. Where it splits, and how
+    /// long the run is sure to be. `None` when no branch is found that way.
     pub preceded: Option<Cow<'static, [RunAfter]>>,
+    /// With `preceded`, the keywords (bit `i` for keyword `i`) the keyword
+    /// pass must still search, for the branches no long run follows
+    /// (doppler's `dp.st.` before a config name): 0 when the lookups find
+    /// every match.
+    pub searched: u64,
     /// The fewest token-alphabet bytes every secret starts with.
     pub leading_run: usize,
     /// The shape of that run, for the context-word prefilter.
@@ -117,9 +124,14 @@ pub fn analyse(
     let hir = parse(pattern)?;
     let secret = secret_group(&hir).unwrap_or(&hir);
     let leading_run = leading_run_len(secret);
+    let (preceded, searched) = match followed_by_runs(keywords, &hir) {
+        Some((splits, searched)) => (Some(Cow::Owned(splits)), searched),
+        None => (None, 0),
+    };
     Ok(PatternFacts {
         keywords_start_every_token: keywords_start_every_token(keywords, secret),
-        preceded: followed_by_runs(keywords, &hir).map(Cow::Owned),
+        preceded,
+        searched,
         leading_run,
         shape: run_shape(
             secret,
@@ -169,51 +181,223 @@ fn keywords_start_every_token(keywords: &[impl AsRef<str>], secret: &Hir) -> boo
         })
 }
 
-/// For keywords each of which holds a byte outside the token alphabet and
-/// stands, in every match, right before a run of token characters: each
-/// keyword split after that byte, with the run's length. The keyword must
-/// be part of a literal of the pattern's top-level sequence, so every match
-/// has it.
-fn followed_by_runs(keywords: &[impl AsRef<str>], hir: &Hir) -> Option<Vec<RunAfter>> {
-    if keywords.is_empty() {
+/// Shortest run a lookup before a run is made for: the engine visits runs
+/// of 16 token characters or more (`MIN_PREFIX_RUN` in the compiler, which
+/// checks that the two agree).
+pub const MIN_PRECEDED_RUN: usize = 16;
+
+/// Most branches a pattern is spelt out into (see [`branches`]); a pattern
+/// with more is left to the keyword pass.
+const MAX_BRANCHES: usize = 256;
+
+/// A part of one branch of a pattern: literal bytes (neighbours merged), or
+/// anything else.
+enum Piece<'h> {
+    Bytes(Vec<u8>),
+    Node(&'h Hir),
+}
+
+/// The pattern as the branches its alternations and optional parts (`?`)
+/// spell out, each a sequence whose literals every match of that branch
+/// holds; `None` past [`MAX_BRANCHES`]. Every match of `hir` matches one
+/// branch.
+fn branches(hir: &Hir) -> Option<Vec<Vec<Piece<'_>>>> {
+    let one = |piece| Some(vec![vec![piece]]);
+    match hir.kind() {
+        HirKind::Empty => Some(vec![Vec::new()]),
+        HirKind::Literal(literal) => one(Piece::Bytes(literal.0.to_vec())),
+        HirKind::Capture(c) => branches(&c.sub),
+        HirKind::Concat(parts) => {
+            let mut all = vec![Vec::new()];
+            for part in parts {
+                let tails = branches(part)?;
+                if all.len() * tails.len() > MAX_BRANCHES {
+                    return None;
+                }
+                let mut next = Vec::with_capacity(all.len() * tails.len());
+                for head in &all {
+                    for tail in &tails {
+                        let mut joined: Vec<Piece> = head.iter().map(Piece::copy).collect();
+                        for piece in tail {
+                            push_merged(&mut joined, piece.copy());
+                        }
+                        next.push(joined);
+                    }
+                }
+                all = next;
+            }
+            Some(all)
+        }
+        HirKind::Alternation(alternatives) => {
+            let mut all = Vec::new();
+            for alternative in alternatives {
+                all.extend(branches(alternative)?);
+                if all.len() > MAX_BRANCHES {
+                    return None;
+                }
+            }
+            Some(all)
+        }
+        HirKind::Repetition(r) if r.min == 0 && r.max == Some(1) => {
+            let mut all = vec![Vec::new()];
+            all.extend(branches(&r.sub)?);
+            Some(all)
+        }
+        _ => one(Piece::Node(hir)),
+    }
+}
+
+impl Piece<'_> {
+    fn copy(&self) -> Self {
+        match self {
+            Piece::Bytes(bytes) => Piece::Bytes(bytes.clone()),
+            Piece::Node(hir) => Piece::Node(hir),
+        }
+    }
+}
+
+/// Appends `piece`, joining literal bytes to literal bytes before them.
+fn push_merged<'h>(pieces: &mut Vec<Piece<'h>>, piece: Piece<'h>) {
+    match (pieces.last_mut(), piece) {
+        (Some(Piece::Bytes(last)), Piece::Bytes(more)) => last.extend_from_slice(&more),
+        (_, piece) => pieces.push(piece),
+    }
+}
+
+/// How one branch can be found: the keywords its literals hold (one bit
+/// each), and a lookup before a long run if one of them stands before one.
+struct BranchCover {
+    present: u64,
+    preceded: Option<RunAfter>,
+}
+
+/// For one branch, the keywords its literals hold and the first lookup
+/// before a run they give. The literal splits after a byte outside the
+/// token alphabet: the keyword's last one (`hvs.`, `dp.pt.`: the keyword
+/// up to there is looked up, as the keyword was written); else the last one
+/// before the keyword in its literal (`.webhook.office.` before
+/// `com/webhookb2/`); else the first one after it (`xoxe.` before
+/// `xoxb-1-…`). What stands before the split is looked up right before a
+/// run (a byte outside the alphabet ends the run before it), and the run
+/// must be [`MIN_PRECEDED_RUN`] long in every match. Taken from the
+/// literal, it must be two bytes at least: one common byte (`"`) would
+/// send every run after it to the compares.
+fn cover(keywords: &[impl AsRef<str>], branch: &[Piece]) -> BranchCover {
+    let mut present = 0u64;
+    let mut preceded = None;
+    for (k, keyword) in keywords.iter().enumerate() {
+        let keyword = keyword.as_ref().as_bytes();
+        for (i, piece) in branch.iter().enumerate() {
+            let Piece::Bytes(literal) = piece else {
+                continue;
+            };
+            let Some(at) = literal.windows(keyword.len()).position(|w| w == keyword) else {
+                continue;
+            };
+            present |= 1 << k;
+            if preceded.is_none() {
+                preceded = split_before_run(literal, at, keyword, &branch[i + 1..]);
+            }
+            break;
+        }
+    }
+    BranchCover { present, preceded }
+}
+
+/// Where `keyword`, at `at` in `literal`, splits before a run, if the run
+/// is long enough (see [`cover`]).
+fn split_before_run(literal: &[u8], at: usize, keyword: &[u8], rest: &[Piece]) -> Option<RunAfter> {
+    let end = at + keyword.len();
+    let separator = |b: &u8| !is_token_byte(*b);
+    let (from, split) = if let Some(last) = keyword.iter().rposition(separator) {
+        (at, at + last + 1)
+    } else if let Some(last) = literal[..at].iter().rposition(separator) {
+        (0, last + 1)
+    } else {
+        (at, end + literal[end..].iter().position(separator)? + 1)
+    };
+    let before = &literal[from..split];
+    if before.len() < 2 && !keyword.iter().any(separator) {
         return None;
     }
-    let mut parts = Vec::new();
-    flatten_concat(hir, &mut parts);
-    let mut splits = Vec::new();
-    for keyword in keywords {
-        let keyword = keyword.as_ref().as_bytes();
-        // Looked up by the byte or two before the run: `:` of Telegram's
-        // `:AA` is enough.
-        let split = keyword.iter().rposition(|&b| !is_token_byte(b))? + 1;
-        let (i, at) = parts
-            .iter()
-            .enumerate()
-            .find_map(|(i, part)| match part.kind() {
-                HirKind::Literal(literal) => literal
-                    .0
-                    .windows(keyword.len())
-                    .position(|w| w == keyword)
-                    .map(|at| (i, at)),
-                _ => None,
-            })?;
-        let HirKind::Literal(literal) = parts[i].kind() else {
-            return None;
-        };
-        let after = &literal.0[at + split..];
-        let in_literal = after.iter().take_while(|&&b| is_token_byte(b)).count();
-        let run = if in_literal == after.len() {
-            in_literal + leading_run_of(&parts[i + 1..])
-        } else {
-            in_literal
-        };
-        splits.push((
-            Cow::Owned(keyword[..split].to_vec()),
-            Cow::Owned(keyword[split..].to_vec()),
+    let after = &literal[split..];
+    let in_literal = after.iter().take_while(|&&b| is_token_byte(b)).count();
+    let run = if in_literal == after.len() {
+        in_literal + leading_run_of_pieces(rest)
+    } else {
+        in_literal
+    };
+    (run >= MIN_PRECEDED_RUN).then(|| {
+        (
+            Cow::Owned(before.to_vec()),
+            Cow::Owned(literal[split..end.max(split)].to_vec()),
             run,
-        ));
+        )
+    })
+}
+
+/// [`leading_run_of`] over the pieces of a branch.
+fn leading_run_of_pieces(pieces: &[Piece]) -> usize {
+    let mut total = 0;
+    for piece in pieces {
+        match piece {
+            Piece::Bytes(bytes) => {
+                let run = bytes.iter().take_while(|&&b| is_token_byte(b)).count();
+                total += run;
+                if run < bytes.len() {
+                    return total;
+                }
+            }
+            Piece::Node(hir) if run_class_only(hir) => {
+                total += hir.properties().minimum_len().unwrap_or(0);
+            }
+            Piece::Node(hir) => return total + leading_run_len(hir),
+        }
     }
-    Some(splits)
+    total
+}
+
+/// The lookups before runs that find the pattern's matches, and the
+/// keywords the keyword pass must still search for the branches no long
+/// run follows: `None` when no branch is found before a run, or a branch
+/// holds none of the keywords in a literal (then what finds it is not
+/// known here, and every keyword stays in the keyword pass).
+fn followed_by_runs(keywords: &[impl AsRef<str>], hir: &Hir) -> Option<(Vec<RunAfter>, u64)> {
+    if keywords.is_empty() || keywords.len() > 64 {
+        return None;
+    }
+    let covers: Vec<BranchCover> = branches(hir)?
+        .iter()
+        .map(|branch| cover(keywords, branch))
+        .collect();
+    // Branches without a run after a keyword: one of their keywords is
+    // searched (one already searched for another branch, if any).
+    let mut searched = 0u64;
+    for branch in covers.iter().filter(|c| c.preceded.is_none()) {
+        if branch.present == 0 {
+            return None;
+        }
+        if branch.present & searched == 0 {
+            searched |= 1 << branch.present.trailing_zeros();
+        }
+    }
+    // The others are looked up before their run, unless a keyword they
+    // hold is searched anyway.
+    let mut splits: Vec<RunAfter> = Vec::new();
+    for branch in covers.iter().filter(|c| c.present & searched == 0) {
+        let Some((before, begins, run)) = &branch.preceded else {
+            continue;
+        };
+        // The same split in several branches: the shortest run holds.
+        match splits
+            .iter_mut()
+            .find(|(b, s, _)| b == before && s == begins)
+        {
+            Some((_, _, shortest)) => *shortest = (*shortest).min(*run),
+            None => splits.push((before.clone(), begins.clone(), *run)),
+        }
+    }
+    (!splits.is_empty()).then_some((splits, searched))
 }
 
 /// The top-level sequence of `hir`, with capture groups opened.
@@ -531,6 +715,8 @@ fn leading_run_len(hir: &Hir) -> usize {
     match hir.kind() {
         HirKind::Concat(parts) => leading_run_of(parts),
         HirKind::Capture(c) => leading_run_len(&c.sub),
+        // `eyJ0eXAiOiAiVENWMiJ9.`: the token bytes before the separator.
+        HirKind::Literal(literal) => literal.0.iter().take_while(|&&b| is_token_byte(b)).count(),
         _ if run_class_only(hir) => hir.properties().minimum_len().unwrap_or(0),
         _ => 0,
     }
