@@ -150,17 +150,28 @@ impl ContextBuilder {
                 .skip(shape.min)
             {
                 let goes_on = (len > shape.max).then_some((shape.max, shape.after));
+                // Shapes of a group merge into one entry per kind of test
+                // (the run as long as the secret, or longer; a secret at
+                // the run's start, or inside): the shortest secret, the
+                // longest, and every kind of byte any of them allows. A
+                // superset of what each allows, in a handful of entries: a
+                // run was tested against 30 or 40 at common lengths.
                 let same = |fit: &&mut Fit| {
-                    fit.min == shape.min
-                        && fit.goes_on == goes_on
-                        && fit.groups == group
-                        && fit.inside == shape.inside
+                    fit.groups == group
+                        && fit.goes_on.is_some() == goes_on.is_some()
+                        && (fit.inside == 0) == (shape.inside == 0)
                 };
                 match fits.iter_mut().find(same) {
                     Some(fit) => {
+                        fit.min = fit.min.min(shape.min);
+                        fit.goes_on = fit
+                            .goes_on
+                            .zip(goes_on)
+                            .map(|((a, x), (b, y))| (a.max(b), x | y));
                         fit.kinds |= shape.kinds;
                         fit.first |= shape.first;
                         fit.before |= shape.before;
+                        fit.inside |= shape.inside;
                     }
                     None => fits.push(Fit {
                         min: shape.min,
