@@ -53,7 +53,7 @@ struct WordGroup {
     words: Vec<String>,
     /// For each word, the rules that use it.
     rules: Vec<Vec<usize>>,
-    /// The words by their first three bytes (see [`WordHeads`]).
+    /// The words by their first bytes (see [`WordHeads`]).
     heads: WordHeads,
 }
 
@@ -192,8 +192,9 @@ impl ContextBuilder {
             .map(|fits| fits.iter().fold(0, |groups, fit| groups | fit.groups))
             .collect();
         ContextWords {
-            in_key: self.in_key.build(),
-            in_window: self.in_window.build(),
+            // In a key, a word is followed by a name byte or the key's end.
+            in_key: self.in_key.build(is_name_byte),
+            in_window: self.in_window.build(|_| true),
             by_length,
             groups_by_length,
             min_run: min_run.unwrap_or(usize::MAX),
@@ -217,9 +218,11 @@ impl GroupBuilder {
         }
     }
 
-    fn build(self) -> WordGroup {
+    /// `may_follow`: the bytes that may stand after a word where the
+    /// group's words are searched.
+    fn build(self, may_follow: impl Fn(u8) -> bool) -> WordGroup {
         WordGroup {
-            heads: WordHeads::new(&self.words),
+            heads: WordHeads::new(&self.words, may_follow),
             words: self.words,
             rules: self.rules,
         }
@@ -230,8 +233,8 @@ impl WordGroup {
     /// Calls `found(rule, word_start)` for every word that stands wholly
     /// inside `haystack[from..to]`.
     ///
-    /// Each place costs one probe of a 4 KiB bit set by its first three
-    /// bytes, independent of the others; only a hit compares words. An
+    /// Each place costs one probe of a 4 KiB bit set by its first four
+    /// bytes, independent of the other places; only a hit compares words. An
     /// Aho-Corasick DFA walked over the same bytes cost a load a byte that
     /// waited on the one before, in a table of some 3,000 states that did
     /// not stay in the cache: the walk over a dozen bytes of a key was a
@@ -247,28 +250,51 @@ impl WordGroup {
         let Some(text) = haystack.get(from..to).filter(|text| text.len() >= MIN_WORD) else {
             return;
         };
-        // The folded bytes at `at`, `at + 1` and `at + 2`, the first lowest.
-        let mut key = u32::from(FOLD[usize::from(text[0])]) << 8
-            | u32::from(FOLD[usize::from(text[1])]) << 16;
-        for at in 0..text.len() - 2 {
-            key = key >> 8 | u32::from(FOLD[usize::from(text[at + 2])]) << 16;
+        let fold = |b: u8| u64::from(FOLD[usize::from(b)]);
+        // The folded bytes at `at` to `at + 3`, the first lowest.
+        let mut key = fold(text[0]) << 8 | fold(text[1]) << 16 | fold(text[2]) << 24;
+        for at in 0..text.len() - MIN_WORD {
+            key = key >> 8 | fold(text[at + 3]) << 24;
             if self.heads.may_start(key) {
-                self.words_at(text, at, key, from, found);
+                self.words_with_head(text, at, key, from, found);
             }
+        }
+        // The last place has three bytes: only a three-byte word fits.
+        let last = text.len() - MIN_WORD;
+        let end =
+            fold(text[last]) | fold(text[last + 1]) << 8 | fold(text[last + 2]) << 16 | AT_END;
+        if self.heads.may_start(end) {
+            self.words_with_head(text, last, end, from, found);
         }
     }
 
-    /// The words with `key`'s head that stand at `text[at..]`.
+    /// The words whose head is `head` that stand at `text[at..]`.
+    #[inline]
+    fn words_with_head(
+        &self,
+        text: &[u8],
+        at: usize,
+        head: u64,
+        offset: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let words = self.heads.words(head);
+        if !words.is_empty() {
+            self.words_at(text, at, words, offset, found);
+        }
+    }
+
+    /// Which of `words` (of one head) stand at `text[at..]`.
     #[cold]
     fn words_at(
         &self,
         text: &[u8],
         at: usize,
-        key: u32,
+        words: &[usize],
         offset: usize,
         found: &mut impl FnMut(usize, usize),
     ) {
-        for &word in self.heads.words(key) {
+        for &word in words {
             let want = self.words[word].as_bytes();
             if text
                 .get(at..at + want.len())
@@ -282,19 +308,27 @@ impl WordGroup {
     }
 }
 
-/// The words of a group by their first three bytes, case folded: a set of
+/// The words of a group by their first four bytes, case folded: a set of
 /// hashed heads small enough to stay in L1 (4 KiB), probed at every place
 /// of a key or a window, and behind it the words of each head. Three bytes
-/// keep ordinary text from hitting often (two would not: `co`, `na`).
+/// hit at one place in 27 of generated data (`nam` of `namecheap` in every
+/// `name`), four at one in 150. A three-byte word (`box`, `ovh`) is kept
+/// under each byte that may follow it, and under its three bytes alone for
+/// the last place.
 struct WordHeads {
     bits: Box<[u64; HEAD_SLOTS / 64]>,
-    /// For each hashed head, 1 + its index in `words`, or 0.
+    /// For each hashed head, 1 + its index in `heads`, or 0.
     slots: Box<[u16]>,
-    /// The words (indices into [`WordGroup::words`]) under each slot.
-    words: Vec<Vec<usize>>,
+    /// Under each slot, the heads hashed to it and their words (indices
+    /// into [`WordGroup::words`]): a common name that shares a slot with a
+    /// word's head costs one compare, not a call.
+    heads: Vec<Vec<(u64, Vec<usize>)>>,
 }
 
 const HEAD_SLOTS: usize = 1 << 15;
+
+/// Marks a head of three bytes at the last place of a text.
+const AT_END: u64 = 1 << 32;
 
 /// ASCII letters folded to lower case, every other byte as it is: what
 /// `eq_ignore_ascii_case` compares.
@@ -309,50 +343,74 @@ static FOLD: [u8; 256] = {
 };
 
 impl WordHeads {
-    fn new(words: &[String]) -> WordHeads {
+    fn new(words: &[String], may_follow: impl Fn(u8) -> bool) -> WordHeads {
         let mut heads = WordHeads {
             bits: Box::new([0; HEAD_SLOTS / 64]),
             slots: vec![0; HEAD_SLOTS].into_boxed_slice(),
-            words: Vec::new(),
+            heads: Vec::new(),
         };
+        let fold = |b: u8| u64::from(FOLD[usize::from(b)]);
+        // Folded bytes that may follow a word, each once.
+        let mut followers: Vec<u64> = (0..=255u8).filter(|&b| may_follow(b)).map(fold).collect();
+        followers.sort_unstable();
+        followers.dedup();
         for (index, word) in words.iter().enumerate() {
-            // The rule check refuses shorter words.
-            let Some(&[a, b, c]) = word.as_bytes().get(..MIN_WORD) else {
-                continue;
-            };
-            let key = u32::from(FOLD[usize::from(a)])
-                | u32::from(FOLD[usize::from(b)]) << 8
-                | u32::from(FOLD[usize::from(c)]) << 16;
-            let slot = Self::slot(key);
-            heads.bits[slot / 64] |= 1 << (slot % 64);
-            if heads.slots[slot] == 0 {
-                heads.words.push(Vec::new());
-                // At most one slot per word, and rule sets hold far fewer
-                // than 65,536 context words.
-                heads.slots[slot] = heads.words.len() as u16;
+            match *word.as_bytes() {
+                [a, b, c, d, ..] => {
+                    heads.add(
+                        fold(a) | fold(b) << 8 | fold(c) << 16 | fold(d) << 24,
+                        index,
+                    );
+                }
+                [a, b, c] => {
+                    let three = fold(a) | fold(b) << 8 | fold(c) << 16;
+                    heads.add(three | AT_END, index);
+                    for &next in &followers {
+                        heads.add(three | next << 24, index);
+                    }
+                }
+                // The rule check refuses shorter words.
+                _ => {}
             }
-            heads.words[usize::from(heads.slots[slot]) - 1].push(index);
         }
         heads
     }
 
-    /// Fibonacci hashing of the 24-bit head to 15 bits.
+    fn add(&mut self, head: u64, word: usize) {
+        let slot = Self::slot(head);
+        self.bits[slot / 64] |= 1 << (slot % 64);
+        if self.slots[slot] == 0 {
+            self.heads.push(Vec::new());
+            // Fewer than 65,536 slots exist, so the index fits.
+            self.slots[slot] = self.heads.len() as u16;
+        }
+        let under = &mut self.heads[usize::from(self.slots[slot]) - 1];
+        match under.iter_mut().find(|(known, _)| *known == head) {
+            Some((_, words)) => words.push(word),
+            None => under.push((head, vec![word])),
+        }
+    }
+
+    /// Fibonacci hashing of a head to 15 bits.
     #[inline]
-    fn slot(key: u32) -> usize {
-        (key.wrapping_mul(0x9E37_79B1) >> (32 - 15)) as usize
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 15)) as usize
     }
 
     #[inline]
-    fn may_start(&self, key: u32) -> bool {
+    fn may_start(&self, key: u64) -> bool {
         let slot = Self::slot(key);
         self.bits[slot / 64] & (1 << (slot % 64)) != 0
     }
 
-    /// The words whose hashed head is `key`'s (other heads may share it).
-    fn words(&self, key: u32) -> &[usize] {
+    /// The words whose head is `key`.
+    #[inline]
+    fn words(&self, key: u64) -> &[usize] {
         match self.slots[Self::slot(key)] {
             0 => &[],
-            slot => &self.words[usize::from(slot) - 1],
+            slot => (self.heads[usize::from(slot) - 1].iter())
+                .find(|(head, _)| *head == key)
+                .map_or(&[], |(_, words)| words),
         }
     }
 }
