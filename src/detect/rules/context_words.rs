@@ -817,15 +817,7 @@ mod tests {
         ];
         let window_words: &[(&str, usize)] = &[("sumo", 6), ("api", 7), ("dog", 8)];
         let mut builder = ContextBuilder::default();
-        let shape = RunShape {
-            min: MIN_CONTEXT_RUN,
-            max: 40,
-            kinds: u16::MAX,
-            after: u16::MAX,
-            first: u16::MAX,
-            before: u128::MAX,
-            inside: 0,
-        };
+        let shape = any_run();
         for (words, in_key) in [(key_words, true), (window_words, false)] {
             for &(word, rule) in words {
                 builder.add(&[word.to_string()], rule, shape, in_key);
@@ -878,6 +870,19 @@ mod tests {
             in_key > 1_000 && in_window > 1_000,
             "words were planted: {in_key}, {in_window}"
         );
+    }
+
+    /// A shape any run of 16 to 72 characters fits.
+    fn any_run() -> RunShape {
+        RunShape {
+            min: MIN_CONTEXT_RUN,
+            max: 40,
+            kinds: u16::MAX,
+            after: u16::MAX,
+            first: u16::MAX,
+            before: u128::MAX,
+            inside: 0,
+        }
     }
 
     fn facts_of(pattern: &str) -> super::super::facts::PatternFacts {
@@ -986,15 +991,7 @@ mod tests {
     /// window instead, where it can stand.
     #[test]
     fn a_word_that_cannot_be_in_a_name_is_looked_for_in_the_window() {
-        let shape = RunShape {
-            min: MIN_CONTEXT_RUN,
-            max: 40,
-            kinds: u16::MAX,
-            after: u16::MAX,
-            first: u16::MAX,
-            before: u128::MAX,
-            inside: 0,
-        };
+        let shape = any_run();
         let mut builder = ContextBuilder::default();
         builder.add(&["cloudinary://".to_string()], 0, shape, true);
         let context = builder.build();

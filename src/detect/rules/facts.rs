@@ -448,7 +448,7 @@ fn run_shape(secret: &Hir, min: usize, follows: ByteSet, precedes: ByteSet) -> R
     let inside = (0..=255u8)
         .filter(|&b| is_token_byte(b) && precedes.contains(b))
         .fold(0, |kinds, b| kinds | byte_kind(b));
-    let (starts, may_be_empty) = first_and_pass(secret);
+    let (starts, may_be_empty) = edge_and_pass(secret, Edge::First);
     let first = (0..=255u8)
         .filter(|&b| may_be_empty || starts.contains(b))
         .fold(0, |kinds, b| kinds | byte_kind(b));
@@ -470,7 +470,7 @@ fn follows_secret(hir: &Hir) -> ByteSet {
     if !parts_after_secret(hir, &mut after) {
         return ByteSet::ALL;
     }
-    let (first, may_pass) = first_of_sequence(&after);
+    let (first, may_pass) = edge_of_sequence(&after, Edge::First);
     // Past the pattern's end anything may follow.
     if may_pass {
         ByteSet::ALL
@@ -486,61 +486,11 @@ fn precedes_secret(hir: &Hir) -> ByteSet {
     if !parts_before_secret(hir, &mut before) {
         return ByteSet::ALL;
     }
-    let (last, may_pass) = last_of_sequence(&before);
+    let (last, may_pass) = edge_of_sequence(&before, Edge::Last);
     if may_pass {
         ByteSet::ALL
     } else {
         last
-    }
-}
-
-/// The bytes a match of `parts` in sequence may end with, and whether it
-/// may match nothing and let the byte before it come last.
-fn last_of_sequence<H: std::borrow::Borrow<Hir>>(parts: &[H]) -> (ByteSet, bool) {
-    let mut last = ByteSet::default();
-    for part in parts.iter().rev() {
-        let (part_last, may_pass) = last_and_pass(part.borrow());
-        last = last.union(part_last);
-        if !may_pass {
-            return (last, false);
-        }
-    }
-    (last, true)
-}
-
-/// [`last_of_sequence`] of one part. The start of the text (`^`) lets
-/// nothing come before; the other look-arounds are taken to allow any byte.
-fn last_and_pass(hir: &Hir) -> (ByteSet, bool) {
-    use regex_syntax::hir::Look;
-    match hir.kind() {
-        HirKind::Empty => (ByteSet::default(), true),
-        HirKind::Look(Look::Start) => (ByteSet::default(), false),
-        HirKind::Look(_) => (ByteSet::ALL, false),
-        HirKind::Literal(literal) => {
-            let mut set = ByteSet::default();
-            match literal.0.last() {
-                Some(&b) => {
-                    set.insert(b);
-                    (set, false)
-                }
-                None => (set, true),
-            }
-        }
-        HirKind::Class(_) => (bytes_in(hir), false),
-        HirKind::Repetition(r) => {
-            let (last, may_pass) = last_and_pass(&r.sub);
-            (last, may_pass || r.min == 0)
-        }
-        HirKind::Capture(c) => last_and_pass(&c.sub),
-        HirKind::Concat(parts) => last_of_sequence(parts),
-        HirKind::Alternation(parts) => {
-            parts
-                .iter()
-                .fold((ByteSet::default(), false), |(set, pass), part| {
-                    let (last, may_pass) = last_and_pass(part);
-                    (set.union(last), pass || may_pass)
-                })
-        }
     }
 }
 
@@ -575,31 +525,47 @@ fn parts_after_secret<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) -> bool {
     }
 }
 
-/// The bytes a match of `parts` in sequence may start with, and whether it
-/// may match nothing and let the byte after it come first.
-fn first_of_sequence<H: std::borrow::Borrow<Hir>>(parts: &[H]) -> (ByteSet, bool) {
-    let mut first = ByteSet::default();
-    for part in parts {
-        let (part_first, may_pass) = first_and_pass(part.borrow());
-        first = first.union(part_first);
-        if !may_pass {
-            return (first, false);
-        }
-    }
-    (first, true)
+/// Which end of a match [`edge_of_sequence`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edge {
+    First,
+    Last,
 }
 
-/// [`first_of_sequence`] of one part. The end of the text (`$`) lets
-/// nothing follow; the other look-arounds are taken to allow any byte.
-fn first_and_pass(hir: &Hir) -> (ByteSet, bool) {
+/// The bytes a match of `parts` in sequence may start with (or end with,
+/// for [`Edge::Last`]), and whether it may match nothing and let the byte
+/// beyond it take that place.
+fn edge_of_sequence<H: std::borrow::Borrow<Hir>>(parts: &[H], edge: Edge) -> (ByteSet, bool) {
+    let mut bytes = ByteSet::default();
+    let mut visit = |part: &H| {
+        let (part_bytes, may_pass) = edge_and_pass(part.borrow(), edge);
+        bytes = bytes.union(part_bytes);
+        may_pass
+    };
+    let passes = match edge {
+        Edge::First => parts.iter().all(&mut visit),
+        Edge::Last => parts.iter().rev().all(&mut visit),
+    };
+    (bytes, passes)
+}
+
+/// [`edge_of_sequence`] of one part. The end of the text (`$`) lets no
+/// byte follow, its start (`^`) none come before; the other look-arounds
+/// are taken to allow any byte.
+fn edge_and_pass(hir: &Hir, edge: Edge) -> (ByteSet, bool) {
     use regex_syntax::hir::Look;
     match hir.kind() {
         HirKind::Empty => (ByteSet::default(), true),
-        HirKind::Look(Look::End) => (ByteSet::default(), false),
+        HirKind::Look(Look::End) if edge == Edge::First => (ByteSet::default(), false),
+        HirKind::Look(Look::Start) if edge == Edge::Last => (ByteSet::default(), false),
         HirKind::Look(_) => (ByteSet::ALL, false),
         HirKind::Literal(literal) => {
             let mut set = ByteSet::default();
-            match literal.0.first() {
+            let byte = match edge {
+                Edge::First => literal.0.first(),
+                Edge::Last => literal.0.last(),
+            };
+            match byte {
                 Some(&b) => {
                     set.insert(b);
                     (set, false)
@@ -609,17 +575,17 @@ fn first_and_pass(hir: &Hir) -> (ByteSet, bool) {
         }
         HirKind::Class(_) => (bytes_in(hir), false),
         HirKind::Repetition(r) => {
-            let (first, may_pass) = first_and_pass(&r.sub);
-            (first, may_pass || r.min == 0)
+            let (bytes, may_pass) = edge_and_pass(&r.sub, edge);
+            (bytes, may_pass || r.min == 0)
         }
-        HirKind::Capture(c) => first_and_pass(&c.sub),
-        HirKind::Concat(parts) => first_of_sequence(parts),
+        HirKind::Capture(c) => edge_and_pass(&c.sub, edge),
+        HirKind::Concat(parts) => edge_of_sequence(parts, edge),
         HirKind::Alternation(parts) => {
             parts
                 .iter()
                 .fold((ByteSet::default(), false), |(set, pass), part| {
-                    let (first, may_pass) = first_and_pass(part);
-                    (set.union(first), pass || may_pass)
+                    let (bytes, may_pass) = edge_and_pass(part, edge);
+                    (set.union(bytes), pass || may_pass)
                 })
         }
     }
