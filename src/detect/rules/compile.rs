@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::{meta, util::syntax};
 
-use super::context_words::{ContextBuilder, ContextWords, MIN_CONTEXT_RUN};
+use super::context_words::{ContextBuilder, ContextWords, MIN_CONTEXT_RUN, MIN_WORD};
 use super::facts::{self, PatternFacts, RunAfter, RunShape};
 use super::spec::{Anchor, BareScan, ChecksumKind, ChecksumSpec, RuleSpec};
 use super::validate::MAX_SEEDS;
@@ -1116,11 +1116,11 @@ fn check_spec(spec: &RuleSpec) -> Result<(), RuleError> {
         .keywords
         .iter()
         .chain(&spec.context)
-        .any(|k| k.len() < 3)
+        .any(|k| k.len() < MIN_WORD)
     {
         return Err(invalid(
             spec,
-            "keywords and context words must be at least 3 bytes long, or the prefilter would fire everywhere",
+            format!("keywords and context words must be at least {MIN_WORD} bytes long, or the prefilter would fire everywhere"),
         ));
     }
     if spec.context.iter().any(|w| !w.is_ascii()) {

@@ -132,9 +132,7 @@ impl ContextBuilder {
         let min_run = shapes().map(|(shape, _)| shape.min).min();
         let max_run = shapes().map(|(shape, _)| shape.min).max();
         let max_run = max_run.map_or(0, |run| run + CONTEXT_RUN_SLACK);
-        // For each run length, the shapes a run that long can be, those
-        // with the same shortest secret merged (their kinds joined): a run
-        // is then tested against a handful of entries, not every rule's.
+        // For each run length, the shapes a run that long can be.
         let mut by_length = vec![Vec::<Fit>::new(); max_run + 1];
         for (shape, group) in shapes() {
             // Past its longest, a secret's run goes on only with the bytes
@@ -416,10 +414,6 @@ impl WordHeads {
 }
 
 impl ContextWords {
-    pub fn is_empty(&self) -> bool {
-        self.in_key.words.is_empty() && self.in_window.words.is_empty()
-    }
-
     /// Shortest run worth a look (`usize::MAX` when no rule has context).
     pub fn min_run(&self) -> usize {
         self.min_run
@@ -439,7 +433,8 @@ impl ContextWords {
             return 0;
         };
         let first = BYTE_KINDS[usize::from(first)];
-        // Before the buffer's first byte: whatever the pattern allows.
+        // At the buffer's start, or after a byte above ASCII (whose bit
+        // the shapes do not keep): whatever the pattern allows.
         let before = match start.checked_sub(1).map(|at| haystack[at]) {
             Some(byte) if byte < 128 => 1u128 << byte,
             _ => 0,
@@ -557,8 +552,9 @@ static NAME_BYTES: [bool; 256] = {
     table
 };
 
-/// The shortest context word the rule check accepts.
-const MIN_WORD: usize = 3;
+/// The shortest context word (and keyword) the rule check accepts:
+/// [`WordHeads`] keys every word by that many bytes at least.
+pub(super) const MIN_WORD: usize = 3;
 
 /// Whether `run` can start with a secret of `fit`'s shape: its first
 /// byte, the byte before it (`before`, 0 at the buffer's start: anything),
