@@ -7,10 +7,11 @@ use std::collections::HashSet;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::{meta, util::syntax};
 
-use super::context_words::{ContextBuilder, ContextWords, MIN_CONTEXT_RUN, MIN_WORD};
+use super::context_words::{ContextBuilder, ContextWords, MIN_CONTEXT_RUN};
 use super::facts::{self, PatternFacts, RunAfter, RunShape};
 use super::spec::{Anchor, BareScan, ChecksumKind, ChecksumSpec, RuleSpec};
 use super::validate::MAX_SEEDS;
+use super::word_heads::MIN_WORD;
 use crate::error::RuleError;
 
 /// Longest token a rule may describe. Chunked reads of large files keep this

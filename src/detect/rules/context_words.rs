@@ -4,6 +4,7 @@
 
 use super::compile::MIN_ENCODED_RUN_FLOOR;
 use super::facts::{is_name_byte, RunShape};
+use super::word_heads::{WordHeads, MIN_WORD};
 
 /// Shortest run a context rule's secret may start: as for the base64 views
 /// (see [`MIN_ENCODED_RUN_FLOOR`]), below this every identifier would be a
@@ -231,12 +232,12 @@ impl WordGroup {
     /// Calls `found(rule, word_start)` for every word that stands wholly
     /// inside `haystack[from..to]`.
     ///
-    /// Each place costs one probe of a 4 KiB bit set by its first four
-    /// bytes, independent of the other places; only a hit compares words. An
-    /// Aho-Corasick DFA walked over the same bytes cost a load a byte that
-    /// waited on the one before, in a table of some 3,000 states that did
-    /// not stay in the cache: the walk over a dozen bytes of a key was a
-    /// ninth of a whole scan's time on generated data (perf).
+    /// Each place costs a probe of a set of hashed heads (see
+    /// [`WordHeads`]), independent of the other places; only a hit compares
+    /// words. An Aho-Corasick DFA walked over the same bytes cost a load a
+    /// byte that waited on the one before, in a table of some 3,000 states
+    /// that did not stay in the cache: the walk over a dozen bytes of a key
+    /// was a ninth of a whole scan's time on generated data (perf).
     #[inline]
     fn search(
         &self,
@@ -245,41 +246,16 @@ impl WordGroup {
         to: usize,
         found: &mut impl FnMut(usize, usize),
     ) {
-        let Some(text) = haystack.get(from..to).filter(|text| text.len() >= MIN_WORD) else {
+        if to.saturating_sub(from) < MIN_WORD || to > haystack.len() {
             return;
-        };
-        let fold = |b: u8| u64::from(FOLD[usize::from(b)]);
-        // The folded bytes at `at` to `at + 3`, the first lowest.
-        let mut key = fold(text[0]) << 8 | fold(text[1]) << 16 | fold(text[2]) << 24;
-        for at in 0..text.len() - MIN_WORD {
-            key = key >> 8 | fold(text[at + 3]) << 24;
-            if self.heads.may_start(key) {
-                self.words_with_head(text, at, key, from, found);
+        }
+        let text = &haystack[from..to];
+        self.heads.each_candidate(haystack, from, to, |at, head| {
+            let words = self.heads.words(head);
+            if !words.is_empty() {
+                self.words_at(text, at, words, from, found);
             }
-        }
-        // The last place has three bytes: only a three-byte word fits.
-        let last = text.len() - MIN_WORD;
-        let end =
-            fold(text[last]) | fold(text[last + 1]) << 8 | fold(text[last + 2]) << 16 | AT_END;
-        if self.heads.may_start(end) {
-            self.words_with_head(text, last, end, from, found);
-        }
-    }
-
-    /// The words whose head is `head` that stand at `text[at..]`.
-    #[inline]
-    fn words_with_head(
-        &self,
-        text: &[u8],
-        at: usize,
-        head: u64,
-        offset: usize,
-        found: &mut impl FnMut(usize, usize),
-    ) {
-        let words = self.heads.words(head);
-        if !words.is_empty() {
-            self.words_at(text, at, words, offset, found);
-        }
+        });
     }
 
     /// Which of `words` (of one head) stand at `text[at..]`.
@@ -302,113 +278,6 @@ impl WordGroup {
                     found(rule, offset + at);
                 }
             }
-        }
-    }
-}
-
-/// The words of a group by their first four bytes, case folded: a set of
-/// hashed heads small enough to stay in L1 (4 KiB), probed at every place
-/// of a key or a window, and behind it the words of each head. Three bytes
-/// hit at one place in 27 of generated data (`nam` of `namecheap` in every
-/// `name`), four at one in 150. A three-byte word (`box`, `ovh`) is kept
-/// under each byte that may follow it, and under its three bytes alone for
-/// the last place.
-struct WordHeads {
-    bits: Box<[u64; HEAD_SLOTS / 64]>,
-    /// For each hashed head, 1 + its index in `heads`, or 0.
-    slots: Box<[u16]>,
-    /// Under each slot, the heads hashed to it and their words (indices
-    /// into [`WordGroup::words`]): a common name that shares a slot with a
-    /// word's head costs one compare, not a call.
-    heads: Vec<Vec<(u64, Vec<usize>)>>,
-}
-
-const HEAD_SLOTS: usize = 1 << 15;
-
-/// Marks a head of three bytes at the last place of a text.
-const AT_END: u64 = 1 << 32;
-
-/// ASCII letters folded to lower case, every other byte as it is: what
-/// `eq_ignore_ascii_case` compares.
-static FOLD: [u8; 256] = {
-    let mut fold = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        fold[b] = (b as u8).to_ascii_lowercase();
-        b += 1;
-    }
-    fold
-};
-
-impl WordHeads {
-    fn new(words: &[String], may_follow: impl Fn(u8) -> bool) -> WordHeads {
-        let mut heads = WordHeads {
-            bits: Box::new([0; HEAD_SLOTS / 64]),
-            slots: vec![0; HEAD_SLOTS].into_boxed_slice(),
-            heads: Vec::new(),
-        };
-        let fold = |b: u8| u64::from(FOLD[usize::from(b)]);
-        // Folded bytes that may follow a word, each once.
-        let mut followers: Vec<u64> = (0..=255u8).filter(|&b| may_follow(b)).map(fold).collect();
-        followers.sort_unstable();
-        followers.dedup();
-        for (index, word) in words.iter().enumerate() {
-            match *word.as_bytes() {
-                [a, b, c, d, ..] => {
-                    heads.add(
-                        fold(a) | fold(b) << 8 | fold(c) << 16 | fold(d) << 24,
-                        index,
-                    );
-                }
-                [a, b, c] => {
-                    let three = fold(a) | fold(b) << 8 | fold(c) << 16;
-                    heads.add(three | AT_END, index);
-                    for &next in &followers {
-                        heads.add(three | next << 24, index);
-                    }
-                }
-                // The rule check refuses shorter words.
-                _ => {}
-            }
-        }
-        heads
-    }
-
-    fn add(&mut self, head: u64, word: usize) {
-        let slot = Self::slot(head);
-        self.bits[slot / 64] |= 1 << (slot % 64);
-        if self.slots[slot] == 0 {
-            self.heads.push(Vec::new());
-            // Fewer than 65,536 slots exist, so the index fits.
-            self.slots[slot] = self.heads.len() as u16;
-        }
-        let under = &mut self.heads[usize::from(self.slots[slot]) - 1];
-        match under.iter_mut().find(|(known, _)| *known == head) {
-            Some((_, words)) => words.push(word),
-            None => under.push((head, vec![word])),
-        }
-    }
-
-    /// Fibonacci hashing of a head to 15 bits.
-    #[inline]
-    fn slot(key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 15)) as usize
-    }
-
-    #[inline]
-    fn may_start(&self, key: u64) -> bool {
-        let slot = Self::slot(key);
-        self.bits[slot / 64] & (1 << (slot % 64)) != 0
-    }
-
-    /// The words whose head is `key`.
-    #[inline]
-    fn words(&self, key: u64) -> &[usize] {
-        match self.slots[Self::slot(key)] {
-            0 => &[],
-            slot => (self.heads[usize::from(slot) - 1].iter())
-                .find(|(head, _)| *head == key)
-                .map_or(&[], |(_, words)| words),
         }
     }
 }
@@ -513,9 +382,7 @@ impl ContextWords {
             at -= 1;
         }
         let name_end = at;
-        while at > floor && NAME_BYTES[usize::from(haystack[at - 1])] {
-            at -= 1;
-        }
+        let at = name_start(haystack, floor, name_end);
         if name_end - at >= MIN_WORD {
             self.in_key.search(haystack, at, name_end, found);
         }
@@ -552,9 +419,57 @@ static NAME_BYTES: [bool; 256] = {
     table
 };
 
-/// The shortest context word (and keyword) the rule check accepts:
-/// [`WordHeads`] keys every word by that many bytes at least.
-pub(super) const MIN_WORD: usize = 3;
+/// Where the name that ends at `end` starts, no further back than `floor`.
+///
+/// Sixteen bytes at a time where they are there: names are a dozen bytes
+/// or more (`serviceResponse_v`, `DATADOG_API_KEY`), and the byte loop was
+/// a third of reading a key (callgrind).
+#[inline]
+fn name_start(haystack: &[u8], floor: usize, end: usize) -> usize {
+    let mut at = end;
+    #[cfg(target_arch = "x86_64")]
+    while at >= floor + 16 {
+        // Name bytes among the 16 before `at`, the last the highest bit.
+        let names = name_mask(&haystack[at - 16..at]);
+        // The name bytes at the top, before the first byte that is not.
+        let tail = (!(u32::from(names) << 16)).leading_zeros() as usize;
+        at -= tail;
+        if tail < 16 {
+            return at;
+        }
+    }
+    while at > floor && NAME_BYTES[usize::from(haystack[at - 1])] {
+        at -= 1;
+    }
+    at
+}
+
+/// The name bytes ([`is_name_byte`]) of 16 bytes, bit `i` for byte `i`:
+/// letters, digits, `_`, `.` and `-`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn name_mask(block: &[u8]) -> u16 {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(block.len(), 16);
+    // SAFETY: 16 bytes (the load is unaligned); SSE2 is part of every
+    // x86_64. Signed compares: bytes of 0x80 and up are in no range.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        let within = |v: __m128i, first: u8, last: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
+            )
+        };
+        let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        let letters = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let names = _mm_or_si128(
+            _mm_or_si128(letters, within(v, b'0', b'9')),
+            _mm_or_si128(is(b'_'), _mm_or_si128(is(b'.'), is(b'-'))),
+        );
+        _mm_movemask_epi8(names) as u16
+    }
+}
 
 /// Whether `run` can start with a secret of `fit`'s shape: its first
 /// byte, the byte before it (`before`, 0 at the buffer's start: anything),
@@ -637,19 +552,63 @@ fn looks_random_bytewise(run: &[u8]) -> bool {
 /// [`looks_random`] on bit masks, one bit a byte, 64 bytes at a time: the
 /// byte loop carried the last letter's case from byte to byte (about 15
 /// instructions a byte, a twelfth of a whole scan of real code, as most
-/// runs are identifiers without a digit, read to their end). Here the
-/// letters, capitals and digits of 16 bytes come from three SSE2
-/// compares each, and the case changes are counted with bit operations:
-/// between neighbouring letters in one go, and one by one only where a
-/// symbol separates two letters.
+/// runs are identifiers without a digit, read to their end). Here a run
+/// is first searched for a digit, 16 bytes a compare; without one, the
+/// letters and capitals of 16 bytes come from SSE2 compares, and the case
+/// changes are counted with bit operations: between neighbouring letters
+/// in one go, and one by one only where a symbol separates two letters.
 #[cfg(target_arch = "x86_64")]
 mod case_masks {
     use std::arch::x86_64::*;
 
-    /// Letters, capitals and digits among `bytes[start..end]` (at most 64
-    /// bytes), one bit each, bit `i` for byte `start + i`.
+    /// The bytes of `v` in `first..=last`, as a lane mask. Signed
+    /// compares: bytes of 0x80 and up are negative, in no range.
     #[inline]
-    fn masks(bytes: &[u8], start: usize, end: usize) -> (u64, u64, u64) {
+    fn within(v: __m128i, first: u8, last: u8) -> __m128i {
+        // SAFETY: SSE2 is part of every x86_64.
+        unsafe {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
+            )
+        }
+    }
+
+    #[inline]
+    fn bits(mask: __m128i) -> u64 {
+        // SAFETY: SSE2 is part of every x86_64.
+        u64::from(unsafe { _mm_movemask_epi8(mask) } as u16)
+    }
+
+    /// Whether `bytes[start..end]` holds a digit, 16 bytes at a time: most
+    /// runs that get this far (hashes, UUIDs, keys) do in their first 16,
+    /// and need no case count.
+    #[inline]
+    fn has_digit(bytes: &[u8], start: usize, end: usize) -> bool {
+        let mut at = start;
+        while at < end {
+            let Some(block) = bytes.get(at..at + 16) else {
+                return bytes[at..end].iter().any(u8::is_ascii_digit);
+            };
+            // SAFETY: `block` is 16 bytes; the load is unaligned.
+            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
+            let mut digits = bits(within(v, b'0', b'9'));
+            if end - at < 16 {
+                // Bytes past `end` were read, not counted.
+                digits &= (1 << (end - at)) - 1;
+            }
+            if digits != 0 {
+                return true;
+            }
+            at += 16;
+        }
+        false
+    }
+
+    /// Letters and capitals among `bytes[start..end]` (at most 64 bytes),
+    /// one bit each, bit `i` for byte `start + i`.
+    #[inline]
+    fn masks(bytes: &[u8], start: usize, end: usize) -> (u64, u64) {
         debug_assert!(end - start <= 64);
         let mut padded = [b'+'; 64];
         // Read in place when 64 bytes are there, else from a copy padded
@@ -662,46 +621,36 @@ mod case_masks {
                 &padded[..]
             }
         };
-        // SAFETY (the closures' `unsafe`): SSE2 is part of every x86_64.
-        let within = |v: __m128i, first: u8, last: u8| unsafe {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
-            )
-        };
-        let (mut letters, mut upper, mut digits) = (0u64, 0u64, 0u64);
-        // Signed compares: bytes of 0x80 and up are negative, in no range.
+        let (mut letters, mut upper) = (0u64, 0u64);
         // Only the lanes the run reaches: most runs are 16 to 32 bytes.
         let lanes = (end - start).div_ceil(16);
         for (i, lane) in block.chunks_exact(16).take(lanes).enumerate() {
             // SAFETY: `lane` is 16 bytes; the load is unaligned.
             let v = unsafe { _mm_loadu_si128(lane.as_ptr().cast()) };
             let caps = within(v, b'A', b'Z');
-            let small = within(v, b'a', b'z');
-            let bits = |m: __m128i| u64::from(unsafe { _mm_movemask_epi8(m) } as u16) << (16 * i);
-            letters |= bits(unsafe { _mm_or_si128(caps, small) });
-            upper |= bits(caps);
-            digits |= bits(within(v, b'0', b'9'));
+            // SAFETY: SSE2 is part of every x86_64.
+            letters |= bits(unsafe { _mm_or_si128(caps, within(v, b'a', b'z')) }) << (16 * i);
+            upper |= bits(caps) << (16 * i);
         }
         // Bytes past `end` read in place are not the run's.
         let inside = u64::MAX >> (64 - (end - start));
-        (letters & inside, upper & inside, digits & inside)
+        (letters & inside, upper & inside)
     }
 
     /// Whether `bytes[start..end]` looks random (see [`super::looks_random`]);
     /// the bytes after `end` may be read, never counted.
     pub(super) fn looks_random(bytes: &[u8], start: usize, end: usize) -> bool {
+        if has_digit(bytes, start, end) {
+            return true;
+        }
         let mut changes = 0usize;
         // Whether the last letter of the chunks before was a capital.
         let mut last_upper: Option<bool> = None;
         let mut from = start;
         while from < end {
             let to = end.min(from + 64);
-            let (letters, upper, digits) = masks(bytes, from, to);
+            let (letters, upper) = masks(bytes, from, to);
             from = to;
-            if digits != 0 {
-                return true;
-            }
             // Letters right after a letter: a change where the case differs.
             let after_letter = letters & (letters << 1);
             changes += ((upper ^ (upper << 1)) & after_letter).count_ones() as usize;
@@ -866,6 +815,46 @@ mod tests {
             in_key > 1_000 && in_window > 1_000,
             "words were planted: {in_key}, {in_window}"
         );
+    }
+
+    #[test]
+    fn a_name_starts_where_the_byte_loop_says_however_long_it_is() {
+        let pool = b"aZ09_.-x =\"\n\xc3";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut long = 0;
+        for _ in 0..2_000 {
+            // Mostly name bytes, so that names of 16 and more occur.
+            let text: Vec<u8> = (0..next(100))
+                .map(|_| {
+                    pool[if next(8) == 0 {
+                        next(pool.len())
+                    } else {
+                        next(7)
+                    }]
+                })
+                .collect();
+            for end in 0..=text.len() {
+                for floor in [0, end / 2, end.saturating_sub(20)] {
+                    let mut expected = end;
+                    while expected > floor && is_name_byte(text[expected - 1]) {
+                        expected -= 1;
+                    }
+                    long += usize::from(end - expected >= 16);
+                    assert_eq!(
+                        name_start(&text, floor, end),
+                        expected,
+                        "{text:?} {floor}..{end}"
+                    );
+                }
+            }
+        }
+        assert!(long > 1_000, "long names were made: {long}");
     }
 
     /// A shape any run of 16 to 72 characters fits.

@@ -12,6 +12,7 @@ pub mod examples;
 pub(crate) mod facts;
 mod spec;
 pub mod validate;
+mod word_heads;
 
 pub use compile::{
     CompiledRule, Prefilter, RuleSet, MAX_TOKEN_LENGTH, MIN_DECODED_SECRET, MIN_ENCODED_RUN_FLOOR,
