@@ -13,7 +13,7 @@ use regex_automata::{meta, util::captures::Captures, Input};
 
 use crate::generic;
 use crate::rules::validate::{validate, Validation};
-use crate::rules::{BareScan, RuleSet};
+use crate::rules::{BareScan, NameMemo, RuleSet};
 use crate::runs;
 
 /// A validated token in the scanned buffer.
@@ -34,6 +34,7 @@ pub struct Scratch {
     caches: Vec<Option<(meta::Cache, Captures)>>,
     touched: Vec<usize>,
     long_runs: Vec<(usize, usize)>,
+    names: NameMemo,
 }
 
 impl Scratch {
@@ -43,6 +44,7 @@ impl Scratch {
             caches: (0..rules.rules().len()).map(|_| None).collect(),
             touched: Vec::new(),
             long_runs: Vec::new(),
+            names: NameMemo::default(),
         }
     }
 
@@ -76,6 +78,7 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
             long_runs,
             windows,
             touched,
+            names,
             ..
         } = scratch;
         runs::maximal_runs(
@@ -107,7 +110,7 @@ pub fn find_tokens(rules: &RuleSet, haystack: &[u8], scratch: &mut Scratch, out:
                 preceded.lookup(haystack, start, end, |rule, at| {
                     open_window(rules, rule, at, start, haystack.len(), windows, touched)
                 });
-                context.lookup(haystack, start, end, |rule, at| {
+                context.lookup(haystack, start, end, names, |rule, at| {
                     open_window(rules, rule, at, end, haystack.len(), windows, touched)
                 });
                 if end - start < prefixes.min_run() {

@@ -42,7 +42,7 @@ impl ByteClass {
 /// The nibble tables of a class: each high nibble's set of low nibbles
 /// gets one bit, so at most eight distinct sets fit (and no byte of 0x80
 /// or more may be a member, as `pshufb` zeroes those lanes).
-const fn nibble_tables(members: &[bool; 256]) -> Option<([u8; 16], [u8; 16])> {
+pub(crate) const fn nibble_tables(members: &[bool; 256]) -> Option<([u8; 16], [u8; 16])> {
     let mut sets = [0u16; 8];
     let mut count = 0;
     let mut high = [0u8; 16];

@@ -42,6 +42,8 @@ pub struct ContextWords {
     groups_by_length: Vec<u8>,
     min_run: usize,
     max_run: usize,
+    /// Whether 16 bytes of a run are tested at a time with AVX2.
+    vector: bool,
 }
 
 /// The groups of [`ContextWords`], as bits of [`Fit::groups`].
@@ -78,6 +80,74 @@ struct Fit {
     /// For a secret that need not start its run: the kinds of byte one of
     /// which must stand before it in the run (see [`RunShape::inside`]).
     inside: u16,
+    /// The bytes of `kinds`, for a test of 16 bytes at a time.
+    bytes: Option<KindBytes>,
+}
+
+/// A set of bytes as the two nibble tables of a `pshufb` test (see
+/// [`crate::runs::ByteClass`]): byte `b` is in it iff
+/// `low[b & 15] & high[b >> 4] != 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct KindBytes {
+    low: [u8; 16],
+    high: [u8; 16],
+}
+
+impl KindBytes {
+    /// The token bytes of `kinds`; `None` if the tables cannot hold them
+    /// (they always can: six rows of the ASCII table at most).
+    fn of(kinds: u16) -> Option<KindBytes> {
+        let mut members = [false; 256];
+        for (member, &kind) in members.iter_mut().zip(BYTE_KINDS.iter()) {
+            *member = kind & kinds != 0;
+        }
+        crate::runs::nibble_tables(&members).map(|(low, high)| KindBytes { low, high })
+    }
+
+    /// Whether every byte of `haystack[start..end]` is in the set, 16 at a
+    /// time: the byte loop was a third of the test of a run's shape
+    /// (callgrind).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn holds_all(&self, haystack: &[u8], start: usize, end: usize) -> bool {
+        use std::arch::x86_64::*;
+        // SAFETY: the tables are 16 bytes each; the loads are unaligned.
+        let (low, high) = unsafe {
+            (
+                _mm_loadu_si128(self.low.as_ptr().cast()),
+                _mm_loadu_si128(self.high.as_ptr().cast()),
+            )
+        };
+        let nibble = _mm_set1_epi8(0x0f);
+        let mut at = start;
+        while at < end {
+            let Some(block) = haystack.get(at..at + 16) else {
+                return haystack[at..end].iter().all(|&b| self.holds(b));
+            };
+            // SAFETY: `block` is 16 bytes; the load is unaligned.
+            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
+            let rows = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
+            let sets = _mm_and_si128(
+                _mm_shuffle_epi8(low, _mm_and_si128(v, nibble)),
+                _mm_shuffle_epi8(high, rows),
+            );
+            let mut outside = _mm_movemask_epi8(_mm_cmpeq_epi8(sets, _mm_setzero_si128())) as u32;
+            if end - at < 16 {
+                // Bytes past `end` were read, not tested.
+                outside &= (1 << (end - at)) - 1;
+            }
+            if outside != 0 {
+                return false;
+            }
+            at += 16;
+        }
+        true
+    }
+
+    fn holds(&self, b: u8) -> bool {
+        // Rows 8 and up (bytes above ASCII) are empty.
+        self.low[usize::from(b & 15)] & self.high[usize::from(b >> 4)] != 0
+    }
 }
 
 #[derive(Default)]
@@ -180,11 +250,15 @@ impl ContextBuilder {
                         before: shape.before,
                         groups: group,
                         inside: shape.inside,
+                        bytes: None,
                     }),
                 }
             }
         }
         for fits in &mut by_length {
+            for fit in fits.iter_mut() {
+                fit.bytes = KindBytes::of(fit.kinds);
+            }
             fits.sort_unstable();
         }
         let groups_by_length = (by_length.iter())
@@ -198,6 +272,7 @@ impl ContextBuilder {
             groups_by_length,
             min_run: min_run.unwrap_or(usize::MAX),
             max_run,
+            vector: super::word_heads::avx2_available(),
         }
     }
 }
@@ -309,17 +384,11 @@ impl ContextWords {
             _ => 0,
         };
         let mut groups = 0;
-        let mut kinds = 0;
-        let mut seen = 0;
         for fit in shapes {
             if fit.groups & !groups == 0 {
                 continue;
             }
-            for &b in &run[seen..fit.min] {
-                kinds |= BYTE_KINDS[usize::from(b)];
-            }
-            seen = fit.min;
-            if at_start(fit, first, before, kinds, run) || holds_inside(fit, run) {
+            if self.at_start(fit, first, before, haystack, start) || holds_inside(fit, run) {
                 groups |= fit.groups;
                 if groups == self.groups_by_length[run.len()] {
                     break;
@@ -327,6 +396,40 @@ impl ContextWords {
             }
         }
         groups
+    }
+
+    /// Whether the run at `start` can start with a secret of `fit`'s
+    /// shape: its first byte (of kinds `first`), the byte before it
+    /// (`before`, 0 at the buffer's start: anything), the kinds of its
+    /// first `fit.min` bytes, and, for a run longer than the secret's
+    /// longest, a byte where the secret may end that its pattern lets
+    /// follow it (a 40-digit hash is no 32-digit key).
+    #[inline]
+    fn at_start(&self, fit: &Fit, first: u16, before: u128, haystack: &[u8], start: usize) -> bool {
+        first & fit.first != 0
+            && (before == 0 || before & fit.before != 0)
+            && self.of_kinds(fit, haystack, start)
+            && match fit.goes_on {
+                None => true,
+                Some((longest, after)) => haystack[start + fit.min..=start + longest]
+                    .iter()
+                    .any(|&b| BYTE_KINDS[usize::from(b)] & after != 0),
+            }
+    }
+
+    /// Whether the first `fit.min` bytes of the run at `start` are all of
+    /// `fit.kinds`.
+    #[inline]
+    fn of_kinds(&self, fit: &Fit, haystack: &[u8], start: usize) -> bool {
+        let end = start + fit.min;
+        #[cfg(target_arch = "x86_64")]
+        if let (true, Some(bytes)) = (self.vector, &fit.bytes) {
+            // SAFETY: AVX2 is available, checked when the words were built.
+            return unsafe { bytes.holds_all(haystack, start, end) };
+        }
+        haystack[start..end]
+            .iter()
+            .all(|&b| BYTE_KINDS[usize::from(b)] & !fit.kinds == 0)
     }
 
     /// Calls `found(rule, word_start)` for each context word before the
@@ -344,47 +447,95 @@ impl ContextWords {
         haystack: &[u8],
         start: usize,
         end: usize,
+        memo: &mut NameMemo,
         mut found: impl FnMut(usize, usize),
     ) {
         let len = end - start;
         if len < self.min_run || len > self.max_run {
             return;
         }
-        // The shapes first: a byte-table pass that rejects paths and
-        // words (a `/` or a `g` fits no hex key) before the case count.
-        let groups = self.groups_fitting(haystack, start, end);
+        // The key's name first, where only key rules could fit: a run
+        // under no name (`"id": …`), or under one searched in vain just
+        // before, needs no test of its shape.
+        let possible = self.groups_by_length[len];
+        let name = match possible & IN_KEY {
+            0 => None,
+            _ => self
+                .key_name(haystack, start)
+                .filter(|&name| !memo.wordless(haystack, name)),
+        };
+        let mut groups = possible;
+        if name.is_none() {
+            groups &= !IN_KEY;
+        }
+        if groups == 0 {
+            return;
+        }
+        // The shapes, then the case count: a byte-table pass that rejects
+        // paths and words (a `/` or a `g` fits no hex key) first.
+        let groups = groups & self.groups_fitting(haystack, start, end);
         if groups == 0 || !looks_random_at(haystack, start, end) {
             return;
         }
-        if groups & IN_KEY != 0 {
-            self.words_in_key(haystack, start, &mut found);
+        if let (Some(name), true) = (name, groups & IN_KEY != 0) {
+            self.words_in_name(haystack, name, memo, &mut found);
         }
         if groups & IN_WINDOW != 0 {
             self.words_in_window(haystack, start, &mut found);
         }
     }
 
-    /// The words of the key before `run_start`: back from the run over the
-    /// bytes that cannot be in a name (`": "`, ` = '`), then over the name
-    /// itself, all within [`CONTEXT_REACH`] and on the run's line.
+    /// The words of the key before `run_start` (see [`ContextWords::key_name`]).
+    #[cfg(test)]
     fn words_in_key(
         &self,
         haystack: &[u8],
         run_start: usize,
+        memo: &mut NameMemo,
         found: &mut impl FnMut(usize, usize),
     ) {
+        if let Some(name) = self.key_name(haystack, run_start) {
+            if !memo.wordless(haystack, name) {
+                self.words_in_name(haystack, name, memo, found);
+            }
+        }
+    }
+
+    /// The name of the key before `run_start`, if one long enough to hold
+    /// a word: back from the run over the bytes that cannot be in a name
+    /// (`": "`, ` = '`), then over the name itself, all within
+    /// [`CONTEXT_REACH`] and on the run's line.
+    #[inline]
+    fn key_name(&self, haystack: &[u8], run_start: usize) -> Option<(usize, usize)> {
         let floor = run_start.saturating_sub(CONTEXT_REACH);
         let mut at = run_start;
         while at > floor && !NAME_BYTES[usize::from(haystack[at - 1])] {
             if haystack[at - 1] == b'\n' {
-                return;
+                return None;
             }
             at -= 1;
         }
         let name_end = at;
-        let at = name_start(haystack, floor, name_end);
-        if name_end - at >= MIN_WORD {
-            self.in_key.search(haystack, at, name_end, found);
+        let name_start = name_start(haystack, floor, name_end);
+        (name_end - name_start >= MIN_WORD).then_some((name_start, name_end))
+    }
+
+    /// The words in a key's name; a name without any is remembered (see
+    /// [`NameMemo`]).
+    fn words_in_name(
+        &self,
+        haystack: &[u8],
+        (start, end): (usize, usize),
+        memo: &mut NameMemo,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let mut any = false;
+        self.in_key.search(haystack, start, end, &mut |rule, word| {
+            any = true;
+            found(rule, word);
+        });
+        if !any {
+            memo.remember(haystack, (start, end));
         }
     }
 
@@ -404,6 +555,87 @@ impl ContextWords {
         if from < run_start {
             self.in_window.search(haystack, from, run_start, found);
         }
+    }
+}
+
+/// Key names that held no context word, per thread: a run under one of
+/// them needs no search. Keys repeat, within a file (every entry of a lock
+/// file has its `integrity`, every object of a JSON array its `sha`) and
+/// across a tree (`version`, `checksum`, a code base's own names). A table
+/// of the last name met in each of [`NAME_SLOTS`] slots, by a hash of the
+/// name, each compared in full: on generated data this skipped three
+/// quarters of the searches (one name, the last, skipped two fifths).
+#[derive(Debug)]
+pub struct NameMemo {
+    slots: Box<[NameKey; NAME_SLOTS]>,
+}
+
+/// Names of at most 32 bytes are remembered.
+const NAME_SLOTS: usize = 256;
+
+/// A name's length (0 for an empty slot) and its last 32 bytes, the last
+/// one highest, the bytes before the name zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct NameKey {
+    len: usize,
+    bytes: [u128; 2],
+}
+
+impl Default for NameMemo {
+    fn default() -> Self {
+        NameMemo {
+            slots: Box::new([NameKey::default(); NAME_SLOTS]),
+        }
+    }
+}
+
+impl NameMemo {
+    /// Whether the name `haystack[start..end]` was searched in vain.
+    #[inline]
+    fn wordless(&self, haystack: &[u8], (start, end): (usize, usize)) -> bool {
+        NameKey::of(haystack, start, end).is_some_and(|key| self.slots[key.slot()] == key)
+    }
+
+    fn remember(&mut self, haystack: &[u8], (start, end): (usize, usize)) {
+        if let Some(key) = NameKey::of(haystack, start, end) {
+            self.slots[key.slot()] = key;
+        }
+    }
+}
+
+impl NameKey {
+    /// The name `haystack[start..end]` as a key, when it is 1 to 32 bytes
+    /// and 32 bytes end with it (read in place, the bytes before the name
+    /// masked off).
+    #[inline]
+    fn of(haystack: &[u8], start: usize, end: usize) -> Option<NameKey> {
+        let len = end - start;
+        if len == 0 || len > 32 {
+            return None;
+        }
+        let block = haystack.get(end.checked_sub(32)?..end)?;
+        let half = |at: usize| {
+            let bytes: [u8; 16] = block[at..at + 16].try_into().unwrap_or_default();
+            u128::from_le_bytes(bytes)
+        };
+        // Bytes `32 - len` and up of the block are the name's.
+        let kept = |first_byte_of_half: usize| match (32 - len).saturating_sub(first_byte_of_half) {
+            0 => !0u128,
+            16.. => 0,
+            skip => !0u128 << (8 * skip),
+        };
+        Some(NameKey {
+            len,
+            bytes: [half(0) & kept(0), half(16) & kept(16)],
+        })
+    }
+
+    #[inline]
+    fn slot(&self) -> usize {
+        let [low, high] = self.bytes;
+        let folded = (low ^ high.rotate_left(29)) as u64 ^ ((low ^ high) >> 64) as u64;
+        let hash = (folded ^ self.len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (hash >> (64 - NAME_SLOTS.trailing_zeros())) as usize
     }
 }
 
@@ -469,24 +701,6 @@ fn name_mask(block: &[u8]) -> u16 {
         );
         _mm_movemask_epi8(names) as u16
     }
-}
-
-/// Whether `run` can start with a secret of `fit`'s shape: its first
-/// byte, the byte before it (`before`, 0 at the buffer's start: anything),
-/// the kinds of its first `fit.min` bytes (`kinds`), and, for a run longer
-/// than the secret's longest, a byte where the secret may end that its
-/// pattern lets follow it (a 40-digit hash is no 32-digit key).
-#[inline]
-fn at_start(fit: &Fit, first: u16, before: u128, kinds: u16, run: &[u8]) -> bool {
-    first & fit.first != 0
-        && (before == 0 || before & fit.before != 0)
-        && kinds & !fit.kinds == 0
-        && match fit.goes_on {
-            None => true,
-            Some((longest, after)) => run[fit.min..=longest]
-                .iter()
-                .any(|&b| BYTE_KINDS[usize::from(b)] & after != 0),
-        }
 }
 
 /// Whether `run` can hold a secret of `fit`'s shape after a token byte
@@ -795,9 +1009,14 @@ mod tests {
                 haystack.splice(at..at, word);
             }
             let shown = String::from_utf8_lossy(&haystack).into_owned();
+            // One memo for the whole text, as the engine keeps one: runs
+            // under the same name meet the name searched in vain before.
+            let mut memo = NameMemo::default();
             for run_start in 0..=haystack.len() {
                 let mut got = Vec::new();
-                context.words_in_key(&haystack, run_start, &mut |rule, at| got.push((rule, at)));
+                context.words_in_key(&haystack, run_start, &mut memo, &mut |rule, at| {
+                    got.push((rule, at))
+                });
                 got.sort_unstable();
                 let expected = in_key_reference(key_words, &haystack, run_start);
                 in_key += expected.len();
@@ -815,6 +1034,54 @@ mod tests {
             in_key > 1_000 && in_window > 1_000,
             "words were planted: {in_key}, {in_window}"
         );
+    }
+
+    #[test]
+    fn a_remembered_name_is_that_name_only() {
+        // Each name after 40 bytes of padding, so 32 bytes end with it.
+        let at = |name: &str| {
+            let text = format!("{}{name}", "=".repeat(40));
+            let end = text.len();
+            (text.into_bytes(), (end - name.len(), end))
+        };
+        let mut memo = NameMemo::default();
+        let names = [
+            "sha",
+            "integrity",
+            "serviceResponse_v",
+            "a_name_of_exactly_32_bytes_xxxxx",
+        ];
+        for name in names {
+            let (text, span) = at(name);
+            assert!(!memo.wordless(&text, span));
+            memo.remember(&text, span);
+            assert!(memo.wordless(&text, span), "{name}");
+        }
+        for name in names {
+            let (text, span) = at(name);
+            assert!(
+                memo.wordless(&text, span),
+                "{name} is remembered in its own slot"
+            );
+            // The same bytes with one more before, one changed, one less.
+            let (longer, wider) = at(&format!("x{name}"));
+            assert!(!memo.wordless(&longer, wider), "x{name}");
+            let changed = format!(
+                "{}{}",
+                if name.starts_with('Q') { "R" } else { "Q" },
+                &name[1..]
+            );
+            let (text, span) = at(&changed);
+            assert!(!memo.wordless(&text, span), "{changed}");
+            let (text, span) = at(&name[1..]);
+            assert!(!memo.wordless(&text, span), "{}", &name[1..]);
+        }
+        // Longer than 32 bytes, or too close to the buffer's start: never.
+        let (text, span) = at(&"k".repeat(33));
+        memo.remember(&text, span);
+        assert!(!memo.wordless(&text, span));
+        memo.remember(b"shaa", (0, 3));
+        assert!(!memo.wordless(b"shaa", (0, 3)));
     }
 
     #[test]
@@ -855,6 +1122,54 @@ mod tests {
             }
         }
         assert!(long > 1_000, "long names were made: {long}");
+    }
+
+    #[test]
+    fn sixteen_bytes_at_a_time_a_run_is_of_the_kinds_the_byte_table_says() {
+        let alphabet: Vec<u8> = (0..=255u8)
+            .filter(|&b| BYTE_KINDS[usize::from(b)] != 0)
+            .collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut held, mut not) = (0, 0);
+        for _ in 0..3_000 {
+            let kinds = next(1 << 9) as u16;
+            let bytes = KindBytes::of(kinds).expect("every set of kinds fits the tables");
+            // Mostly bytes of the kinds, so that long runs of them occur.
+            let of_kinds: Vec<u8> = (alphabet.iter().copied())
+                .filter(|&b| BYTE_KINDS[usize::from(b)] & kinds != 0)
+                .collect();
+            let run: Vec<u8> = (0..next(70))
+                .map(|_| match (next(40), of_kinds.is_empty()) {
+                    (0, _) | (_, true) => alphabet[next(alphabet.len())],
+                    _ => of_kinds[next(of_kinds.len())],
+                })
+                .collect();
+            for start in 0..run.len() {
+                for end in start..=run.len() {
+                    let expected =
+                        (run[start..end].iter()).all(|&b| BYTE_KINDS[usize::from(b)] & !kinds == 0);
+                    assert_eq!((start..end).all(|at| bytes.holds(run[at])), expected);
+                    #[cfg(target_arch = "x86_64")]
+                    if super::super::word_heads::avx2_available() {
+                        // SAFETY: AVX2 is available, checked just above.
+                        let vector = unsafe { bytes.holds_all(&run, start, end) };
+                        assert_eq!(vector, expected, "{kinds:#x} {:?}", &run[start..end]);
+                    }
+                    if expected {
+                        held += 1
+                    } else {
+                        not += 1
+                    }
+                }
+            }
+        }
+        assert!(held > 10_000 && not > 10_000, "{held} {not}");
     }
 
     /// A shape any run of 16 to 72 characters fits.

@@ -17,6 +17,7 @@ mod word_heads;
 pub use compile::{
     CompiledRule, Prefilter, RuleSet, MAX_TOKEN_LENGTH, MIN_DECODED_SECRET, MIN_ENCODED_RUN_FLOOR,
 };
+pub use context_words::NameMemo;
 pub use spec::{
     Anchor, BareScan, CheckEncoding, ChecksumInput, ChecksumKind, ChecksumSpec, OptIn, ParserKind,
     RuleFile, RuleSpec,
