@@ -37,8 +37,7 @@ pub struct ContextWords {
     /// For each run length up to the longest candidate, the shapes a run
     /// that long can be, by shortest secret first.
     by_length: Vec<Vec<Fit>>,
-    /// For each run length, the groups some shape of that length is of:
-    /// once those fit, the rest of the shapes need no test.
+    /// For each run length, the groups some shape of that length is of.
     groups_by_length: Vec<u8>,
     min_run: usize,
     max_run: usize,
@@ -363,15 +362,15 @@ impl ContextWords {
         self.min_run
     }
 
-    /// The groups some rule of which could have its secret start the run
-    /// `start..end` (a bit each): the run long enough for the secret and
+    /// The groups of `wanted` some rule of which could have its secret
+    /// start the run `start..end` (a bit each): the run long enough for the secret and
     /// not much longer, its first bytes of the kinds the secret is made of
     /// (a 32-character hex key cannot start a run of base64 with capitals
     /// in it), the byte before it one the pattern allows there. Most
     /// random-looking runs (hashes of other lengths, base64 blobs) fit
     /// none.
     #[inline]
-    fn groups_fitting(&self, haystack: &[u8], start: usize, end: usize) -> u8 {
+    fn groups_fitting(&self, haystack: &[u8], start: usize, end: usize, wanted: u8) -> u8 {
         let run = &haystack[start..end];
         let (Some(shapes), Some(&first)) = (self.by_length.get(run.len()), run.first()) else {
             return 0;
@@ -385,12 +384,12 @@ impl ContextWords {
         };
         let mut groups = 0;
         for fit in shapes {
-            if fit.groups & !groups == 0 {
+            if fit.groups & wanted & !groups == 0 {
                 continue;
             }
             if self.at_start(fit, first, before, haystack, start) || holds_inside(fit, run) {
                 groups |= fit.groups;
-                if groups == self.groups_by_length[run.len()] {
+                if groups == wanted {
                     break;
                 }
             }
@@ -473,7 +472,7 @@ impl ContextWords {
         }
         // The shapes, then the case count: a byte-table pass that rejects
         // paths and words (a `/` or a `g` fits no hex key) first.
-        let groups = groups & self.groups_fitting(haystack, start, end);
+        let groups = self.groups_fitting(haystack, start, end, groups);
         if groups == 0 || !looks_random_at(haystack, start, end) {
             return;
         }
@@ -1229,7 +1228,7 @@ mod tests {
             // A run after ` = "`, as the pattern allows.
             move |run: &[u8]| {
                 let text = [b" = \"".as_slice(), run].concat();
-                context.groups_fitting(&text, 4, text.len()) == IN_KEY
+                context.groups_fitting(&text, 4, text.len(), IN_KEY | IN_WINDOW) == IN_KEY
             }
         };
         // After the key only a byte outside `[A-Za-z0-9_-]`: of the run's
@@ -1266,7 +1265,7 @@ mod tests {
         let context = builder.build();
         let after = |before: &[u8]| {
             let text = [before, b"a1b2c3d4e5f6g7h8i9j0k1l2"].concat();
-            context.groups_fitting(&text, before.len(), text.len())
+            context.groups_fitting(&text, before.len(), text.len(), IN_KEY | IN_WINDOW)
         };
         assert_eq!(after(b"vault = s."), IN_WINDOW);
         assert_eq!(after(b"vault = \""), 0);
@@ -1279,12 +1278,15 @@ mod tests {
         let text = format!("https://mainnet.infura.io/v3/{}", hex(32));
         let run = text.len() - "io/v3/".len() - 32;
         assert_eq!(
-            context.groups_fitting(text.as_bytes(), run, text.len()),
+            context.groups_fitting(text.as_bytes(), run, text.len(), IN_KEY | IN_WINDOW),
             IN_WINDOW
         );
         // But a run without the `/` the key stands after holds none.
         let text = format!("id: {}", hex(40));
-        assert_eq!(context.groups_fitting(text.as_bytes(), 4, text.len()), 0);
+        assert_eq!(
+            context.groups_fitting(text.as_bytes(), 4, text.len(), IN_KEY | IN_WINDOW),
+            0
+        );
     }
 
     /// A key rule's word with a byte no name holds is looked for in the
