@@ -557,84 +557,43 @@ impl ContextWords {
     }
 }
 
-/// Key names that held no context word, per thread: a run under one of
-/// them needs no search. Keys repeat, within a file (every entry of a lock
-/// file has its `integrity`, every object of a JSON array its `sha`) and
-/// across a tree (`version`, `checksum`, a code base's own names). A table
-/// of the last name met in each of [`NAME_SLOTS`] slots, by a hash of the
-/// name, each compared in full: on generated data this skipped three
-/// quarters of the searches (one name, the last, skipped two fifths).
-#[derive(Debug)]
+/// The last key name that held no context word, per thread: the next run
+/// under the same name needs no search. A file's keys repeat (every entry
+/// of a lock file has its `integrity`, every object of a JSON array its
+/// `sha`); on generated data this skipped two fifths of the searches. (A
+/// table of 256 such names, by a hash, skipped a quarter more, but its
+/// lookups cost more time than the searches they saved: perf.)
+#[derive(Debug, Default)]
 pub struct NameMemo {
-    slots: Box<[NameKey; NAME_SLOTS]>,
-}
-
-/// Names of at most 32 bytes are remembered.
-const NAME_SLOTS: usize = 256;
-
-/// A name's length (0 for an empty slot) and its last 32 bytes, the last
-/// one highest, the bytes before the name zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct NameKey {
-    len: usize,
-    bytes: [u128; 2],
-}
-
-impl Default for NameMemo {
-    fn default() -> Self {
-        NameMemo {
-            slots: Box::new([NameKey::default(); NAME_SLOTS]),
-        }
-    }
+    /// The name's length and its bytes, the last one highest.
+    wordless: Option<(usize, u128)>,
 }
 
 impl NameMemo {
-    /// Whether the name `haystack[start..end]` was searched in vain.
+    /// Whether the name `haystack[start..end]` was the last searched in
+    /// vain.
     #[inline]
     fn wordless(&self, haystack: &[u8], (start, end): (usize, usize)) -> bool {
-        NameKey::of(haystack, start, end).is_some_and(|key| self.slots[key.slot()] == key)
+        self.wordless.is_some() && NameMemo::key(haystack, start, end) == self.wordless
     }
 
     fn remember(&mut self, haystack: &[u8], (start, end): (usize, usize)) {
-        if let Some(key) = NameKey::of(haystack, start, end) {
-            self.slots[key.slot()] = key;
-        }
+        self.wordless = NameMemo::key(haystack, start, end);
     }
-}
 
-impl NameKey {
-    /// The name `haystack[start..end]` as a key, when it is 1 to 32 bytes
-    /// and 32 bytes end with it (read in place, the bytes before the name
+    /// The name `haystack[start..end]` as a key, when it is 1 to 16 bytes
+    /// and 16 bytes end with it (read in place, the bytes before the name
     /// masked off).
     #[inline]
-    fn of(haystack: &[u8], start: usize, end: usize) -> Option<NameKey> {
+    fn key(haystack: &[u8], start: usize, end: usize) -> Option<(usize, u128)> {
         let len = end - start;
-        if len == 0 || len > 32 {
-            return None;
-        }
-        let block = haystack.get(end.checked_sub(32)?..end)?;
-        let half = |at: usize| {
-            let bytes: [u8; 16] = block[at..at + 16].try_into().unwrap_or_default();
-            u128::from_le_bytes(bytes)
+        let block: [u8; 16] = haystack.get(end.checked_sub(16)?..end)?.try_into().ok()?;
+        let kept = match len {
+            1..=15 => !0u128 << (8 * (16 - len)),
+            16 => !0,
+            _ => return None,
         };
-        // Bytes `32 - len` and up of the block are the name's.
-        let kept = |first_byte_of_half: usize| match (32 - len).saturating_sub(first_byte_of_half) {
-            0 => !0u128,
-            16.. => 0,
-            skip => !0u128 << (8 * skip),
-        };
-        Some(NameKey {
-            len,
-            bytes: [half(0) & kept(0), half(16) & kept(16)],
-        })
-    }
-
-    #[inline]
-    fn slot(&self) -> usize {
-        let [low, high] = self.bytes;
-        let folded = (low ^ high.rotate_left(29)) as u64 ^ ((low ^ high) >> 64) as u64;
-        let hash = (folded ^ self.len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (hash >> (64 - NAME_SLOTS.trailing_zeros())) as usize
+        Some((len, u128::from_le_bytes(block) & kept))
     }
 }
 
@@ -1037,46 +996,30 @@ mod tests {
 
     #[test]
     fn a_remembered_name_is_that_name_only() {
-        // Each name after 40 bytes of padding, so 32 bytes end with it.
+        // Each name after 20 bytes of padding, so 16 bytes end with it.
         let at = |name: &str| {
-            let text = format!("{}{name}", "=".repeat(40));
+            let text = format!("{}{name}", "=".repeat(20));
             let end = text.len();
             (text.into_bytes(), (end - name.len(), end))
         };
-        let mut memo = NameMemo::default();
-        let names = [
-            "sha",
-            "integrity",
-            "serviceResponse_v",
-            "a_name_of_exactly_32_bytes_xxxxx",
-        ];
-        for name in names {
+        for name in ["sha", "integrity", "exactly_16_bytes"] {
+            let mut memo = NameMemo::default();
             let (text, span) = at(name);
             assert!(!memo.wordless(&text, span));
             memo.remember(&text, span);
             assert!(memo.wordless(&text, span), "{name}");
-        }
-        for name in names {
-            let (text, span) = at(name);
-            assert!(
-                memo.wordless(&text, span),
-                "{name} is remembered in its own slot"
-            );
             // The same bytes with one more before, one changed, one less.
             let (longer, wider) = at(&format!("x{name}"));
             assert!(!memo.wordless(&longer, wider), "x{name}");
-            let changed = format!(
-                "{}{}",
-                if name.starts_with('Q') { "R" } else { "Q" },
-                &name[1..]
-            );
+            let changed = format!("Q{}", &name[1..]);
             let (text, span) = at(&changed);
             assert!(!memo.wordless(&text, span), "{changed}");
             let (text, span) = at(&name[1..]);
             assert!(!memo.wordless(&text, span), "{}", &name[1..]);
         }
-        // Longer than 32 bytes, or too close to the buffer's start: never.
-        let (text, span) = at(&"k".repeat(33));
+        // Longer than 16 bytes, or too close to the buffer's start: never.
+        let mut memo = NameMemo::default();
+        let (text, span) = at(&"k".repeat(17));
         memo.remember(&text, span);
         assert!(!memo.wordless(&text, span));
         memo.remember(b"shaa", (0, 3));
