@@ -942,13 +942,8 @@ mod tests {
         }
         let context = builder.build();
         let pool = b"keyKEYvaultapi_datadogDsumo.X-\n \t=:\"'";
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::tokengen::TokenRng::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         let (mut in_key, mut in_window) = (0, 0);
         for _ in 0..400 {
             let len = next(160);
@@ -1029,13 +1024,8 @@ mod tests {
     #[test]
     fn a_name_starts_where_the_byte_loop_says_however_long_it_is() {
         let pool = b"aZ09_.-x =\"\n\xc3";
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::tokengen::TokenRng::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         let mut long = 0;
         for _ in 0..2_000 {
             // Mostly name bytes, so that names of 16 and more occur.
@@ -1071,13 +1061,8 @@ mod tests {
         let alphabet: Vec<u8> = (0..=255u8)
             .filter(|&b| BYTE_KINDS[usize::from(b)] != 0)
             .collect();
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::tokengen::TokenRng::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         let (mut held, mut not) = (0, 0);
         for _ in 0..3_000 {
             let kinds = next(1 << 9) as u16;
@@ -1270,13 +1255,8 @@ mod tests {
     fn looks_random_agrees_with_its_reference_on_every_kind_of_run() {
         let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/-_";
         let letters_and_symbols = b"aZbY+/-_cXdW";
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::tokengen::TokenRng::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         let mut disagreements = Vec::new();
         let mut random_ones = 0;
         for round in 0..20_000 {

@@ -260,13 +260,8 @@ mod tests {
             .collect();
         let mut heads = WordHeads::new(&words, |_| true);
         let pool = b"keyKEYapi_datadogDDd.aBoXbox\0\xc3\xa9t-= \"";
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::tokengen::TokenRng::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = move |n: usize| rng.below(n as u64) as usize;
         let mut candidates = 0;
         for _ in 0..300 {
             let buffer: Vec<u8> = (0..next(60) + 3).map(|_| pool[next(pool.len())]).collect();
