@@ -12,6 +12,8 @@ use std::io::{self, Read};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::{alphabet, Engine as _};
 
+use crate::runs::{CASE_DIGIT, CASE_LOWER, CASE_OF, CASE_UPPER};
+
 /// How a finding's text was encoded in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Encoding {
@@ -235,10 +237,10 @@ pub fn base64_runs(
 /// dozen bytes): three `any` passes read every hex digest, which has no
 /// upper case, twice to its end, and this runs for every long run.
 fn looks_encoded(run: &[u8]) -> bool {
-    const ALL: u8 = UPPER | LOWER | DIGIT;
+    const ALL: u8 = CASE_UPPER | CASE_LOWER | CASE_DIGIT;
     let mut seen = 0;
     for &b in run {
-        seen |= CHARACTER_CLASS[usize::from(b)];
+        seen |= CASE_OF[usize::from(b)];
         if seen == ALL {
             return true;
         }
@@ -246,28 +248,8 @@ fn looks_encoded(run: &[u8]) -> bool {
     // A short encoded token may well have no digit (a 27-character run has
     // none one time in a hundred); an identifier that long is rarer than
     // that, and decoding one costs little.
-    seen & (UPPER | LOWER) == UPPER | LOWER && run.len() < SHORT_RUN
+    seen & (CASE_UPPER | CASE_LOWER) == CASE_UPPER | CASE_LOWER && run.len() < SHORT_RUN
 }
-
-const UPPER: u8 = 1;
-const LOWER: u8 = 2;
-const DIGIT: u8 = 4;
-
-/// Each byte's class for [`looks_encoded`].
-static CHARACTER_CLASS: [u8; 256] = {
-    let mut class = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        class[b] = match b as u8 {
-            b'A'..=b'Z' => UPPER,
-            b'a'..=b'z' => LOWER,
-            b'0'..=b'9' => DIGIT,
-            _ => 0,
-        };
-        b += 1;
-    }
-    class
-};
 
 /// Below this length a run needs no digit to be decoded (see `looks_encoded`).
 const SHORT_RUN: usize = 36;

@@ -110,6 +110,27 @@ const fn is_base32_lower(b: u8) -> bool {
     b.is_ascii_lowercase() || (b >= b'2' && b <= b'7')
 }
 
+/// A byte's case for the tests of whether a run looks random or encoded:
+/// [`CASE_LOWER`], [`CASE_UPPER`], [`CASE_DIGIT`], or 0 for every other
+/// byte.
+pub static CASE_OF: [u8; 256] = {
+    let mut case = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        case[b] = match b as u8 {
+            b'a'..=b'z' => CASE_LOWER,
+            b'A'..=b'Z' => CASE_UPPER,
+            b'0'..=b'9' => CASE_DIGIT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    case
+};
+pub const CASE_LOWER: u8 = 1;
+pub const CASE_UPPER: u8 = 2;
+pub const CASE_DIGIT: u8 = 4;
+
 /// `[a-z2-7]`: the legacy Azure DevOps PAT's alphabet.
 pub static BASE32_LOWER: ByteClass = base32_lower_class();
 /// Standard and URL-safe base64 together (without `=`): every token

@@ -5,6 +5,7 @@
 use super::compile::MIN_ENCODED_RUN_FLOOR;
 use super::facts::{is_name_byte, RunShape};
 use super::word_heads::{WordHeads, MIN_WORD};
+use crate::runs::{CASE_DIGIT, CASE_LOWER, CASE_OF, CASE_UPPER};
 
 /// Shortest run a context rule's secret may start: as for the base64 views
 /// (see [`MIN_ENCODED_RUN_FLOOR`]), below this every identifier would be a
@@ -710,12 +711,12 @@ fn looks_random_bytewise(run: &[u8]) -> bool {
     let mut last = 0u8;
     for &b in run {
         let case = CASE_OF[usize::from(b)];
-        if case == DIGIT_CASE {
+        if case == CASE_DIGIT {
             return true;
         }
         // 1 ^ 2: a lower-case letter after an upper-case one or the
         // reverse; a symbol (0) or the first letter never gives 3.
-        changes += usize::from(case ^ last == LOWER_CASE ^ UPPER_CASE);
+        changes += usize::from(case ^ last == CASE_LOWER ^ CASE_UPPER);
         last = if case == 0 { last } else { case };
     }
     changes * 4 >= run.len()
@@ -849,27 +850,6 @@ mod case_masks {
         changes * 4 >= end - start
     }
 }
-
-const LOWER_CASE: u8 = 1;
-const UPPER_CASE: u8 = 2;
-const DIGIT_CASE: u8 = 4;
-
-/// A token byte's case for [`looks_random`]: lower, upper, digit, or 0 for
-/// the symbols (and every byte outside the alphabet).
-static CASE_OF: [u8; 256] = {
-    let mut case = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        case[b] = match b as u8 {
-            b'a'..=b'z' => LOWER_CASE,
-            b'A'..=b'Z' => UPPER_CASE,
-            b'0'..=b'9' => DIGIT_CASE,
-            _ => 0,
-        };
-        b += 1;
-    }
-    case
-};
 
 #[cfg(test)]
 mod tests {

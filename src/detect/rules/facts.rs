@@ -136,8 +136,8 @@ pub fn analyse(
         shape: run_shape(
             secret,
             leading_run,
-            follows_secret(&hir),
-            precedes_secret(&hir),
+            next_to_secret(&hir, Edge::First),
+            next_to_secret(&hir, Edge::Last),
         ),
         min_secret_len: secret.properties().minimum_len().unwrap_or(0),
         named_in_key: named_in_key(&hir),
@@ -463,34 +463,19 @@ fn run_shape(secret: &Hir, min: usize, follows: ByteSet, precedes: ByteSet) -> R
     }
 }
 
-/// The bytes that may come right after the secret group in a match
-/// (over-approximated); none past the end of the text (`$`).
-fn follows_secret(hir: &Hir) -> ByteSet {
-    let mut after = Vec::new();
-    if !parts_after_secret(hir, &mut after) {
-        return ByteSet::ALL;
-    }
-    let (first, may_pass) = edge_of_sequence(&after, Edge::First);
-    // Past the pattern's end anything may follow.
-    if may_pass {
-        ByteSet::ALL
-    } else {
-        first
-    }
-}
-
-/// The bytes that may come right before the secret group in a match
-/// (over-approximated); all of them when the match may start with it.
-fn precedes_secret(hir: &Hir) -> ByteSet {
-    let mut before = Vec::new();
-    if !parts_before_secret(hir, &mut before) {
-        return ByteSet::ALL;
-    }
-    let (last, may_pass) = edge_of_sequence(&before, Edge::Last);
-    if may_pass {
-        ByteSet::ALL
-    } else {
-        last
+/// The bytes that may come right next to the secret group in a match
+/// (over-approximated): after it (`Edge::First` of what follows; none past
+/// the end of the text, `$`) or before it (`Edge::Last` of what precedes).
+/// All of them when the match may end or start with the secret.
+fn next_to_secret(hir: &Hir, edge: Edge) -> ByteSet {
+    let mut parts = Vec::new();
+    let known = match edge {
+        Edge::First => parts_after_secret(hir, &mut parts),
+        Edge::Last => parts_before_secret(hir, &mut parts),
+    };
+    match known.then(|| edge_of_sequence(&parts, edge)) {
+        Some((bytes, false)) => bytes,
+        _ => ByteSet::ALL,
     }
 }
 
