@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::{alphabet, Engine as _};
 
-use crate::runs::{CASE_DIGIT, CASE_LOWER, CASE_OF, CASE_UPPER};
+use crate::runs::{cases_in, CASE_DIGIT, CASE_LOWER, CASE_UPPER};
 
 /// How a finding's text was encoded in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -238,17 +238,12 @@ pub fn base64_runs(
 /// upper case, twice to its end, and this runs for every long run.
 fn looks_encoded(run: &[u8]) -> bool {
     const ALL: u8 = CASE_UPPER | CASE_LOWER | CASE_DIGIT;
-    let mut seen = 0;
-    for &b in run {
-        seen |= CASE_OF[usize::from(b)];
-        if seen == ALL {
-            return true;
-        }
-    }
+    let seen = cases_in(run);
     // A short encoded token may well have no digit (a 27-character run has
     // none one time in a hundred); an identifier that long is rarer than
     // that, and decoding one costs little.
-    seen & (CASE_UPPER | CASE_LOWER) == CASE_UPPER | CASE_LOWER && run.len() < SHORT_RUN
+    seen == ALL
+        || seen & (CASE_UPPER | CASE_LOWER) == CASE_UPPER | CASE_LOWER && run.len() < SHORT_RUN
 }
 
 /// Below this length a run needs no digit to be decoded (see `looks_encoded`).

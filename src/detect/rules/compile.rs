@@ -539,8 +539,8 @@ pub struct RunPrefixes {
     /// For each two-byte head, 1 + its index in `by_head`, or 0 when no
     /// prefix starts with it.
     heads: Box<[u16]>,
-    /// The (prefix, rules) entries sharing a head.
-    by_head: Vec<KeywordRules>,
+    /// The prefixes sharing a head.
+    by_head: Vec<Vec<RunPrefix>>,
     /// The shortest token of any rule found this way: shorter runs cannot
     /// hold one.
     min_run: usize,
@@ -581,10 +581,24 @@ impl RunPrefixes {
         if slot == 0 {
             return;
         }
-        for (prefix, rules) in &self.by_head[usize::from(slot) - 1] {
-            if text.starts_with(prefix) {
-                for &rule in rules {
-                    found(rule, prefix.len());
+        // A head is shared by four prefixes on average (`sk-`, `sk_live_`,
+        // `sk-ant-`): a compare of eight bytes each in a register, where
+        // `starts_with` called `memcmp` 300,000 times in 64 MiB of generated
+        // data (callgrind).
+        let first8 = (text.get(..8))
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(u64::from_le_bytes);
+        for prefix in &self.by_head[usize::from(slot) - 1] {
+            let starts = match first8 {
+                Some(first8) => {
+                    first8 & prefix.mask8 == prefix.first8
+                        && text[8..].starts_with(prefix.bytes.get(8..).unwrap_or_default())
+                }
+                None => text.starts_with(&prefix.bytes),
+            };
+            if starts {
+                for &rule in &prefix.rules {
+                    found(rule, prefix.bytes.len());
                 }
             }
         }
@@ -600,9 +614,9 @@ impl RunPrefixes {
             self.heads[head] = self.by_head.len() as u16;
         }
         let entries = &mut self.by_head[usize::from(self.heads[head]) - 1];
-        match entries.iter_mut().find(|(p, _)| p == bytes) {
-            Some((_, rules)) => rules.push(rule),
-            None => entries.push((bytes.to_vec(), vec![rule])),
+        match entries.iter_mut().find(|entry| entry.bytes == bytes) {
+            Some(entry) => entry.rules.push(rule),
+            None => entries.push(RunPrefix::new(bytes, rule)),
         }
         self.min_run = if self.min_run == 0 {
             min_token
@@ -713,6 +727,33 @@ impl RunPreceded {
 
 /// Keywords, each with the rules it opens a window for.
 type KeywordRules = Vec<(Vec<u8>, Vec<usize>)>;
+
+/// A prefix of [`RunPrefixes`] and its rules.
+struct RunPrefix {
+    bytes: Vec<u8>,
+    /// Its first eight bytes (fewer in a shorter one) as a little-endian
+    /// word, and the mask of the bytes it has.
+    first8: u64,
+    mask8: u64,
+    rules: Vec<usize>,
+}
+
+impl RunPrefix {
+    fn new(bytes: &[u8], rule: usize) -> RunPrefix {
+        let mut word = [0u8; 8];
+        let mut mask = [0u8; 8];
+        for (i, &b) in bytes.iter().take(8).enumerate() {
+            word[i] = b;
+            mask[i] = 0xff;
+        }
+        RunPrefix {
+            bytes: bytes.to_vec(),
+            first8: u64::from_le_bytes(word),
+            mask8: u64::from_le_bytes(mask),
+            rules: vec![rule],
+        }
+    }
+}
 
 /// Keywords at a fixed place inside their token (Azure key signatures:
 /// `+ASt` ends 6 characters before a storage key's end, `JQQJ99` starts 52
@@ -1399,6 +1440,39 @@ mod tests {
             assert!(!prefixed(keyword));
         }
         assert!(set.prefixes().min_run() >= MIN_PREFIX_RUN);
+    }
+
+    /// Prefixes shorter than, as long as and longer than the eight bytes
+    /// compared in a register, sharing a head, against texts shorter and
+    /// longer than eight bytes: exactly the prefixes a text starts with.
+    #[test]
+    fn a_run_prefix_is_found_exactly_where_the_text_starts_with_it() {
+        let prefixes = ["sk-", "sk_live_", "sk-ant-api03-", "sk-proj-", "skx"];
+        let mut table = RunPrefixes::default();
+        for (rule, prefix) in prefixes.iter().enumerate() {
+            table.add(prefix, rule, 8);
+        }
+        let texts: [&[u8]; 9] = [
+            b"sk-",
+            b"sk",
+            b"sk_live",
+            b"sk_live_",
+            b"sk_live_x",
+            b"sk-ant-api03-AAAA",
+            b"sk-ant-api04-AAAA",
+            b"sk-proj-abc",
+            b"SK-proj-abc",
+        ];
+        for text in texts {
+            let mut found = Vec::new();
+            table.lookup(text, |rule, len| found.push((rule, len)));
+            found.sort_unstable();
+            let expected: Vec<(usize, usize)> = (prefixes.iter().enumerate())
+                .filter(|(_, prefix)| text.starts_with(prefix.as_bytes()))
+                .map(|(rule, prefix)| (rule, prefix.len()))
+                .collect();
+            assert_eq!(found, expected, "{}", String::from_utf8_lossy(text));
+        }
     }
 
     #[test]

@@ -589,14 +589,24 @@ impl NameMemo {
     fn key(haystack: &[u8], start: usize, end: usize) -> Option<(usize, u128)> {
         let len = end - start;
         let block: [u8; 16] = haystack.get(end.checked_sub(16)?..end)?.try_into().ok()?;
-        let kept = match len {
-            1..=15 => !0u128 << (8 * (16 - len)),
-            16 => !0,
-            _ => return None,
-        };
+        // A table, not a shift: a shift of a u128 by a variable is a
+        // branchy sequence, and this runs for nearly every named run.
+        let kept = NAME_MASKS.get(len).filter(|_| len > 0)?;
         Some((len, u128::from_le_bytes(block) & kept))
     }
 }
+
+/// For a name of `len` bytes (1 to 16), the mask that keeps the top `len`
+/// bytes of the 16 that end with it.
+static NAME_MASKS: [u128; 17] = {
+    let mut masks = [0; 17];
+    let mut len = 1;
+    while len <= 16 {
+        masks[len] = !0u128 << (8 * (16 - len));
+        len += 1;
+    }
+    masks
+};
 
 /// [`is_name_byte`] as a table: two loads a byte where the compares were
 /// a fifth of reading a key.
