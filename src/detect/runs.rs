@@ -298,9 +298,9 @@ mod simd {
                 digit |= _mm_movemask_epi8(within(v, b'0', b'9'));
             }
             at += 16;
-            let seen = u8::from(lower != 0) * CASE_LOWER
-                | u8::from(upper != 0) * CASE_UPPER
-                | u8::from(digit != 0) * CASE_DIGIT;
+            let seen = (u8::from(lower != 0) * CASE_LOWER)
+                | (u8::from(upper != 0) * CASE_UPPER)
+                | (u8::from(digit != 0) * CASE_DIGIT);
             if seen == CASE_ALL || at >= run.len() {
                 return seen;
             }

@@ -10,6 +10,7 @@ pub(crate) mod compile;
 pub(crate) mod context_words;
 pub mod examples;
 pub(crate) mod facts;
+mod literals;
 mod spec;
 pub mod validate;
 mod word_heads;
