@@ -147,8 +147,8 @@ pub fn cases_in(run: &[u8]) -> u8 {
     cases_in_bytewise(run)
 }
 
-/// [`cases_in`] a byte at a time: for short runs, other targets, and the
-/// tests' reference.
+/// [`cases_in`] a byte at a time: for runs shorter than 16 bytes, and on
+/// other targets.
 fn cases_in_bytewise(run: &[u8]) -> u8 {
     let mut seen = 0;
     for &b in run {

@@ -484,6 +484,10 @@ mod tests {
     fn a_literal_starts_at_its_rarest_four_bytes() {
         assert_eq!(rarest_start(b"contribsys.com"), 5, "`ibsy`, not `cont`");
         assert_eq!(rarest_start(b"AKIA"), 0);
+        // `word` is rarer than `assw`, but alone it would match in every
+        // `keyword` and `words`.
+        assert_eq!(rarest_start(b"assword"), 0);
+        assert_eq!(rarest_start(b"username"), 3, "`rname`, not `user`");
         // Ties go to the first place.
         assert_eq!(rarest_start(b"zzzzzz"), 0);
     }
