@@ -19,8 +19,13 @@
 /// Teddy's longest fingerprint: literals shorter than this shorten it.
 pub(super) const FINGERPRINT: usize = 4;
 
-/// Slim Teddy's buckets (up to 32 literals; more take the fat one).
+/// Slim Teddy's buckets.
 const BUCKETS: usize = 8;
+/// The most literals slim Teddy takes: more take the fat one (16 buckets),
+/// more than 64 no Teddy at all. The order is worked out for the slim one
+/// only; for more literals (custom rules' keywords) it would cost the
+/// start-up the square of their number and model the wrong buckets.
+const SLIM_LITERALS: usize = 32;
 
 /// A literal of the SIMD pass and the keywords it stands for: (where the
 /// literal is in the keyword, which keyword).
@@ -205,7 +210,7 @@ impl Fingerprint {
 /// 300,000 instructions for two dozen literals.
 pub(super) fn teddy_order(literals: &[Vec<u8>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..literals.len()).collect();
-    if literals.len() <= BUCKETS {
+    if literals.len() <= BUCKETS || literals.len() > SLIM_LITERALS {
         return order;
     }
     let fingerprints = fingerprints(literals);
@@ -521,6 +526,18 @@ mod tests {
         };
         let (before, after) = (matches(&given), matches(&order));
         assert!(after < before / 2.0, "{before} to {after}");
+    }
+
+    /// Past slim Teddy's 32 literals the order is left as given: the
+    /// model is of its buckets, and the swaps would cost the start-up the
+    /// square of the literals.
+    #[test]
+    fn more_literals_than_slim_teddy_takes_keep_their_order() {
+        let literals: Vec<Vec<u8>> = (0..40u8)
+            .map(|i| vec![b'a' + i % 26, b'q', i, b'z'])
+            .collect();
+        assert_eq!(teddy_order(&literals), (0..40).collect::<Vec<_>>());
+        assert_ne!(teddy_order(&literals[..20]), (0..20).collect::<Vec<_>>());
     }
 
     /// Literals with the same low nibbles share a bucket whatever their
