@@ -147,6 +147,60 @@ pub fn cases_in(run: &[u8]) -> u8 {
     cases_in_bytewise(run)
 }
 
+/// The bytes of `v` in `first..=last` (`first` above 0), as a lane mask:
+/// 0xff where in. Signed compares: bytes of 0x80 and up are negative, in
+/// no range. SSE2, part of every x86_64.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn bytes_within(
+    v: std::arch::x86_64::__m128i,
+    first: u8,
+    last: u8,
+) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of every x86_64.
+    unsafe {
+        _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
+        )
+    }
+}
+
+/// Whether some byte of `bytes[start..end]` is one `block` marks, 16 bytes
+/// a step: `block` gives the 16 bytes loaded at a place as a lane mask
+/// (bit `i` for byte `i`; bytes past `end` are read, never counted), and
+/// `byte` tests the last bytes one at a time where fewer than 16 remain in
+/// `bytes`. Inlined, so that each caller's compares stay in registers.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn any_in_blocks(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    block: impl Fn(std::arch::x86_64::__m128i) -> u32,
+    byte: impl Fn(u8) -> bool,
+) -> bool {
+    let mut at = start;
+    while at < end {
+        let Some(sixteen) = bytes.get(at..at + 16) else {
+            return bytes[at..end].iter().any(|&b| byte(b));
+        };
+        // SAFETY: `sixteen` is 16 bytes; the load is unaligned; SSE2 is
+        // part of every x86_64.
+        let v = unsafe { std::arch::x86_64::_mm_loadu_si128(sixteen.as_ptr().cast()) };
+        let mut marked = block(v);
+        if end - at < 16 {
+            marked &= (1 << (end - at)) - 1;
+        }
+        if marked != 0 {
+            return true;
+        }
+        at += 16;
+    }
+    false
+}
+
 /// [`cases_in`] a byte at a time: for runs shorter than 16 bytes, and on
 /// other targets.
 fn cases_in_bytewise(run: &[u8]) -> u8 {
@@ -270,21 +324,13 @@ mod simd {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
-    use super::{ByteClass, CASE_ALL, CASE_DIGIT, CASE_LOWER, CASE_UPPER};
+    use super::{bytes_within as within, ByteClass, CASE_ALL, CASE_DIGIT, CASE_LOWER, CASE_UPPER};
 
     /// [`super::cases_in`] of a run of 16 bytes or more: its 16-byte blocks,
     /// the last one overlapping the one before where the length is not a
     /// multiple of 16 (a byte read twice changes no union).
     pub(super) fn cases_in(run: &[u8]) -> u8 {
         debug_assert!(run.len() >= 16);
-        // SSE2 is part of every x86_64. Signed compares: bytes of 0x80 and
-        // up are negative, in no range.
-        let within = |v: __m128i, first: u8, last: u8| unsafe {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
-            )
-        };
         let (mut lower, mut upper, mut digit) = (0, 0, 0);
         let mut at = 0;
         loop {

@@ -119,29 +119,15 @@ impl KindBytes {
             )
         };
         let nibble = _mm_set1_epi8(0x0f);
-        let mut at = start;
-        while at < end {
-            let Some(block) = haystack.get(at..at + 16) else {
-                return haystack[at..end].iter().all(|&b| self.holds(b));
-            };
-            // SAFETY: `block` is 16 bytes; the load is unaligned.
-            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
+        let outside = |v: __m128i| {
             let rows = _mm_and_si128(_mm_srli_epi16::<4>(v), nibble);
             let sets = _mm_and_si128(
                 _mm_shuffle_epi8(low, _mm_and_si128(v, nibble)),
                 _mm_shuffle_epi8(high, rows),
             );
-            let mut outside = _mm_movemask_epi8(_mm_cmpeq_epi8(sets, _mm_setzero_si128())) as u32;
-            if end - at < 16 {
-                // Bytes past `end` were read, not tested.
-                outside &= (1 << (end - at)) - 1;
-            }
-            if outside != 0 {
-                return false;
-            }
-            at += 16;
-        }
-        true
+            _mm_movemask_epi8(_mm_cmpeq_epi8(sets, _mm_setzero_si128())) as u32
+        };
+        !crate::runs::any_in_blocks(haystack, start, end, outside, |b| !self.holds(b))
     }
 
     fn holds(&self, b: u8) -> bool {
@@ -656,12 +642,7 @@ fn name_mask(block: &[u8]) -> u16 {
     // x86_64. Signed compares: bytes of 0x80 and up are in no range.
     unsafe {
         let v = _mm_loadu_si128(block.as_ptr().cast());
-        let within = |v: __m128i, first: u8, last: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
-            )
-        };
+        let within = crate::runs::bytes_within;
         let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
         let letters = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
         let names = _mm_or_si128(
@@ -744,18 +725,7 @@ fn looks_random_bytewise(run: &[u8]) -> bool {
 mod case_masks {
     use std::arch::x86_64::*;
 
-    /// The bytes of `v` in `first..=last`, as a lane mask. Signed
-    /// compares: bytes of 0x80 and up are negative, in no range.
-    #[inline]
-    fn within(v: __m128i, first: u8, last: u8) -> __m128i {
-        // SAFETY: SSE2 is part of every x86_64.
-        unsafe {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, _mm_set1_epi8(first as i8 - 1)),
-                _mm_cmplt_epi8(v, _mm_set1_epi8(last as i8 + 1)),
-            )
-        }
-    }
+    use crate::runs::{any_in_blocks, bytes_within as within};
 
     #[inline]
     fn bits(mask: __m128i) -> u64 {
@@ -768,24 +738,8 @@ mod case_masks {
     /// and need no case count.
     #[inline]
     fn has_digit(bytes: &[u8], start: usize, end: usize) -> bool {
-        let mut at = start;
-        while at < end {
-            let Some(block) = bytes.get(at..at + 16) else {
-                return bytes[at..end].iter().any(u8::is_ascii_digit);
-            };
-            // SAFETY: `block` is 16 bytes; the load is unaligned.
-            let v = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
-            let mut digits = bits(within(v, b'0', b'9'));
-            if end - at < 16 {
-                // Bytes past `end` were read, not counted.
-                digits &= (1 << (end - at)) - 1;
-            }
-            if digits != 0 {
-                return true;
-            }
-            at += 16;
-        }
-        false
+        let digits = |v: __m128i| bits(within(v, b'0', b'9')) as u32;
+        any_in_blocks(bytes, start, end, digits, |b| b.is_ascii_digit())
     }
 
     /// Letters and capitals among `bytes[start..end]` (at most 64 bytes),

@@ -184,10 +184,7 @@ impl WordHeads {
                     unsafe { _mm_loadu_si128(padded.as_ptr().cast()) }
                 }
             };
-            let capitals = _mm_and_si128(
-                _mm_cmpgt_epi8(bytes, _mm_set1_epi8(b'A' as i8 - 1)),
-                _mm_cmplt_epi8(bytes, _mm_set1_epi8(b'Z' as i8 + 1)),
-            );
+            let capitals = crate::runs::bytes_within(bytes, b'A', b'Z');
             let folded = _mm_or_si128(bytes, _mm_and_si128(capitals, _mm_set1_epi8(0x20)));
             // Zeros past the text's end.
             let inside = _mm_cmpgt_epi8(_mm_set1_epi8(left as i8), index);
